@@ -1,0 +1,112 @@
+"""SQL style problems reported by sqlfluff (layout, capitalisation, aliasing …); opt-in.
+
+## Why is this bad?
+Consistent SQL is easier to review, and a migration is reviewed once and read for years.
+This rule runs [sqlfluff](https://docs.sqlfluff.com/) with the `postgres` dialect over each
+file and reports each of its violations as a finding whose message starts with sqlfluff's
+code (`LT01`, `CP02` …). The repository's own `.sqlfluff` (or `setup.cfg`, `tox.ini`,
+`pyproject.toml` `[tool.sqlfluff]`) is honoured, found from the migration's directory
+upwards as sqlfluff itself does. Where sqlfluff's fix for a violation is a single edit,
+the finding carries it as a fix.
+
+sqlfluff is imported only when this rule is enabled: the default presets do not pay for it.
+Install it with `pip install "miglint[style]"`. The rule is off by default; turn it on with
+`--select style` or `rules: {sqlfluff-style: warning}`.
+
+## Example
+```sql
+select a,b from Users
+```
+
+## Use instead
+```sql
+SELECT
+    a,
+    b
+FROM users
+```
+
+## Options
+- `dialect` (string, default `postgres`): sqlfluff dialect.
+- `rules` (list of sqlfluff codes, default `[]` = sqlfluff's configuration): only these.
+- `exclude-rules` (list of sqlfluff codes, default `[]`): never these.
+- `parse-errors` (bool, default `false`): also report sqlfluff's own parse errors (`PRS`);
+  off because miglint's `syntax-error` uses PostgreSQL's real grammar.
+
+## References
+- sqlfluff rules reference: https://docs.sqlfluff.com/en/stable/reference/rules.html
+- sqlfluff configuration: https://docs.sqlfluff.com/en/stable/configuration/index.html
+"""
+
+import os
+
+ID = "sqlfluff-style"
+FAMILY = "style"
+SCOPE = "file"
+DEFAULT_LEVEL = "disable"
+OPTIONS = {"dialect": str, "rules": list, "exclude-rules": list, "parse-errors": bool}
+DEFAULTS = {"dialect": "postgres", "rules": [], "exclude-rules": [], "parse-errors": False}
+ALIASES = ("sqlfluff",)
+
+_LINTERS: dict = {}
+
+
+def _linter(directory: str, options: dict):
+    key = (directory, options["dialect"], tuple(options["rules"]), tuple(options["exclude-rules"]))
+    lin = _LINTERS.get(key)
+    if lin is None:
+        try:
+            from sqlfluff.core import FluffConfig, Linter
+        except ImportError:
+            _LINTERS[key] = False
+            return False
+        overrides = {"dialect": options["dialect"]}
+        if options["rules"]:
+            overrides["rules"] = ",".join(options["rules"])
+        if options["exclude-rules"]:
+            overrides["exclude_rules"] = ",".join(options["exclude-rules"])
+        cfg = FluffConfig.from_path(directory, overrides=overrides)
+        lin = _LINTERS[key] = Linter(config=cfg)
+    return lin
+
+
+def check(ctx, options):
+    if ctx.source is None:
+        return
+    lin = _linter(os.path.dirname(ctx.file.abspath) or ".", options)
+    if lin is False:
+        yield ctx.violation(
+            None,
+            "the sqlfluff rule is enabled but sqlfluff is not installed",
+            help='Install it: pip install "miglint[style]".',
+            context="sqlfluff-missing",
+        )
+        return
+    text = ctx.source.text
+    result = lin.lint_string(text, fname=ctx.file.abspath)
+    for v in result.get_violations():
+        d = v.to_dict()
+        code = d.get("code", "")
+        if code == "PRS" and not options["parse-errors"]:
+            continue
+        start = d.get("start_file_pos", 0)
+        end = d.get("end_file_pos", start + 1)
+        fix = None
+        fixes = d.get("fixes") or []
+        if len(fixes) == 1:
+            e = fixes[0]
+            kind = e.get("type")
+            a, b = e.get("start_file_pos"), e.get("end_file_pos")
+            if kind in ("replace", "delete") and a is not None and b is not None:
+                fix = ctx.fix(a, b, e.get("edit", "") if kind == "replace" else "", f"sqlfluff {code}: apply its fix")
+            elif kind in ("create_before", "create_after") and a is not None:
+                fix = ctx.fix(a, a, e.get("edit", ""), f"sqlfluff {code}: apply its fix")
+        name = d.get("name") or ""
+        yield ctx.violation(
+            ctx.span(start, max(end, start + 1)),
+            f"{code}: {d.get('description', '')}",
+            help=f"sqlfluff rule {code}{f' ({name})' if name else ''}; `sqlfluff fix` can apply fixes for the whole file.",
+            fix=fix,
+            context=f"{code}:{text[start:end]}",
+            sqlfluff_code=code,
+        )

@@ -1,0 +1,67 @@
+"""The file is not valid PostgreSQL: the parser rejected it.
+
+## Why is this bad?
+PostgreSQL will reject the migration at deploy time, usually after earlier statements of a
+non-transactional migration have already run. miglint parses with libpg_query, which is
+PostgreSQL's own grammar, so what fails here fails in the server too. The finding points at
+the token the parser stopped at; the rest of the file is not checked by statement rules,
+while the other files of the run are.
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN email text NOT NULL DEFAULT;
+```
+
+## Use instead
+```sql
+ALTER TABLE users ADD COLUMN email text NOT NULL DEFAULT '';
+```
+
+## Options
+None. Placeholders (`${name}`, `:name`) are substituted before parsing: set their values
+with `placeholders:` in the configuration; unknown ones are replaced by same-length dummies
+when the file does not parse otherwise.
+
+## References
+- PostgreSQL docs, "SQL Syntax": https://www.postgresql.org/docs/current/sql-syntax.html
+- libpg_query: https://github.com/pganalyze/libpg_query
+"""
+
+import unicodedata
+
+ID = "syntax-error"
+FAMILY = "syntax"
+SCOPE = "file"
+DEFAULT_LEVEL = "error"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("syntax",)
+
+
+def check(ctx, options):
+    source = ctx.source
+    if source is None or source.error is None:
+        return
+    offset, message = source.error
+    at_end = offset >= len(source.text)
+    end = offset if at_end else max(source.token_end(offset), offset + 1)
+    hidden = _invisible(source.text[offset:end])
+    if hidden:
+        message += f" (the text there holds {hidden}, which PostgreSQL does not read as white space)"
+    yield ctx.violation(
+        ctx.span(offset, end),
+        f"{message}: PostgreSQL's parser rejects this file",
+        help="Fix the statement; if the text is a placeholder for a templating tool, declare it under `placeholders:`.",
+        context=message,
+    )
+
+
+def _invisible(text: str) -> str:
+    """Names of invisible or look-alike space characters in ``text`` ("U+00A0 NO-BREAK SPACE")."""
+    seen = []
+    for ch in text:
+        if ch != " " and (unicodedata.category(ch) in ("Zs", "Cf", "Zl", "Zp") or ch == "\ufeff"):
+            name = f"U+{ord(ch):04X} {unicodedata.name(ch, 'UNNAMED')}"
+            if name not in seen:
+                seen.append(name)
+    return ", ".join(seen)

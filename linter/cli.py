@@ -1,0 +1,217 @@
+"""The ``miglint`` command: flags, configuration, outputs and exit codes.
+
+Exit codes: 0, nothing at or above ``--fail-on``; 1, findings at or above it; 2, a usage,
+configuration or I/O error (the message names the file and the key or line).
+
+``cli.py`` chooses and writes outputs; rendering lives in :mod:`linter.formats` and the
+checks in :mod:`linter.engine` (pylint's ``multi_reporter`` pattern: several outputs from
+one run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from linter import __version__, config as configmod, registry
+from linter.config import ConfigError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+FORMAT_NAMES = ("text", "json", "sarif", "github", "gitlab", "rdjson")
+
+
+class UsageError(Exception):
+    """A bad command line or unusable input path (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits 2 too; keep our prefix
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to render ``--help`` in the README)."""
+    p = _Parser(prog="miglint", description="Lint PostgreSQL migration files.")
+    p.add_argument("--version", action="version", version=f"miglint {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    lint = sub.add_parser("lint", help="lint migration files and directories", description="Lint migration files and directories.")
+    lint.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
+    lint.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    lint.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends` (see `miglint presets`)")
+    lint.add_argument("--format", dest="formats", action="append", choices=FORMAT_NAMES, metavar="FORMAT",
+                      help=f"output format, repeatable: {', '.join(FORMAT_NAMES)} (default text)")
+    lint.add_argument("--output", dest="outputs", action="append", metavar="FILE",
+                      help="write the matching --format (by order) to FILE instead of standard output")
+    lint.add_argument("--fail-on", choices=configmod.FAIL_ON, help="lowest severity that makes the exit code 1 (default error)")
+    lint.add_argument("--select", action="append", default=[], metavar="RULES", help="only these rule ids, aliases or families (comma-separated, repeatable)")
+    lint.add_argument("--ignore", action="append", default=[], metavar="RULES", help="not these rule ids, aliases or families")
+    lint.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
+    lint.add_argument("--base", metavar="REF", help="git ref of the base branch, for changed-file and history rules")
+    lint.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (default auto: on a terminal, unless NO_COLOR is set)")
+    lint.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core for large runs)")
+
+    rules = sub.add_parser("rules", help="list every rule", description="List every rule with its family, default level, summary and aliases.")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = sub.add_parser("explain", help="print a rule's documentation", description="Print a rule's full documentation.")
+    explain.add_argument("rule", metavar="RULE", help="rule id or alias")
+
+    presets = sub.add_parser("presets", help="list the packaged presets", description="List the packaged presets.")
+    presets.add_argument("--format", choices=("text", "json"), default="text")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, 1 or 2)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "lint":
+            return cmd_lint(args)
+        if args.command == "rules":
+            return cmd_rules(args)
+        if args.command == "explain":
+            return cmd_explain(args)
+        if args.command == "presets":
+            return cmd_presets(args)
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    except (UsageError, ConfigError) as exc:
+        print(f"miglint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130
+
+
+# --------------------------------------------------------------------------- lint
+
+
+def _use_color(mode: str, stream) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _check_base(ref: str) -> None:
+    try:
+        r = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True)
+    except OSError as exc:
+        raise UsageError(f"--base {ref}: git is not available ({exc})") from None
+    if r.returncode != 0:
+        raise UsageError(f"--base {ref}: not a commit in this git repository")
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """``miglint lint``: discover, lint, write every requested output, exit by ``--fail-on``."""
+    from linter import engine, formats
+    from linter.discovery import discover
+
+    formats_wanted = args.formats or ["text"]
+    outputs = args.outputs or []
+    if len(outputs) > len(formats_wanted):
+        raise UsageError("more --output files than --format options: give one --format per --output")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.pg_version is not None and not 9 <= args.pg_version <= 18:
+        raise UsageError("--pg-version must be a PostgreSQL major version from 9 to 18")
+    cwd = Path.cwd()
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
+    cfg = cfg.select(args.select, args.ignore)
+    if args.base:
+        _check_base(args.base)
+
+    paths = args.paths or cfg.roots or ["."]
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    if found.errors:
+        raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
+    notes = list(found.notes)
+    if not found.files and not any(n.startswith("no migration files") for n in notes):
+        notes.append(f"no migration files found in {', '.join(paths)}")
+    report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes)
+
+    for i, name in enumerate(formats_wanted):
+        target = outputs[i] if i < len(outputs) else None
+        stream = sys.stdout
+        color = name == "text" and target is None and _use_color(args.color, stream)
+        text = formats.render(name, report, color=color)
+        if target is None:
+            if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
+                stream.reconfigure(encoding="utf-8")
+            stream.write(text)
+            stream.flush()
+        else:
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                Path(target).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
+    return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
+# --------------------------------------------------------------------------- rules, explain, presets
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """``miglint rules``: one line per rule, or a JSON list."""
+    rules = list(registry.all_rules().values())
+    if args.format == "json":
+        data = [
+            {
+                "id": r.id,
+                "family": r.family,
+                "default_level": r.default_level,
+                "summary": r.summary,
+                "aliases": list(r.aliases),
+                "options": {k: getattr(t, "__name__", str(t)) for k, t in r.options.items()},
+                "defaults": r.defaults,
+                "docs_url": r.docs_url,
+            }
+            for r in rules
+        ]
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    width = max(len(r.id) for r in rules)
+    for r in rules:
+        alias = f"  (aliases: {', '.join(r.aliases)})" if r.aliases else ""
+        print(f"{r.id:<{width}}  {r.family:<11} {r.default_level:<8} {r.summary}{alias}")
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """``miglint explain RULE``: the rule's whole documentation."""
+    rid = registry.resolve(args.rule)
+    if rid is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `miglint rules`)")
+    r = registry.all_rules()[rid]
+    head = f"# {r.id}\n\nfamily: {r.family} · default level: {r.default_level}"
+    if r.aliases:
+        head += f" · aliases: {', '.join(r.aliases)}"
+    print(f"{head}\n\n{r.doc}\n\n{r.docs_url}")
+    return EXIT_OK
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    """``miglint presets``: the packaged presets with description and standard."""
+    rows = []
+    for name in configmod.preset_names():
+        data = configmod.load_file(configmod.rules_dir() / f"{name}.yaml")
+        rows.append({"name": name, "description": data.get("description", ""), "standard": data.get("standard", ""), "extends": data.get("extends")})
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        std = f" [standard: {r['standard']}]" if r["standard"] else ""
+        print(f"{r['name']:<{width}}  {r['description']}{std}")
+    return EXIT_OK

@@ -1,0 +1,349 @@
+"""Runs the checks: by scope, in parallel, with suppressions, severities and fingerprints.
+
+Scopes (what a check module's ``SCOPE`` asks the engine to pass):
+
+* ``"statement"``: ``check(ctx, stmt, options)`` for every statement of a file that
+  parsed, top-level ones and those inside ``DO`` blocks / PL/pgSQL bodies
+  (``stmt.parent`` is set for those).
+* ``"file"``: ``check(ctx, options)`` once per file, whether it parsed or not
+  (``ctx.source`` is ``None`` when it could not be read).
+* ``"file-set"``: ``check(ctx, options)`` once per migration root, with every
+  :class:`~linter.model.MigrationFile` of that root (naming, versions, down files).
+
+A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
+never prints, picks a severity or reads other files. The engine stamps rule id, family,
+severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
+adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
+
+Files are linted in worker processes when there are many of them (the parse is CPU-bound
+C code; there are two cores on CI machines). One file's failure never stops the run: an
+unexpected exception in a check becomes an ``internal-error`` note on that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import traceback
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+import multiprocessing
+
+from linter import HOMEPAGE, __version__, registry, suppress
+from linter.config import Config, RuleSetting
+from linter.model import FILE_SPAN, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
+from linter.source import ReadResult, Source, Statement, read_text
+
+#: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
+PARALLEL_THRESHOLD = 48
+
+#: Rules the engine itself produces from suppression comments.
+SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")
+
+
+# --------------------------------------------------------------------------- contexts
+
+
+class FileContext:
+    """What a ``statement``/``file`` check sees of one file.
+
+    ``file``: the :class:`MigrationFile`; ``source``: its :class:`Source` (``None`` if the
+    file could not be read); ``read``: the :class:`ReadResult`; ``config``: the run's
+    :class:`Config` (``pg_version`` etc.); ``suppressions``: the ignore comments (filled in
+    for the suppression rules).
+    """
+
+    def __init__(self, file: MigrationFile, source: Source | None, read: ReadResult, config: Config) -> None:
+        self.file = file
+        self.source = source
+        self.read = read
+        self.config = config
+        self.pg_version = config.pg_version
+        self.suppressions: list[suppress.Suppression] = []
+
+    def violation(
+        self,
+        where: Statement | Span | None,
+        message: str,
+        *,
+        node: dict | None = None,
+        help: str | None = None,
+        fix: Fix | None = None,
+        redacted: bool = False,
+        context: str | None = None,
+        **properties: Any,
+    ) -> Violation:
+        """A :class:`Violation` at a statement (at ``node`` inside it, if given), a span,
+        or the whole file (``where=None``). The fingerprint context defaults to the
+        statement's whitespace-normalised text."""
+        if isinstance(where, Statement):
+            span = where.node_span(node) if node is not None else where.span
+            if context is not None:
+                ctx_text = context
+            elif redacted:  # never hash a secret's text: a short one could be guessed back
+                ctx_text = f"{where.kind}:{message}"
+            else:
+                ctx_text = " ".join(where.text.split())
+        else:
+            span = where or FILE_SPAN
+            ctx_text = context if context is not None else message
+        return Violation(span, message, help, fix, ctx_text, redacted, properties)
+
+    def fix(self, start: int, end: int, replacement: str, description: str) -> Fix:
+        """A :class:`Fix` replacing original-text characters ``[start, end)``."""
+        assert self.source is not None
+        return Fix(self.source.index.span(start, end), start, end, replacement, description)
+
+    def span(self, start: int, end: int) -> Span:
+        """The span of original-text character offsets ``[start, end)``."""
+        assert self.source is not None
+        return self.source.index.span(start, end)
+
+
+@dataclass
+class FileSetContext:
+    """What a ``file-set`` check sees: one migration root and all of its files.
+
+    ``summaries`` maps a file's path to what the workers learnt of it (for now
+    ``{"kinds": [statement kinds...], "parsed": bool}``).
+    """
+
+    root: str
+    files: list[MigrationFile]
+    config: Config
+    summaries: dict[str, dict] = field(default_factory=dict)
+
+    def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None, **properties: Any) -> Violation:
+        """A violation about a whole file (or the root, ``file=None``)."""
+        props = dict(properties)
+        props["path"] = file.path if file else self.root
+        return Violation(span or FILE_SPAN, message, help, None, message, False, props)
+
+
+# --------------------------------------------------------------------------- one file
+
+
+@dataclass
+class FileResult:
+    """What linting one file gave (picklable; workers send it back)."""
+
+    path: str
+    findings: list[Finding]
+    excerpts: dict[int, str]
+    ignored_rules: set[str] | None  # rules ignored file-wide; {"*"} means every rule
+    summary: dict
+
+
+def _fingerprint(rule_id: str, path: str, context: str, n: int) -> str:
+    h = hashlib.sha256(f"{rule_id}\0{path}\0{context}\0{n}".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:16]
+
+
+def _stamp(rule: registry.Rule, setting: RuleSetting, path: str, v: Violation, seen: dict) -> Finding:
+    key = (rule.id, v.context)
+    n = seen.get(key, 0)
+    seen[key] = n + 1
+    return Finding(
+        rule_id=rule.id,
+        family=rule.family,
+        severity=setting.severity,
+        path=path,
+        span=v.span,
+        message=v.message,
+        help=v.help,
+        docs_url=rule.docs_url,
+        fingerprint=_fingerprint(rule.id, path, v.context, n),
+        fix=v.fix,
+        redacted=v.redacted,
+        properties=v.properties,
+    )
+
+
+def lint_file(file: MigrationFile, config: Config) -> FileResult:
+    """Lint one file with the statement and file checks enabled for its path."""
+    try:
+        return _lint_file(file, config)
+    except Exception:  # a bug in a check must not hide the other files' findings
+        last = traceback.format_exc().strip().splitlines()[-1]
+        f = Finding(
+            rule_id="internal-error",
+            family="syntax",
+            severity=Severity.ERROR,
+            path=file.path,
+            span=FILE_SPAN,
+            message=f"miglint failed on this file ({last}); the other files were linted",
+            help="Please report this, with the file, at " + HOMEPAGE + "/issues.",
+            docs_url=HOMEPAGE,
+            fingerprint=_fingerprint("internal-error", file.path, last, 0),
+        )
+        return FileResult(file.path, [f], {}, None, {"parsed": False, "kinds": []})
+
+
+def _lint_file(file: MigrationFile, config: Config) -> FileResult:
+    rules = registry.all_rules()
+    settings = config.settings_for(file.path)
+    read = read_text(file.abspath, config.max_file_size)
+    source = None
+    if read.text is not None:
+        source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+    ctx = FileContext(file, source, read, config)
+    raw: list[tuple[registry.Rule, Violation]] = []
+    stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
+    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
+    statements: list[Statement] = []
+    if source is not None and source.error is None:
+        statements = list(source.all_statements()) if stmt_rules or "miglint:" in source.text else source.statements
+        for rule, setting in stmt_rules:
+            check = rule.module.check
+            for stmt in statements:
+                for v in check(ctx, stmt, setting.options) or ():
+                    raw.append((rule, v))
+    for rule, setting in file_rules:
+        for v in rule.module.check(ctx, setting.options) or ():
+            raw.append((rule, v))
+
+    # suppressions
+    ignored: set[str] | None = None
+    if source is not None:
+        ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
+    kept: list[tuple[registry.Rule, Violation]] = []
+    for rule, v in raw:
+        off = source.index.offset(v.span.start) if source is not None else 0
+        hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
+        if hit is not None:
+            hit.used.add(rule.id)
+            continue
+        kept.append((rule, v))
+    for s in ctx.suppressions:
+        if s.whole_file:
+            ignored = ignored or set()
+            ignored |= s.rules if s.names else {"*"}
+    for rid in SUPPRESSION_RULES:
+        if rid in settings and ctx.suppressions:
+            for v in rules[rid].module.check(ctx, settings[rid].options) or ():
+                kept.append((rules[rid], v))
+
+    seen: dict = {}
+    findings = [_stamp(rule, settings[rule.id], file.path, v, seen) for rule, v in kept]
+    excerpts: dict[int, str] = {}
+    if source is not None:
+        for f in findings:
+            if not f.redacted:
+                for ln in range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1):
+                    if ln <= source.index.line_count:
+                        excerpts[ln] = source.index.line_text(ln)
+    summary = {
+        "parsed": source is not None and source.error is None,
+        "kinds": [s.kind for s in source.statements] if source is not None else [],
+    }
+    return FileResult(file.path, findings, excerpts, ignored, summary)
+
+
+# --------------------------------------------------------------------------- the run
+
+_WORKER_CONFIG: Config | None = None
+
+
+def _init_worker(config: Config) -> None:
+    global _WORKER_CONFIG
+    _WORKER_CONFIG = config
+
+
+def _work(file: MigrationFile) -> FileResult:
+    assert _WORKER_CONFIG is not None
+    return lint_file(file, _WORKER_CONFIG)
+
+
+def _jobs(requested: int | None, n_files: int) -> int:
+    if requested is not None:
+        return max(1, requested)
+    if n_files < PARALLEL_THRESHOLD:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None) -> Iterator[FileResult]:
+    """Yield a :class:`FileResult` per file, in the order of ``files``.
+
+    ``jobs``: worker processes (default: one per core when there are at least
+    :data:`PARALLEL_THRESHOLD` files, else in-process).
+    """
+    n = _jobs(jobs, len(files))
+    if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for f in files:
+            yield lint_file(f, config)
+        return
+    ctx = multiprocessing.get_context("fork")
+    chunk = max(1, min(64, len(files) // (n * 8) or 1))
+    # biggest files first so the last chunk is not a straggler
+    order = sorted(range(len(files)), key=lambda i: -_size(files[i].abspath))
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
+        results = list(pool.map(_work, [files[i] for i in order], chunksize=chunk))
+    by_index = [None] * len(files)
+    for i, r in zip(order, results):
+        by_index[i] = r
+    yield from by_index  # type: ignore[misc]
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
+    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``."""
+    rules = registry.all_rules()
+    by_root: dict[str, list[MigrationFile]] = defaultdict(list)
+    for f in files:
+        by_root[f.root].append(f)
+    out: list[Finding] = []
+    for root, members in by_root.items():
+        settings = config.settings_for(members[0].path)
+        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members})
+        seen: dict = {}
+        for rid, setting in settings.items():
+            rule = rules[rid]
+            if rule.scope != "file-set":
+                continue
+            for v in rule.module.check(ctx, setting.options) or ():
+                path = v.properties.get("path", root)
+                ig = ignored.get(path)
+                if ig and ("*" in ig or rid in ig):
+                    continue
+                if rid not in config.settings_for(path):
+                    continue
+                severity_setting = config.settings_for(path)[rid]
+                out.append(_stamp(rule, severity_setting, path, v, seen))
+    return out
+
+
+def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = ()) -> Report:
+    """Lint ``files`` and return the sorted :class:`Report`."""
+    findings: list[Finding] = []
+    excerpts: dict[str, dict[int, str]] = {}
+    summaries: dict[str, dict] = {}
+    ignored: dict[str, set[str] | None] = {}
+    for res in lint_files(files, config, jobs=jobs):
+        findings.extend(res.findings)
+        if res.excerpts:
+            excerpts[res.path] = res.excerpts
+        summaries[res.path] = res.summary
+        ignored[res.path] = res.ignored_rules
+    findings.extend(run_file_sets(files, config, summaries, ignored))
+    findings.sort(key=Finding.sort_key)
+    rules = registry.all_rules()
+    enabled = [rules[r] for r in config.enabled_rules()]
+    return Report(findings, list(files), enabled, excerpts, list(notes), __version__)
+
+
+def fails(report: Report, fail_on: str) -> bool:
+    """True when a finding is at or above ``fail_on`` (``never`` never fails)."""
+    if fail_on == "never":
+        return False
+    threshold = Severity(fail_on).rank
+    return any(f.severity.rank >= threshold for f in report.findings)

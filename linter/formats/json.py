@@ -1,0 +1,138 @@
+"""miglint's own JSON output (``--format json``): the reference for scripts and bots.
+
+Spec source: this docstring. Compatibility promise: **fields are only ever added; meanings
+never change.** A change that would alter a field's meaning gets a new field name (or a new
+``version``), as pylint kept ``json`` and added ``json2``
+(https://pylint.readthedocs.io/en/latest/user_guide/usage/output.html). Consumers should
+ignore fields they do not know.
+
+The output is one JSON object (UTF-8, pretty-printed, ending in a newline)::
+
+    {
+      "version": 1,
+      "tool": {"name": "miglint", "version": "0.1.0"},
+      "findings": [ ... ],
+      "summary": {"files": 5, "findings": 4, "error": 3, "warning": 1, "note": 0},
+      "notes": ["no migration files found in legacy/"]
+    }
+
+Top level:
+
+``version`` (int)
+    Version of this document's layout: ``1``. It goes up only if a meaning ever changes.
+``tool``
+    ``name`` is ``"miglint"``; ``version`` is miglint's version string.
+``findings`` (array)
+    One object per finding (below), sorted by path, line, column, then rule id.
+    Suppressed findings are not included.
+``summary``
+    ``files``: number of migration files linted; ``findings``: number of findings;
+    ``error`` / ``warning`` / ``note``: number of findings at each severity.
+``notes`` (array of strings)
+    Human-readable remarks about the run (not findings).
+
+Each finding:
+
+``rule`` (string)
+    The rule id, kebab-case (``"non-concurrent-index"``).
+``family`` (string)
+    The rule family: ``syntax``, ``style``, ``locking``, ``idempotency``, ``naming``,
+    ``versioning``, ``rollback``, ``history`` or ``secrets``.
+``severity`` (string)
+    ``"error"``, ``"warning"`` or ``"note"`` (as configured for this run).
+``path`` (string)
+    The file, POSIX, relative to the directory miglint reported against (the working
+    directory, or the repository root in a pull request).
+``line``, ``column``, ``end_line``, ``end_column`` (int)
+    The region, 1-based. Columns count Unicode code points (characters), not bytes or
+    UTF-16 units. The region is half-open: ``end_line``/``end_column`` is the position just
+    *after* the last character (so a one-character region at 3:5 ends at 3:6, and a
+    finding about a whole file is ``1:1`` to ``1:1``).
+``message`` (string)
+    What is wrong. May contain line breaks.
+``help`` (string or null)
+    What to do about it.
+``docs_url`` (string)
+    Absolute URL of the rule's documentation.
+``fingerprint`` (string)
+    16 hex characters identifying the finding across runs: built from the rule, the path
+    and the finding's source context, not its line, so it survives lines added above.
+    Two findings can share a fingerprint (the same problem twice in one file).
+``redacted`` (bool)
+    ``true`` for findings whose source must never be shown (secrets). For these, ``fix``
+    is always ``null`` and ``properties`` always ``{}``; only ``message`` and ``help``
+    describe the problem.
+``fix`` (object or null)
+    A mechanical fix: replace the region ``line:column`` to ``end_line:end_column``
+    (same conventions as above; an empty region is an insertion) with ``replacement``.
+    ``description`` is a short imperative ("Add CONCURRENTLY").
+``properties`` (object)
+    Rule-specific data, e.g. ``{"lock": "ACCESS EXCLUSIVE"}``. Keys are documented with
+    each rule; ``{}`` when there are none.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from linter.formats._common import visible_fix, visible_properties
+from linter.model import Finding, Report
+
+#: Layout version of this format (the ``version`` field).
+VERSION = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    """One finding as the JSON object described in the module docstring."""
+    span = finding.span
+    fix = visible_fix(finding)
+    return {
+        "rule": finding.rule_id,
+        "family": finding.family,
+        "severity": str(finding.severity),
+        "path": finding.path,
+        "line": span.start.line,
+        "column": span.start.column,
+        "end_line": span.end.line,
+        "end_column": span.end.column,
+        "message": finding.message,
+        "help": finding.help,
+        "docs_url": finding.docs_url,
+        "fingerprint": finding.fingerprint,
+        "redacted": finding.redacted,
+        "fix": None
+        if fix is None
+        else {
+            "description": fix.description,
+            "replacement": fix.replacement,
+            "line": fix.span.start.line,
+            "column": fix.span.start.column,
+            "end_line": fix.span.end.line,
+            "end_column": fix.span.end.column,
+        },
+        "properties": visible_properties(finding),
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The whole report as the JSON document described in the module docstring."""
+    counts = report.counts()
+    return {
+        "version": VERSION,
+        "tool": {"name": "miglint", "version": report.tool_version},
+        "findings": [finding_dict(f) for f in report.findings],
+        "summary": {
+            "files": len(report.files),
+            "findings": len(report.findings),
+            "error": counts["error"],
+            "warning": counts["warning"],
+            "note": counts["note"],
+        },
+        "notes": list(report.notes),
+    }
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    """The report as a JSON document (``color`` is ignored)."""
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,144 @@
+"""The rule registry: the list of check modules and what each one declares.
+
+Every rule is one module in :mod:`linter.checks`, named after its id with underscores
+(``syntax-error`` lives in ``linter/checks/syntax_error.py``). A module declares:
+
+* ``ID`` (kebab-case), ``FAMILY`` (one of :data:`linter.model.FAMILIES`),
+  ``SCOPE`` (``"statement"``, ``"file"`` or ``"file-set"``, see :mod:`linter.engine`),
+  ``DEFAULT_LEVEL`` (``"error"``, ``"warning"``, ``"note"`` or ``"disable"`` for opt-in
+  rules), ``OPTIONS`` (``{name: type}``, kebab-case names), ``DEFAULTS`` (``{name: value}``),
+  ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), and ``check(...)``.
+* A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
+  ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
+
+The pattern is yamllint's ``yamllint/rules/__init__.py``: an explicit import list, no
+plugin discovery, so a typo fails at import time and ``miglint rules`` is deterministic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import ModuleType
+from typing import Any
+
+from linter import DOCS_BASE
+from linter.model import FAMILIES, LEVELS
+
+#: Modules under linter/checks, one per rule. Add new rules here.
+CHECK_MODULES = (
+    "syntax_error",
+    "unreadable_file",
+    "invalid_encoding",
+    "empty_migration",
+    "unknown_rule_in_suppression",
+    "unused_suppression",
+    "sqlfluff_style",
+)
+
+SCOPES = ("statement", "file", "file-set")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registry entry: a rule's metadata and its module.
+
+    ``summary`` is the docstring's first line (also SARIF's ``shortDescription``);
+    ``doc`` is the whole docstring as markdown; ``docs_url`` an absolute URL.
+    """
+
+    id: str
+    family: str
+    scope: str
+    default_level: str
+    summary: str
+    doc: str
+    aliases: tuple[str, ...]
+    options: dict[str, Any] = field(hash=False, compare=False)
+    defaults: dict[str, Any] = field(hash=False, compare=False)
+    module: ModuleType = field(hash=False, compare=False, repr=False)
+
+    @property
+    def docs_url(self) -> str:
+        """Link to this rule's section of the rule docs."""
+        return f"{DOCS_BASE}#{self.id}"
+
+    def section(self, title: str) -> str:
+        """The text of one ``## title`` section of the doc ('' if absent)."""
+        m = re.search(rf"^## {re.escape(title)}\s*\n(.*?)(?=^## |\Z)", self.doc, re.M | re.S)
+        return m.group(1).strip() if m else ""
+
+
+def _load(name: str) -> Rule:
+    module = importlib.import_module(f"linter.checks.{name}")
+    doc = (module.__doc__ or "").strip()
+    rule = Rule(
+        id=module.ID,
+        family=module.FAMILY,
+        scope=module.SCOPE,
+        default_level=module.DEFAULT_LEVEL,
+        summary=doc.splitlines()[0].strip() if doc else "",
+        doc=_dedent_doc(doc),
+        aliases=tuple(getattr(module, "ALIASES", ())),
+        options=dict(getattr(module, "OPTIONS", {})),
+        defaults=dict(getattr(module, "DEFAULTS", {})),
+        module=module,
+    )
+    problems = []
+    if rule.id.replace("-", "_") != name:
+        problems.append(f"module {name} declares ID {rule.id!r}")
+    if rule.family not in FAMILIES:
+        problems.append(f"unknown family {rule.family!r}")
+    if rule.scope not in SCOPES:
+        problems.append(f"unknown scope {rule.scope!r}")
+    if rule.default_level not in LEVELS:
+        problems.append(f"unknown default level {rule.default_level!r}")
+    if set(rule.defaults) - set(rule.options):
+        problems.append("DEFAULTS names options not in OPTIONS")
+    if problems:
+        raise ImportError(f"linter.checks.{name}: " + "; ".join(problems))
+    return rule
+
+
+def _dedent_doc(doc: str) -> str:
+    lines = doc.splitlines()
+    if len(lines) <= 1:
+        return doc
+    rest = [ln for ln in lines[1:] if ln.strip()]
+    indent = min((len(ln) - len(ln.lstrip()) for ln in rest), default=0)
+    return "\n".join([lines[0]] + [ln[indent:] for ln in lines[1:]])
+
+
+@lru_cache(maxsize=1)
+def all_rules() -> dict[str, Rule]:
+    """``{rule id: Rule}`` for every registered rule, in registry order.
+
+    Raises ``ImportError`` naming the module when a rule module is malformed, and
+    ``ValueError`` when two rules share an id or alias.
+    """
+    rules: dict[str, Rule] = {}
+    seen: dict[str, str] = {}
+    for name in CHECK_MODULES:
+        rule = _load(name)
+        for key in (rule.id, *rule.aliases):
+            if key in seen:
+                raise ValueError(f"rule id or alias {key!r} is claimed by {seen[key]} and {rule.id}")
+            seen[key] = rule.id
+        rules[rule.id] = rule
+    return rules
+
+
+@lru_cache(maxsize=1)
+def alias_map() -> dict[str, str]:
+    """``{alias: rule id}`` for every alias (squawk ids, renamed ids)."""
+    return {a: r.id for r in all_rules().values() for a in r.aliases}
+
+
+def resolve(name: str) -> str | None:
+    """The rule id that ``name`` (an id or an alias) means, or ``None`` if unknown."""
+    rules = all_rules()
+    if name in rules:
+        return name
+    return alias_map().get(name)

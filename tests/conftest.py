@@ -1,0 +1,39 @@
+"""Shared test helpers: lint a little tree of files with chosen rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from linter import config as configmod, engine, registry
+from linter.discovery import discover
+
+#: ../shared beside the repository (CI clones the repo next to it)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def lint_tree(tmp_path: Path, files: dict[str, bytes | str], *, enable: dict[str, object], extra: dict | None = None):
+    """Write ``files`` under ``tmp_path``, lint them with only the rules in ``enable``
+    (``{rule id: level or {level, options...}}``) and return the Report."""
+    for rel, content in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    rules = {rid: "disable" for rid in registry.all_rules()}
+    rules.update(enable)
+    data = {"extends": "default", "rules": rules, **(extra or {})}
+    cfg_path = tmp_path / ".miglint-test.yml"
+    cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    cfg = configmod.load(str(cfg_path), cwd=tmp_path)
+    found = discover([str(tmp_path / rel) for rel in files], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    return engine.lint(found.files, cfg, jobs=1)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The ../shared folder; skips the test when it is not beside the repository."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the repository")
+    return SHARED
