@@ -12,6 +12,7 @@ A case file (the pattern of sqlfluff's test/fixtures/rules/std_rule_cases)::
         bom: true               # prefix a UTF-8 byte-order mark
         config: {...}           # top-level config keys; rules.<id> merges into the rule's setting
         expect: [{line, col, end_line, end_col, message}]   # omitted: no finding
+        help: "..."             # a substring of every finding's help
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def test_case(tmp_path, rule_id, also, case):
             assert f.span.end.column == exp["end_col"], got
         if "message" in exp:
             assert exp["message"] in f.message, got
+    if "help" in case:
+        assert found and all(case["help"] in (f.help or "") for f in found), [f.help for f in found]
 
 
 def test_every_rule_has_a_case_file_with_firing_and_passing_cases():

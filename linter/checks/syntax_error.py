@@ -48,12 +48,36 @@ def check(ctx, options):
     hidden = _invisible(source.text[offset:end])
     if hidden:
         message += f" (the text there holds {hidden}, which PostgreSQL does not read as white space)"
-    yield ctx.violation(
-        ctx.span(offset, end),
-        f"{message}: PostgreSQL's parser rejects this file",
-        help="Fix the statement; if the text is a placeholder for a templating tool, declare it under `placeholders:`.",
-        context=message,
-    )
+    help = "Fix the statement; if the text is a placeholder for a templating tool, declare it under `placeholders:`."
+    missing = _missing_semicolon(source, offset, end)
+    if missing:
+        help = f"Is a semicolon missing at the end of line {missing}? The statement before this one never ended."
+    yield ctx.violation(ctx.span(offset, end), f"{message}: PostgreSQL's parser rejects this file", help=help, context=message)
+
+
+#: Keywords that begin a statement: an error on one of them, first on its line, after a
+#: line that does not end in ";", is nearly always a missing semicolon.
+_STARTERS = {
+    "ALTER", "ANALYZE", "BEGIN", "CALL", "CLUSTER", "COMMENT", "COMMIT", "COPY", "CREATE", "DELETE",
+    "DO", "DROP", "GRANT", "INSERT", "LOCK", "REFRESH", "REINDEX", "REVOKE", "SELECT", "SET",
+    "TRUNCATE", "UPDATE", "VACUUM", "WITH",
+}
+
+
+def _missing_semicolon(source, offset: int, end: int) -> int | None:
+    """The 1-based line that probably lacks its ";", or None."""
+    if source.text[offset:end].upper() not in _STARTERS:
+        return None
+    pos = source.index.position(offset)
+    if source.index.line_text(pos.line)[: pos.column - 1].strip():
+        return None
+    line = pos.line - 1
+    while line >= 1:
+        code = source.index.line_text(line).split("--", 1)[0].strip()
+        if code:
+            return None if code.endswith((";", "(", ",")) else line
+        line -= 1
+    return None
 
 
 def _invisible(text: str) -> str:
