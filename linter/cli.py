@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -22,7 +21,7 @@ from linter import __version__, config as configmod, registry
 from linter.config import ConfigError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-FORMAT_NAMES = ("text", "json", "sarif", "github", "gitlab", "rdjson")
+from linter.formats import NAMES as FORMAT_NAMES
 
 
 class UsageError(Exception):
@@ -104,12 +103,30 @@ def _use_color(mode: str, stream) -> bool:
 
 
 def _check_base(ref: str) -> None:
+    import subprocess
+
     try:
         r = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True)
     except OSError as exc:
         raise UsageError(f"--base {ref}: git is not available ({exc})") from None
     if r.returncode != 0:
         raise UsageError(f"--base {ref}: not a commit in this git repository")
+
+
+def _tune_gc() -> None:
+    """Keep the cyclic garbage collector off the hot path.
+
+    Each file's parse tree is many small dicts, freed by reference counting as soon as
+    the file is done (:meth:`linter.source.Source.close` breaks the one cycle). The
+    collector's default thresholds still traverse those live trees hundreds of times a
+    run, about 40% of the run time (measured with bench/bench.py --profile). Freezing
+    the start-up objects (``gc.freeze``, Python docs "gc" module) and collecting young
+    objects every 50,000 allocations instead of 700 removes that cost.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -138,6 +155,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     notes = list(found.notes)
     if not found.files and not any(n.startswith("no migration files") for n in notes):
         notes.append(f"no migration files found in {', '.join(paths)}")
+    _tune_gc()
     report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes)
 
     for i, name in enumerate(formats_wanted):

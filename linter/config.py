@@ -37,7 +37,6 @@ The keys (all optional)::
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -151,6 +150,8 @@ def load_file(path: str | Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read configuration: {exc}", str(path)) from None
     if path.name == "pyproject.toml":
+        import tomllib
+
         try:
             data = tomllib.loads(raw)
         except tomllib.TOMLDecodeError as exc:
@@ -183,6 +184,8 @@ def find_config(start: str | Path) -> Path | None:
                 return folder / name
         pp = folder / "pyproject.toml"
         if pp.is_file():
+            import tomllib  # only projects with a pyproject.toml pay for it
+
             try:
                 if "miglint" in tomllib.loads(pp.read_text(encoding="utf-8")).get("tool", {}):
                     return pp

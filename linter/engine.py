@@ -26,11 +26,8 @@ import hashlib
 import os
 import traceback
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-
-import multiprocessing
 
 from linter import HOMEPAGE, __version__, registry, suppress
 from linter.config import Config, RuleSetting
@@ -239,6 +236,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         "parsed": source is not None and source.error is None,
         "kinds": [s.kind for s in source.statements] if source is not None else [],
     }
+    if source is not None:
+        source.close()
     return FileResult(file.path, findings, excerpts, ignored, summary)
 
 
@@ -272,7 +271,13 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
     :data:`PARALLEL_THRESHOLD` files, else in-process).
     """
     n = _jobs(jobs, len(files))
-    if n == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if n > 1:  # imported here: a one-file run should not pay for the pool (~20 ms)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            n = 1
+    if n == 1:
         for f in files:
             yield lint_file(f, config)
         return

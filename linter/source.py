@@ -11,20 +11,20 @@ before parsing; a :class:`OffsetMap` maps positions in the substituted text back
 original, so findings point at what the author wrote.
 
 Statements are the parse tree as pglast's JSON (``parse_sql_json``) decoded to plain
-dicts: ``{"IndexStmt": {...}}``. Building pglast's Python ``Node`` objects costs several
-times more and rules do not need them.
+dicts with orjson: ``{"IndexStmt": {...}}``. Building pglast's Python ``Node`` objects
+costs several times more and rules do not need them.
 """
 
 from __future__ import annotations
 
 import bisect
 import os
-import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Iterator
 
+import orjson
 from pglast import parser as pg
 
 from linter.model import Direction, MigrationFile, Position, Span
@@ -39,12 +39,11 @@ class TextIndex:
     ``position(c)``: character offset -> 1-based :class:`Position`.
     """
 
-    __slots__ = ("text", "line_starts", "_ascii", "_nb_bytes", "_nb_extra")
+    __slots__ = ("text", "_line_starts", "_ascii", "_nb_bytes", "_nb_extra")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.line_starts = [0]
-        self.line_starts.extend(m.end() for m in _NEWLINE.finditer(text))
+        self._line_starts: list[int] | None = None  # built on first use: most files need no position
         self._ascii = text.isascii()
         self._nb_bytes: list[int] = []  # byte offset just after each non-ASCII character
         self._nb_extra: list[int] = []  # cumulative extra bytes up to and including it
@@ -59,6 +58,15 @@ class TextIndex:
                 char_to_byte_shift += n
                 self._nb_bytes.append(byte_start + n + 1)
                 self._nb_extra.append(extra)
+
+    @property
+    def line_starts(self) -> list[int]:
+        """Character offset of the start of each line (``[0, ...]``)."""
+        if self._line_starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+            self._line_starts = starts
+        return self._line_starts
 
     def char_of_byte(self, b: int) -> int:
         """The character offset of UTF-8 byte offset ``b`` (inside a character: its start)."""
@@ -251,7 +259,6 @@ class Section:
 # --------------------------------------------------------------------------- statements
 
 
-@dataclass(eq=False)
 class Statement:
     """One parsed SQL statement.
 
@@ -259,7 +266,8 @@ class Statement:
     * ``start``/``end``: 0-based character offsets in the original file text, from the
       statement's first token (never the comments before it) to just past its last token
       (the ``;`` is not included).
-    * ``span``: the same as 1-based positions; ``text``: the original text of the span.
+    * ``span``: the same as 1-based positions; ``text``: the original text of the span
+      (both computed on first use).
     * ``index``: 0-based position among the file's top-level statements (nested
       statements carry their parent's index).
     * ``section``: the direction of the file section it is in.
@@ -267,18 +275,44 @@ class Statement:
       ``DoStmt`` / ``CreateFunctionStmt`` around it; ``None`` for top-level statements.
     """
 
-    node: dict
-    kind: str
-    start: int
-    end: int
-    span: Span
-    text: str
-    index: int
-    section: Direction
-    parent: "Statement | None" = None
-    _source: "Source | None" = field(default=None, repr=False)
-    _loc_index: TextIndex | None = field(default=None, repr=False)  # text node locations index
-    _loc_base: int = 0  # character offset in the parse text where that text starts
+    __slots__ = ("node", "kind", "start", "end", "index", "section", "parent", "_source", "_loc_index", "_loc_base")
+
+    def __init__(
+        self,
+        node: dict,
+        kind: str,
+        start: int,
+        end: int,
+        index: int,
+        section: Direction,
+        parent: "Statement | None",
+        source: "Source",
+        loc_index: TextIndex | None,
+        loc_base: int,
+    ) -> None:
+        self.node = node
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.index = index
+        self.section = section
+        self.parent = parent
+        self._source = source
+        self._loc_index = loc_index  # index of the text node locations are relative to
+        self._loc_base = loc_base  # character offset in the parse text where that text starts
+
+    def __repr__(self) -> str:
+        return f"<Statement {self.kind} {self.start}:{self.end}>"
+
+    @property
+    def span(self) -> Span:
+        """1-based span of ``[start, end)``."""
+        return self._source.index.span(self.start, self.end)
+
+    @property
+    def text(self) -> str:
+        """The statement's original text (placeholders as written)."""
+        return self._source.text[self.start : self.end]
 
     @property
     def body(self) -> dict:
@@ -292,7 +326,7 @@ class Statement:
 
     def offset_of(self, location: int) -> int:
         """Original-text character offset of a node ``location`` (a UTF-8 byte offset)."""
-        assert self._source is not None and self._loc_index is not None
+        assert self._loc_index is not None
         c = self._loc_index.char_of_byte(location) + self._loc_base
         return self._source.offset_map.to_original(c)
 
@@ -304,7 +338,7 @@ class Statement:
         location (libpg_query does not record one for every node), or for nested
         statements whose text could not be found verbatim in the file.
         """
-        if not node or self._source is None:
+        if not node:
             return self.span
         if len(node) == 1:
             (inner,) = node.values()
@@ -368,14 +402,14 @@ class Source:
             text, self.offset_map, n = substitute_placeholders(text, values, syntaxes, dummies=False)
             self.placeholders_replaced += n
         try:
-            tree = json.loads(pg.parse_sql_json(text))
+            tree = orjson.loads(pg.parse_sql_json(text))
         except pg.ParseError as exc:
             retried = False
             if syntaxes and has_placeholder(text, syntaxes):
                 text2, map2, n = substitute_placeholders(text, {}, syntaxes, dummies=True)
                 if n and not map2.segments:  # dummies keep lengths: the offset map still holds
                     try:
-                        tree = json.loads(pg.parse_sql_json(text2))
+                        tree = orjson.loads(pg.parse_sql_json(text2))
                         text = text2
                         self.placeholders_replaced += n
                         retried = True
@@ -415,20 +449,7 @@ class Source:
         o0 = self.offset_map.to_original(c0)
         o1 = self.offset_map.to_original(c1) if c1 > c0 else o0
         (kind,) = node.keys()
-        return Statement(
-            node=node,
-            kind=kind,
-            start=o0,
-            end=o1,
-            span=self.index.span(o0, o1),
-            text=self.text[o0:o1],
-            index=index,
-            section=self.section_at(o0),
-            parent=parent,
-            _source=self,
-            _loc_index=loc_index,
-            _loc_base=loc_base,
-        )
+        return Statement(node, kind, o0, o1, index, self.section_at(o0), parent, self, loc_index, loc_base)
 
     def _find_sections(self) -> list[Section]:
         text = self.text
@@ -540,7 +561,7 @@ class Source:
         wrapper = f"CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS {tag}{code}{tag}"
         if stmt.kind == "CreateFunctionStmt" and body.get("is_procedure"):
             wrapper = f"CREATE PROCEDURE miglint_do() LANGUAGE plpgsql AS {tag}{code}{tag}"
-        tree = json.loads(pg.parse_plpgsql_json(wrapper))
+        tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
         queries = list(_execsql_queries(tree))
         out: list[Statement] = []
         # locate the body in the parse text to map nested offsets exactly
@@ -549,7 +570,7 @@ class Source:
         search = body_at if body_at >= 0 else -1
         for q in queries:
             try:
-                sub = json.loads(pg.parse_sql_json(q))
+                sub = orjson.loads(pg.parse_sql_json(q))
             except Exception:
                 continue
             qpos = self.parse_text.find(q, search) if search >= 0 else -1
@@ -566,9 +587,7 @@ class Source:
                     out.append(self._make_statement(node, c0, c1, stmt.index, stmt, qindex, qpos))
                 else:
                     (kind,) = node.keys()
-                    out.append(
-                        Statement(node, kind, stmt.start, stmt.end, stmt.span, stmt.text, stmt.index, stmt.section, stmt, self, None, 0)
-                    )
+                    out.append(Statement(node, kind, stmt.start, stmt.end, stmt.index, stmt.section, stmt, self, None, 0))
             if qpos >= 0:
                 search = qpos + len(q)
         return out
@@ -583,6 +602,13 @@ class Source:
             if oe <= orig:
                 shift += (ne - ns) - (oe - os_)
         return orig + shift
+
+    def close(self) -> None:
+        """Drop the statements. Each statement refers back to its Source, so a Source that
+        keeps them is a reference cycle only the garbage collector frees; the engine calls
+        this when a file is done, which keeps collector time off the hot path."""
+        self.statements = []
+        self._embedded.clear()
 
     def all_statements(self) -> Iterator[Statement]:
         """Top-level statements, each followed by those embedded in it (DO / PL/pgSQL)."""

@@ -17,26 +17,23 @@ position, message and help are shown; never an excerpt line, fix or rule propert
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
-from linter.formats import github, gitlab, json, rdjson, sarif, text
 from linter.model import Report
 
-#: ``{format name: module}``; the names are what ``--format`` accepts.
-FORMATS: dict[str, ModuleType] = {
-    "text": text,
-    "json": json,
-    "sarif": sarif,
-    "github": github,
-    "gitlab": gitlab,
-    "rdjson": rdjson,
-}
+#: The names ``--format`` accepts; each is a module of this package, imported on first use
+#: (a run pays only for the formats it writes).
+NAMES = ("text", "json", "sarif", "github", "gitlab", "rdjson")
+
+
+def module(name: str) -> ModuleType:
+    """The module of format ``name``; ``ValueError`` names the known formats if unknown."""
+    if name not in NAMES:
+        raise ValueError(f"unknown output format {name!r} (known: {', '.join(NAMES)})")
+    return importlib.import_module(f"linter.formats.{name}")
 
 
 def render(name: str, report: Report, color: bool = False) -> str:
     """Render ``report`` in format ``name``; ``ValueError`` names the known formats if unknown."""
-    try:
-        module = FORMATS[name]
-    except KeyError:
-        raise ValueError(f"unknown output format {name!r} (known: {', '.join(FORMATS)})") from None
-    return module.render(report, color=color)
+    return module(name).render(report, color=color)
