@@ -9,7 +9,10 @@ code (`LT01`, `CP02` …). The repository's own `.sqlfluff` (or `setup.cfg`, `to
 upwards as sqlfluff itself does. Where sqlfluff's fix for a violation is a single edit,
 the finding carries it as a fix.
 
-sqlfluff is imported only when this rule is enabled: the default presets do not pay for it.
+sqlfluff is imported only when this rule is enabled: the default preset does not pay for
+it. It is slow next to the rest of miglint (measured here: about 0.6 s per file on the
+corpus's dbmate files, against about 0.1 ms for parsing), so it suits pull requests, which
+lint only the changed files, better than whole-repository runs.
 Install it with `pip install "miglint[style]"`. The rule is off by default; turn it on with
 `--select style` or `rules: {sqlfluff-style: warning}`.
 

@@ -1,0 +1,136 @@
+"""The engine: statement dispatch (PL/pgSQL included), suppressions, fingerprints,
+parallel runs, and that the default path never imports sqlfluff."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import pytest
+
+from linter import config as configmod, engine, registry
+from linter.discovery import discover
+from tests.conftest import lint_tree
+
+
+@pytest.fixture
+def index_rule(monkeypatch):
+    """A throwaway statement-scope rule, registered for one test: it flags CREATE INDEX
+    without CONCURRENTLY at the index's table and offers a fix."""
+    mod = types.ModuleType("linter.checks.test_index_rule")
+    mod.__doc__ = "Test rule.\n\n## Why is this bad?\nx\n## Example\nx\n## Use instead\nx\n## Options\nx\n## References\nx"
+    mod.ID, mod.FAMILY, mod.SCOPE, mod.DEFAULT_LEVEL = "test-index-rule", "locking", "statement", "warning"
+    mod.OPTIONS, mod.DEFAULTS, mod.ALIASES = {}, {}, ("require-concurrent-index-creation",)
+
+    def check(ctx, stmt, options):
+        if stmt.kind == "IndexStmt" and not stmt.body.get("concurrent"):
+            at = stmt.start + len("CREATE INDEX")
+            yield ctx.violation(
+                stmt,
+                f"index on {stmt.body['relation']['relname']} without CONCURRENTLY",
+                node=stmt.body["relation"],
+                fix=ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY"),
+                nested=stmt.nested,
+            )
+
+    mod.check = check
+    rules = dict(registry.all_rules())
+    rule = registry.Rule("test-index-rule", "locking", "statement", "warning", "Test rule.", mod.__doc__, mod.ALIASES, {}, {}, mod)
+    rules[rule.id] = rule
+    monkeypatch.setattr(registry, "all_rules", lambda: rules)
+    monkeypatch.setattr(registry, "alias_map", lambda: {a: r.id for r in rules.values() for a in r.aliases})
+    return rule
+
+
+def _findings(tmp_path, files, rule="test-index-rule"):
+    return [f for f in lint_tree(tmp_path, files, enable={rule: "warning", "unused-suppression": "warning"}).findings]
+
+
+SQL = (
+    "CREATE INDEX a_idx ON users (a);\n"
+    "DO $$\nBEGIN\n  CREATE INDEX b_idx ON orders (b);\nEND $$;\n"
+    "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $f$\nBEGIN\n  CREATE INDEX c_idx ON \"Ünits\" (c);\nEND $f$;\n"
+    "CREATE INDEX CONCURRENTLY d_idx ON users (d);\n"
+)
+
+
+def test_statement_rules_see_plpgsql_bodies_with_exact_positions(tmp_path, index_rule):
+    found = _findings(tmp_path, {"V1__x.sql": SQL})
+    got = [(f.span.start.line, f.span.start.column, f.span.end.column, f.properties["nested"]) for f in found]
+    assert got == [(1, 23, 28, False), (4, 25, 31, True), (8, 25, 32, True)]
+    assert found[0].fix.replacement == " CONCURRENTLY" and found[0].fix.span.start.column == 13
+
+
+def test_fingerprints_survive_lines_added_above(tmp_path, index_rule):
+    before = {f.fingerprint for f in _findings(tmp_path / "a", {"V1__x.sql": SQL})}
+    after = {f.fingerprint for f in _findings(tmp_path / "b", {"V1__x.sql": "-- a new header\n\n" + SQL})}
+    assert before == after and len(before) == 3
+
+
+def test_identical_statements_get_distinct_fingerprints(tmp_path, index_rule):
+    found = _findings(tmp_path, {"V1__x.sql": "CREATE INDEX i ON t (a);\nCREATE INDEX i ON t (a);\n"})
+    assert len({f.fingerprint for f in found}) == 2
+
+
+def test_suppressions_next_trailing_nested_and_squawk(tmp_path, index_rule):
+    sql = (
+        "-- miglint: ignore test-index-rule -- small table\n"
+        "CREATE INDEX a_idx ON users (a);\n"
+        "CREATE INDEX b_idx ON users (b); -- miglint: ignore test-index-rule\n"
+        "DO $$\nBEGIN\n  -- miglint: ignore test-index-rule\n  CREATE INDEX c_idx ON t (c);\n  CREATE INDEX d_idx ON t (d);\nEND $$;\n"
+        "-- squawk-ignore require-concurrent-index-creation\n"
+        "CREATE INDEX e_idx ON users (e);\n"
+        "-- squawk-ignore ban-drop-column\n"
+        "CREATE INDEX f_idx ON users (f);\n"
+    )
+    found = _findings(tmp_path, {"V1__x.sql": sql})
+    assert [(f.rule_id, f.span.start.line) for f in found] == [("test-index-rule", 8), ("test-index-rule", 13)]
+
+
+def test_ignore_file_and_alias(tmp_path, index_rule):
+    sql = "-- squawk-ignore-file require-concurrent-index-creation\nCREATE INDEX a ON t (a);\nCREATE INDEX b ON t (b);\n"
+    assert _findings(tmp_path, {"V1__x.sql": sql}) == []
+
+
+def test_parallel_and_serial_runs_agree(shared_dir):
+    corpus = shared_dir / "corpus" / "UPchieve__subway"
+    files = discover([str(corpus)], base_dir=str(corpus)).files
+    cfg = configmod.load_preset("default")
+    serial = engine.lint(files, cfg, jobs=1)
+    parallel = engine.lint(files, cfg, jobs=2)
+    assert serial.findings and serial.findings == parallel.findings
+    assert [f.fingerprint for f in serial.findings] == [f.fingerprint for f in parallel.findings]
+
+
+def test_a_crashing_rule_becomes_a_finding_and_others_go_on(tmp_path, index_rule, monkeypatch):
+    def boom(ctx, stmt, options):
+        if "boom" in stmt.text:
+            raise RuntimeError("kaput")
+        return ()
+
+    monkeypatch.setattr(index_rule.module, "check", boom)
+    report = lint_tree(tmp_path, {"V1__a.sql": "SELECT 'boom';\n", "V2__b.sql": "CREATE TABEL x ();\n"}, enable={"test-index-rule": "warning", "syntax-error": "error"})
+    got = sorted((f.path, f.rule_id) for f in report.findings)
+    assert got == [("V1__a.sql", "internal-error"), ("V2__b.sql", "syntax-error")]
+    assert "kaput" in report.findings[0].message
+
+
+def test_default_path_does_not_import_sqlfluff(tmp_path):
+    (tmp_path / "V1__x.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    code = "import sys; from linter.cli import main; main(['lint', '.']); print('sqlfluff' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+
+
+def test_base_ref_is_accepted_in_a_git_repository(tmp_path, monkeypatch):
+    from linter.cli import main
+
+    (tmp_path / "V1__x.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(tmp_path), "commit", "-qm", "init"], check=True)
+    monkeypatch.chdir(tmp_path)
+    assert main(["lint", ".", "--base", "HEAD"]) == 0
+    assert main(["lint", ".", "--base", "no-such-branch"]) == 2
