@@ -265,10 +265,6 @@ class Config:
     def __hash__(self) -> int:  # lru_cache on a method needs a hashable self
         return id(self)
 
-    def excluded(self, path: str) -> bool:
-        """True when ``path`` matches an ``exclude`` pattern."""
-        return bool(self.exclude) and _spec(tuple(self.exclude)).match_file(path)
-
     # -- selection from flags
 
     def select(self, select: list[str], ignore: list[str]) -> "Config":
@@ -346,7 +342,7 @@ def load(
     base = preset or data.get("extends") or "default"
     _apply_extends(cfg, base, str(repo_file) if repo_file else None, _line(data, "extends"), repo_file, seen=[])
     if repo_file is not None:
-        _apply(cfg, data, str(repo_file), repo_file.parent)
+        _apply(cfg, data, str(repo_file))
     if pg_version is not None:
         cfg.pg_version = pg_version
     if fail_on is not None:
@@ -385,7 +381,7 @@ def _apply_extends(cfg: Config, ref: str, source: str | None, line: int | None, 
     parent = data.get("extends")
     if parent is not None:
         _apply_extends(cfg, parent, key, _line(data, "extends"), path, seen + [key])
-    _apply(cfg, data, key, path.parent)
+    _apply(cfg, data, key)
 
 
 def _check_type(value: Any, typ: type, source: str, key: str, line: int | None) -> None:
@@ -396,7 +392,7 @@ def _check_type(value: Any, typ: type, source: str, key: str, line: int | None) 
         raise ConfigError(f"must be {_TYPE_NAMES.get(typ, typ.__name__)}, not {value!r}", source, key, line)
 
 
-def _apply(cfg: Config, data: dict, source: str, folder: Path) -> None:
+def _apply(cfg: Config, data: dict, source: str) -> None:
     for key, value in data.items():
         line = _line(data, key)
         if key == "extends":  # resolved by the caller, before this file's own keys

@@ -621,12 +621,6 @@ class Source:
         """Top-level statements in sections of ``direction``."""
         return [s for s in self.statements if s.section is direction]
 
-    def is_comment_only(self, start: int = 0, end: int | None = None) -> bool:
-        """True when ``text[start:end]`` holds nothing but whitespace and comments."""
-        end = len(self.text) if end is None else end
-        m = _TRIM.match(self.text, start, end)
-        return bool(m) and m.end() >= end
-
 
 def _execsql_queries(tree: Any) -> Iterator[str]:
     """Yield the query text of every ``PLpgSQL_stmt_execsql`` in a PL/pgSQL JSON tree."""
