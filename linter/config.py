@@ -26,6 +26,7 @@ The keys (all optional)::
     placeholders: {SCHEMA: app}  # values for ${SCHEMA}, :SCHEMA, :'SCHEMA', $%SCHEMA%$
     placeholder_syntax: [flyway, psql, synapse]
     max_file_size: 5242880       # bytes; larger files get an unreadable-file finding
+    transactions: {sequential: false}  # does the tool run each file in a transaction?
     rules:
       syntax-error: error        # a level: error | warning | note | disable
       sqlfluff: {level: warning, dialect: postgres}   # or a mapping with options
@@ -65,6 +66,7 @@ _TOP_KEYS = {
     "placeholders": dict,
     "placeholder_syntax": list,
     "max_file_size": int,
+    "transactions": dict,
     "rules": dict,
     "overrides": list,
 }
@@ -222,6 +224,7 @@ class Config:
     placeholders: dict[str, str] = field(default_factory=dict)
     placeholder_syntax: tuple[str, ...] = PLACEHOLDER_SYNTAXES
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    transactions: dict[str, bool] = field(default_factory=dict)
     levels: dict[str, str] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: list[tuple[tuple[str, ...], dict[str, str], dict[str, dict[str, Any]]]] = field(default_factory=list)
@@ -422,6 +425,16 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
             if bad:
                 raise ConfigError(f"unknown syntax {bad[0]!r} (known: {', '.join(PLACEHOLDER_SYNTAXES)})", source, key, line)
             cfg.placeholder_syntax = tuple(value)
+        elif key == "transactions":
+            from linter.model import Convention
+
+            known = {c.value for c in Convention}
+            for conv, v in value.items():
+                if conv not in known:
+                    raise ConfigError(f"unknown convention (known: {', '.join(sorted(known))})", source, f"transactions.{conv}", _line(value, conv))
+                if not isinstance(v, bool):
+                    raise ConfigError("must be true or false", source, f"transactions.{conv}", _line(value, conv))
+            cfg.transactions = {**cfg.transactions, **value}
         elif key == "max_file_size":
             if value <= 0:
                 raise ConfigError("must be a positive number of bytes", source, key, line)

@@ -49,8 +49,9 @@ class FileContext:
 
     ``file``: the :class:`MigrationFile`; ``source``: its :class:`Source` (``None`` if the
     file could not be read); ``read``: the :class:`ReadResult`; ``config``: the run's
-    :class:`Config` (``pg_version`` etc.); ``suppressions``: the ignore comments (filled in
-    for the suppression rules).
+    :class:`Config` (``pg_version`` etc.); ``pg``: shared PostgreSQL facts (transactions,
+    locks, tables created earlier); ``suppressions``: the ignore comments (filled in for
+    the suppression rules).
     """
 
     def __init__(self, file: MigrationFile, source: Source | None, read: ReadResult, config: Config) -> None:
@@ -60,6 +61,17 @@ class FileContext:
         self.config = config
         self.pg_version = config.pg_version
         self.suppressions: list[suppress.Suppression] = []
+        self._pg = None
+
+    @property
+    def pg(self):
+        """Shared PostgreSQL facts about this file (:class:`linter.pg.analysis.FileAnalysis`),
+        built on first use."""
+        if self._pg is None:
+            from linter.pg.analysis import FileAnalysis
+
+            self._pg = FileAnalysis(self)
+        return self._pg
 
     def violation(
         self,

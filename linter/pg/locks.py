@@ -1,0 +1,449 @@
+"""Which table-level lock each statement takes, and whether it rewrites or scans the table.
+
+Sources (PostgreSQL 18 documentation; the facts hold from the version noted):
+
+* "13.3. Explicit Locking", Table 13.2 "Conflicting Lock Modes":
+  https://www.postgresql.org/docs/current/explicit-locking.html
+* "ALTER TABLE", Notes and per-subcommand lock levels (``AlterTableGetLockLevel`` in
+  ``src/backend/commands/tablecmds.c``): https://www.postgresql.org/docs/current/sql-altertable.html
+* "CREATE INDEX" ("Building Indexes Concurrently"), "DROP INDEX", "REINDEX", "CLUSTER",
+  "VACUUM", "TRUNCATE", "LOCK", "REFRESH MATERIALIZED VIEW", "CREATE TRIGGER",
+  "CREATE POLICY", "COMMENT", "CREATE TABLE … PARTITION OF".
+
+This is static analysis: nothing is executed, so what is reported is the lock PostgreSQL
+requests, not how long it waits for it. A table's own name is as written (schema-qualified
+when the SQL qualifies it).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from linter.pg import names
+
+
+class LockMode(enum.IntEnum):
+    """PostgreSQL's eight table-level lock modes, weakest first.
+
+    The values are PostgreSQL's own (``src/include/storage/lockdefs.h``), which is also how
+    ``LOCK TABLE``'s mode appears in the parse tree.
+    """
+
+    ACCESS_SHARE = 1
+    ROW_SHARE = 2
+    ROW_EXCLUSIVE = 3
+    SHARE_UPDATE_EXCLUSIVE = 4
+    SHARE = 5
+    SHARE_ROW_EXCLUSIVE = 6
+    EXCLUSIVE = 7
+    ACCESS_EXCLUSIVE = 8
+
+    @property
+    def label(self) -> str:
+        """The documentation's name: ``"ACCESS EXCLUSIVE"``."""
+        return self.name.replace("_", " ")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def conflicts_with(self, other: "LockMode") -> bool:
+        """True when the two modes conflict (Table 13.2)."""
+        return other in _CONFLICTS[self]
+
+    @property
+    def blocks_reads(self) -> bool:
+        """True when plain ``SELECT`` (ACCESS SHARE) waits for this lock."""
+        return self.conflicts_with(LockMode.ACCESS_SHARE)
+
+    @property
+    def blocks_writes(self) -> bool:
+        """True when ``INSERT``/``UPDATE``/``DELETE`` (ROW EXCLUSIVE) wait for this lock."""
+        return self.conflicts_with(LockMode.ROW_EXCLUSIVE)
+
+    @property
+    def blocks(self) -> str:
+        """What application traffic waits: ``"reads and writes"``, ``"writes"`` or ``"no reads or writes"``."""
+        if self.blocks_reads:
+            return "reads and writes"
+        if self.blocks_writes:
+            return "writes"
+        return "no reads or writes"
+
+
+_M = LockMode
+#: Table 13.2, "Conflicting Lock Modes".
+_CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
+    _M.ACCESS_SHARE: frozenset({_M.ACCESS_EXCLUSIVE}),
+    _M.ROW_SHARE: frozenset({_M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}),
+    _M.ROW_EXCLUSIVE: frozenset({_M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}),
+    _M.SHARE_UPDATE_EXCLUSIVE: frozenset(
+        {_M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+    ),
+    _M.SHARE: frozenset({_M.ROW_EXCLUSIVE, _M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}),
+    _M.SHARE_ROW_EXCLUSIVE: frozenset(
+        {_M.ROW_EXCLUSIVE, _M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+    ),
+    _M.EXCLUSIVE: frozenset(
+        {_M.ROW_SHARE, _M.ROW_EXCLUSIVE, _M.SHARE_UPDATE_EXCLUSIVE, _M.SHARE, _M.SHARE_ROW_EXCLUSIVE, _M.EXCLUSIVE, _M.ACCESS_EXCLUSIVE}
+    ),
+    _M.ACCESS_EXCLUSIVE: frozenset(_M),
+}
+
+
+@dataclass(frozen=True)
+class LockEffect:
+    """One lock a statement takes.
+
+    ``relation``: the table (or index, view) as written, e.g. ``"public.users"``;
+    ``mode``: the :class:`LockMode`; ``rewrite``: the table is rewritten (a full copy,
+    held under the lock); ``scan``: the whole table is read under the lock (validation,
+    index build); ``what``: the statement form, e.g. ``"ALTER TABLE … SET NOT NULL"``;
+    ``node``: the parse-tree node to point at (a RangeVar), or ``None``.
+    """
+
+    relation: str
+    mode: LockMode
+    what: str
+    rewrite: bool = False
+    scan: bool = False
+    node: dict | None = field(default=None, compare=False, hash=False)
+
+    @property
+    def blocks(self) -> str:
+        """What waits while the lock is held (see :attr:`LockMode.blocks`)."""
+        return self.mode.blocks
+
+
+# --------------------------------------------------------------------------- ALTER TABLE
+
+#: ``AlterTableGetLockLevel`` (tablecmds.c): subcommands that take less than ACCESS
+#: EXCLUSIVE. Everything else takes ACCESS EXCLUSIVE ("An ACCESS EXCLUSIVE lock is
+#: acquired unless explicitly noted", ALTER TABLE docs).
+_SUBCOMMAND_LOCK: dict[str, LockMode] = {
+    "AT_SetStatistics": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_SetOptions": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_ResetOptions": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_ClusterOn": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_DropCluster": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_ValidateConstraint": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_AttachPartition": _M.SHARE_UPDATE_EXCLUSIVE,  # on the parent, PG 12+
+    "AT_DetachPartitionFinalize": _M.SHARE_UPDATE_EXCLUSIVE,
+    "AT_EnableTrig": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableAlwaysTrig": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableReplicaTrig": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrig": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableTrigAll": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrigAll": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableTrigUser": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_DisableTrigUser": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableRule": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableAlwaysRule": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_EnableReplicaRule": _M.SHARE_ROW_EXCLUSIVE,
+    "AT_DisableRule": _M.SHARE_ROW_EXCLUSIVE,
+}
+
+#: Storage parameters that ``ALTER TABLE … SET (…)`` changes under SHARE UPDATE EXCLUSIVE
+#: (the others need ACCESS EXCLUSIVE): "SET ( storage_parameter … )" in the ALTER TABLE docs.
+_LIGHT_RELOPTIONS = {
+    "fillfactor", "toast_tuple_target", "parallel_workers", "vacuum_truncate", "vacuum_index_cleanup",
+    "log_autovacuum_min_duration", "autovacuum_enabled",
+}
+
+#: Subcommand -> the statement form shown in reports.
+_SUBCOMMAND_TEXT = {
+    "AT_AddColumn": "ADD COLUMN",
+    "AT_ColumnDefault": "ALTER COLUMN … SET/DROP DEFAULT",
+    "AT_DropNotNull": "ALTER COLUMN … DROP NOT NULL",
+    "AT_SetNotNull": "ALTER COLUMN … SET NOT NULL",
+    "AT_SetExpression": "ALTER COLUMN … SET EXPRESSION",
+    "AT_DropExpression": "ALTER COLUMN … DROP EXPRESSION",
+    "AT_SetStatistics": "ALTER COLUMN … SET STATISTICS",
+    "AT_SetStorage": "ALTER COLUMN … SET STORAGE",
+    "AT_SetCompression": "ALTER COLUMN … SET COMPRESSION",
+    "AT_DropColumn": "DROP COLUMN",
+    "AT_AddConstraint": "ADD CONSTRAINT",
+    "AT_AlterConstraint": "ALTER CONSTRAINT",
+    "AT_ValidateConstraint": "VALIDATE CONSTRAINT",
+    "AT_AddIndexConstraint": "ADD CONSTRAINT … USING INDEX",
+    "AT_DropConstraint": "DROP CONSTRAINT",
+    "AT_AlterColumnType": "ALTER COLUMN … TYPE",
+    "AT_ChangeOwner": "OWNER TO",
+    "AT_ClusterOn": "CLUSTER ON",
+    "AT_SetLogged": "SET LOGGED",
+    "AT_SetUnLogged": "SET UNLOGGED",
+    "AT_SetAccessMethod": "SET ACCESS METHOD",
+    "AT_SetTableSpace": "SET TABLESPACE",
+    "AT_SetRelOptions": "SET (storage parameters)",
+    "AT_ResetRelOptions": "RESET (storage parameters)",
+    "AT_AddInherit": "INHERIT",
+    "AT_DropInherit": "NO INHERIT",
+    "AT_ReplicaIdentity": "REPLICA IDENTITY",
+    "AT_EnableRowSecurity": "ENABLE ROW LEVEL SECURITY",
+    "AT_DisableRowSecurity": "DISABLE ROW LEVEL SECURITY",
+    "AT_ForceRowSecurity": "FORCE ROW LEVEL SECURITY",
+    "AT_AttachPartition": "ATTACH PARTITION",
+    "AT_DetachPartition": "DETACH PARTITION",
+    "AT_AddIdentity": "ALTER COLUMN … ADD GENERATED AS IDENTITY",
+    "AT_EnableTrig": "ENABLE TRIGGER",
+    "AT_EnableAlwaysTrig": "ENABLE ALWAYS TRIGGER",
+    "AT_EnableReplicaTrig": "ENABLE REPLICA TRIGGER",
+    "AT_DisableTrig": "DISABLE TRIGGER",
+    "AT_EnableTrigAll": "ENABLE TRIGGER ALL",
+    "AT_DisableTrigAll": "DISABLE TRIGGER ALL",
+    "AT_EnableTrigUser": "ENABLE TRIGGER USER",
+    "AT_DisableTrigUser": "DISABLE TRIGGER USER",
+    "AT_EnableRule": "ENABLE RULE",
+    "AT_DisableRule": "DISABLE RULE",
+    "AT_DetachPartitionFinalize": "DETACH PARTITION … FINALIZE",
+    "AT_SetIdentity": "ALTER COLUMN … SET GENERATED",
+    "AT_DropIdentity": "ALTER COLUMN … DROP IDENTITY",
+}
+
+
+def subcommand_lock(cmd: dict) -> LockMode:
+    """The lock one ``AlterTableCmd`` (its dict) takes on the altered table."""
+    sub = cmd.get("subtype", "")
+    if sub in _SUBCOMMAND_LOCK:
+        return _SUBCOMMAND_LOCK[sub]
+    if sub == "AT_DetachPartition":
+        concurrent = cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent")
+        return _M.SHARE_UPDATE_EXCLUSIVE if concurrent else _M.ACCESS_EXCLUSIVE
+    if sub == "AT_AddConstraint":
+        con = cmd.get("def", {}).get("Constraint", {})
+        if con.get("contype") == "CONSTR_FOREIGN":
+            return _M.SHARE_ROW_EXCLUSIVE
+        return _M.ACCESS_EXCLUSIVE
+    if sub in ("AT_SetRelOptions", "AT_ResetRelOptions"):
+        opts = {d.get("DefElem", {}).get("defname", "") for d in cmd.get("def", {}).get("List", {}).get("items", [])}
+        if opts and all(o in _LIGHT_RELOPTIONS or o.startswith(("autovacuum_", "toast.autovacuum_")) for o in opts):
+            return _M.SHARE_UPDATE_EXCLUSIVE
+    return _M.ACCESS_EXCLUSIVE
+
+
+def subcommand_text(cmd: dict) -> str:
+    """The statement form of one subcommand, e.g. ``"ALTER TABLE … SET NOT NULL"``."""
+    sub = cmd.get("subtype", "")
+    return "ALTER TABLE … " + _SUBCOMMAND_TEXT.get(sub, sub.removeprefix("AT_"))
+
+
+# --------------------------------------------------------------------------- statements
+
+
+def _option_names(items) -> set[str]:
+    return {i.get("DefElem", {}).get("defname", "") for i in items or ()}
+
+
+def effects(stmt, pg_version: int = 16) -> list[LockEffect]:
+    """The table-level locks ``stmt`` (a :class:`linter.source.Statement`) takes.
+
+    Returns ``[]`` for statements that lock no table beyond what they read or write row by
+    row in the normal course (``SELECT``, ``SET``, ``CREATE TABLE`` of a new table, …).
+    ``INSERT``/``UPDATE``/``DELETE`` report ROW EXCLUSIVE so reports can list them.
+    ``pg_version`` selects version-dependent facts (noted at each place).
+    """
+    kind = stmt.kind
+    body = stmt.body
+    fn = _HANDLERS.get(kind)
+    return fn(body, pg_version) if fn else []
+
+
+def _eff(rv: dict | None, mode: LockMode, what: str, *, rewrite: bool = False, scan: bool = False) -> LockEffect:
+    return LockEffect(names.relation(rv) if rv else "?", mode, what, rewrite, scan, rv)
+
+
+def _alter_table(body: dict, pg: int) -> list[LockEffect]:
+    from linter.pg import rewrites
+
+    if body.get("objtype") not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", None, "OBJECT_INDEX"):
+        return []
+    rv = body.get("relation")
+    out: list[LockEffect] = []
+    for item in body.get("cmds", ()):
+        cmd = item.get("AlterTableCmd", {})
+        mode = subcommand_lock(cmd)
+        if body.get("objtype") == "OBJECT_INDEX":
+            mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if cmd.get("subtype") in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
+        rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
+        out.append(_eff(rv, mode, subcommand_text(cmd), rewrite=rewrite, scan=scan))
+        sub = cmd.get("subtype")
+        con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
+        if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
+            out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD FOREIGN KEY (referenced table)"))
+        if sub == "AT_AddColumn":
+            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
+                ref = c.get("Constraint", {})
+                if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
+                    out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD COLUMN … REFERENCES (referenced table)"))
+        if sub in ("AT_AttachPartition", "AT_DetachPartition"):
+            part = cmd.get("def", {}).get("PartitionCmd", {}).get("name")
+            concurrent = cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent")
+            if part:
+                pmode = _M.SHARE_UPDATE_EXCLUSIVE if concurrent else _M.ACCESS_EXCLUSIVE
+                out.append(_eff(part, pmode, subcommand_text(cmd) + " (partition)", scan=sub == "AT_AttachPartition"))
+    # "When multiple subcommands are given, the lock acquired will be the strictest one
+    # required by any subcommand": one effect per relation would hide which subcommand;
+    # reports show each, rules look at the strongest.
+    return out
+
+
+def _index(body: dict, pg: int) -> list[LockEffect]:
+    if body.get("concurrent"):
+        return [_eff(body.get("relation"), _M.SHARE_UPDATE_EXCLUSIVE, "CREATE INDEX CONCURRENTLY", scan=True)]
+    return [_eff(body.get("relation"), _M.SHARE, "CREATE INDEX", scan=True)]
+
+
+def _drop(body: dict, pg: int) -> list[LockEffect]:
+    rt = body.get("removeType")
+    out = []
+    for obj in body.get("objects", ()) or ():
+        rv = None  # DROP lists names without locations: findings point at the statement
+        if rt == "OBJECT_INDEX":
+            mode = _M.SHARE_UPDATE_EXCLUSIVE if body.get("concurrent") else _M.ACCESS_EXCLUSIVE
+            what = "DROP INDEX CONCURRENTLY" if body.get("concurrent") else "DROP INDEX"
+            out.append(LockEffect(names.dotted(obj), mode, what, node=rv))
+        elif rt in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_VIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE"):
+            out.append(LockEffect(names.dotted(obj), _M.ACCESS_EXCLUSIVE, "DROP " + rt.removeprefix("OBJECT_").replace("_", " "), node=rv))
+        elif rt in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY"):
+            # DROP TRIGGER name ON table: objects is [table..., name]; the table is locked
+            table = names.dotted(obj, drop_last=True)
+            out.append(LockEffect(table, _M.ACCESS_EXCLUSIVE, "DROP " + rt.removeprefix("OBJECT_"), node=rv))
+    return out
+
+
+def _truncate(body: dict, pg: int) -> list[LockEffect]:
+    return [_eff(rv.get("RangeVar"), _M.ACCESS_EXCLUSIVE, "TRUNCATE") for rv in body.get("relations", ())]
+
+
+def _vacuum(body: dict, pg: int) -> list[LockEffect]:
+    opts = _option_names(body.get("options"))
+    is_vacuum = body.get("is_vacuumcmd")
+    full = is_vacuum and "full" in opts
+    mode = _M.ACCESS_EXCLUSIVE if full else _M.SHARE_UPDATE_EXCLUSIVE
+    what = "VACUUM FULL" if full else ("VACUUM" if is_vacuum else "ANALYZE")
+    rels = body.get("rels") or ()
+    if not rels:
+        return [LockEffect("(every table)", mode, what, rewrite=bool(full), scan=True)]
+    return [_eff(r.get("VacuumRelation", {}).get("relation"), mode, what, rewrite=bool(full), scan=True) for r in rels]
+
+
+def _cluster(body: dict, pg: int) -> list[LockEffect]:
+    rv = body.get("relation")
+    if rv is None:
+        return [LockEffect("(every clustered table)", _M.ACCESS_EXCLUSIVE, "CLUSTER", rewrite=True, scan=True)]
+    return [_eff(rv, _M.ACCESS_EXCLUSIVE, "CLUSTER", rewrite=True, scan=True)]
+
+
+def _reindex(body: dict, pg: int) -> list[LockEffect]:
+    concurrent = "concurrently" in _option_names(body.get("params"))
+    rv = body.get("relation")
+    kind = body.get("kind", "")
+    if concurrent:
+        return [_eff(rv, _M.SHARE_UPDATE_EXCLUSIVE, "REINDEX CONCURRENTLY", scan=True)]
+    if kind == "REINDEX_OBJECT_INDEX":
+        # ACCESS EXCLUSIVE on the index (reads using it wait), SHARE on its table
+        return [_eff(rv, _M.ACCESS_EXCLUSIVE, "REINDEX INDEX (the index; its table gets SHARE)", scan=True)]
+    if kind == "REINDEX_OBJECT_TABLE":
+        return [_eff(rv, _M.SHARE, "REINDEX TABLE (its indexes get ACCESS EXCLUSIVE)", scan=True)]
+    return [LockEffect(body.get("name") or "(every table)", _M.SHARE, "REINDEX " + kind.removeprefix("REINDEX_OBJECT_"), scan=True)]
+
+
+def _lock(body: dict, pg: int) -> list[LockEffect]:
+    mode = LockMode(body.get("mode", 8))
+    return [_eff(r.get("RangeVar"), mode, f"LOCK TABLE … IN {mode.label} MODE") for r in body.get("relations", ())]
+
+
+def _refresh(body: dict, pg: int) -> list[LockEffect]:
+    if body.get("concurrent"):
+        return [_eff(body.get("relation"), _M.EXCLUSIVE, "REFRESH MATERIALIZED VIEW CONCURRENTLY", scan=True)]
+    return [_eff(body.get("relation"), _M.ACCESS_EXCLUSIVE, "REFRESH MATERIALIZED VIEW", rewrite=True, scan=True)]
+
+
+def _trigger(body: dict, pg: int) -> list[LockEffect]:
+    return [_eff(body.get("relation"), _M.SHARE_ROW_EXCLUSIVE, "CREATE TRIGGER")]
+
+
+def _policy(body: dict, pg: int) -> list[LockEffect]:
+    return [_eff(body.get("table"), _M.ACCESS_EXCLUSIVE, "CREATE POLICY")]
+
+
+def _alter_policy(body: dict, pg: int) -> list[LockEffect]:
+    return [_eff(body.get("table"), _M.ACCESS_EXCLUSIVE, "ALTER POLICY")]
+
+
+def _rule(body: dict, pg: int) -> list[LockEffect]:
+    return [_eff(body.get("relation"), _M.ACCESS_EXCLUSIVE, "CREATE RULE")]
+
+
+def _create(body: dict, pg: int) -> list[LockEffect]:
+    out = []
+    if body.get("partbound"):
+        for parent in body.get("inhRelations", ()):
+            out.append(_eff(parent.get("RangeVar"), _M.ACCESS_EXCLUSIVE, "CREATE TABLE … PARTITION OF (the parent)"))
+    for elt in body.get("tableElts", ()) or ():
+        for c in elt.get("ColumnDef", {}).get("constraints", ()) or ():
+            ref = c.get("Constraint", {})
+            if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
+                out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … REFERENCES (referenced table)"))
+        con = elt.get("Constraint", {})
+        if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
+            out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … FOREIGN KEY (referenced table)"))
+    return out
+
+
+def _comment(body: dict, pg: int) -> list[LockEffect]:
+    if body.get("objtype") in ("OBJECT_TABLE", "OBJECT_COLUMN"):
+        obj = body.get("object", {})
+        return [LockEffect(names.dotted(obj, drop_last=body.get("objtype") == "OBJECT_COLUMN"), _M.SHARE_UPDATE_EXCLUSIVE, "COMMENT ON " + body["objtype"].removeprefix("OBJECT_"))]
+    return []
+
+
+def _dml(what: str):
+    def handler(body: dict, pg: int) -> list[LockEffect]:
+        return [_eff(body.get("relation"), _M.ROW_EXCLUSIVE, what)]
+
+    return handler
+
+
+def _rename(body: dict, pg: int) -> list[LockEffect]:
+    rt = body.get("renameType", "")
+    rv = body.get("relation")
+    if rv is None:
+        return []
+    if rt == "OBJECT_INDEX":  # ALTER INDEX … RENAME: SHARE UPDATE EXCLUSIVE since PG 12
+        return [_eff(rv, _M.SHARE_UPDATE_EXCLUSIVE if pg >= 12 else _M.ACCESS_EXCLUSIVE, "ALTER INDEX … RENAME")]
+    what = {"OBJECT_TABLE": "ALTER TABLE … RENAME TO", "OBJECT_COLUMN": "ALTER TABLE … RENAME COLUMN", "OBJECT_TABCONSTRAINT": "ALTER TABLE … RENAME CONSTRAINT"}.get(rt, f"RENAME ({rt.removeprefix('OBJECT_')})")
+    return [_eff(rv, _M.ACCESS_EXCLUSIVE, what)]
+
+
+_HANDLERS = {
+    "AlterTableStmt": _alter_table,
+    "IndexStmt": _index,
+    "DropStmt": _drop,
+    "TruncateStmt": _truncate,
+    "VacuumStmt": _vacuum,
+    "ClusterStmt": _cluster,
+    "ReindexStmt": _reindex,
+    "LockStmt": _lock,
+    "RefreshMatViewStmt": _refresh,
+    "CreateTrigStmt": _trigger,
+    "CreatePolicyStmt": _policy,
+    "AlterPolicyStmt": _alter_policy,
+    "RuleStmt": _rule,
+    "CreateStmt": _create,
+    "CommentStmt": _comment,
+    "InsertStmt": _dml("INSERT"),
+    "UpdateStmt": _dml("UPDATE"),
+    "DeleteStmt": _dml("DELETE"),
+    "MergeStmt": _dml("MERGE"),
+    "RenameStmt": _rename,
+}
+
+
+def strongest(effects_: list[LockEffect]) -> LockEffect | None:
+    """The effect with the strongest mode (the first of equals), or ``None``."""
+    best = None
+    for e in effects_:
+        if best is None or e.mode > best.mode:
+            best = e
+    return best

@@ -1,0 +1,91 @@
+"""Names in pglast's JSON parse tree: relations, dotted object names, type names.
+
+Unquoted identifiers arrive lower-cased from the parser (PostgreSQL folds them, docs
+"4.1.1. Identifiers and Key Words"); quoted ones keep their case. Comparisons here are on
+those folded names, so ``Users`` and ``users`` match and ``"Users"`` does not.
+"""
+
+from __future__ import annotations
+
+
+def relation(rv: dict | None) -> str:
+    """``"schema.table"`` (or ``"table"``) of a RangeVar dict; ``"?"`` for ``None``."""
+    if not rv:
+        return "?"
+    if "RangeVar" in rv:
+        rv = rv["RangeVar"]
+    parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
+    return ".".join(p for p in parts if p)
+
+
+def table_key(rv: dict | None) -> str:
+    """The name used to compare relations: the relation name alone, since migrations
+    mostly rely on ``search_path``; ``schema.t`` and ``t`` are taken to be the same table."""
+    if not rv:
+        return ""
+    if "RangeVar" in rv:
+        rv = rv["RangeVar"]
+    return rv.get("relname", "")
+
+
+def strings(node: dict | list | None) -> list[str]:
+    """The ``sval`` of each ``String`` in a ``List`` (or list of nodes)."""
+    if node is None:
+        return []
+    items = node.get("List", {}).get("items", []) if isinstance(node, dict) else node
+    out = []
+    for i in items:
+        if "String" in i:
+            out.append(i["String"].get("sval", ""))
+        elif "A_Star" in i:
+            out.append("*")
+    return out
+
+
+def dotted(node: dict | list | None, *, drop_last: bool = False) -> str:
+    """A dotted name from a ``List`` of ``String`` nodes (``DROP TABLE s.t``)."""
+    parts = strings(node)
+    if drop_last:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def type_name(tn: dict | None) -> str:
+    """A readable type name from a TypeName dict: ``"varchar(20)"``, ``"int4"``, ``"text[]"``.
+
+    The ``pg_catalog.`` prefix the parser adds to built-in types is dropped.
+    """
+    if not tn:
+        return ""
+    parts = [p for p in strings(tn.get("names")) if p != "pg_catalog"]
+    name = ".".join(parts)
+    mods = []
+    for m in tn.get("typmods", ()) or ():
+        const = m.get("A_Const", {})
+        if "ival" in const:
+            mods.append(str(const["ival"].get("ival", 0)))
+        elif "sval" in const:
+            mods.append(const["sval"].get("sval", ""))
+    if mods:
+        name += "(" + ",".join(mods) + ")"
+    if tn.get("arrayBounds"):
+        name += "[]"
+    return name
+
+
+def base_type(tn: dict | None) -> str:
+    """The type's last name part without modifiers: ``"varchar"``, ``"int4"``."""
+    if not tn:
+        return ""
+    parts = strings(tn.get("names"))
+    return parts[-1] if parts else ""
+
+
+def typmods(tn: dict | None) -> list[int]:
+    """Integer type modifiers: ``[20]`` for ``varchar(20)``, ``[10, 2]`` for ``numeric(10,2)``."""
+    out = []
+    for m in (tn or {}).get("typmods", ()) or ():
+        const = m.get("A_Const", {})
+        if "ival" in const:
+            out.append(int(const["ival"].get("ival", 0)))
+    return out

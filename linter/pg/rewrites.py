@@ -1,0 +1,197 @@
+"""Whether an ALTER TABLE subcommand rewrites or scans the table, and why.
+
+Sources:
+
+* ALTER TABLE, Notes: "Adding a column with a volatile DEFAULT or changing the type of an
+  existing column will require the entire table and its indexes to be rewritten …
+  As an exception, when changing the type of an existing column, if the USING clause does
+  not change the column contents and the old type is either binary coercible to the new
+  type or an unconstrained domain over the new type, a table rewrite is not needed";
+  "Adding a CHECK or NOT NULL constraint requires scanning the table"; PG 11 release notes:
+  "Allow ALTER TABLE to add a column with a non-null default without doing a table
+  rewrite" (non-volatile defaults only). https://www.postgresql.org/docs/current/sql-altertable.html
+* SET NOT NULL skips the scan when a valid CHECK constraint proves the column is not null
+  (PG 12 release notes).
+* Function volatility: "37.7. Function Volatility Categories" and the pg_proc entries of the
+  built-in functions named below.
+"""
+
+from __future__ import annotations
+
+from linter.pg import names
+
+#: Built-in functions whose volatility is VOLATILE (pg_proc.provolatile = 'v'): a column
+#: added with one of these as DEFAULT is computed per row, which rewrites the table.
+VOLATILE_FUNCTIONS = frozenset({
+    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
+    "uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval", "setval", "txid_current",
+    "pg_current_xact_id", "random_normal", "gen_random_bytes",
+})
+
+#: Built-in functions that are STABLE or IMMUTABLE: evaluated once for ADD COLUMN … DEFAULT.
+STABLE_FUNCTIONS = frozenset({
+    "now", "statement_timestamp", "transaction_timestamp", "current_timestamp", "current_date",
+    "localtimestamp", "current_setting", "lower", "upper", "btrim", "trim", "length", "coalesce",
+    "jsonb_build_object", "json_build_object", "jsonb_build_array", "array", "to_jsonb", "to_json",
+    "concat", "date_trunc", "timezone", "make_interval", "to_timestamp", "to_date", "abs",
+})
+
+#: Types whose default is a sequence's nextval(): "8.1.4. Serial Types".
+SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+def volatility(expr: dict | None) -> str:
+    """``"constant"``, ``"stable"``, ``"volatile"`` or ``"unknown"`` for a default expression.
+
+    Constants and casts of constants are ``constant``; SQL value functions
+    (``CURRENT_TIMESTAMP``) and the :data:`STABLE_FUNCTIONS` are ``stable``; the
+    :data:`VOLATILE_FUNCTIONS` make it ``volatile``; a call to any other function is
+    ``unknown`` (a user function may be volatile).
+    """
+    if expr is None:
+        return "constant"
+    worst = "constant"
+    order = {"constant": 0, "stable": 1, "unknown": 2, "volatile": 3}
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "FuncCall" in node:
+            fname = (names.strings(node["FuncCall"].get("funcname")) or [""])[-1]
+            v = "volatile" if fname in VOLATILE_FUNCTIONS else "stable" if fname in STABLE_FUNCTIONS else "unknown"
+            if order[v] > order[worst]:
+                worst = v
+        elif "SQLValueFunction" in node and order["stable"] > order[worst]:
+            worst = "stable"
+        elif "SubLink" in node:
+            worst = "unknown" if order[worst] < order["unknown"] else worst
+        stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+    return worst
+
+
+def column_default(coldef: dict) -> tuple[dict | None, bool]:
+    """``(default expression or None, has_default)`` of a ColumnDef dict."""
+    for c in coldef.get("constraints", ()) or ():
+        con = c.get("Constraint", {})
+        if con.get("contype") == "CONSTR_DEFAULT":
+            return con.get("raw_expr"), True
+    return None, False
+
+
+def column_constraint_types(coldef: dict) -> set[str]:
+    """The ``contype`` of each inline constraint of a ColumnDef (``CONSTR_NOTNULL`` …)."""
+    return {c.get("Constraint", {}).get("contype", "") for c in coldef.get("constraints", ()) or ()}
+
+
+def add_column_rewrites(coldef: dict, pg_version: int) -> str | None:
+    """Why ``ADD COLUMN coldef`` rewrites the table, or ``None`` when it does not.
+
+    Before PG 11 any non-null DEFAULT rewrites; from 11 only a volatile one. Serial types,
+    identity columns and stored generated columns are filled per row, which rewrites.
+    """
+    kinds = column_constraint_types(coldef)
+    if "CONSTR_GENERATED" in kinds:
+        return "a stored generated column is computed for every row"
+    if "CONSTR_IDENTITY" in kinds:
+        return "an identity column is filled from its sequence for every row"
+    if names.base_type(coldef.get("typeName")) in SERIAL_TYPES:
+        return "a serial column is filled by nextval() for every row"
+    expr, has_default = column_default(coldef)
+    if not has_default or _is_null(expr):
+        return None
+    if pg_version < 11:
+        return "before PostgreSQL 11 any DEFAULT on a new column rewrites the table"
+    v = volatility(expr)
+    if v == "volatile":
+        return "the DEFAULT is volatile, so it is computed for every row"
+    if v == "unknown":
+        return "the DEFAULT calls a function that may be volatile (then it is computed for every row)"
+    return None
+
+
+def _is_null(expr: dict | None) -> bool:
+    return bool(expr) and expr.get("A_Const", {}).get("isnull", False)
+
+
+#: (old base type family, new base type) pairs that are binary coercible or only
+#: relax a length/precision limit: no rewrite ("Binary Coercible" in CREATE CAST docs;
+#: pg_cast castmethod 'b'; varchar/numeric typmod relaxation since PG 9.2).
+_TEXTUAL = {"varchar", "text", "bpchar", "char"}
+
+
+def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool) -> str | None:
+    """Why ``ALTER COLUMN … TYPE new_type`` rewrites, or ``None`` if it does not.
+
+    With the old type unknown (the column was created outside the linted files), a change
+    to ``text``, unconstrained ``varchar``, or ``varchar(n)`` / ``numeric(p,s)`` is
+    reported as "rewrites unless the old type is binary coercible"; anything else as a
+    rewrite. A ``USING`` clause that computes new contents always rewrites.
+    """
+    new = names.base_type(new_type)
+    new_mods = names.typmods(new_type)
+    if has_using:
+        return "USING computes new contents for every row"
+    if old_type is None:
+        if new in ("text", "varchar") or (new == "numeric"):
+            return "unless the old type is binary coercible to it (varchar/text to a larger or unlimited varchar or text; numeric to a larger precision with the same scale)"
+        return "the column type changes"
+    old = names.base_type(old_type)
+    old_mods = names.typmods(old_type)
+    if old == new and old_mods == new_mods:
+        return None
+    if old in ("varchar", "text") and new == "text":
+        return None
+    if old in ("varchar", "text") and new == "varchar":
+        if not new_mods:
+            return None
+        if old == "varchar" and old_mods and new_mods[0] >= old_mods[0]:
+            return None
+        return "the new varchar length is shorter (or the old column is text), so every value is re-checked and the table rewritten"
+    if old == "numeric" and new == "numeric":
+        if not new_mods:
+            return None
+        if old_mods and len(old_mods) == len(new_mods) and new_mods[0] >= old_mods[0] and new_mods[1:] == old_mods[1:]:
+            return None
+        return "the numeric precision or scale shrinks or the scale changes"
+    if {old, new} <= {"cidr", "inet"} and new == "inet":
+        return None
+    if old == "timestamp" and new == "timestamptz":
+        return "unless the session TimeZone is UTC (PG 12+), timestamp to timestamptz rewrites"
+    return f"{names.type_name(old_type)} to {names.type_name(new_type)} is not binary coercible"
+
+
+def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> tuple[bool, bool]:
+    """``(rewrite, scan)`` for one AlterTableCmd dict (what the lock report shows)."""
+    sub = cmd.get("subtype", "")
+    d = cmd.get("def", {})
+    if sub == "AT_AddColumn":
+        coldef = d.get("ColumnDef", {})
+        rewrite = add_column_rewrites(coldef, pg_version) is not None
+        kinds = column_constraint_types(coldef)
+        scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_NOTNULL"})
+        return rewrite, scan or rewrite
+    if sub == "AT_AlterColumnType":
+        coldef = d.get("ColumnDef", {})
+        why = type_change_rewrites(coldef.get("typeName", {}), old_type, bool(coldef.get("raw_default")))
+        rewrite = why is not None and not why.startswith("unless")
+        return rewrite, rewrite
+    if sub == "AT_SetNotNull":
+        return False, True
+    if sub == "AT_AddConstraint":
+        con = d.get("Constraint", {})
+        if con.get("contype") in ("CONSTR_CHECK", "CONSTR_FOREIGN"):
+            return False, not con.get("skip_validation", False)
+        if con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
+            return False, not con.get("indexname")
+        return False, False
+    if sub == "AT_ValidateConstraint":
+        return False, True
+    if sub in ("AT_SetLogged", "AT_SetUnLogged", "AT_SetTableSpace", "AT_SetAccessMethod", "AT_SetExpression"):
+        return True, True
+    if sub == "AT_AttachPartition":
+        return False, True
+    return False, False
