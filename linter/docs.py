@@ -1,19 +1,26 @@
-"""Generate ``docs/rules.md`` from the rule registry: ``python -m linter.docs [--check]``.
+"""Generate docs from the code: ``python -m linter.docs [--check]``.
 
-The file is what every finding's ``docs_url`` points at (``docs/rules.md#<rule-id>``):
-a table of every rule (id, family, default level, summary, aliases), then each rule's
-full docstring under a heading whose anchor is the rule id. ``--check`` exits 1 when
-the committed file differs from what the registry gives (tests run it).
+* ``docs/rules.md``, what every finding's ``docs_url`` points at
+  (``docs/rules.md#<rule-id>``): a table of every rule (id, family, default level,
+  summary, aliases), then each rule's full docstring under a heading anchored at its id.
+* The README's preset block (between ``<!-- presets:start`` and ``<!-- presets:end -->``):
+  every file of ``rules/`` verbatim.
+
+``--check`` exits 1 when a committed file differs from what the code gives (tests run it).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 from linter import registry
 
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS_PATH = ROOT / "docs" / "rules.md"
+README_PATH = ROOT / "README.md"
+_PRESETS_BLOCK = re.compile(r"(<!-- presets:start[^>]*-->\n).*?(<!-- presets:end -->)", re.S)
 
 
 def render() -> str:
@@ -43,19 +50,37 @@ def render() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def render_presets() -> str:
+    """Every packaged preset, verbatim, as markdown (default, strict, relaxed first)."""
+    from linter.config import rules_dir
+
+    order = ["default", "strict", "relaxed"]
+    presets = sorted(rules_dir().glob("*.yaml"), key=lambda p: (order.index(p.stem) if p.stem in order else len(order), p.stem))
+    return "".join(f"`rules/{p.name}`:\n\n```yaml\n{p.read_text(encoding='utf-8')}```\n\n" for p in presets)
+
+
+def render_readme(current: str) -> str:
+    """``current`` README text with its preset block regenerated."""
+    return _PRESETS_BLOCK.sub(lambda m: m.group(1) + render_presets() + m.group(2), current)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write docs/rules.md, or with ``--check`` report whether it is up to date."""
+    """Write docs/rules.md and the README's preset block, or with ``--check`` report
+    whether they are up to date."""
     argv = sys.argv[1:] if argv is None else argv
-    text = render()
+    outputs = [(DOCS_PATH, render())]
+    if README_PATH.is_file():
+        readme = README_PATH.read_text(encoding="utf-8")
+        outputs.append((README_PATH, render_readme(readme)))
     if "--check" in argv:
-        current = DOCS_PATH.read_text(encoding="utf-8") if DOCS_PATH.is_file() else ""
-        if current != text:
-            print(f"{DOCS_PATH} is out of date: run `python -m linter.docs`", file=sys.stderr)
-            return 1
-        return 0
-    DOCS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {DOCS_PATH}")
+        stale = [p for p, text in outputs if not p.is_file() or p.read_text(encoding="utf-8") != text]
+        for p in stale:
+            print(f"{p} is out of date: run `python -m linter.docs`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

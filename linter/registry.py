@@ -36,6 +36,12 @@ CHECK_MODULES = (
     "unknown_rule_in_suppression",
     "unused_suppression",
     "sqlfluff_style",
+    # locking: indexes, constraints, partitions
+    # locking: columns, types, breaking changes
+    # locking: transactions, timeouts, table-wide operations
+    # idempotency
+    # secrets
+    # naming, versioning, rollback, history
 )
 
 SCOPES = ("statement", "file", "file-set")

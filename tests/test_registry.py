@@ -26,8 +26,8 @@ def test_resolve_ids_and_aliases():
     assert registry.resolve("nope") is None
 
 
-def test_docs_rules_md_is_up_to_date():
-    assert docs.main(["--check"]) == 0, "run `python -m linter.docs` and commit docs/rules.md"
+def test_docs_rules_md_and_readme_presets_are_up_to_date():
+    assert docs.main(["--check"]) == 0, "run `python -m linter.docs` and commit docs/rules.md and README.md"
     text = docs.DOCS_PATH.read_text(encoding="utf-8")
     for rid in registry.all_rules():
         assert f'<a id="{rid}"></a>' in text
