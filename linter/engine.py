@@ -4,7 +4,8 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 
 * ``"statement"``: ``check(ctx, stmt, options)`` for every statement of a file that
   parsed, top-level ones and those inside ``DO`` blocks / PL/pgSQL bodies
-  (``stmt.parent`` is set for those).
+  (``stmt.parent`` is set for those). A rule module that declares
+  ``KINDS = ("IndexStmt", ...)`` is only called for statements of those kinds.
 * ``"file"``: ``check(ctx, options)`` once per file, whether it parsed or not
   (``ctx.source`` is ``None`` when it could not be read).
 * ``"file-set"``: ``check(ctx, options)`` once per migration root, with every
@@ -191,6 +192,17 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
         return FileResult(file.path, [f], {}, None, {"parsed": False, "kinds": []})
 
 
+def _dispatch(stmt_rules: list) -> tuple[dict[str, list], list]:
+    """``({statement kind: rules to call}, rules for any other kind)``: a rule that
+    declares ``KINDS`` is only called for statements of those kinds."""
+    every = [(r, s) for r, s in stmt_rules if r.kinds is None]
+    by_kind: dict[str, list] = {}
+    for r, s in stmt_rules:
+        for kind in r.kinds or ():
+            by_kind.setdefault(kind, list(every)).append((r, s))
+    return by_kind, every
+
+
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     rules = registry.all_rules()
     settings = config.settings_for(file.path)
@@ -205,10 +217,10 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     statements: list[Statement] = []
     if source is not None and source.error is None:
         statements = list(source.all_statements()) if stmt_rules or "miglint:" in source.text else source.statements
-        for rule, setting in stmt_rules:
-            check = rule.module.check
-            for stmt in statements:
-                for v in check(ctx, stmt, setting.options) or ():
+        by_kind, every = _dispatch(stmt_rules)
+        for stmt in statements:
+            for rule, setting in by_kind.get(stmt.kind, every):
+                for v in rule.module.check(ctx, stmt, setting.options) or ():
                     raw.append((rule, v))
     for rule, setting in file_rules:
         for v in rule.module.check(ctx, setting.options) or ():

@@ -7,7 +7,9 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   ``SCOPE`` (``"statement"``, ``"file"`` or ``"file-set"``, see :mod:`linter.engine`),
   ``DEFAULT_LEVEL`` (``"error"``, ``"warning"``, ``"note"`` or ``"disable"`` for opt-in
   rules), ``OPTIONS`` (``{name: type}``, kebab-case names), ``DEFAULTS`` (``{name: value}``),
-  ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), and ``check(...)``.
+  ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), optionally ``KINDS`` (the
+  pglast statement kinds a ``statement`` rule looks at, so the engine skips the others),
+  and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -65,6 +67,7 @@ class Rule:
     options: dict[str, Any] = field(hash=False, compare=False)
     defaults: dict[str, Any] = field(hash=False, compare=False)
     module: ModuleType = field(hash=False, compare=False, repr=False)
+    kinds: frozenset[str] | None = None
 
     @property
     def docs_url(self) -> str:
@@ -91,6 +94,7 @@ def _load(name: str) -> Rule:
         options=dict(getattr(module, "OPTIONS", {})),
         defaults=dict(getattr(module, "DEFAULTS", {})),
         module=module,
+        kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
     )
     problems = []
     if rule.id.replace("-", "_") != name:

@@ -24,7 +24,8 @@ def index_rule(monkeypatch):
     mod.OPTIONS, mod.DEFAULTS, mod.ALIASES = {}, {}, ("require-concurrent-index-creation",)
 
     def check(ctx, stmt, options):
-        if stmt.kind == "IndexStmt" and not stmt.body.get("concurrent"):
+        assert stmt.kind == "IndexStmt", "KINDS: the engine only passes IndexStmt"
+        if not stmt.body.get("concurrent"):
             at = stmt.start + len("CREATE INDEX")
             yield ctx.violation(
                 stmt,
@@ -36,7 +37,7 @@ def index_rule(monkeypatch):
 
     mod.check = check
     rules = dict(registry.all_rules())
-    rule = registry.Rule("test-index-rule", "locking", "statement", "warning", "Test rule.", mod.__doc__, mod.ALIASES, {}, {}, mod)
+    rule = registry.Rule("test-index-rule", "locking", "statement", "warning", "Test rule.", mod.__doc__, mod.ALIASES, {}, {}, mod, frozenset({"IndexStmt"}))
     rules[rule.id] = rule
     monkeypatch.setattr(registry, "all_rules", lambda: rules)
     monkeypatch.setattr(registry, "alias_map", lambda: {a: r.id for r in rules.values() for a in r.aliases})
@@ -110,7 +111,7 @@ def test_a_crashing_rule_becomes_a_finding_and_others_go_on(tmp_path, index_rule
         return ()
 
     monkeypatch.setattr(index_rule.module, "check", boom)
-    report = lint_tree(tmp_path, {"V1__a.sql": "SELECT 'boom';\n", "V2__b.sql": "CREATE TABEL x ();\n"}, enable={"test-index-rule": "warning", "syntax-error": "error"})
+    report = lint_tree(tmp_path, {"V1__a.sql": "CREATE INDEX boom ON t (a);\n", "V2__b.sql": "CREATE TABEL x ();\n"}, enable={"test-index-rule": "warning", "syntax-error": "error"})
     got = sorted((f.path, f.rule_id) for f in report.findings)
     assert got == [("V1__a.sql", "internal-error"), ("V2__b.sql", "syntax-error")]
     assert "kaput" in report.findings[0].message
