@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--base", metavar="REF", help="git ref of the base branch, for changed-file and history rules")
     lint.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (default auto: on a terminal, unless NO_COLOR is set)")
     lint.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core for large runs)")
+    lint.add_argument("--baseline", metavar="FILE", help="do not report the findings accepted in FILE (default: the `baseline` setting; see `miglint baseline`)")
+    lint.add_argument("--no-baseline", action="store_true", help="report every finding, also those in the baseline file")
 
     rules = sub.add_parser("rules", help="list every rule", description="List every rule with its family, default level, summary and aliases.")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -64,6 +66,37 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = sub.add_parser("presets", help="list the packaged presets", description="List the packaged presets.")
     presets.add_argument("--format", choices=("text", "json"), default="text")
+
+    locks = sub.add_parser("locks", help="report what each statement locks (static analysis)",
+                           description="Report, per statement, each relation it locks with the lock mode, rewrite or scan, "
+                                       "what it blocks, whether it runs in a transaction, and a verdict. Nothing is executed.")
+    locks.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
+    locks.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
+    locks.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
+    locks.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+
+
+
+    bl = sub.add_parser("baseline", help="accept the current findings (write a baseline file)",
+                        description="Write the fingerprints of the current findings to a baseline file (default: the "
+                                    "`baseline` setting, else .miglint-baseline.json); `miglint lint` then reports only "
+                                    "new findings. Takes the same selection flags as lint, e.g. --select secrets.")
+    bl.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
+    bl.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    bl.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends`")
+    bl.add_argument("--output", metavar="FILE", help="baseline file to write ('-' for standard output)")
+    bl.add_argument("--select", action="append", default=[], metavar="RULES", help="only these rule ids, aliases or families")
+    bl.add_argument("--ignore", action="append", default=[], metavar="RULES", help="not these rule ids, aliases or families")
+    bl.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on")
+    bl.add_argument("--jobs", type=int, metavar="N", help="worker processes")
+
+    hsh = sub.add_parser("hash", help="write the migration checksum manifest",
+                         description="Write the checksum manifest (default .miglint.sum) that `miglint lint` verifies "
+                                     "when no --base is given: edited, removed or renamed migrations become findings.")
+    hsh.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
+    hsh.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    hsh.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends`")
+    hsh.add_argument("--output", metavar="FILE", help="manifest to write (default: the `manifest` setting, .miglint.sum)")
     return p
 
 
@@ -80,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_explain(args)
         if args.command == "presets":
             return cmd_presets(args)
+        if args.command == "locks":
+            return cmd_locks(args)
+        if args.command == "baseline":
+            return cmd_baseline(args)
+        if args.command == "hash":
+            return cmd_hash(args)
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (UsageError, ConfigError) as exc:
@@ -147,6 +186,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     cfg = cfg.select(args.select, args.ignore)
     if args.base:
         _check_base(args.base)
+        cfg.base = args.base  # the history rules compare with it (linter.migset.history)
 
     paths = args.paths or cfg.roots or ["."]
     found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
@@ -156,7 +196,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if not found.files and not any(n.startswith("no migration files") for n in notes):
         notes.append(f"no migration files found in {', '.join(paths)}")
     _tune_gc()
-    report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes)
+    from linter.migset.history import HistoryError
+
+    try:
+        report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes)
+    except HistoryError as exc:
+        raise UsageError(str(exc)) from None
+
+    baseline_file = None if args.no_baseline else (args.baseline or cfg.baseline)
+    if baseline_file:
+        _apply_baseline(report, baseline_file)
 
     for i, name in enumerate(formats_wanted):
         target = outputs[i] if i < len(outputs) else None
@@ -224,7 +273,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
     rows = []
     for name in configmod.preset_names():
         data = configmod.load_file(configmod.rules_dir() / f"{name}.yaml")
-        rows.append({"name": name, "description": data.get("description", ""), "standard": data.get("standard", ""), "extends": data.get("extends")})
+        rows.append({"name": name, "description": data.get("description", ""), "standard": data.get("standard", ""),
+                     "extends": data.get("extends"), "rules": sorted(data.get("rules") or {})})
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return EXIT_OK
@@ -232,4 +282,130 @@ def cmd_presets(args: argparse.Namespace) -> int:
     for r in rows:
         std = f" [standard: {r['standard']}]" if r["standard"] else ""
         print(f"{r['name']:<{width}}  {r['description']}{std}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- locks
+
+
+def cmd_locks(args: argparse.Namespace) -> int:
+    """``miglint locks``: the lock report (:mod:`linter.lockreport`) in text, JSON or
+    markdown. Exit 0, or 2 for a usage or configuration error; what a statement locks is
+    never a failure here (the locking rules of ``miglint lint`` decide that)."""
+    import importlib
+
+    from linter import lockreport
+    from linter.discovery import discover
+
+    if args.pg_version is not None and not 9 <= args.pg_version <= 18:
+        raise UsageError("--pg-version must be a PostgreSQL major version from 9 to 18")
+    cwd = Path.cwd()
+    cfg = configmod.load(args.config, cwd=cwd, pg_version=args.pg_version)
+    paths = args.paths or cfg.roots or ["."]
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    if found.errors:
+        raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
+    notes = list(found.notes)
+    if not found.files and not any(n.startswith("no migration files") for n in notes):
+        notes.append(f"no migration files found in {', '.join(paths)}")
+    report = lockreport.build(found.files, cfg, notes=notes)
+    renderer = importlib.import_module(f"linter.formats.locks_{args.format}")
+    out = sys.stdout
+    if hasattr(out, "reconfigure") and not out.isatty() and (out.encoding or "").lower().replace("-", "") != "utf8":
+        out.reconfigure(encoding="utf-8")
+    out.write(renderer.render(report))
+    out.flush()
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- hash
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    """``miglint hash``: write the checksum manifest of the versioned migrations (up and
+    down files; not seeds, repeatable or baseline files). Format: :mod:`linter.migset.manifest`."""
+    from linter.discovery import discover
+    from linter.migset import manifest
+    from linter.migset.history import MUTABLE
+    from linter.model import Convention
+    from linter.source import read_text
+
+    cwd = Path.cwd()
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd)
+    target = Path(args.output or cfg.manifest)
+    if not target.is_absolute():
+        target = cwd / target
+    paths = args.paths or cfg.roots or ["."]
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    if found.errors:
+        raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
+    here = target.resolve().parent
+    entries = []
+    for f in found.files:
+        if f.direction in MUTABLE or f.convention is Convention.UNKNOWN:
+            continue
+        read = read_text(f.abspath, cfg.max_file_size)
+        if read.text is None:
+            print(f"miglint: warning: {f.path}: {read.message}; not in the manifest", file=sys.stderr)
+            continue
+        sha, bare = manifest.digest(read.text)
+        rel = os.path.relpath(f.abspath, here).replace(os.sep, "/")
+        entries.append((rel, sha, bare))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(manifest.render(entries), encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write the manifest: {exc.strerror or exc}") from None
+    shown = os.path.relpath(target, cwd).replace(os.sep, "/")
+    print(f"wrote {shown}: {len(entries)} migration file{'s' if len(entries) != 1 else ''}")
+    if not manifest.has_union_merge(target):
+        print(f"hint: add '{target.name} merge=union' to .gitattributes so that branches adding migrations merge cleanly",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- baseline
+
+
+def _apply_baseline(report, path: str) -> None:
+    """Drop the findings accepted in the baseline file ``path`` (exit 2 if unreadable)."""
+    from linter import baseline
+
+    try:
+        accepted = baseline.load(path)
+    except baseline.BaselineError as exc:
+        raise UsageError(str(exc)) from None
+    baseline.apply(report, accepted, path)
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """``miglint baseline``: lint as ``lint`` does (same configuration and selection, no
+    baseline applied) and write every finding's fingerprint to the baseline file
+    (:mod:`linter.baseline`)."""
+    from linter import baseline, engine
+    from linter.discovery import discover
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    cwd = Path.cwd()
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version)
+    cfg = cfg.select(args.select, args.ignore)
+    paths = args.paths or cfg.roots or ["."]
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    if found.errors:
+        raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
+    _tune_gc()
+    report = engine.lint(found.files, cfg, jobs=args.jobs)
+    text = baseline.dumps(report.findings)
+    target = args.output or cfg.baseline or baseline.DEFAULT_PATH
+    n = len(report.findings)
+    if target == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            Path(target).write_text(text, encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise UsageError(f"{target}: cannot write the baseline: {exc.strerror or exc}") from None
+    print(f"wrote {target}: {n} finding{'s' if n != 1 else ''} accepted", file=sys.stderr)
     return EXIT_OK

@@ -26,7 +26,9 @@ The keys (all optional)::
     placeholders: {SCHEMA: app}  # values for ${SCHEMA}, :SCHEMA, :'SCHEMA', $%SCHEMA%$
     placeholder_syntax: [flyway, psql, synapse]
     max_file_size: 5242880       # bytes; larger files get an unreadable-file finding
+    manifest: .miglint.sum       # `miglint hash` checksum manifest (history rules without --base)
     transactions: {sequential: false}  # does the tool run each file in a transaction?
+    baseline: .miglint-baseline.json  # findings `lint` does not report (`miglint baseline`)
     rules:
       syntax-error: error        # a level: error | warning | note | disable
       sqlfluff: {level: warning, dialect: postgres}   # or a mapping with options
@@ -66,7 +68,9 @@ _TOP_KEYS = {
     "placeholders": dict,
     "placeholder_syntax": list,
     "max_file_size": int,
+    "manifest": str,
     "transactions": dict,
+    "baseline": str,
     "rules": dict,
     "overrides": list,
 }
@@ -229,8 +233,14 @@ class Config:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: list[tuple[tuple[str, ...], dict[str, str], dict[str, dict[str, Any]]]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    #: baseline file of accepted findings (``miglint baseline``), relative to the working directory
+    baseline: str | None = None
     description: str = ""
     standard: str = ""
+    #: ``miglint hash`` checksum manifest, relative to the working directory (history rules)
+    manifest: str = ".miglint.sum"
+    #: ``--base REF``: git ref of the base branch (set by the CLI, never read from files)
+    base: str | None = None
 
     # -- queries
 
@@ -460,6 +470,14 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
                 _check_type(rules, dict, source, f"{where}.rules", _line(item, "rules"))
                 lv, op = _parse_rules(rules, source, f"{where}.rules")
                 cfg.overrides.append((tuple(files), lv, op))
+        elif key == "manifest":
+            if not value.strip():
+                raise ConfigError("must be a file path", source, key, line)
+            cfg.manifest = value
+        elif key == "baseline":
+            if not value.strip():
+                raise ConfigError("must be a file path", source, key, line)
+            cfg.baseline = value
         elif key == "description":
             cfg.description = value
         elif key == "standard":

@@ -146,6 +146,9 @@ _GOLANG_UNDERSCORE = re.compile(r"^(?P<ver>\d+)_(?P<rest>.+?)_(?P<d>up|down)\.sq
 _POPX_DIALECTS = {"postgres": "postgres", "mysql": "mysql", "sqlite3": "sqlite3", "sqlite": "sqlite", "cockroach": "cockroach", "all": None}
 #: Plain numbered file: ``001_x.sql``, ``0001-x.sql``, ``000001.sql``, ``20240115120000_x.sql``.
 _PLAIN = re.compile(r"^(?P<ver>\d+)(?:[_-](?P<desc>.*?))?\.sql$")
+#: Standard 000's hybrid numbering, date plus a sequence: ``2026_01_15_001_initial_schema.sql``
+#: (version ``2026_01_15_001``, ordered as ``(2026, 1, 15, 1)``).
+_HYBRID = re.compile(r"^(?P<ver>(?:19|20)\d\d_(?:0[1-9]|1[0-2])_\d\d_\d+)(?:_(?P<desc>.*?))?\.sql$")
 #: Directory of a diesel migration (``2020-06-30-135809_name``, ``00000000000000_x``, ``0001``).
 _DIESEL_DIR = re.compile(r"^(?P<ver>\d[\d-]*)(?:_(?P<desc>.*))?$")
 #: Directory of a Prisma migration (``20230505085625_create_subscription_table``).
@@ -544,7 +547,7 @@ class _Ctx:
             if m:
                 underscore.append((f, m))
                 continue
-            m = _PLAIN.match(f)
+            m = _HYBRID.match(f) or _PLAIN.match(f)
             if m:
                 plain.append((f, m.group("ver"), m.group("desc"), f[:-4]))
                 continue
@@ -650,7 +653,8 @@ class _Ctx:
         direction = Direction.DOWN if force_down else Direction.UP
         for (f, v, desc, stem), (db, gs) in zip(items, marks):
             conv = dir_conv or (Convention.DBMATE if db else Convention.GOOSE if gs else shape)
-            out[f] = _P(conv, direction, root, stem, ver=v, key=(int(v),), desc=desc)
+            key = tuple(int(x) for x in v.split("_")) if "_" in v else (int(v),)  # hybrid: (Y, M, D, N)
+            out[f] = _P(conv, direction, root, stem, ver=v, key=key, desc=desc)
         return out
 
     def _unknown(self, d: str, f: str, root: str, force_down: bool, siblings: dict[str, _P]) -> _P:

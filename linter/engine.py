@@ -117,19 +117,27 @@ class FileContext:
 class FileSetContext:
     """What a ``file-set`` check sees: one migration root and all of its files.
 
-    ``summaries`` maps a file's path to what the workers learnt of it (for now
-    ``{"kinds": [statement kinds...], "parsed": bool}``).
+    ``summaries`` maps a file's path to what the workers learnt of it:
+    ``{"kinds": [statement kinds...], "parsed": bool}`` plus what the enabled rules'
+    ``NEEDS`` asked for (:mod:`linter.migset.summary`). ``history`` is the run's
+    :class:`linter.migset.history.History` (git with ``--base``, else the checksum
+    manifest, else ``None``) when an enabled rule's ``NEEDS`` holds ``"history"``.
     """
 
     root: str
     files: list[MigrationFile]
     config: Config
     summaries: dict[str, dict] = field(default_factory=dict)
+    history: Any = None
+    #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
+    cache: dict = field(default_factory=dict)
 
     def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None, **properties: Any) -> Violation:
-        """A violation about a whole file (or the root, ``file=None``)."""
+        """A violation about a whole file (or the root, ``file=None``; or a file that no
+        longer exists, ``path=...``)."""
         props = dict(properties)
-        props["path"] = file.path if file else self.root
+        if file is not None or "path" not in props:
+            props["path"] = file.path if file else self.root
         return Violation(span or FILE_SPAN, message, help, None, message, False, props)
 
 
@@ -192,15 +200,27 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
         return FileResult(file.path, [f], {}, None, {"parsed": False, "kinds": []})
 
 
-def _dispatch(stmt_rules: list) -> tuple[dict[str, list], list]:
-    """``({statement kind: rules to call}, rules for any other kind)``: a rule that
-    declares ``KINDS`` is only called for statements of those kinds."""
+_PLANS: dict[int, tuple] = {}
+
+
+def _plan(settings: dict[str, RuleSetting]) -> tuple[dict[str, list], list, list]:
+    """``({statement kind: statement rules to call}, statement rules for any other kind,
+    file rules)`` for one settings mapping. A rule that declares ``KINDS`` is only called
+    for statements of those kinds. Cached per settings object (the config hands out one
+    per group of paths)."""
+    hit = _PLANS.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1], hit[2], hit[3]
+    rules = registry.all_rules()
+    stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
+    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
     every = [(r, s) for r, s in stmt_rules if r.kinds is None]
     by_kind: dict[str, list] = {}
     for r, s in stmt_rules:
         for kind in r.kinds or ():
             by_kind.setdefault(kind, list(every)).append((r, s))
-    return by_kind, every
+    _PLANS[id(settings)] = (settings, by_kind, every, file_rules)
+    return by_kind, every, file_rules
 
 
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
@@ -212,12 +232,10 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
     ctx = FileContext(file, source, read, config)
     raw: list[tuple[registry.Rule, Violation]] = []
-    stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
-    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
+    by_kind, every, file_rules = _plan(settings)
     statements: list[Statement] = []
     if source is not None and source.error is None:
-        statements = list(source.all_statements()) if stmt_rules or "miglint:" in source.text else source.statements
-        by_kind, every = _dispatch(stmt_rules)
+        statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
             for rule, setting in by_kind.get(stmt.kind, every):
                 for v in rule.module.check(ctx, stmt, setting.options) or ():
@@ -251,6 +269,17 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     findings = [_stamp(rule, settings[rule.id], file.path, v, seen) for rule, v in kept]
     excerpts: dict[int, str] = {}
     if source is not None:
+        secret_lines = {ln for f in findings if f.redacted for ln in range(f.span.start.line, f.span.end.line + 1)}
+        if secret_lines:  # another rule's finding on a line holding a secret must not echo it either:
+            import dataclasses  # no excerpt, no fix, and no quoted token ("syntax error at or near "'AKIA…'"")
+            import re
+
+            findings = [
+                dataclasses.replace(f, redacted=True, message=re.sub(r'"[^"]{9,}"', '"…"', f.message))
+                if not f.redacted and not secret_lines.isdisjoint(range(f.span.start.line, f.span.end.line + 1))
+                else f
+                for f in findings
+            ]
         for f in findings:
             if not f.redacted:
                 for ln in range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1):
@@ -260,8 +289,14 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         "parsed": source is not None and source.error is None,
         "kinds": [s.kind for s in source.statements] if source is not None else [],
     }
+    needs = _summary_needs(settings)
+    if needs:
+        from linter.migset.summary import summarize
+
+        summary.update(summarize(file, source, needs, config))
     if source is not None:
         source.close()
+    ctx._pg = None  # FileAnalysis refers back to ctx: break the cycle so the tree is freed now
     return FileResult(file.path, findings, excerpts, ignored, summary)
 
 
@@ -324,16 +359,38 @@ def _size(path: str) -> int:
         return 0
 
 
+_NEEDS: dict[int, tuple] = {}
+
+
+def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
+    """What the enabled ``file-set`` rules need in each file's summary (their ``NEEDS``);
+    cached per settings object, like :func:`_plan`."""
+    hit = _NEEDS.get(id(settings))
+    if hit is not None and hit[0] is settings:
+        return hit[1]
+    rules = registry.all_rules()
+    needs = frozenset(n for r in settings if rules[r].scope == "file-set" for n in getattr(rules[r].module, "NEEDS", ()))
+    _NEEDS[id(settings)] = (settings, needs)
+    return needs
+
+
 def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
-    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``."""
+    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``.
+    Loads the history (git or manifest, :mod:`linter.migset.history`) once when an enabled
+    rule needs it; raises :class:`linter.migset.history.HistoryError` when git fails."""
     rules = registry.all_rules()
     by_root: dict[str, list[MigrationFile]] = defaultdict(list)
     for f in files:
         by_root[f.root].append(f)
+    history = None
+    if any("history" in _summary_needs(config.settings_for(m[0].path)) for m in by_root.values()):
+        from linter.migset.history import load
+
+        history = load(config, files)
     out: list[Finding] = []
     for root, members in by_root.items():
         settings = config.settings_for(members[0].path)
-        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members})
+        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history)
         seen: dict = {}
         for rid, setting in settings.items():
             rule = rules[rid]
@@ -351,6 +408,27 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     return out
 
 
+def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: dict[str, dict[int, str]], config: Config) -> None:
+    """Source lines for ``file-set`` findings inside a file (the workers only send the lines
+    of their own findings); each such file is read once, and only these few."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for f in found:
+        if not f.redacted and f.span != FILE_SPAN:  # whole-file findings show no line
+            wanted[f.path].update(range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1))
+    by_path = {f.path: f for f in files}
+    for path, lines in wanted.items():
+        if path not in by_path:
+            continue
+        read = read_text(by_path[path].abspath, config.max_file_size)
+        if read.text is None:
+            continue
+        text_lines = read.text.split("\n")
+        got = excerpts.setdefault(path, {})
+        for ln in lines:
+            if ln <= len(text_lines):
+                got.setdefault(ln, text_lines[ln - 1].rstrip("\r"))
+
+
 def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = ()) -> Report:
     """Lint ``files`` and return the sorted :class:`Report`."""
     findings: list[Finding] = []
@@ -363,7 +441,9 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
             excerpts[res.path] = res.excerpts
         summaries[res.path] = res.summary
         ignored[res.path] = res.ignored_rules
-    findings.extend(run_file_sets(files, config, summaries, ignored))
+    set_findings = run_file_sets(files, config, summaries, ignored)
+    _set_excerpts(set_findings, files, excerpts, config)
+    findings.extend(set_findings)
     findings.sort(key=Finding.sort_key)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]

@@ -80,9 +80,10 @@ class TextIndex:
 
     def position(self, c: int) -> Position:
         """1-based line and column of character offset ``c`` (clamped into the text)."""
+        starts = self._line_starts or self.line_starts
         c = max(0, min(c, len(self.text)))
-        line = bisect.bisect_right(self.line_starts, c) - 1
-        return Position(line + 1, c - self.line_starts[line] + 1)
+        line = bisect.bisect_right(starts, c) - 1
+        return Position(line + 1, c - starts[line] + 1)
 
     def offset(self, pos: Position) -> int:
         """The character offset of a 1-based position (inverse of :meth:`position`)."""

@@ -73,8 +73,9 @@ Each finding:
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from linter.formats._common import visible_fix, visible_properties
 from linter.model import Finding, Report
@@ -135,4 +136,6 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report, *, color: bool = False) -> str:
     """The report as a JSON document (``color`` is ignored)."""
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+    # orjson: the stdlib encoder with indent is pure Python and took seconds for a
+    # whole-repository report; the output is the same (2-space indent, UTF-8, key order)
+    return orjson.dumps(report_dict(report), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"

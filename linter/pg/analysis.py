@@ -6,17 +6,32 @@ Built lazily, once per file, on the first rule that asks. Shapes:
   runs the file);
 * ``ctx.pg.in_transaction(stmt)``: bool, for top-level and nested statements;
 * ``ctx.pg.transaction_problems``: nested/unclosed BEGIN and COMMIT misuse;
+* ``ctx.pg.same_transaction(a, b)``: both run in one transaction; ``ctx.pg.explicit_begin(stmt)``:
+  the file's own BEGIN whose block holds ``stmt``; ``ctx.pg.transaction_context(stmt)``:
+  ``(why, way_out)`` for help texts when ``stmt`` runs in a transaction;
 * ``ctx.pg.is_new_table(rangevar, stmt)``: the table was created earlier in this file;
 * ``ctx.pg.locks(stmt)``: :func:`linter.pg.locks.effects` for the run's ``pg_version``;
 * ``ctx.pg.settings_before(stmt)``: ``{setting name: statement}`` of ``SET``/``SET LOCAL``
-  statements before ``stmt`` (``lock_timeout``, ``statement_timeout`` …).
+  statements before ``stmt`` (``lock_timeout``, ``statement_timeout`` …);
+* ``ctx.pg.session``: :class:`~linter.pg.session.Session`, the file as PostgreSQL runs it:
+  per statement its transaction, the settings in effect (SET LOCAL, RESET, set_config,
+  per up/down section) and the locks its transaction already holds.
+* ``ctx.pg.idempotency``: :class:`~linter.pg.idempotency.FileFacts` (objects created and
+  dropped earlier in the file, PL/pgSQL guards around DO-block statements).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
 
+from linter.model import Convention
 from linter.pg import locks, names, objects, transactions
+
+#: Transaction statements that end one transaction or start another.
+_BOUNDARIES = frozenset({
+    "TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK",
+    "TRANS_STMT_PREPARE", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED",
+})
 
 
 class FileAnalysis:
@@ -26,6 +41,7 @@ class FileAnalysis:
         self._ctx = ctx
         self._source = ctx.source
         self.pg_version = ctx.pg_version
+        self._locks: dict[int, list] = {}
 
     @cached_property
     def _top(self) -> list:
@@ -50,19 +66,110 @@ class FileAnalysis:
             return True  # a DO block or function body runs inside its statement's transaction
         return self._tx[0].get(id(stmt), self.transaction.wrapped)
 
+    def explicit_begin(self, stmt):
+        """The file's own ``BEGIN``/``START TRANSACTION`` whose block holds ``stmt`` (top
+        level, or the DO block's), or ``None``."""
+        begin = None
+        for st in self._top:
+            if st.index >= stmt.index:
+                break
+            if st.kind == "TransactionStmt":
+                k = st.body.get("kind", "")
+                if k in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+                    begin = begin or st
+                elif k in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+                    begin = None
+        return begin
+
+    def transaction_context(self, stmt, *, made_concurrent: bool = False) -> tuple[str, str] | None:
+        """``(why, way_out)`` when ``stmt`` runs inside a transaction block: why it does
+        (the tool and its marker, the file's BEGIN, or the DO block / function around it)
+        and how to run it outside one with this file's tool; ``None`` when it does not.
+        ``made_concurrent``: judge ``stmt`` as it will be once CONCURRENTLY is added (a
+        Flyway script holding only it then runs outside a transaction)."""
+        if stmt.parent is not None:
+            where = "a DO block" if stmt.parent.kind == "DoStmt" else "a function body"
+            return (f"it is inside {where}, which runs in the transaction of the statement that runs it",
+                    "Run it as a top-level statement instead.")
+        tx = self.transaction
+        flags = self._tx[0]
+        if made_concurrent and self._ctx.file.convention is Convention.FLYWAY:
+            overrides = getattr(self._ctx.config, "transactions", {}) or {}
+            tx = transactions.tool_transaction(self._ctx.file, self._source, overrides, made_concurrent=stmt)
+            flags = transactions.statement_flags(self._top, tx)[0]
+        if not flags.get(id(stmt), tx.wrapped):
+            return None
+        begin = self.explicit_begin(stmt)
+        if begin is not None and not tx.wrapped:
+            line = self._source.index.position(begin.start).line
+            return (f"it follows the BEGIN on line {line}", transactions.way_out(self._ctx.file, tx, stmt, explicit=True))
+        return (tx.why, transactions.way_out(self._ctx.file, tx, stmt, pg_version=self.pg_version, made_concurrent=made_concurrent))
+
+    def same_transaction(self, a, b) -> bool:
+        """True when statements ``a`` and ``b`` (``a`` first) run in one transaction: both
+        in a transaction and no BEGIN/COMMIT/ROLLBACK between them (statements of one DO
+        block or function body share its transaction)."""
+        if not (self.in_transaction(a) and self.in_transaction(b)):
+            return False
+        for st in self._top:
+            if a.index < st.index < b.index and st.kind == "TransactionStmt" and st.body.get("kind", "") in _BOUNDARIES:
+                return False
+        return True
+
     @cached_property
     def _created(self) -> dict[str, int]:
         return objects.created_tables(self._top)
 
     def is_new_table(self, rv: dict | str | None, stmt) -> bool:
-        """True when the table ``rv`` (RangeVar dict or name) was created earlier in this file."""
+        """True when the table ``rv`` (RangeVar dict or name) was created earlier in this file,
+        in the same up/down section (a down section runs long after the up section that
+        created the table, against a table in use: it is not new there)."""
         key = rv if isinstance(rv, str) else names.table_key(rv)
         at = self._created.get(key)
-        return at is not None and at < stmt.index
+        if at is not None and at < stmt.index and self._top[at].section is stmt.section:
+            return True
+        # CREATE TABLE inside a DO block: new for later statements of that block, and after it
+        for index, start in self._created_in_do.get(key, ()):
+            if self._top[index].section is not stmt.section:
+                continue
+            if index < stmt.index or (index == stmt.index and stmt.parent is not None and start < stmt.start):
+                return True
+        return False
+
+    @cached_property
+    def _created_in_do(self) -> dict[str, list[tuple[int, int]]]:
+        """``{table key: [(index of the DO block, offset of the CREATE TABLE)]}``."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        for st in self._top:
+            if st.kind == "DoStmt":
+                for nested in self._source.embedded(st):
+                    if nested.kind == "CreateStmt":
+                        out.setdefault(names.table_key(nested.body.get("relation")), []).append((st.index, nested.start))
+        return out
+
+    @cached_property
+    def idempotency(self):
+        """What the idempotency rules share (:class:`linter.pg.idempotency.FileFacts`)."""
+        from linter.pg.idempotency import FileFacts
+
+        return FileFacts(self._ctx)
 
     def locks(self, stmt) -> list[locks.LockEffect]:
-        """The table-level locks ``stmt`` takes (see :mod:`linter.pg.locks`)."""
-        return locks.effects(stmt, self.pg_version)
+        """The table-level locks ``stmt`` takes (see :mod:`linter.pg.locks`); computed once
+        per statement, however many rules ask."""
+        cache = self._locks
+        key = id(stmt)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = locks.effects(stmt, self.pg_version)
+        return hit
+
+    @cached_property
+    def session(self):
+        """The file as PostgreSQL runs it (:func:`linter.pg.session.walk`)."""
+        from linter.pg import session
+
+        return session.walk(self, self._source)
 
     def settings_before(self, stmt) -> dict[str, object]:
         """``{name: SET statement}`` for settings set before ``stmt`` at top level."""

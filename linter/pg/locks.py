@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from linter.pg import names
+from linter.pg import names, rewrites
 
 
 class LockMode(enum.IntEnum):
@@ -54,12 +54,13 @@ class LockMode(enum.IntEnum):
     @property
     def blocks_reads(self) -> bool:
         """True when plain ``SELECT`` (ACCESS SHARE) waits for this lock."""
-        return self.conflicts_with(LockMode.ACCESS_SHARE)
+        return self is LockMode.ACCESS_EXCLUSIVE  # the only mode conflicting with ACCESS SHARE
 
     @property
     def blocks_writes(self) -> bool:
-        """True when ``INSERT``/``UPDATE``/``DELETE`` (ROW EXCLUSIVE) wait for this lock."""
-        return self.conflicts_with(LockMode.ROW_EXCLUSIVE)
+        """True when ``INSERT``/``UPDATE``/``DELETE`` (ROW EXCLUSIVE) wait for this lock:
+        SHARE and every stronger mode (Table 13.2)."""
+        return self >= 5  # SHARE
 
     @property
     def blocks(self) -> str:
@@ -253,8 +254,6 @@ def _eff(rv: dict | None, mode: LockMode, what: str, *, rewrite: bool = False, s
 
 
 def _alter_table(body: dict, pg: int) -> list[LockEffect]:
-    from linter.pg import rewrites
-
     if body.get("objtype") not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", None, "OBJECT_INDEX"):
         return []
     rv = body.get("relation")
@@ -262,6 +261,8 @@ def _alter_table(body: dict, pg: int) -> list[LockEffect]:
     for item in body.get("cmds", ()):
         cmd = item.get("AlterTableCmd", {})
         mode = subcommand_lock(cmd)
+        if cmd.get("subtype") == "AT_AttachPartition" and pg < 12:
+            mode = _M.ACCESS_EXCLUSIVE  # SHARE UPDATE EXCLUSIVE on the parent from PG 12 (release notes E.23.3.1.1)
         if body.get("objtype") == "OBJECT_INDEX":
             mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if cmd.get("subtype") in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
         rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
@@ -316,15 +317,30 @@ def _truncate(body: dict, pg: int) -> list[LockEffect]:
 
 
 def _vacuum(body: dict, pg: int) -> list[LockEffect]:
-    opts = _option_names(body.get("options"))
     is_vacuum = body.get("is_vacuumcmd")
-    full = is_vacuum and "full" in opts
+    # VACUUM (FULL false) / (FULL off) / (FULL 0) is a plain VACUUM ("VACUUM", boolean options)
+    full = is_vacuum and any(_is_true(d.get("DefElem", {})) for d in body.get("options") or () if d.get("DefElem", {}).get("defname") == "full")
     mode = _M.ACCESS_EXCLUSIVE if full else _M.SHARE_UPDATE_EXCLUSIVE
     what = "VACUUM FULL" if full else ("VACUUM" if is_vacuum else "ANALYZE")
     rels = body.get("rels") or ()
     if not rels:
         return [LockEffect("(every table)", mode, what, rewrite=bool(full), scan=True)]
     return [_eff(r.get("VacuumRelation", {}).get("relation"), mode, what, rewrite=bool(full), scan=True) for r in rels]
+
+
+def _is_true(defelem: dict) -> bool:
+    """A boolean option's value: absent means true; false/off/no/0 mean false."""
+    arg = defelem.get("arg")
+    if not arg:
+        return True
+    const = arg.get("A_Const", arg)
+    if "String" in arg:
+        return arg["String"].get("sval", "").lower() not in ("false", "off", "no", "0")
+    if "Integer" in arg:
+        return arg["Integer"].get("ival", 0) != 0
+    if "boolval" in const:
+        return bool(const["boolval"].get("boolval"))
+    return True
 
 
 def _cluster(body: dict, pg: int) -> list[LockEffect]:
@@ -391,6 +407,14 @@ def _create(body: dict, pg: int) -> list[LockEffect]:
     return out
 
 
+def _view(body: dict, pg: int) -> list[LockEffect]:
+    # CREATE OR REPLACE VIEW takes ACCESS EXCLUSIVE on the view it replaces: queries of
+    # the view wait (checked on PostgreSQL 15); a new view is nobody's yet
+    if not body.get("replace"):
+        return []
+    return [_eff(body.get("view"), _M.ACCESS_EXCLUSIVE, "CREATE OR REPLACE VIEW")]
+
+
 def _comment(body: dict, pg: int) -> list[LockEffect]:
     if body.get("objtype") in ("OBJECT_TABLE", "OBJECT_COLUMN"):
         obj = body.get("object", {})
@@ -432,6 +456,7 @@ _HANDLERS = {
     "RuleStmt": _rule,
     "CreateStmt": _create,
     "CommentStmt": _comment,
+    "ViewStmt": _view,
     "InsertStmt": _dml("INSERT"),
     "UpdateStmt": _dml("UPDATE"),
     "DeleteStmt": _dml("DELETE"),

@@ -122,14 +122,27 @@ def _is_null(expr: dict | None) -> bool:
 #: pg_cast castmethod 'b'; varchar/numeric typmod relaxation since PG 9.2).
 _TEXTUAL = {"varchar", "text", "bpchar", "char"}
 
+#: Types whose typmod is a precision or length that may grow without a rewrite.
+_PRECISION_TYPES = {"timestamp", "timestamptz", "time", "timetz", "interval", "varbit"}
 
-def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool) -> str | None:
+#: pg_cast entries with castmethod 'b' (binary coercible) between distinct base types
+#: that migrations use: ``SELECT castsource::regtype, casttarget::regtype FROM pg_cast
+#: WHERE castmethod = 'b'``.
+_BINARY_COERCIBLE = {
+    ("xml", "text"), ("xml", "varchar"), ("cidr", "inet"),
+    ("regclass", "oid"), ("oid", "regclass"), ("int4", "regclass"),
+}
+
+
+def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool, pg_version: int = 16) -> str | None:
     """Why ``ALTER COLUMN … TYPE new_type`` rewrites, or ``None`` if it does not.
 
     With the old type unknown (the column was created outside the linted files), a change
     to ``text``, unconstrained ``varchar``, or ``varchar(n)`` / ``numeric(p,s)`` is
     reported as "rewrites unless the old type is binary coercible"; anything else as a
-    rewrite. A ``USING`` clause that computes new contents always rewrites.
+    rewrite. A ``USING`` clause that computes new contents always rewrites (pass
+    ``has_using=False`` for ``USING col::type``, a plain cast of the column itself).
+    ``pg_version``: timestamp to timestamptz can skip the rewrite from PG 12 only.
     """
     new = names.base_type(new_type)
     new_mods = names.typmods(new_type)
@@ -159,7 +172,17 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool)
         return "the numeric precision or scale shrinks or the scale changes"
     if {old, new} <= {"cidr", "inet"} and new == "inet":
         return None
+    if old == new and old in _PRECISION_TYPES:
+        # timestamp(3) -> timestamp(6), varbit(5) -> varbit(10): the typmod support
+        # functions drop the coercion when the limit only grows (PG 9.2+)
+        if not new_mods or (old_mods and new_mods[-1] >= old_mods[-1]):
+            return None
+        return f"{names.type_name(old_type)} to {names.type_name(new_type)} shrinks the precision or length"
+    if (old, new) in _BINARY_COERCIBLE:
+        return None
     if old == "timestamp" and new == "timestamptz":
+        if pg_version < 12:
+            return "before PostgreSQL 12 timestamp to timestamptz always rewrites"
         return "unless the session TimeZone is UTC (PG 12+), timestamp to timestamptz rewrites"
     return f"{names.type_name(old_type)} to {names.type_name(new_type)} is not binary coercible"
 
@@ -172,7 +195,12 @@ def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> 
         coldef = d.get("ColumnDef", {})
         rewrite = add_column_rewrites(coldef, pg_version) is not None
         kinds = column_constraint_types(coldef)
-        scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_NOTNULL"})
+        scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE"})
+        if "CONSTR_NOTNULL" in kinds:
+            # NOT NULL with a non-null default needs no check of the rows (they all get the
+            # default); without one, every row is checked (checked on PG 15: seq_scan)
+            expr, has_default = column_default(coldef)
+            scan = scan or not has_default or _is_null(expr)
         return rewrite, scan or rewrite
     if sub == "AT_AlterColumnType":
         coldef = d.get("ColumnDef", {})

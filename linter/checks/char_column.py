@@ -1,0 +1,66 @@
+"""Do not use char(n).
+
+## Why is this bad?
+`char(n)` (`character(n)`, and `character` alone, which means `char(1)`) pads values with
+spaces to `n` characters, ignores trailing spaces in comparisons but not in `LIKE` or
+in clients, is no faster than `text`, and changing `n` later rewrites the table under an
+ACCESS EXCLUSIVE lock (blocking reads and writes). Use `text` (or `varchar`), with a
+CHECK when the length matters. The one-byte internal type `"char"` (quoted) is not
+reported. Down migrations are not judged.
+
+## Example
+```sql
+CREATE TABLE countries (code char(2) PRIMARY KEY);
+```
+
+## Use instead
+```sql
+CREATE TABLE countries (code text PRIMARY KEY CHECK (char_length(code) = 2));
+```
+
+## Options
+None.
+
+On by default at level `note` (it never fails a build with `fail_on: error`): squawk 2.70
+has `ban-char-field` on by default too. Turn it off with `char-column: disable`.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- Character types: https://www.postgresql.org/docs/current/datatype-character.html
+- PostgreSQL wiki, "Don't Do This": https://wiki.postgresql.org/wiki/Don%27t_Do_This#Don.27t_use_char.28n.29
+"""
+
+from linter.pg import columns, names
+
+ID = "char-column"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("CreateStmt", "AlterTableStmt")
+DEFAULT_LEVEL = "note"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("ban-char-field",)
+
+
+def check(ctx, stmt, options):
+    for site, base in columns.typed_sites(ctx, stmt):
+        tn = site.type_name
+        if base != "bpchar":
+            continue
+        at = columns.type_offsets(stmt, tn)
+        fix = None
+        if at and site.how != "type" and not tn.get("arrayBounds"):
+            fix = ctx.fix(at[0], at[1], "text", "Use text")
+        table = names.relation(site.table)
+        mods = names.typmods(tn)
+        yield ctx.violation(
+            columns.type_where(ctx, stmt, tn),
+            f'column "{site.name}" of "{table}" is char({mods[0] if mods else 1}): values are blank-padded, and '
+            "changing the length later rewrites the table under an ACCESS EXCLUSIVE lock",
+            help="Use text (or varchar), with a CHECK on char_length when the length matters.",
+            fix=fix,
+            table=table,
+            column=site.name,
+        )

@@ -1,0 +1,129 @@
+"""Add CHECK constraints to existing tables with NOT VALID, then VALIDATE them separately.
+
+## Why is this bad?
+`ALTER TABLE … ADD CONSTRAINT … CHECK (…)` takes an ACCESS EXCLUSIVE lock, which blocks
+reads and writes, and then scans the whole table to check every existing row, holding
+the lock until the scan ends. A CHECK on a column added in the same `ADD COLUMN` is
+checked the same way. With `NOT VALID` the constraint is added at once, without the
+scan (new and updated rows are checked from then on); a later `ALTER TABLE … VALIDATE
+CONSTRAINT` scans the existing rows under SHARE UPDATE EXCLUSIVE, which blocks neither
+reads nor writes. Run the VALIDATE in a separate transaction (a later migration, or
+after a COMMIT): in the same transaction the ADD's lock is still held during the scan
+(see `validate-constraint-in-same-transaction`).
+
+## Example
+```sql
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);
+```
+
+## Use instead
+```sql
+ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT VALID;
+-- in a later migration:
+-- ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;
+```
+
+## Options
+None. Not reported: tables created earlier in the same file (empty), and statements
+inside function bodies. Foreign keys have their own rule, `foreign-key-without-not-valid`.
+
+## PostgreSQL versions
+`NOT VALID` CHECK constraints exist from PostgreSQL 9.2; the lock and scan are the same on
+every supported version.
+
+## References
+- ALTER TABLE, ADD table_constraint [ NOT VALID ] and Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+"""
+
+from linter.pg import columns, names, tokens
+from linter.pg.locks import LockMode
+
+ID = "check-constraint-without-not-valid"
+FAMILY = "locking"
+SCOPE = "statement"
+DEFAULT_LEVEL = "error"
+OPTIONS = {}
+DEFAULTS = {}
+ALIASES = ("constraint-missing-not-valid",)
+KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt":
+        return ()  # most statements: no generator to create
+    return _check(ctx, stmt, options)
+
+
+def _check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
+        return
+    if not _has_candidate(stmt.body):
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    table = names.relation(rv)
+    lock = LockMode.ACCESS_EXCLUSIVE
+    for cmd in columns.alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
+        if cmd["subtype"] == "AT_AddConstraint":
+            cons = [cmd.get("def", {}).get("Constraint", {})]
+            column = None
+        else:
+            coldef = cmd.get("def", {}).get("ColumnDef", {})
+            cons = [c.get("Constraint", {}) for c in coldef.get("constraints", ()) or ()]
+            column = coldef.get("colname")
+        for con in cons:
+            if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
+                continue
+            name = con.get("conname")
+            label = f'"{name}" ' if name else ""
+            validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name or '<name>'}"
+            fix = None
+            if column is None:
+                what = f"ALTER TABLE … ADD CONSTRAINT {label}CHECK"
+                help = (f"Add it with NOT VALID (only new and updated rows are checked; no scan), then run `{validate}` "
+                        "in a later migration: it scans under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.")
+                if not name:
+                    help += " Name the constraint, so that the VALIDATE can refer to it."
+                end = _end(stmt, con)
+                if end is not None:
+                    fix = ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
+            else:
+                what = f'ALTER TABLE … ADD COLUMN "{column}" … {label}CHECK'
+                help = (f"Add the column first, then the constraint with `ALTER TABLE {table} ADD CONSTRAINT … CHECK (…) "
+                        f"NOT VALID` (a column constraint cannot be NOT VALID), then `{validate}` in a later migration.")
+            yield ctx.violation(
+                stmt,
+                f'{what} on "{table}" scans the whole table to check existing rows while holding an {lock.label} lock, '
+                f"which blocks {lock.blocks}",
+                node=con,
+                help=help,
+                fix=fix,
+                lock=lock.label,
+                table=table,
+                blocks=lock.blocks,
+                scan=True,
+            )
+
+
+def _end(stmt, con):
+    """End offset of a table constraint's text, or None."""
+    if stmt.parent is not None or con.get("location") is None:
+        return None
+    return tokens.clause_end(stmt, stmt.offset_of(con["location"]))
+
+
+def _has_candidate(body) -> bool:
+    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of interest?"""
+    for item in body.get("cmds", ()):
+        cmd = item.get("AlterTableCmd", {})
+        sub = cmd.get("subtype")
+        if sub == "AT_AddConstraint":
+            if cmd.get("def", {}).get("Constraint", {}).get("contype") in ("CONSTR_CHECK",):
+                return True
+        elif sub == "AT_AddColumn":
+            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
+                if c.get("Constraint", {}).get("contype") in ("CONSTR_CHECK",):
+                    return True
+    return False

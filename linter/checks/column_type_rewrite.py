@@ -1,0 +1,129 @@
+"""Changing a column's type rewrites the table unless the change is binary coercible.
+
+## Why is this bad?
+`ALTER TABLE … ALTER COLUMN c TYPE t` takes an ACCESS EXCLUSIVE lock, which blocks reads
+and writes, and unless the old type is binary coercible to the new one PostgreSQL
+rewrites the whole table and rebuilds its indexes while holding it. Changes that do not
+rewrite: `varchar(n)` to a larger `varchar` or to `text`, `text` to unconstrained
+`varchar`, `numeric(p,s)` to a larger precision with the same scale or to unconstrained
+`numeric`, a larger precision of `timestamp`/`time`/`interval`, `cidr` to `inet`, and
+timestamp to timestamptz when the session TimeZone is UTC (PG 12+). `int` to `bigint`,
+`varchar` to a shorter one, `text` to `varchar(n)`, `json` to `jsonb` and any `USING`
+that computes new contents rewrite. (`USING c::t`, a plain cast of the column, is judged
+like no `USING`.) A `SET timezone = 'UTC'` earlier in the file makes timestamp <->
+timestamptz changes pass on PostgreSQL 12+.
+
+To know the old type miglint looks at earlier statements of the same file (CREATE TABLE,
+ADD COLUMN, earlier type changes, renames). When the column was created in another file
+the old type cannot be known here: the message says so ("may rewrite").
+
+Changing a type can also break running code that reads or writes the column.
+
+## Example
+```sql
+ALTER TABLE events ALTER COLUMN id TYPE bigint;
+```
+
+## Use instead
+```sql
+-- expand: a new column of the new type, kept in sync by a trigger, backfilled in batches
+ALTER TABLE events ADD COLUMN id_new bigint;
+-- ...backfill, switch the application, then contract in a later migration
+```
+or, when the change is binary coercible, say so with the old type in view:
+```sql
+CREATE TABLE events (name varchar(50));
+ALTER TABLE events ALTER COLUMN name TYPE varchar(100);
+```
+
+## Options
+- `unknown-old-type` (bool, default `true`): also report changes whose old type is not
+  defined in the file (the column came from another migration). Set to `false` to report
+  only the changes miglint can prove rewrite.
+
+Tables created earlier in the same file are empty: they are not reported.
+Down migrations are judged too: a rollback runs against production traffic as well.
+
+## PostgreSQL versions
+Binary-coercible changes skip the rewrite on every supported version (the typmod
+relaxations of varchar, numeric and the time types since 9.2). timestamp to timestamptz
+skips it from 12, when the session TimeZone is UTC.
+
+## References
+- ALTER TABLE, SET DATA TYPE and Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+- Binary coercible casts, CREATE CAST: https://www.postgresql.org/docs/current/sql-createcast.html
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from linter.pg import columns, names, rewrites
+
+ID = "column-type-rewrite"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "error"
+OPTIONS = {"unknown-old-type": bool}
+DEFAULTS = {"unknown-old-type": True}
+ALIASES = ("changing-column-type",)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+        return
+    sites = [s for s in columns.column_sites(stmt) if s.how == "type"]
+    if not sites:
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    key, table = names.table_key(rv), names.relation(rv)
+    lock = columns.alter_lock(stmt)
+    for site in sites:
+        old = columns.history(ctx).column_type(stmt, key, site.name)
+        using = site.coldef.get("raw_default")
+        has_using = using is not None and not _plain_cast(using, site.name)
+        why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version)
+        if why is None or (not has_using and _utc_timestamptz(ctx, stmt, site.type_name, old)):
+            continue
+        if old is None and not has_using and not options["unknown-old-type"]:
+            continue
+        new = columns.written_type(stmt, site.type_name)
+        if old is None and not has_using:
+            verb = "may rewrite"
+            why = (f'the old type of "{site.name}" is not defined in this file, and only a binary-coercible '
+                   f"change skips the rewrite ({why})" if why.startswith("unless") else
+                   f'the old type of "{site.name}" is not defined in this file; unless it is already {new} '
+                   "or binary coercible to it, the table and its indexes are rewritten")
+        elif why.startswith("unless"):
+            verb, why = "may rewrite", why
+        else:
+            verb, why = "rewrites", f"{why}; the table and its indexes are rewritten"
+        yield ctx.violation(
+            columns.type_where(ctx, stmt, site.type_name),
+            f'ALTER TABLE … ALTER COLUMN "{site.name}" TYPE {new} {verb} "{table}" under an {lock.label} lock, '
+            f"which blocks {lock.blocks}: {why}",
+            help=("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
+                  "backfill it in batches, switch reads, then drop the old column in a later migration."),
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            rewrite=verb == "rewrites",
+        )
+
+
+def _plain_cast(expr: dict, column: str) -> bool:
+    """``USING column::type`` (casts of the column itself, nested or not)."""
+    while "TypeCast" in expr:
+        expr = expr["TypeCast"].get("arg", {})
+    fields = names.strings(expr.get("ColumnRef", {}).get("fields"))
+    return bool(fields) and fields[-1] == column
+
+
+def _utc_timestamptz(ctx, stmt, new, old) -> bool:
+    """timestamp <-> timestamptz with the session TimeZone set to UTC earlier in the file
+    (PG 12+): binary compatible, no rewrite. An unknown old type counts, since setting the
+    zone right before such a change says what the old type is."""
+    pair = {names.base_type(new), names.base_type(old) if old else None}
+    if ctx.pg_version < 12 or not ({"timestamp", "timestamptz"} & pair) or not pair <= {"timestamp", "timestamptz", None}:
+        return False
+    return columns.session_is_utc(ctx, stmt)

@@ -1,0 +1,101 @@
+"""Create tables, indexes, schemas, sequences, extensions and columns with IF NOT EXISTS.
+
+## Why is this bad?
+A migration that fails part-way (a lock timeout, a bad row, a lost connection) is re-run
+from the top once the cause is fixed. When the file does not run in one transaction, what
+ran before the failure is still there, and the re-run stops at the first `CREATE` of it:
+`ERROR: relation "audit_log" already exists` (SQLSTATE 42P07), `column "email" of
+relation "users" already exists` (42701), `extension "pgcrypto" already exists` (42710).
+The migration is then stuck until someone edits it or the database by hand.
+`IF NOT EXISTS` turns the second run of the statement into a notice.
+
+The rule looks at `CREATE TABLE` (also `… AS`, `… PARTITION OF`, `FOREIGN TABLE`),
+`CREATE MATERIALIZED VIEW`, `CREATE INDEX` (an unnamed index is not an error on re-run but
+a second, duplicate index: name it), `CREATE SCHEMA`, `CREATE SEQUENCE`, `CREATE
+EXTENSION`, `CREATE COLLATION`, `ALTER TABLE … ADD COLUMN` and `ALTER TYPE … ADD VALUE`.
+
+It does not fire when a re-run cannot find the object already there: the file runs in one
+transaction (per migration tool: see `miglint locks` or the README, "Configuration"), or
+the statement is its last (with the default `rely-on-transaction: true`: only what comes
+after a statement can fail once it has run, and a failing statement leaves nothing behind,
+so a re-run never finds the last statement's work done); the object was dropped
+earlier in the file (`DROP TABLE IF EXISTS t; CREATE TABLE t …`); the statement sits in a
+`DO` block under an `IF` / `CASE` / loop / matching `EXCEPTION` handler (a catalog check);
+temporary tables and sequences (they vanish with the session). Statements inside function
+bodies are not checked (they run when the function is called). Down sections are not
+checked. `CREATE INDEX CONCURRENTLY` is checked even alone in a file: a failed build leaves
+an INVALID index behind, and the re-run fails on it.
+
+Note that `IF NOT EXISTS` skips the statement when the object exists *with a different
+definition*; that is the price of re-runnability.
+
+## Example
+```sql
+-- flyway:executeInTransaction=false
+CREATE TABLE audit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+CREATE INDEX CONCURRENTLY orders_created_idx ON orders (created_at);
+ALTER TABLE users ADD COLUMN email text;
+```
+
+## Use instead
+```sql
+-- flyway:executeInTransaction=false
+CREATE TABLE IF NOT EXISTS audit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_created_idx ON orders (created_at);
+ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;
+```
+
+## Options
+- `rely-on-transaction` (bool, default `true`): do not flag files that run in one
+  transaction (a failure rolls everything back and the re-run starts clean), nor the last
+  statement of a file. Set it to `false` when your standard asks every migration to be idempotent
+  anyway (the `sequential-ranges` and `dbmate-forward-only` presets do), e.g. because
+  migrations are also applied by hand or by tools that do not wrap them.
+
+## PostgreSQL versions
+`IF NOT EXISTS` exists for CREATE TABLE and CREATE EXTENSION since 9.1, CREATE SCHEMA and
+ALTER TYPE … ADD VALUE since 9.3, CREATE INDEX / SEQUENCE / MATERIALIZED VIEW / TABLE AS
+since 9.5, ADD COLUMN since 9.6, CREATE COLLATION since 10. With an older `pg_version` the
+statement is reported by `create-without-guard` instead (no clause exists to add).
+
+## References
+- CREATE TABLE: https://www.postgresql.org/docs/current/sql-createtable.html
+- CREATE INDEX, "Building Indexes Concurrently": https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+- ALTER TABLE … ADD COLUMN [ IF NOT EXISTS ]: https://www.postgresql.org/docs/current/sql-altertable.html
+- PostgreSQL Error Codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
+- squawk, prefer-robust-stmts: https://squawkhq.com/docs/prefer-robust-stmts
+"""
+
+from linter.pg import idempotency
+
+ID = "create-without-if-not-exists"
+FAMILY = "idempotency"
+SCOPE = "statement"
+DEFAULT_LEVEL = "warning"
+OPTIONS = {"rely-on-transaction": bool}
+DEFAULTS = {"rely-on-transaction": True}
+ALIASES = ("prefer-robust-stmts",)
+KINDS = idempotency.KINDS  # the engine only calls check() for these statement kinds
+
+
+def check(ctx, stmt, options):
+    if stmt.kind not in idempotency.KINDS:
+        return
+    for h in idempotency.unguarded(ctx, stmt, idempotency.IF_NOT_EXISTS, options):
+        context = idempotency.rerun_context(ctx, stmt, options)
+        if h.key == ("relation", ""):  # an unnamed index
+            message = f"{h.subject} has no index name: a re-run builds a second, duplicate index"
+            help = f"Name the index and write CREATE INDEX IF NOT EXISTS name. {context}"
+        else:
+            message = f"{h.subject} without IF NOT EXISTS: a re-run fails with: {h.error}"
+            help = f"Write {h.fixed}. {context}"
+        yield ctx.violation(
+            stmt,
+            message,
+            node=h.node,
+            help=help,
+            fix=idempotency.fix_for(ctx, stmt, h),
+            object=h.what,
+            guard="IF NOT EXISTS",
+        )
+

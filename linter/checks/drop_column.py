@@ -1,0 +1,75 @@
+"""Dropping a column breaks the running code that still uses it, and its data is gone.
+
+## Why is this bad?
+`ALTER TABLE … DROP COLUMN` is quick (the column is only marked dropped) but takes an
+ACCESS EXCLUSIVE lock, which blocks reads and writes while it waits and runs, and from
+then on every query of the application version still running that names the column, or
+`INSERT`s a value into it, fails. The data cannot be brought back by a rollback.
+
+Not reported: columns added earlier in the same file, tables created earlier in the same
+file, and down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`,
+goose `-- +goose Down`): removing what the up migration added is rollback code.
+
+## Example
+```sql
+ALTER TABLE payments DROP COLUMN merchant_id;
+```
+
+## Use instead
+```sql
+-- contract last: first deploy code that neither reads nor writes the column (ORMs:
+-- mark it ignored), make it nullable so inserts without it work, then drop it in a
+-- later migration
+ALTER TABLE payments ALTER COLUMN merchant_id DROP NOT NULL;
+```
+
+## Options
+None.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- ALTER TABLE, DROP COLUMN: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-DROP-COLUMN
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from linter.pg import columns, names
+
+ID = "drop-column"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "warning"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("ban-drop-column",)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+        return
+    cmds = list(columns.alter_cmds(stmt, "AT_DropColumn"))
+    if not cmds:
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    hist, key = columns.history(ctx), names.table_key(rv)
+    lock = columns.alter_lock(stmt)
+    table = names.relation(rv)
+    for cmd in cmds:
+        col = cmd.get("name", "")
+        if hist.column_added(stmt, key, col):
+            continue
+        yield ctx.violation(
+            columns.where(ctx, stmt, "drop_column", col),
+            f'ALTER TABLE … DROP COLUMN "{col}" on "{table}" breaks running code that still uses it and deletes its '
+            f"data ({lock.label} lock, which blocks {lock.blocks})",
+            help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
+                  "inserts without it work), then drop it in a later migration."),
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            breaking=True,
+        )

@@ -1,0 +1,83 @@
+"""Dropping a column default breaks INSERTs of running code that rely on it.
+
+## Why is this bad?
+`ALTER TABLE … ALTER COLUMN c DROP DEFAULT` is a quick catalog change under an ACCESS
+EXCLUSIVE lock (which blocks reads and writes while held), but `INSERT`s of the running
+application version that omit the column now store NULL, or fail when the column is
+`NOT NULL`.
+
+Not reported: a default set again later in the same file (a default replaced, or dropped
+around a type change), columns added and tables created earlier in the same file, and
+down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
+`-- +goose Down`).
+
+## Example
+```sql
+ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;
+```
+
+## Use instead
+```sql
+-- first deploy code that always writes the column, then drop the default;
+-- replacing a default is fine:
+ALTER TABLE accounts ALTER COLUMN plan SET DEFAULT 'free';
+```
+
+## Options
+None.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- ALTER TABLE, SET/DROP DEFAULT: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-DEFAULT
+"""
+
+from linter.pg import columns, names
+
+ID = "drop-column-default"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "note"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("ban-drop-default",)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+        return
+    cmds = [c for c in columns.alter_cmds(stmt, "AT_ColumnDefault") if not c.get("def")]
+    if not cmds:
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    key = names.table_key(rv)
+    statements = ctx.source.statements
+    lock = columns.alter_lock(stmt)
+    table = names.relation(rv)
+    for cmd in cmds:
+        col = cmd.get("name", "")
+        if columns.history(ctx).column_added(stmt, key, col) or _set_again(statements, stmt, key, col):
+            continue
+        yield ctx.violation(
+            columns.where(ctx, stmt, "drop_default", col),
+            f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{table}" breaks INSERTs of running code that omit '
+            f"the column (brief {lock.label} lock, which blocks {lock.blocks})",
+            help="Deploy code that always writes this column first; then drop the default.",
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            breaking=True,
+        )
+
+
+def _set_again(statements, stmt, key, col):
+    """A SET DEFAULT on the column in this statement or a later one of the file."""
+    for st in [stmt, *(s for s in statements if s.index > stmt.index)]:
+        if st.kind == "AlterTableStmt" and names.table_key(st.body.get("relation")) == key:
+            if any(c.get("def") and c.get("name") == col for c in columns.alter_cmds(st, "AT_ColumnDefault")):
+                return True
+    return False

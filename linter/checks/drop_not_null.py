@@ -1,0 +1,75 @@
+"""Dropping NOT NULL lets NULLs in where running code may assume there are none.
+
+## Why is this bad?
+`ALTER TABLE … ALTER COLUMN c DROP NOT NULL` is a quick catalog change under an ACCESS
+EXCLUSIVE lock (which blocks reads and writes while held), but it removes a guarantee:
+once new code writes NULLs, readers of the old version that assume a value (non-optional
+fields in typed clients, `NOT NULL` checks in reports) break. It is usually the right
+*expand* step before dropping a column; this rule is a note, to make the change visible
+in review.
+
+Not reported: columns added and tables created earlier in the same file, and down
+migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
+`-- +goose Down`).
+
+## Example
+```sql
+ALTER TABLE orders ALTER COLUMN shipped_at DROP NOT NULL;
+```
+
+## Use instead
+```sql
+-- first deploy code that copes with NULL in shipped_at, then drop the constraint
+-- (and say so in a suppression comment):
+-- miglint: ignore drop-not-null -- readers handle NULL since v2.3
+ALTER TABLE orders ALTER COLUMN shipped_at DROP NOT NULL;
+```
+
+## Options
+None.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- ALTER TABLE, SET/DROP NOT NULL: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+"""
+
+from linter.pg import columns, names
+
+ID = "drop-not-null"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "note"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("ban-drop-not-null",)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+        return
+    cmds = list(columns.alter_cmds(stmt, "AT_DropNotNull"))
+    if not cmds:
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    hist, key = columns.history(ctx), names.table_key(rv)
+    lock = columns.alter_lock(stmt)
+    table = names.relation(rv)
+    for cmd in cmds:
+        col = cmd.get("name", "")
+        if hist.column_added(stmt, key, col):
+            continue
+        yield ctx.violation(
+            columns.where(ctx, stmt, "drop_not_null", col),
+            f'ALTER TABLE … ALTER COLUMN "{col}" DROP NOT NULL on "{table}" lets NULLs in where running code may '
+            f"assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
+            help="Deploy code that handles NULL in this column first; then drop the constraint.",
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            breaking=True,
+        )

@@ -1,0 +1,75 @@
+"""Dropping a table breaks the running code that still uses it, and its data is gone.
+
+## Why is this bad?
+`DROP TABLE` takes an ACCESS EXCLUSIVE lock (blocking reads and writes of the table while
+it waits and runs) and removes the table and its data for good: every query of the
+application version still running, and of other clients, that names it fails, and a
+rollback of the code cannot bring the data back.
+
+Not reported: tables created earlier in the same file (scratch tables), a table swapped
+aside by a RENAME earlier in the file (the rename is what `rename-table` judges), and
+down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
+`-- +goose Down`): dropping what the up migration created is what rollback code does.
+
+## Example
+```sql
+DROP TABLE legacy_sessions;
+```
+
+## Use instead
+```sql
+-- contract last: deploy code that no longer uses the table, keep it aside for a
+-- release so a rollback still finds its data, then drop it in a later migration
+ALTER TABLE legacy_sessions RENAME TO legacy_sessions_deprecated;
+CREATE VIEW legacy_sessions AS SELECT * FROM legacy_sessions_deprecated;
+```
+
+## Options
+None.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- DROP TABLE: https://www.postgresql.org/docs/current/sql-droptable.html
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from linter.pg import columns, lifecycle, names
+from linter.pg.locks import LockMode
+
+ID = "drop-table"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("DropStmt",)
+DEFAULT_LEVEL = "warning"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("ban-drop-table",)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "DropStmt" or stmt.body.get("removeType") != "OBJECT_TABLE":
+        return
+    if columns.is_rollback(stmt) or columns.in_function_body(stmt):
+        return
+    statements = ctx.source.statements
+    lock = LockMode.ACCESS_EXCLUSIVE
+    for obj in stmt.body.get("objects", ()) or ():
+        parts = names.strings(obj)
+        if not parts:
+            continue
+        key, table = parts[-1], ".".join(parts)
+        if ctx.pg.is_new_table(key, stmt) or lifecycle.renamed_to_before(statements, stmt, key):
+            continue
+        yield ctx.violation(
+            stmt,
+            f'DROP TABLE "{table}" breaks running code that still uses it and deletes its data '
+            f"({lock.label} lock, which blocks {lock.blocks})",
+            help=("Contract last: deploy code that no longer uses the table first; keep it renamed aside for a "
+                  "release so a rollback still finds its data, then drop it in a later migration."),
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            breaking=True,
+        )

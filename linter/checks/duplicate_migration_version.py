@@ -1,0 +1,77 @@
+"""Two migrations in one root claim the same version.
+
+## Why is this bad?
+Tools key applied migrations by version. Flyway, golang-migrate, goose, diesel and sqlx
+refuse to run a directory with a repeated version; dbmate records the first and then
+silently skips the other as already applied. It is what happens when two branches each
+add migration 042 and both are merged: the files' descriptions differ, so git sees no
+conflict. Versions are compared the way the tool compares them: Flyway's `1.20.0` and
+`1.20` are the same version; diesel's `2019-03-22-170700` and `20190322170700` too.
+
+Up migrations are compared (an up and its down share a version by design; so do a Flyway
+`B` baseline and the `V` file it replaces). A root where three or more up migrations share
+one version is taken to be run by a tool that orders by whole file name and has no
+versions to collide (harness/gitness's `0001_create_table_a_principals.up.sql`,
+`0001_create_table_b_spaces.up.sql`, ... under maragudk/migrate), and is not reported;
+two files on one version is what a collision looks like.
+
+## Example
+```text
+migrations/0042_add_invoice_recurring.up.sql
+migrations/0042_add_customer_enrichment.up.sql
+```
+
+## Use instead
+```text
+migrations/0042_add_invoice_recurring.up.sql
+migrations/0043_add_customer_enrichment.up.sql
+```
+
+## Options
+None.
+
+## References
+- golang-migrate, MIGRATIONS.md ("versions must be unique"): https://github.com/golang-migrate/migrate/blob/master/MIGRATIONS.md
+- Flyway, "Found more than one migration with version": https://documentation.red-gate.com/fd/migrations-184127470.html
+- dbmate, schema_migrations: https://github.com/amacneil/dbmate#how-it-works
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from linter.migset import names
+from linter.model import Convention
+
+ID = "duplicate-migration-version"
+FAMILY = "versioning"
+SCOPE = "file-set"
+DEFAULT_LEVEL = "error"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ()
+NEEDS = ()
+
+
+def check(ctx, options):
+    groups: dict[tuple, list] = defaultdict(list)
+    for f in names.versioned_ups(ctx.files):
+        if f.convention in (Convention.SYNAPSE, Convention.UNKNOWN, Convention.SEED):
+            continue
+        groups[(f.convention is Convention.FLYWAY, f.version_key)].append(f)
+    if any(len(g) >= 3 for g in groups.values()):
+        return
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda f: f.path)
+        first = group[0]
+        for f in group[1:]:
+            same = "" if f.version == first.version else f" ({first.version} and {f.version} are the same version)"
+            label = names.stem(first) if first.convention in (Convention.DIESEL, Convention.PRISMA) else first.path.rsplit("/", 1)[-1]
+            yield ctx.violation(
+                f,
+                f"version {f.version} is also claimed by {label}{same}",
+                help="Give this migration the next free version; the tool keys applied migrations by version, so one of the "
+                     "two would be refused or skipped.",
+            )

@@ -1,0 +1,105 @@
+"""Set lock_timeout before the first statement that waits for a lock blocking traffic.
+
+## Why is this bad?
+A statement that needs a lock conflicting with normal traffic (ACCESS EXCLUSIVE for most
+`ALTER TABLE` forms, `DROP`, `TRUNCATE`; SHARE for `CREATE INDEX`; SHARE ROW EXCLUSIVE for
+a foreign key, on the referenced table too) has to wait until every transaction already
+using the table ends. While it waits it sits in the lock queue, and every later query
+that conflicts with it queues behind it: for ACCESS EXCLUSIVE even plain `SELECT`s. One
+long-running report or an idle-in-transaction session turns a one-millisecond `ALTER
+TABLE` into an outage. With `lock_timeout` set the statement gives up after that long
+instead (the migration fails and can be retried), and traffic goes on.
+
+miglint follows the file as PostgreSQL runs it: `SET lock_timeout` and `SELECT
+set_config('lock_timeout', …, false)` last for the session, `SET LOCAL` (or
+`set_config(…, true)`) until the end of the transaction, and only inside one (outside a
+transaction block `SET LOCAL` does nothing); `RESET`, `SET … TO DEFAULT` and a value of
+`0` turn it off again; `ALTER ROLE … SET lock_timeout` and `ALTER DATABASE … SET` only
+change the default of *new* sessions, so they do not count. Each up/down section of a
+file is its own run. The finding is reported once per run, at the first statement left
+unprotected; statements on tables created earlier in the file, and those taking only
+locks that let reads and writes go on (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT,
+plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; those in
+function bodies run later, when the function is called, and do not.
+
+The fix puts `SET LOCAL lock_timeout = '5s';` (`SET` outside a transaction) before the
+statement.
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN nickname text;
+```
+
+## Use instead
+```sql
+SET LOCAL lock_timeout = '5s';
+ALTER TABLE users ADD COLUMN nickname text;
+```
+
+## Options
+- `value` (string, default `"5s"`): the timeout the fix sets.
+
+If your migration tool already sets `lock_timeout` on its connection (`PGOPTIONS='-c
+lock_timeout=5s'`, a connection-string option, a role default set outside the
+migrations), the migrations cannot show it: disable this rule.
+
+## PostgreSQL versions
+`lock_timeout` exists since PostgreSQL 9.3; everything here holds for every supported
+version.
+
+## References
+- Client connection defaults, `lock_timeout`: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-LOCK-TIMEOUT
+- Explicit locking, table-level lock modes and conflicts: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+- SET (`SET LOCAL`): https://www.postgresql.org/docs/current/sql-set.html
+- ALTER ROLE (`SET` applies to new sessions): https://www.postgresql.org/docs/current/sql-alterrole.html
+- eugene, E9 "Taking dangerous lock without timeout": https://kaveland.no/eugene/hints/E9/
+"""
+
+from linter.model import Direction
+from linter.pg import session
+
+ID = "missing-lock-timeout"
+FAMILY = "locking"
+SCOPE = "file"
+DEFAULT_LEVEL = "warning"
+OPTIONS = {"value": str}
+DEFAULTS = {"value": "5s"}
+ALIASES = ("require-lock-timeout", "require-timeout-settings")
+
+_SKIP = (Direction.BASELINE,)
+
+
+def _blocking(step):
+    if step.stmt.section in _SKIP:
+        return []
+    return [e for e in step.existing() if e.mode.blocks_writes]
+
+
+def check(ctx, options):
+    if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
+        return
+    sess = ctx.pg.session
+    for step, effects in session.uncovered(sess, "lock_timeout", _blocking):
+        best, tables = session.lock_target(effects)
+        who = "every later query" if best.mode.blocks_reads else "every later write"
+        message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
+                   f"while it waits behind a running transaction, {who} on {tables} queues behind it "
+                   f"(it blocks {best.mode.blocks})")
+        local = "SET LOCAL" if step.tx is not None else "SET"
+        help = (f"Set a lock timeout first (`{local} lock_timeout = '{options['value']}';`) so the statement gives up "
+                "instead of blocking traffic, and retry the migration when it times out.")
+        notes = [f"{u.why} (line {ctx.source.index.position(u.stmt.start).line})" for u in sess.unapplied_before(step, "lock_timeout")]
+        off = step.settings.get("lock_timeout")
+        if off is not None:
+            notes.append(f"lock_timeout = {off.value} on line {ctx.source.index.position(off.stmt.start).line} turns the timeout off")
+        if notes:
+            help += " Note: " + "; ".join(notes) + "."
+        yield ctx.violation(
+            step.stmt,
+            message,
+            help=help,
+            fix=session.insert_setting(ctx, step, "lock_timeout", options["value"]),
+            lock=best.mode.label,
+            table=", ".join(dict.fromkeys(e.relation for e in effects if e.mode == best.mode)),
+            blocks=best.mode.blocks,
+        )

@@ -1,0 +1,118 @@
+"""Set statement_timeout before scanning or rewriting a table under a lock that blocks writes.
+
+## Why is this bad?
+Some statements hold a lock that blocks writes (or reads and writes) for as long as they
+run, and how long they run grows with the table: `ALTER TABLE` forms that rewrite it (a
+volatile default, a type change) or scan it (SET NOT NULL, a CHECK or FOREIGN KEY
+without NOT VALID), `CREATE INDEX`, `VACUUM FULL`, `CLUSTER`, `REFRESH MATERIALIZED
+VIEW`. On a table larger than the author's test database, the migration holds that lock
+for minutes. `statement_timeout` caps it: the statement is cancelled, its transaction rolls
+back, and traffic resumes. (`lock_timeout` only bounds the wait for the lock, not the
+work done while holding it: see `missing-lock-timeout`.)
+
+miglint follows the file as PostgreSQL runs it, as `missing-lock-timeout` does: `SET`,
+`SET LOCAL` (inside a transaction only), `set_config`, `RESET`, `0` for "off", each
+up/down section a run of its own, `ALTER ROLE/DATABASE … SET` not counting for the
+current session. Slow work (an UPDATE or DELETE of an existing table, an INSERT …
+SELECT, a scan) run while the transaction already holds such a lock from an earlier
+statement counts too: the lock is held for as long as it runs. One finding per run, at
+the first such statement left uncapped. Tables created earlier in the file are empty and
+do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
+CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
+
+The fix puts `SET LOCAL statement_timeout = '5min';` (`SET` outside a transaction) before
+the statement.
+
+## Example
+```sql
+ALTER TABLE orders ALTER COLUMN status SET NOT NULL;
+```
+
+## Use instead
+```sql
+SET LOCAL statement_timeout = '5min';
+ALTER TABLE orders ALTER COLUMN status SET NOT NULL;
+```
+
+## Options
+- `value` (string, default `"5min"`): the timeout the fix sets.
+
+A tool that sets `statement_timeout` on its connection is invisible to the migrations:
+disable the rule then.
+
+## PostgreSQL versions
+All supported versions.
+
+## References
+- Client connection defaults, `statement_timeout`: https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+- ALTER TABLE, Notes (which forms rewrite or scan the table): https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+"""
+
+from linter.model import Direction
+from linter.pg import session
+
+ID = "missing-statement-timeout"
+FAMILY = "locking"
+SCOPE = "file"
+DEFAULT_LEVEL = "warning"
+OPTIONS = {"value": str}
+DEFAULTS = {"value": "5min"}
+ALIASES = ("require-statement-timeout",)
+
+_SKIP = (Direction.BASELINE,)
+
+
+def _long(pg):
+    """What makes a step long-running under a lock blocking writes: its own scan or rewrite
+    of an existing table (``("own", effects)``), or slow work while its transaction holds
+    such a lock from an earlier statement (``("held", effects of the held locks)``)."""
+
+    def wants(step):
+        if step.stmt.section in _SKIP:
+            return None
+        own = [e for e in step.existing() if e.mode.blocks_writes and (e.rewrite or e.scan)]
+        if own:
+            return ("own", own)
+        if step.tx is None:
+            return None
+        held = [h.effect for h in step.held if not h.new and h.effect.mode.blocks_writes]
+        if held and session.slow_work(pg, step) is not None:
+            return ("held", held)
+        return None
+
+    return wants
+
+
+def check(ctx, options):
+    if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
+        return
+    sess = ctx.pg.session
+    for step, (how, effects) in session.uncovered(sess, "statement_timeout", _long(ctx.pg)):
+        best, tables = session.lock_target(effects)
+        local = "SET LOCAL" if step.tx is not None else "SET"
+        help = (f"Cap it first (`{local} statement_timeout = '{options['value']}';`): past that, PostgreSQL cancels the "
+                "statement and releases the lock instead of blocking traffic for as long as the table takes.")
+        notes = [f"{u.why} (line {ctx.source.index.position(u.stmt.start).line})" for u in sess.unapplied_before(step, "statement_timeout")]
+        off = step.settings.get("statement_timeout")
+        if off is not None:
+            notes.append(f"statement_timeout = {off.value} on line {ctx.source.index.position(off.stmt.start).line} turns the timeout off")
+        if notes:
+            help += " Note: " + "; ".join(notes) + "."
+        if how == "own":
+            work = "rewrites" if any(e.rewrite for e in effects) else "scans"
+            message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "
+                       f"statement_timeout set: it blocks {best.mode.blocks} for as long as the table takes")
+        else:
+            form, does = session.slow_work(ctx.pg, step)
+            message = (f"{form} {does} while this transaction holds {session.article(best.mode.label)} lock on {tables}, "
+                       f"with no statement_timeout set: {best.mode.blocks} wait for as long as it takes")
+        yield ctx.violation(
+            step.stmt,
+            message,
+            help=help,
+            fix=session.insert_setting(ctx, step, "statement_timeout", options["value"]),
+            lock=best.mode.label,
+            table=", ".join(dict.fromkeys(e.relation for e in effects if e.mode == best.mode)),
+            blocks=best.mode.blocks,
+        )

@@ -1,0 +1,83 @@
+"""UPDATE or DELETE without WHERE changes every row of an existing table in one statement.
+
+## Why is this bad?
+`UPDATE t SET …` or `DELETE FROM t` with no `WHERE` touches every row, in one statement
+and one transaction:
+
+- every changed row stays locked until the migration commits: application `UPDATE`s,
+  `DELETE`s and `SELECT … FOR UPDATE` of any row of the table wait that long;
+- an `UPDATE` writes a new version of every row (the table and its indexes can double in
+  size until vacuum catches up), a `DELETE` leaves every row dead; both generate WAL for
+  the whole table, which replicas must replay;
+- on a large table it runs for minutes, and a failure at the end rolls all of it back.
+
+Often it is also a mistake: a `WHERE` lost in editing. When every row really is meant,
+backfill in batches (`UPDATE … WHERE id BETWEEN … AND …`, a few thousand rows per
+transaction, outside the schema migration), or, to empty a table, use `TRUNCATE`, which
+is instant but takes an ACCESS EXCLUSIVE lock. Tables created earlier in the same file
+(their rows are the migration's own), statements in function bodies (they run when the
+function is called), seed files (they fill development databases) and baselines are not
+reported; statements in `DO` blocks are.
+
+## Example
+```sql
+UPDATE users SET email = lower(email);
+```
+
+## Use instead
+```sql
+UPDATE users SET email = lower(email) WHERE id BETWEEN 1 AND 10000 AND email <> lower(email);
+```
+
+## Options
+None.
+
+## PostgreSQL versions
+All versions.
+
+## References
+- UPDATE: https://www.postgresql.org/docs/current/sql-update.html
+- DELETE: https://www.postgresql.org/docs/current/sql-delete.html
+- Explicit locking, row-level locks: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-ROWS
+- Routine vacuuming (dead rows): https://www.postgresql.org/docs/current/routine-vacuuming.html
+"""
+
+from linter.model import Direction
+from linter.pg import columns, names
+
+ID = "missing-where-clause"
+FAMILY = "locking"
+SCOPE = "statement"
+DEFAULT_LEVEL = "warning"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ()
+KINDS = ("UpdateStmt", "DeleteStmt")
+
+_SKIP = (Direction.SEED, Direction.BASELINE)
+
+
+def check(ctx, stmt, options):
+    body = stmt.body
+    if body.get("whereClause") or stmt.section in _SKIP or ctx.file.direction in _SKIP or columns.in_function_body(stmt):
+        return
+    rv = body.get("relation")
+    if not rv or ctx.pg.is_new_table(rv, stmt):
+        return
+    table = names.relation(rv)
+    if stmt.kind == "UpdateStmt":
+        form, does = "UPDATE", "writes a new version of every row"
+        instead = "Add the WHERE clause it lost, or backfill in batches (WHERE id BETWEEN … AND …, each batch in its own transaction, outside the schema migration)."
+    else:
+        form, does = "DELETE", "deletes every row"
+        instead = "Add the WHERE clause it lost, or delete in batches; to empty the table, TRUNCATE is instant (but takes an ACCESS EXCLUSIVE lock)."
+    yield ctx.violation(
+        stmt,
+        f'{form} without WHERE on "{table}" {does} in one statement: each stays locked until the migration commits, '
+        "so application updates and deletes of any row wait",
+        node=rv,
+        help=instead,
+        lock="ROW EXCLUSIVE",
+        table=table,
+        blocks="writes to the changed rows",
+    )

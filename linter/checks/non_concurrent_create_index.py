@@ -1,0 +1,94 @@
+"""Build indexes on existing tables with CREATE INDEX CONCURRENTLY.
+
+## Why is this bad?
+`CREATE INDEX` takes a SHARE lock on the table for the whole build: it reads every row
+and sorts them while INSERT, UPDATE and DELETE wait (reads go on). On a large table that
+is minutes of blocked writes, and every session queued behind the lock waits too.
+`CREATE INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE instead, which blocks neither
+reads nor writes; it scans the table twice and waits for running transactions, so it
+takes longer, and it cannot run inside a transaction block. If it fails it leaves an
+INVALID index behind: drop it (`DROP INDEX CONCURRENTLY`) and build it again.
+
+The finding's help says whether the statement runs in a transaction and, if it does, how
+to take it out of one with the file's migration tool (dbmate `transaction:false`, goose
+`-- +goose NO TRANSACTION`, diesel `run_in_transaction = false`, a file of its own for
+golang-migrate and Flyway).
+
+## Example
+```sql
+CREATE INDEX users_email_idx ON users (email);
+```
+
+## Use instead
+```sql
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+```
+
+## Options
+None. Not reported: indexes on tables created earlier in the same file (they are empty),
+`CREATE INDEX … ON ONLY parent` (the first step of indexing a partitioned table, which
+has no CONCURRENTLY form: then `CREATE INDEX CONCURRENTLY` on each partition and
+`ALTER INDEX … ATTACH PARTITION`), and statements inside function bodies (they run when
+the function is called, not when the migration runs).
+
+## PostgreSQL versions
+All supported versions (CONCURRENTLY exists since 8.2). PostgreSQL cannot build
+an index CONCURRENTLY on a partitioned table ("Concurrent builds for indexes on
+partitioned tables are currently not supported"): use the ON ONLY recipe above.
+
+## References
+- CREATE INDEX, "Building Indexes Concurrently": https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+- Explicit locking, table-level locks: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+"""
+
+from linter.pg import columns, names, tokens
+from linter.pg.locks import LockMode
+
+ID = "non-concurrent-create-index"
+FAMILY = "locking"
+SCOPE = "statement"
+DEFAULT_LEVEL = "error"
+OPTIONS = {}
+DEFAULTS = {}
+ALIASES = ("require-concurrent-index-creation",)
+KINDS = ("IndexStmt",)  # the engine only calls check() for these statement kinds
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "IndexStmt":
+        return ()  # most statements: no generator to create
+    return _check(ctx, stmt, options)
+
+
+def _check(ctx, stmt, options):
+    if stmt.kind != "IndexStmt" or stmt.body.get("concurrent") or columns.in_function_body(stmt):
+        return
+    rv = stmt.body.get("relation") or {}
+    if not rv.get("inh", False) or rv.get("relpersistence") == "t" or ctx.pg.is_new_table(rv, stmt):
+        return  # ON ONLY (partitioned parent), temporary table, table created in this file
+    table = names.relation(rv)
+    lock = next((e.mode for e in ctx.pg.locks(stmt)), LockMode.SHARE)
+    name = stmt.body.get("idxname")
+    what = ("CREATE UNIQUE INDEX" if stmt.body.get("unique") else "CREATE INDEX") + (f' "{name}"' if name else "")
+    help = ("Use CREATE INDEX CONCURRENTLY: it takes SHARE UPDATE EXCLUSIVE, which lets reads and writes go on, "
+            "and cannot run inside a transaction block.")
+    tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
+    fix = None
+    if tx is not None:
+        help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+    if stmt.parent is None:
+        at = tokens.after_keyword(stmt, "INDEX")
+        if at is not None:
+            note = " (then run it outside a transaction)" if tx else ""
+            fix = ctx.fix(at, at, " CONCURRENTLY", f"Add CONCURRENTLY{note}")
+    yield ctx.violation(
+        stmt,
+        f'{what} on "{table}" takes a {lock.label} lock for the whole build (a full scan of the table), '
+        f"which blocks {lock.blocks}",
+        help=help,
+        fix=fix,
+        lock=lock.label,
+        table=table,
+        blocks=lock.blocks,
+        scan=True,
+    )

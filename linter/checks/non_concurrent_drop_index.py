@@ -1,0 +1,126 @@
+"""Drop indexes of existing tables with DROP INDEX CONCURRENTLY.
+
+## Why is this bad?
+`DROP INDEX` takes an ACCESS EXCLUSIVE lock on the index's table. The drop itself is
+quick, but the lock must wait for every running query on the table to finish, and while
+it waits every new query, reads included, queues behind it: one long report query turns
+the drop into an outage. `DROP INDEX CONCURRENTLY` takes SHARE UPDATE EXCLUSIVE, waits
+for conflicting transactions without blocking new ones, and cannot run inside a
+transaction block. It drops one index at a time, without CASCADE, and cannot drop an
+index that backs a constraint (use `ALTER TABLE … DROP CONSTRAINT`) or a partitioned
+table's index.
+
+## Example
+```sql
+DROP INDEX users_email_idx;
+```
+
+## Use instead
+```sql
+DROP INDEX CONCURRENTLY users_email_idx;
+```
+
+## Options
+None. Not reported: indexes created earlier in the same file, DROP INDEXes followed
+(after more DROP INDEXes only) by a DROP TABLE, which takes the same lock anyway (the
+usual shape of a down migration), and statements inside function bodies (they run when
+the function is called).
+
+## PostgreSQL versions
+All supported versions (`DROP INDEX CONCURRENTLY` exists since 9.2).
+
+## References
+- DROP INDEX: https://www.postgresql.org/docs/current/sql-dropindex.html
+- Explicit locking, table-level locks: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+"""
+
+from linter.pg import columns, names, tokens
+from linter.pg.locks import LockMode
+
+ID = "non-concurrent-drop-index"
+FAMILY = "locking"
+SCOPE = "statement"
+DEFAULT_LEVEL = "warning"
+OPTIONS = {}
+DEFAULTS = {}
+ALIASES = ("require-concurrent-index-deletion",)
+KINDS = ("DropStmt",)  # the engine only calls check() for these statement kinds
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "DropStmt":
+        return ()  # most statements: no generator to create
+    return _check(ctx, stmt, options)
+
+
+def _check(ctx, stmt, options):
+    body = stmt.body
+    if stmt.kind != "DropStmt" or body.get("removeType") != "OBJECT_INDEX" or body.get("concurrent"):
+        return
+    if columns.in_function_body(stmt):
+        return
+    objs = [names.dotted(o) for o in body.get("objects", ()) or ()]
+    created = _created_indexes(ctx, stmt)
+    objs = [o for o in objs if o.rsplit(".", 1)[-1] not in created]
+    if not objs or _table_dropped_next(ctx, stmt):
+        return
+    lock = LockMode.ACCESS_EXCLUSIVE
+    listed = ", ".join(f'"{o}"' for o in objs)
+    help = ("Use DROP INDEX CONCURRENTLY: it takes SHARE UPDATE EXCLUSIVE, lets reads and writes go on, "
+            "and cannot run inside a transaction block.")
+    several = len(body.get("objects", ()) or ()) > 1
+    if several:
+        help += " It drops one index per statement: write one DROP INDEX CONCURRENTLY for each."
+    if body.get("behavior") == "DROP_CASCADE":
+        help += " It does not support CASCADE: drop the dependent objects first."
+    tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
+    if tx is not None:
+        help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+    fix = None
+    if stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
+        at = tokens.after_keyword(stmt, "INDEX")
+        if at is not None:
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+    yield ctx.violation(
+        stmt,
+        f"DROP INDEX {listed} takes an {lock.label} lock on the index's table, which blocks {lock.blocks} "
+        "from the moment it starts waiting for running queries",
+        help=help,
+        fix=fix,
+        lock=lock.label,
+        table=None,
+        index=objs[0] if len(objs) == 1 else objs,
+        blocks=lock.blocks,
+    )
+
+
+def _created_indexes(ctx, stmt) -> set[str]:
+    """Names of indexes CREATE INDEX statements before ``stmt`` in this file (in the same
+    direction: a down section undoes the up section's work) created."""
+    return {
+        st.body["idxname"] for st in _before(ctx, stmt)
+        if st.kind == "IndexStmt" and st.body.get("idxname") and st.section is stmt.section
+    }
+
+
+def _table_dropped_next(ctx, stmt) -> bool:
+    """True when the statements after ``stmt`` are more DROP INDEXes and then a DROP TABLE:
+    the "drop the indexes, then their table" pattern of down migrations (Atlas writes
+    them so), where the DROP TABLE takes the same ACCESS EXCLUSIVE lock anyway."""
+    if stmt.parent is not None:
+        return False
+    stmts = ctx.source.statements
+    for st in stmts[stmts.index(stmt) + 1 :]:
+        if st.section is not stmt.section or st.kind != "DropStmt":
+            return False
+        kind = st.body.get("removeType")
+        if kind != "OBJECT_INDEX":
+            return kind == "OBJECT_TABLE"
+    return False
+
+
+def _before(ctx, stmt):
+    """The top-level statements before ``stmt`` (before its DO block for nested ones)."""
+    stmts = ctx.source.statements
+    top = stmt.parent or stmt
+    return stmts[: stmts.index(top)] if top in stmts else [s for s in stmts if s.index < stmt.index]

@@ -1,0 +1,83 @@
+"""A NOT NULL column added to an existing table needs a default.
+
+## Why is this bad?
+`ALTER TABLE … ADD COLUMN c type NOT NULL` (or `PRIMARY KEY`) with no DEFAULT gives every
+existing row a NULL in a column that forbids it: on a table with rows PostgreSQL fails
+with `column "c" … contains null values`, after waiting for its ACCESS EXCLUSIVE lock
+(which blocks reads and writes). If it does pass (the table is empty in this
+environment), it fails later in production, and every `INSERT` of the running
+application code that does not know the new column fails too.
+
+Identity, serial and generated columns fill themselves and are not reported here (see
+`add-column-rewrite` for their rewrite).
+
+## Example
+```sql
+ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;
+```
+
+## Use instead
+```sql
+-- a constant default is catalog-only on PostgreSQL 11+: no rewrite, old INSERTs still work
+ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL DEFAULT 0;
+```
+or add the column nullable, backfill it in batches, then make it NOT NULL with a validated
+`CHECK (tenant_id IS NOT NULL)` (see `set-not-null-without-check`).
+
+## Options
+None. Tables created earlier in the same file are empty: they are not reported.
+Down migrations are judged too: a rollback runs against production traffic as well.
+
+## PostgreSQL versions
+All versions. From 11 a constant DEFAULT is added without a rewrite (before 11 the DEFAULT
+rewrites the table: `add-column-rewrite` reports that).
+
+## References
+- ALTER TABLE, ADD COLUMN and Notes: https://www.postgresql.org/docs/current/sql-altertable.html
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+from linter.pg import columns, names, rewrites
+
+ID = "not-null-column-without-default"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "error"
+OPTIONS: dict = {}
+DEFAULTS: dict = {}
+ALIASES = ("adding-required-field",)
+
+_SELF_FILLING = {"CONSTR_IDENTITY", "CONSTR_GENERATED"}
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    for site in columns.column_sites(stmt):
+        if site.how != "add":
+            continue
+        kinds = rewrites.column_constraint_types(site.coldef)
+        required = "CONSTR_NOTNULL" in kinds or "CONSTR_PRIMARY" in kinds
+        if not required or kinds & _SELF_FILLING or names.base_type(site.type_name) in rewrites.SERIAL_TYPES:
+            continue
+        expr, has_default = rewrites.column_default(site.coldef)
+        if has_default and not (expr or {}).get("A_Const", {}).get("isnull"):
+            continue
+        lock = columns.alter_lock(stmt)
+        table = names.relation(rv)
+        what = "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"
+        yield ctx.violation(
+            stmt,
+            f'ALTER TABLE … ADD COLUMN "{site.name}" {what} without a DEFAULT fails on "{table}" if it has rows '
+            f"(and breaks INSERTs that omit the column); it takes an {lock.label} lock, which blocks {lock.blocks}",
+            node=site.coldef,
+            help=("Give the column a constant DEFAULT (catalog-only on PostgreSQL 11+), or add it nullable, "
+                  "backfill it, then SET NOT NULL after a validated CHECK (col IS NOT NULL)."),
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+        )

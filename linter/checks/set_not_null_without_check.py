@@ -1,0 +1,109 @@
+"""SET NOT NULL on an existing table should be proven by a validated CHECK first.
+
+## Why is this bad?
+`ALTER TABLE … ALTER COLUMN c SET NOT NULL` takes an ACCESS EXCLUSIVE lock (blocking
+reads and writes) and scans the whole table to check that no row holds a NULL. From
+PostgreSQL 12 the scan is skipped when a valid `CHECK (c IS NOT NULL)` constraint already
+proves it, and such a CHECK can be added `NOT VALID` (brief lock, no scan) and validated
+separately under a SHARE UPDATE EXCLUSIVE lock, which lets reads and writes go on.
+
+miglint recognises the recipe when the file itself adds the CHECK and validates it (or
+adds it without `NOT VALID`) before the SET NOT NULL, and when the file drops, after the
+SET NOT NULL, a constraint on that table whose name mentions the column and "null" /
+"nn" (the recipe's last step, its CHECK added and validated by an earlier migration).
+
+## Example
+```sql
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+```
+
+## Use instead
+```sql
+-- migration 1 (brief ACCESS EXCLUSIVE lock, no scan)
+ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
+-- migration 2, its own transaction (scan under SHARE UPDATE EXCLUSIVE: reads and writes go on)
+ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;
+-- migration 3: the valid CHECK proves it, so no scan
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_email_not_null;
+```
+(Validating in the same transaction as the `ADD CONSTRAINT` keeps its ACCESS EXCLUSIVE lock
+during the scan: split the steps into separate migrations, or separate transactions.)
+
+## Options
+- `trust-dropped-check` (bool, default `true`): a later `DROP CONSTRAINT` in the same
+  file whose name mentions the column and `null`/`nn` counts as the recipe's last step.
+
+Tables created earlier in the same file are empty and are not reported.
+Down migrations are judged too: a rollback runs against production traffic as well.
+
+## PostgreSQL versions
+From 12 a validated CHECK lets SET NOT NULL skip its scan (release notes 12). Before 12
+there is no way around the scan: every SET NOT NULL on an existing table is reported, and
+the help suggests keeping the CHECK constraint instead of NOT NULL.
+
+## References
+- ALTER TABLE, SET/DROP NOT NULL: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
+- PostgreSQL 12 release notes: https://www.postgresql.org/docs/release/12.0/
+- Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
+"""
+
+import re
+
+from linter.pg import columns, names
+
+ID = "set-not-null-without-check"
+FAMILY = "locking"
+SCOPE = "statement"
+KINDS = ("AlterTableStmt",)
+DEFAULT_LEVEL = "error"
+OPTIONS = {"trust-dropped-check": bool}
+DEFAULTS = {"trust-dropped-check": True}
+ALIASES = ("adding-not-nullable-field",)
+
+_NN = re.compile(r"null|(?:^|_)nn(?:_|$)", re.I)
+
+
+def check(ctx, stmt, options):
+    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+        return
+    cmds = list(columns.alter_cmds(stmt, "AT_SetNotNull"))
+    if not cmds:
+        return
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return
+    key, table = names.table_key(rv), names.relation(rv)
+    lock = columns.alter_lock(stmt)
+    statements = ctx.source.statements
+    for cmd in cmds:
+        col = cmd.get("name", "")
+        if ctx.pg_version >= 12:
+            if columns.not_null_proof(statements, stmt, key, col):
+                continue
+            if options["trust-dropped-check"]:
+                if columns.constraint_dropped_after(statements, stmt, key, lambda n: _names_check(n, col)):
+                    continue
+            help_ = (f"Add CONSTRAINT … CHECK ({col} IS NOT NULL) NOT VALID, VALIDATE it in a separate "
+                     "transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL skips "
+                     "the scan; drop the CHECK afterwards.")
+            why = f'no validated CHECK ("{col}" IS NOT NULL) proves it first'
+        else:
+            help_ = (f"Before PostgreSQL 12 SET NOT NULL always scans: keep a validated CHECK ({col} IS NOT NULL) "
+                     "(added NOT VALID, then VALIDATE) instead, or run this in a maintenance window.")
+            why = "before PostgreSQL 12 a CHECK constraint cannot spare the scan"
+        yield ctx.violation(
+            columns.where(ctx, stmt, "set_not_null", col),
+            f'ALTER TABLE … ALTER COLUMN "{col}" SET NOT NULL scans all of "{table}" under an {lock.label} lock, '
+            f"which blocks {lock.blocks}: {why}",
+            help=help_,
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            scan=True,
+        )
+
+
+def _names_check(name: str, column: str) -> bool:
+    """A constraint name that mentions the column and null / nn: users_email_not_null."""
+    return column.lower() in name.lower() and bool(_NN.search(name))

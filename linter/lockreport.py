@@ -1,0 +1,274 @@
+"""The lock report behind ``miglint locks``: what each statement locks, and what that blocks.
+
+Static analysis only: nothing is executed. For every statement of every file (top-level,
+and those inside ``DO`` blocks and PL/pgSQL function bodies, marked as such) the report
+gives its position, its readable form (:func:`linter.pg.forms.statement_form`), each
+relation it locks with the lock mode PostgreSQL requests, whether that rewrites or scans
+the table, what application traffic waits (:mod:`linter.pg.locks`, checked against a real
+server in ``tests/test_pg.py``), whether it runs inside a transaction and why (per
+migration tool, :mod:`linter.pg.transactions`), and a verdict:
+
+==============================  =============================================================
+verdict                         meaning
+==============================  =============================================================
+``fails in a transaction``      PostgreSQL refuses the statement inside a transaction block
+                                (``CREATE INDEX CONCURRENTLY`` in a wrapped file)
+``rewrites table``              the table is copied under its lock (ACCESS EXCLUSIVE)
+``blocks reads and writes``     the lock conflicts with ``SELECT``
+``blocks writes``               the lock conflicts with ``INSERT``/``UPDATE``/``DELETE``
+``locks rows``                  ``UPDATE``/``DELETE``/``MERGE``: row locks on what it changes
+``new table``                   every relation it locks was created earlier in the file
+                                (empty: harmless)
+``safe``                        no table lock that blocks application reads or writes
+==============================  =============================================================
+
+The model is plain frozen dataclasses; the renderers are :mod:`linter.formats.locks_text`,
+:mod:`linter.formats.locks_json` and :mod:`linter.formats.locks_markdown`. No rule runs
+here: the report reads :class:`linter.source.Source` and :mod:`linter.pg` only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from linter import __version__
+from linter.model import Direction, MigrationFile
+from linter.pg import forms, transactions
+from linter.pg.locks import LockMode
+from linter.source import Source, read_text
+
+#: Verdicts, worst first (the order of summaries and of the markdown icons).
+VERDICTS = ("fails in a transaction", "rewrites table", "blocks reads and writes", "blocks writes", "locks rows", "new table", "safe")
+
+_ROW_LOCKING = frozenset({"UPDATE", "DELETE", "MERGE"})
+
+
+@dataclass(frozen=True)
+class RelationLock:
+    """One lock one statement takes: ``relation`` as written, ``mode`` (``"SHARE"``),
+    ``what`` (the statement form behind it), ``rewrite``/``scan`` of the table under the
+    lock, ``blocks`` (``"reads and writes"``, ``"writes"``, ``"no reads or writes"``) and
+    ``new_table`` (created earlier in the same file)."""
+
+    relation: str
+    mode: str
+    what: str
+    rewrite: bool
+    scan: bool
+    blocks: str
+    new_table: bool
+
+
+@dataclass(frozen=True)
+class StatementLocks:
+    """One statement of the report.
+
+    ``line``/``column``/``end_line``/``end_column``: its span (1-based, half-open);
+    ``kind``: readable form; ``text``: its first line, shortened; ``nested``: ``None`` for
+    top-level statements, else where it sits (``"DO block at line 4"``, ``"function f() at
+    line 9, runs when called"``); ``nested_in``: ``"do"``, ``"function"`` or
+    ``None``; ``section``: ``"up"``, ``"down"``, …; ``in_transaction``: ``True``/``False``,
+    ``None`` for function bodies (the caller decides); ``transaction``: why; ``locks``;
+    ``verdict`` (see the module table); ``notes``: extra remarks.
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    kind: str
+    text: str
+    nested: str | None
+    nested_in: str | None
+    section: str
+    in_transaction: bool | None
+    transaction: str
+    locks: tuple[RelationLock, ...]
+    verdict: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileLocks:
+    """One file: ``path``, ``convention``, ``direction``, how its tool runs it
+    (``wrapped``, ``why``), its ``statements``, or the ``error`` that kept it from being
+    analysed (it could not be read, or does not parse)."""
+
+    path: str
+    convention: str
+    direction: str
+    wrapped: bool | None
+    why: str
+    statements: tuple[StatementLocks, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class LockReport:
+    """The whole report: ``files`` in the order given, the ``pg_version`` the facts are for,
+    run ``notes``, and the tool version."""
+
+    files: tuple[FileLocks, ...]
+    pg_version: int
+    notes: tuple[str, ...] = ()
+    tool_version: str = __version__
+    counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def statements(self) -> int:
+        """Number of statements over all files."""
+        return sum(len(f.statements) for f in self.files)
+
+
+# --------------------------------------------------------------------------- building
+
+
+def build(files: list[MigrationFile], config=None, *, notes=()) -> LockReport:
+    """The :class:`LockReport` of ``files`` (as :func:`linter.discovery.discover` finds
+    them), with ``config`` (a :class:`linter.config.Config`; the ``default`` preset when
+    ``None``) giving ``pg_version``, placeholders, ``transactions`` overrides and the file
+    size limit."""
+    if config is None:
+        from linter import config as configmod
+
+        config = configmod.load_preset("default")
+    out = tuple(analyse_file(f, config) for f in files)
+    counts = Counter(s.verdict for f in out for s in f.statements)
+    ordered = {v: counts[v] for v in VERDICTS if counts.get(v)}
+    return LockReport(out, config.pg_version, tuple(notes), __version__, ordered)
+
+
+def analyse_file(file: MigrationFile, config) -> FileLocks:
+    """The :class:`FileLocks` of one file."""
+    from linter.engine import FileContext
+
+    read = read_text(file.abspath, config.max_file_size)
+    base = dict(path=file.path, convention=str(file.convention), direction=str(file.direction))
+    if read.text is None:
+        return FileLocks(**base, wrapped=None, why="", error=read.message)
+    source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+    try:
+        if source.error is not None:
+            at, msg = source.error
+            pos = source.index.position(at)
+            return FileLocks(**base, wrapped=None, why="", error=f"does not parse: {msg} at line {pos.line}, column {pos.column}")
+        ctx = FileContext(file, source, read, config)
+        tool = ctx.pg.transaction
+        entries = []
+        for stmt in source.all_statements():
+            entries.append(_statement(ctx, source, stmt))
+        return FileLocks(**base, wrapped=tool.wrapped, why=tool.why, statements=tuple(entries))
+    finally:
+        source.close()
+
+
+def _excerpt(text: str, limit: int = 72) -> str:
+    first = " ".join(text.split("\n", 1)[0].split())
+    more = "\n" in text.strip()
+    if len(first) > limit:
+        return first[: limit - 1].rstrip() + "…"
+    return first + (" …" if more else "")
+
+
+def _statement(ctx, source, stmt) -> StatementLocks:
+    pg = ctx.pg
+    span = stmt.span
+    parent = stmt.parent
+    nested = nested_in = None
+    notes: list[str] = []
+    if parent is not None:
+        pline = parent.span.start.line
+        if parent.kind == "DoStmt":
+            nested, nested_in = f"DO block at line {pline}", "do"
+        else:
+            fname = ".".join(s.get("String", {}).get("sval", "") for s in parent.body.get("funcname", ()))
+            nested, nested_in = f"function {fname}() at line {pline}, runs when called", "function"
+    in_tx, why = _transaction(ctx, stmt)
+    effects = pg.locks(stmt)
+    held = []
+    for e in effects:
+        key = e.node if e.node else e.relation.rsplit(".", 1)[-1]
+        held.append(RelationLock(e.relation, e.mode.label, e.what, e.rewrite, e.scan, e.mode.blocks, pg.is_new_table(key, stmt)))
+    refused = transactions.cannot_run_in_transaction(stmt, ctx.pg_version)
+    if refused and in_tx and nested_in != "function":
+        verdict = "fails in a transaction"
+        notes.append(f"{refused} cannot run inside a transaction block")
+    elif refused and nested_in is not None:
+        verdict = "fails in a transaction"
+        notes.append(f"{refused} cannot run inside a function or DO block")
+    else:
+        verdict = _verdict(stmt, effects, held)
+    return StatementLocks(
+        span.start.line, span.start.column, span.end.line, span.end.column,
+        forms.statement_form(stmt), _excerpt(stmt.text), nested, nested_in, str(stmt.section),
+        in_tx, why, tuple(held), verdict, tuple(notes),
+    )
+
+
+def _verdict(stmt, effects, held: list[RelationLock]) -> str:
+    if not held:
+        return "safe"
+    live = [(e, h) for e, h in zip(effects, held) if not h.new_table]
+    if not live:
+        return "new table"
+    if any(h.rewrite for _, h in live):
+        return "rewrites table"
+    strongest = max(e.mode for e, _ in live)
+    if strongest.blocks_reads:
+        return "blocks reads and writes"
+    if strongest.blocks_writes:
+        return "blocks writes"
+    if strongest == LockMode.ROW_EXCLUSIVE and any(h.what in _ROW_LOCKING for _, h in live):
+        return "locks rows"
+    return "safe"
+
+
+def _transaction(ctx, stmt) -> tuple[bool | None, str]:
+    """(in a transaction, why) for a statement."""
+    pg = ctx.pg
+    parent = stmt.parent
+    if parent is not None and parent.kind != "DoStmt":
+        return None, "runs in the transaction of the statement that calls the function"
+    top = parent or stmt
+    tool = pg.transaction
+    flag = pg.in_transaction(top)
+    if stmt.kind == "TransactionStmt" and stmt.body.get("kind") in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK") and not flag:
+        # it runs inside the block it ends
+        what = "the file's own BEGIN block" if not tool.wrapped or tool.implicit else "the migration tool's transaction"
+        return True, f"it ends {what}" + ("" if not tool.wrapped or tool.implicit else f": {tool.why}")
+    begin = getattr(pg, "explicit_begin", lambda s: None)(top) if flag and not tool.wrapped else None
+    if begin is not None:
+        why = f"inside the file's own BEGIN at line {begin.span.start.line}"
+    elif flag:
+        why = tool.why
+    elif tool.wrapped and not tool.implicit:
+        why = "a COMMIT earlier in the file ended the tool's transaction: " + tool.why
+    else:
+        why = tool.why
+    if parent is not None:
+        pline = parent.span.start.line
+        if flag:
+            return True, f"inside the DO block at line {pline}; {why}"
+        return True, f"inside the DO block at line {pline}, which runs as one statement in its own transaction ({why})"
+    return flag, why
+
+
+def grouped(s: StatementLocks) -> list[tuple[RelationLock, list[str]]]:
+    """The statement's locks with identical relation, mode, rewrite, scan and new-table flag
+    merged (a multi-subcommand ALTER TABLE), each with the forms behind it."""
+    out: list[tuple[RelationLock, list[str]]] = []
+    for lk in s.locks:
+        for first, whats in out:
+            if (first.relation, first.mode, first.rewrite, first.scan, first.new_table) == (lk.relation, lk.mode, lk.rewrite, lk.scan, lk.new_table):
+                if lk.what not in whats:
+                    whats.append(lk.what)
+                break
+        else:
+            out.append((lk, [lk.what]))
+    return out
+
+
+def direction_note(s: StatementLocks) -> str:
+    """``" (down)"`` for statements of down sections, else ``""``."""
+    return " (down)" if s.section == str(Direction.DOWN) else ""

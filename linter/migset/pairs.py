@@ -1,0 +1,174 @@
+"""Up migrations and their down counterparts, per convention.
+
+What pairs an up with its down is the file's ``migration_id`` (:mod:`linter.discovery`):
+``0042.up.sql`` with ``0042.down.sql`` (golang-migrate), ``up.sql`` with ``down.sql`` in
+one diesel directory, ``up/001_x.sql`` with ``down/001_y.sql``, a Flyway ``V`` file with
+its ``U`` file or its ``down/`` mirror. dbmate and goose keep both directions in one file:
+its down part is a ``-- migrate:down`` / ``-- +goose Down`` section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linter.model import Convention, Direction, MigrationFile
+
+#: Conventions whose down migration is a section of the up file.
+SECTIONED = frozenset({Convention.DBMATE, Convention.GOOSE})
+
+#: How each convention names its down migration, for messages.
+DOWN_NAMES = {
+    Convention.GOLANG_MIGRATE: "a .down.sql file",
+    Convention.DIESEL: "a down.sql in the migration's directory",
+    Convention.UP_DOWN_DIRS: "a file of the same number in down/",
+    Convention.DBMATE: "a -- migrate:down section",
+    Convention.GOOSE: "a -- +goose Down section",
+    Convention.FLYWAY: "a down/ mirror or U file",
+}
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An up migration and where its down is: ``down`` is the down file (the up file
+    itself for dbmate/goose sections), ``None`` when there is none."""
+
+    up: MigrationFile
+    down: MigrationFile | None
+
+    @property
+    def sectioned(self) -> bool:
+        return self.down is self.up
+
+
+def pairs(files: list[MigrationFile], summaries: dict) -> list[Pair]:
+    """One :class:`Pair` per up migration of a root (repeatable, baseline and seed files
+    have no down)."""
+    downs: dict[str, MigrationFile] = {}
+    for f in files:
+        if f.direction is Direction.DOWN and f.migration_id:
+            downs.setdefault(f.migration_id, f)
+    out = []
+    for f in files:
+        if f.direction is not Direction.UP:
+            continue
+        if f.convention in SECTIONED:
+            sec = summaries.get(f.path, {}).get("sections")
+            out.append(Pair(f, f if sec and sec["down_marker"] else None))
+        else:
+            out.append(Pair(f, downs.get(f.migration_id or "")))
+    return out
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What a rollback undoes as one: usually one :class:`Pair`; for ory popx, whose
+    generator splits one migration into numbered steps (``20210410175418000000`` ...
+    ``20210410175418000089``: a 14-digit version and a 6-digit step) and distributes the
+    down statements over the step files without keeping them aligned with the ups, the
+    whole group. ``ups`` in version order; ``downs`` in the order a rollback runs them
+    (descending version); ``report_on``: the down file findings about the unit go to."""
+
+    ups: tuple[MigrationFile, ...]
+    downs: tuple[MigrationFile, ...]
+    report_on: MigrationFile
+    sectioned: bool = False
+
+    @property
+    def label(self) -> str:
+        """How messages name the up side: ``up.sql``, ``0042_x.up.sql``, ``the up
+        section``, ``the 90 steps of 20210410175418``."""
+        if self.sectioned:
+            return "the up section"
+        if len(self.ups) > 1:
+            return f"the {len(self.ups)} steps of {self.ups[0].version[:14]}"
+        return self.ups[0].path.rsplit("/", 1)[-1]
+
+
+def _popx_group(f: MigrationFile) -> str | None:
+    v = f.version or ""
+    if f.convention is Convention.GOLANG_MIGRATE and len(v) == 20 and v.isdigit():
+        return v[:14]
+    return None
+
+
+def units(files: list[MigrationFile], summaries: dict, pair_list: list[Pair] | None = None) -> list[Unit]:
+    """The rollback units of a root (see :class:`Unit`); ups without a down are left out."""
+    out: list[Unit] = []
+    groups: dict[str, list[Pair]] = {}
+    for p in pair_list if pair_list is not None else pairs(files, summaries):
+        if p.down is None:
+            continue
+        g = _popx_group(p.up)
+        if g is None:
+            out.append(Unit((p.up,), (p.down,), p.down, p.sectioned))
+        else:
+            groups.setdefault(g, []).append(p)
+    for members in groups.values():
+        members.sort(key=lambda p: p.up.version_key)
+        if len(members) == 1:
+            p = members[0]
+            out.append(Unit((p.up,), (p.down,), p.down))
+            continue
+        downs = tuple(p.down for p in reversed(members))
+        out.append(Unit(tuple(p.up for p in members), downs, downs[0]))
+    return out
+
+
+def unit_ops(unit: Unit, summaries: dict) -> tuple[list, list] | None:
+    """The unit's up and down effects, ``[(op, span + (path,))]`` in run order, or ``None``
+    when a file did not parse or the downs hold no statement (an empty down is
+    ``empty-down-migration``'s business)."""
+    up: list = []
+    down: list = []
+    n_down = 0
+    for f in unit.ups:
+        s = summaries.get(f.path, {})
+        if "objects" not in s:
+            return None
+        up.extend((op, span + (f.path,)) for op, span in s["objects"]["up"])
+    for f in unit.downs:
+        s = summaries.get(f.path, {})
+        if "objects" not in s or "sections" not in s:
+            return None
+        n_down += s["sections"]["n_down"]
+        down.extend((op, span + (f.path,)) for op, span in s["objects"]["down"])
+    if not n_down:
+        return None
+    return up, down
+
+
+def cached(ctx, key: str, compute):
+    """``compute()`` once per root: the file-set rules of one root share ``ctx.cache``."""
+    cache = getattr(ctx, "cache", None)
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+def root_pairs(ctx) -> list[Pair]:
+    """:func:`pairs` of ``ctx``'s root, computed once per root."""
+    return cached(ctx, "pairs", lambda: pairs(ctx.files, ctx.summaries))
+
+
+def root_units(ctx) -> list[Unit]:
+    """:func:`units` of ``ctx``'s root, computed once per root."""
+    return cached(ctx, "units", lambda: units(ctx.files, ctx.summaries, root_pairs(ctx)))
+
+
+def analysed_units(ctx) -> list[tuple[Unit, list]]:
+    """``[(unit, problems)]`` for the units of ``ctx``'s root whose files all parsed and
+    whose downs hold statements (:func:`linter.migset.rollback.analyse`), computed once
+    for the rollback rules of a root."""
+    from linter.migset import rollback
+
+    def compute():
+        out = []
+        for unit in root_units(ctx):
+            got = unit_ops(unit, ctx.summaries)
+            if got is not None:
+                out.append((unit, rollback.analyse(*got)))
+        return out
+
+    return cached(ctx, "analysed", compute)

@@ -1,0 +1,252 @@
+"""The per-file summary workers send back for the ``file-set`` rules.
+
+A file-set rule module lists what it needs in ``NEEDS`` (a tuple of the keys below); the
+engine asks :func:`summarize` for the union of what the rules enabled for a file need, so
+the summary stays small (it is pickled per file) and costs nothing when those rules are
+off. Keys, added to the engine's ``{"parsed": bool, "kinds": [...]}``:
+
+* ``sections`` (files of conventions that pair ups with downs): ``{"n_up": int,
+  "n_schema": int, "n_down": int, "down_marker": int,
+  "down_text": bool}``: statements outside down sections (and how many of those change
+  the schema, not data, comments or enum values), statements inside (a whole down file is one down section),
+  the 1-based line of the first ``-- migrate:down`` / ``-- +goose Down`` marker (0 when
+  there is none), and whether the down part holds any text besides whitespace (comments).
+* ``categories``: ``{category: [(what, span, table), ...]}`` for the up part's statements
+  (:mod:`linter.migset.kinds`; statements in DO blocks count as what they run): the first
+  statement of each category, and for ``dml`` the first per target table.
+* ``objects``: ``{"up": ((op, span), ...), "down": (...)}``, the
+  :mod:`linter.migset.objects` effects of the up and down parts, in order (in the down,
+  the statements a DO block runs count, at the DO block's span); only for files the rollback rules can pair
+  (up files of conventions with downs, down files). A ``replace`` op's ``arg`` is a hash
+  of the statement's whitespace-normalised text.
+* ``digest``: ``(sha256, bare)`` of the text (:func:`linter.migset.manifest.digest`), only
+  when a manifest is in use (no ``--base`` and the manifest file exists).
+
+``span`` is ``(line, column, end_line, end_column)`` of the statement, 1-based.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+
+from linter.migset import kinds, manifest, objects
+from linter.model import Convention, Direction, MigrationFile
+
+NEEDS = ("sections", "categories", "objects", "digest")
+
+
+def _spans(text: str, stmts: list) -> dict[int, tuple[int, int, int, int]]:
+    """``{id(stmt): (line, col, end_line, end_col)}``, counting line breaks between the
+    statements' offsets (cheaper than a line table when few positions are needed; the
+    same numbers as :meth:`linter.source.TextIndex.position`)."""
+    points = sorted({p for st in stmts for p in (st.start, st.end)})
+    pos: dict[int, tuple[int, int]] = {}
+    line, last, line_start = 1, 0, 0
+    for p in points:
+        n = text.count("\n", last, p)
+        if n:
+            line += n
+            line_start = text.rfind("\n", last, p) + 1
+        last = p
+        pos[p] = (line, p - line_start + 1)
+    return {id(st): pos[st.start] + pos[st.end] for st in stmts}
+
+
+@lru_cache(maxsize=256)
+def _flyway_downs(root_abs: str, folder: str) -> bool:
+    """True when a Flyway location has a ``down/`` mirror or ``U`` undo files."""
+    if os.path.isdir(os.path.join(root_abs, "down")):
+        return True
+    try:
+        return any(n.startswith("U") and n.endswith(".sql") for n in os.listdir(folder))
+    except OSError:
+        return False
+
+
+def _down_may_hold_sql(up_path: str) -> bool:
+    """False when the down file beside a golang-migrate / popx / diesel up migration is
+    missing or empty: nothing to compare, so the up's effects are not worth computing."""
+    d, name = os.path.split(up_path)
+    if name == "up.sql":
+        candidates = ["down.sql"]
+    elif name.endswith(".up.sql"):
+        stem = name[: -len(".up.sql")]
+        candidates = [stem + ".down.sql"]
+        head, dot, tail = stem.rpartition(".")
+        if dot:  # popx: X.postgres.up.sql falls back to X.down.sql
+            candidates.append(head + ".down.sql")
+    elif name.endswith("_up.sql"):
+        candidates = [name[: -len("_up.sql")] + "_down.sql"]
+    else:
+        return True
+    for c in candidates:
+        try:
+            if os.stat(os.path.join(d, c)).st_size > 0:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+_PAIRED = frozenset({Convention.GOLANG_MIGRATE, Convention.DIESEL, Convention.UP_DOWN_DIRS, Convention.DBMATE, Convention.GOOSE})
+
+
+def _pairable(file: MigrationFile) -> bool:
+    """Whether the convention pairs this file with a down (forward-only conventions,
+    seeds and repeatables are left out of the ``sections`` summary)."""
+    if file.direction is Direction.DOWN or file.convention in _PAIRED:
+        return True
+    if file.convention is Convention.FLYWAY and file.direction is Direction.UP:
+        return _flyway_downs(os.path.join(base_dir_of(file), file.root), os.path.dirname(file.abspath))
+    return False
+
+
+def _has_counterpart(file: MigrationFile, source) -> bool:
+    """Whether the rollback rules can pair this file (computing effects is skipped for
+    forward-only conventions)."""
+    if file.direction is Direction.DOWN:
+        return True
+    if file.direction is not Direction.UP:
+        return False
+    conv = file.convention
+    if conv in (Convention.GOLANG_MIGRATE, Convention.DIESEL):
+        # popx step groups (20-digit versions) are judged as a whole: always needed
+        return len(file.version or "") == 20 or _down_may_hold_sql(file.abspath)
+    if conv is Convention.UP_DOWN_DIRS:
+        return True
+    if conv in (Convention.DBMATE, Convention.GOOSE):
+        return any(s.direction is Direction.DOWN for s in source.sections)
+    if conv is Convention.FLYWAY:
+        base = base_dir_of(file)
+        return _flyway_downs(os.path.join(base, file.root), os.path.dirname(file.abspath))
+    return False
+
+
+@lru_cache(maxsize=8)
+def _manifest_exists(path: str) -> bool:
+    return os.path.isfile(path)
+
+
+def base_dir_of(file: MigrationFile) -> str:
+    """The directory paths are reported relative to (``abspath`` minus ``path``)."""
+    ap = file.abspath if os.sep == "/" else file.abspath.replace(os.sep, "/")
+    if ap.endswith("/" + file.path):
+        return file.abspath[: len(file.abspath) - len(file.path) - 1] or os.sep
+    return os.path.dirname(file.abspath)
+
+
+def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dict:
+    """The summary keys in ``needs`` for one file (``source`` may be ``None`` or unparsed)."""
+    out: dict = {}
+    if source is None:
+        return out
+    if "digest" in needs and config.base is None:
+        path = os.path.join(base_dir_of(file), config.manifest)
+        if _manifest_exists(path):
+            out["digest"] = manifest.digest(source.text)
+    if source.error is not None:
+        return out
+    if "sections" in needs and _pairable(file):
+        out["sections"] = _sections(source)
+    if "categories" in needs:
+        out["categories"] = _categories(source)
+    if "objects" in needs and _has_counterpart(file, source):
+        found = []
+        for st in source.statements:
+            if st.kind == "DoStmt":
+                if st.section is not Direction.DOWN:
+                    continue  # missing what an up's DO block creates only misses a finding
+                # what a down's DO block runs counts (crates.io re-adds a column in one)
+                ops = [op for inner in source.embedded(st) for op in objects.effects(inner.kind, inner.body)]
+            else:
+                ops = objects.effects(st.kind, st.body)
+                if ops and ops[0][0] == "replace":  # CREATE OR REPLACE: which definition
+                    ops[0] = ops[0][:5] + (_definition(st.text),)
+            if ops:
+                found.append((st, ops))
+        spans = _spans(source.text, [st for st, _ in found])
+        up, down = [], []
+        for st, ops in found:
+            span = spans[id(st)]
+            target = down if st.section is Direction.DOWN else up
+            target.extend((op, span) for op in ops)
+        # tuples of strings: the cyclic garbage collector stops tracking them
+        out["objects"] = {"up": tuple(up), "down": tuple(down)}
+    return out
+
+
+#: Statements that change data or nothing, not the schema (an empty down is right for them).
+_NOT_SCHEMA = frozenset({
+    "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", "SelectStmt", "TruncateStmt",
+    "TransactionStmt", "VariableSetStmt", "VariableShowStmt", "NotifyStmt", "ListenStmt", "LockStmt",
+    "VacuumStmt", "ClusterStmt", "CheckPointStmt", "RefreshMatViewStmt", "ExplainStmt", "CallStmt",
+    "CommentStmt",  # documentation, not structure
+    "AlterEnumStmt",  # ALTER TYPE ... ADD VALUE: PostgreSQL has no way to remove a value
+})
+
+
+def _definition(text: str) -> str:
+    """A short hash of a statement's text, whitespace-insensitive: tells a redefinition
+    from a repetition of the same definition."""
+    return hashlib.sha1(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+
+
+def _changes_schema(st) -> bool:
+    return st.kind not in _NOT_SCHEMA and st.kind != "DoStmt" and not objects.is_temporary(st.kind, st.body) and not (
+        st.kind == "CreateExtensionStmt" and st.body.get("if_not_exists"))
+
+
+def _sections(source) -> dict:
+    n_up = n_down = n_schema = 0
+    blocks = []
+    for st in source.statements:
+        if st.section is Direction.DOWN:
+            n_down += 1
+        else:
+            n_up += 1
+            if st.kind == "DoStmt":
+                blocks.append(st)
+            elif _changes_schema(st):
+                n_schema += 1
+    if not n_schema and blocks:  # a DO block changes the schema if what it runs does
+        n_schema = sum(1 for st in blocks if any(_changes_schema(inner) for inner in source.embedded(st)))
+    down_marker = 0
+    down_text = False
+    for sec in source.sections:
+        if sec.direction is not Direction.DOWN:
+            continue
+        if sec.marker_line and not down_marker:
+            down_marker = sec.marker_line
+        body = source.text[sec.start:sec.end]
+        if sec.marker_line:
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+        if body.strip():
+            down_text = True
+    return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text}
+
+
+def _categories(source) -> dict:
+    out: dict[str, list] = {}
+    firsts: list = []
+    for st in source.statements:
+        if st.section is Direction.DOWN:
+            continue
+        found = []
+        if st.kind == "DoStmt":
+            for inner in source.embedded(st):
+                cat, what = kinds.categorize(inner.kind, inner.body)
+                if cat is not None:
+                    found.append((cat, what, kinds.target_table(inner.kind, inner.body)))
+        else:
+            cat, what = kinds.categorize(st.kind, st.body)
+            if cat is not None:
+                found.append((cat, what, kinds.target_table(st.kind, st.body)))
+        for cat, what, table in found:
+            entries = out.setdefault(cat, [])
+            if not entries or (cat == "dml" and all(e[2] != table for e in entries)):
+                entries.append([what, st, table])
+                firsts.append(st)
+    spans = _spans(source.text, firsts)
+    return {cat: [(what, spans[id(st)], table) for what, st, table in entries] for cat, entries in out.items()}

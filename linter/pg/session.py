@@ -1,0 +1,414 @@
+"""A migration file as PostgreSQL runs it: per statement, the transaction it is in, the
+settings in effect (``lock_timeout``, ``statement_timeout`` …) and the locks its
+transaction already holds. ``ctx.pg.session`` in a check.
+
+What PostgreSQL does, and where the documentation says so:
+
+* Locks are held until the transaction ends ("13.3. Explicit Locking": "Once acquired, a
+  lock is normally held until the end of the transaction"); a statement that autocommits
+  releases its locks when it ends.
+* ``SET`` lasts for the session, ``SET LOCAL`` until the end of the transaction, and
+  ``SET LOCAL`` outside a transaction block has no effect (PostgreSQL warns "SET LOCAL can
+  only be used in transaction blocks"); ``ROLLBACK`` undoes the ``SET`` s of its
+  transaction; ``RESET``/``SET … TO DEFAULT`` return to the default; ``set_config(name,
+  value, is_local)`` is the function form ("SET", "9.28.1. Configuration Settings
+  Functions"). ``lock_timeout = 0`` / ``statement_timeout = 0`` turn the timeout off
+  ("20.11.1. Statement Behavior"). ``ALTER ROLE … SET`` / ``ALTER DATABASE … SET`` change
+  the default for *new* sessions only ("ALTER ROLE": "the new value becomes the session
+  default … whenever the role subsequently starts a new session").
+* Each up/down section of a file (dbmate, goose) runs on its own, so each starts afresh.
+* A ``DO`` block's statements run as part of it, in its transaction; statements in a
+  ``CREATE FUNCTION`` body only run when the function is called, not by the migration.
+
+Static analysis: the settings a migration tool or the server configuration may apply
+(``PGOPTIONS``, ``postgresql.conf``, a role default set earlier) are not visible here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from linter.pg import locks, names
+
+#: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
+TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting made by a statement of the file: ``name`` (lower case), ``value`` as
+    written, the ``stmt`` that made it, ``local`` (SET LOCAL / set_config(…, true)) and
+    ``off`` (a timeout set to 0)."""
+
+    name: str
+    value: str
+    stmt: object
+    local: bool = False
+    off: bool = False
+
+
+@dataclass(frozen=True)
+class Held:
+    """A lock the current transaction holds: the :class:`~linter.pg.locks.LockEffect`,
+    the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
+
+    effect: locks.LockEffect
+    stmt: object
+    new: bool
+
+
+@dataclass
+class Step:
+    """One statement as it runs.
+
+    ``stmt``; ``pos``: its index in :attr:`Session.steps`; ``run``: the index of the file
+    section it is in (up and down sections run separately); ``tx``: the number of the
+    transaction it runs in (``None`` when it autocommits); ``settings``: ``{name:
+    Setting}`` in effect when it starts; ``held``: locks its transaction already holds
+    (taken by earlier statements); ``effects``: the locks it takes
+    (:func:`linter.pg.locks.effects`); ``new``: one flag per effect, True when that
+    relation was created earlier in the file.
+    """
+
+    stmt: object
+    pos: int
+    run: int
+    tx: int | None
+    settings: dict[str, Setting]
+    _held: list
+    _n_held: int
+    effects: list[locks.LockEffect]
+    new: list[bool]
+
+    @property
+    def held(self) -> list[Held]:
+        """The locks its transaction already holds, oldest first."""
+        return self._held[: self._n_held]
+
+    def existing(self) -> list[locks.LockEffect]:
+        """The effects on relations that existed before the file (not created by it)."""
+        return [e for e, n in zip(self.effects, self.new) if not n]
+
+    def timeout(self, name: str) -> Setting | None:
+        """The setting ``name`` in effect, unless it is absent or turned off."""
+        s = self.settings.get(name)
+        return s if s is not None and not s.off else None
+
+
+@dataclass(frozen=True)
+class Unapplied:
+    """A statement that looks like it sets ``name`` but does not for this session:
+    ``SET LOCAL`` outside a transaction, ``ALTER ROLE/DATABASE … SET``. ``pos``: the
+    step index it is at; ``why``: a sentence."""
+
+    pos: int
+    run: int
+    name: str
+    stmt: object
+    why: str
+
+
+@dataclass
+class Session:
+    """:attr:`steps` (one :class:`Step` per statement run) and :attr:`unapplied`."""
+
+    steps: list[Step] = field(default_factory=list)
+    unapplied: list[Unapplied] = field(default_factory=list)
+
+    def unapplied_before(self, step: Step, name: str) -> list[Unapplied]:
+        """Unapplied settings of ``name`` earlier in ``step``'s run."""
+        return [u for u in self.unapplied if u.name == name and u.run == step.run and u.pos < step.pos]
+
+
+def relation_is_new(pg, effect: locks.LockEffect, stmt) -> bool:
+    """True when ``effect``'s relation was created earlier in the file (``pg`` is
+    ``ctx.pg``). Names without a parse node (DROP lists) compare by their last part."""
+    if effect.node is not None:
+        return pg.is_new_table(effect.node, stmt)
+    if effect.relation.startswith("("):  # "(every table)"
+        return False
+    return pg.is_new_table(effect.relation.rsplit(".", 1)[-1], stmt)
+
+
+_TX_END = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE")
+
+
+def walk(pg, source) -> Session:
+    """The :class:`Session` of a file: a :class:`Step` for every statement the migration
+    runs, in order (top-level ones, each ``DO`` block followed by the statements inside
+    it). ``pg`` is ``ctx.pg``."""
+    out = Session()
+    if source is None or source.error is not None:
+        return out
+    steps = out.steps
+    run, section, tx_count = -1, None, 0
+    current: int | None = None
+    settings: dict[str, Setting] = {}
+    before_tx: dict[str, Setting] = {}
+    held: list[Held] = []
+
+    def add(st, tx) -> Step:
+        nonlocal settings
+        effects = pg.locks(st)
+        # settings are shared between steps and replaced, never changed, when a statement
+        # changes them; the held list grows in place and each step keeps its length
+        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, [relation_is_new(pg, e, st) for e in effects])
+        steps.append(step)
+        for name, value, local, reset in _settings_made(st):
+            if name == "*":
+                settings = {}
+            elif local and tx is None:
+                out.unapplied.append(Unapplied(step.pos, run, name, st, "SET LOCAL outside a transaction has no effect"))
+            elif reset:
+                settings = {k: v for k, v in settings.items() if k != name}
+            else:
+                settings = {**settings, name: Setting(name, value, st, local, name in TIMEOUTS and _is_zero(value))}
+        if st.kind in ("AlterRoleSetStmt", "AlterDatabaseSetStmt"):
+            name = ((st.body.get("setstmt") or {}).get("name") or "").lower()
+            if name:
+                who = "ALTER ROLE … SET" if st.kind == "AlterRoleSetStmt" else "ALTER DATABASE … SET"
+                out.unapplied.append(Unapplied(step.pos, run, name, st, f"{who} applies to new sessions only, not to this one"))
+        if tx is not None:
+            held.extend(Held(e, st, n) for e, n in zip(step.effects, step.new))
+        return step
+
+    def open_tx() -> int:
+        nonlocal tx_count, before_tx
+        tx_count += 1
+        before_tx = settings
+        return tx_count
+
+    def end_tx(rollback: bool = False) -> None:
+        nonlocal current, settings, held
+        settings = before_tx if rollback else {k: v for k, v in settings.items() if not v.local}
+        held = []
+        current = None
+
+    for st in source.statements:
+        if st.section is not section:  # a new run of the tool: a new session
+            section, run = st.section, run + 1
+            current, settings, held = None, {}, []
+        if st.kind == "TransactionStmt":
+            k = st.body.get("kind", "")
+            if k in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+                if current is None:
+                    current = open_tx()
+                add(st, current)
+                continue
+            if k in _TX_END:
+                add(st, current)
+                if current is not None:
+                    end_tx(rollback=k == "TRANS_STMT_ROLLBACK")
+                continue
+        inside = pg.in_transaction(st)
+        if inside and current is None:
+            current = open_tx()
+        elif not inside and current is not None:
+            end_tx()
+        own = current is None and st.kind == "DoStmt"  # an autocommitted DO block is one transaction
+        tx = open_tx() if own else current
+        add(st, tx)
+        if st.kind == "DoStmt":
+            for sub in source.embedded(st):
+                add(sub, tx)
+        if own:
+            settings = {k: v for k, v in settings.items() if not v.local}
+            held = []
+    return out
+
+
+def _settings_made(st):
+    """``(name, value, local, reset)`` for each setting ``st`` changes; name ``"*"`` for RESET ALL."""
+    kind = st.kind
+    if kind == "VariableSetStmt":
+        b = st.body
+        vk = b.get("kind", "")
+        name = (b.get("name") or "").lower()
+        if vk == "VAR_RESET_ALL":
+            yield "*", "", False, True
+        elif vk in ("VAR_SET_DEFAULT", "VAR_RESET") and name:
+            yield name, "", bool(b.get("is_local")), True
+        elif vk == "VAR_SET_VALUE" and name:
+            yield name, _const_text(b.get("args")), bool(b.get("is_local")), False
+    elif kind == "SelectStmt" and "set_config" in st.text.lower():
+        for t in st.body.get("targetList") or ():
+            fc = t.get("ResTarget", {}).get("val", {}).get("FuncCall")
+            if not fc or (names.strings(fc.get("funcname")) or [""])[-1] != "set_config":
+                continue
+            args = fc.get("args") or []
+            if len(args) != 3:
+                continue
+            name = _const_text([args[0]]).lower()
+            local = args[2].get("A_Const", {}).get("boolval", {}).get("boolval", False)
+            if name:
+                yield name, _const_text([args[1]]), bool(local), False
+
+
+def _const_text(args) -> str:
+    """The text of a SET value list: ``'5s'`` -> ``5s``, ``5000`` -> ``5000``."""
+    out = []
+    for a in args or ():
+        c = a.get("A_Const")
+        if c is None:
+            out.append("?")
+            continue
+        if "sval" in c:
+            out.append(c["sval"].get("sval", ""))
+        elif "ival" in c:
+            out.append(str(c["ival"].get("ival", 0)))
+        elif "fval" in c:
+            out.append(c["fval"].get("fval", ""))
+        elif "boolval" in c:
+            out.append("true" if c["boolval"].get("boolval") else "false")
+        else:
+            out.append("")
+    return ", ".join(out)
+
+
+_ZERO = re.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
+
+
+def _is_zero(value: str) -> bool:
+    return bool(_ZERO.match(value))
+
+
+# --------------------------------------------------------------------------- statement facts
+
+
+def reads_tables(node) -> list[dict]:
+    """Every RangeVar in a parse-tree fragment (FROM, USING, sub-selects), CTE names
+    included (callers drop those)."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            rv = n.get("RangeVar")
+            if rv is not None:
+                out.append(rv)
+                continue
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(n)
+    return out
+
+
+def cte_names(body: dict) -> set[str]:
+    """Names the statement's WITH clause defines."""
+    wc = body.get("withClause", {}).get("WithClause", body.get("withClause", {}))
+    return {c.get("CommonTableExpr", {}).get("ctename", "") for c in wc.get("ctes", ()) or ()}
+
+
+def data_change(pg, stmt) -> tuple[str, dict | None] | None:
+    """``(statement form, target RangeVar)`` when ``stmt`` changes rows of a table that
+    existed before the file, in an amount the file does not bound: UPDATE, DELETE, MERGE,
+    or INSERT … SELECT reading a table. ``None`` otherwise (INSERT … VALUES, a SELECT, a
+    statement on a table the file created)."""
+    kind = stmt.kind
+    if kind not in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
+        return None
+    body = stmt.body
+    rv = body.get("relation")
+    if rv is None or pg.is_new_table(rv, stmt) or names.table_key(rv) in cte_names(body):
+        return None
+    if kind == "InsertStmt":
+        sel = body.get("selectStmt", {}).get("SelectStmt")
+        if not sel or sel.get("valuesLists"):
+            return None
+        ctes = cte_names(body) | cte_names(sel)
+        sources = [r for r in reads_tables(sel.get("fromClause")) if names.table_key(r) not in ctes]
+        if not sources:
+            return None
+        return "INSERT … SELECT", rv
+    return {"UpdateStmt": "UPDATE", "DeleteStmt": "DELETE", "MergeStmt": "MERGE"}[kind], rv
+
+
+# --------------------------------------------------------------------------- timeouts
+
+
+def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
+    """Per run of the file, the first step for which ``wants(step)`` returns a non-empty
+    list (of lock effects) while the timeout ``name`` is not in effect: ``[(step, what)]``."""
+    out = []
+    done: set[int] = set()
+    for step in session.steps:
+        if step.run in done or step.timeout(name) is not None:
+            continue
+        what = wants(step)
+        if what:
+            out.append((step, what))
+            done.add(step.run)
+    return out
+
+
+def insert_setting(ctx, step: Step, name: str, value: str):
+    """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
+    (before the DO block for a statement inside one): SET LOCAL when the statement runs
+    in a transaction, so the setting ends with it. ``None`` when there is no safe place."""
+    stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
+    text = ctx.source.text
+    line_start = text.rfind("\n", 0, stmt.start) + 1
+    indent = text[line_start:stmt.start]
+    local = "LOCAL " if step.tx is not None else ""
+    sql = f"SET {local}{name} = '{value}';"
+    if indent.strip():
+        return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before this statement")
+    return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before this statement")
+
+
+def lock_target(effects) -> tuple[locks.LockEffect, str]:
+    """The strongest effect, and what its lock is on for a message: the quoted relation
+    names of the effects with that mode (``DROP INDEX`` locks the index's table too)."""
+    best = locks.strongest(effects)
+    rels = []
+    for e in effects:
+        if e.mode == best.mode:
+            name = subject(e)
+            if name not in rels:
+                rels.append(name)
+    return best, ", ".join(rels)
+
+
+def subject(effect: locks.LockEffect) -> str:
+    """``"users"``, ``index "users_email_idx" and its table``, ``(every table)``."""
+    if effect.relation.startswith("("):
+        return effect.relation
+    if effect.what.startswith("DROP INDEX"):
+        return f'index "{effect.relation}" and its table'
+    return f'"{effect.relation}"'
+
+
+def article(label: str) -> str:
+    """``"an ACCESS EXCLUSIVE"``, ``"a SHARE"``."""
+    return ("an " if label[:1] in "AEIOU" else "a ") + label
+
+
+def slow_work(pg, step: Step) -> tuple[str, str] | None:
+    """``(statement form, what it does)`` when ``step``'s statement takes time that grows
+    with an existing table: it rewrites or scans one (an ALTER TABLE form, CREATE INDEX,
+    VALIDATE, REFRESH, VACUUM FULL, CLUSTER), changes rows of one (UPDATE, DELETE, MERGE,
+    INSERT … SELECT), or copies rows out of one (INSERT … SELECT, CREATE TABLE … AS).
+    ``None`` for statements whose cost the file bounds (metadata-only DDL, INSERT … VALUES,
+    work on tables the file created)."""
+    for e, new in zip(step.effects, step.new):
+        if not new and (e.rewrite or e.scan) and not e.relation.startswith("("):
+            return e.what, f'{"rewrites" if e.rewrite else "scans"} "{e.relation}"'
+    stmt = step.stmt
+    change = data_change(pg, stmt)
+    if change is not None:
+        form, rv = change
+        return form, f'changes rows of "{names.relation(rv)}"'
+    sel = None
+    if stmt.kind == "InsertStmt":
+        sel = stmt.body.get("selectStmt", {}).get("SelectStmt")
+        form = "INSERT … SELECT"
+    elif stmt.kind == "CreateTableAsStmt":
+        sel = stmt.body.get("query", {}).get("SelectStmt")
+        form = "CREATE TABLE … AS" if stmt.body.get("objtype") != "OBJECT_MATVIEW" else "CREATE MATERIALIZED VIEW"
+    if sel:
+        ctes = cte_names(stmt.body) | cte_names(sel)
+        for r in reads_tables(sel.get("fromClause")):
+            if names.table_key(r) not in ctes and not pg.is_new_table(r, stmt):
+                return form, f'copies rows out of "{names.relation(r)}"'
+    return None

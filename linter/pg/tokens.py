@@ -1,0 +1,104 @@
+"""Where keywords and clauses sit in a statement's text: offsets for mechanical fixes.
+
+Parse-tree nodes carry a start ``location`` but no end, and keywords (``INDEX``,
+``CONCURRENTLY``) carry none at all. This module runs PostgreSQL's own scanner (pglast's
+``scan``, the lexer of libpg_query) over a statement's original text, so comments,
+string literals and quoted identifiers never confuse it, and answers with 0-based
+character offsets into the file text (what ``ctx.fix`` takes).
+
+Every function returns ``None`` when it cannot be sure (the scanner failed, or a
+statement nested in a ``DO`` body whose text is not in the file verbatim); rules then
+offer no fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pglast import parser as pg
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: ``name`` is the scanner's (``"INDEX"``, ``"IDENT"``, ``"ASCII_40"`` for
+    ``(``); ``start``/``end`` are original-text character offsets, ``end`` exclusive."""
+
+    name: str
+    start: int
+    end: int
+
+
+_COMMENTS = ("C_COMMENT", "SQL_COMMENT")
+
+
+def tokens(stmt) -> list[Token] | None:
+    """The tokens of ``stmt``'s text, comments left out, or ``None``."""
+    if stmt.parent is not None and stmt.start == stmt.parent.start and stmt.end == stmt.parent.end:
+        return None  # a nested statement whose text could not be located in the file
+    try:
+        scanned = pg.scan(stmt.text)
+    except Exception:
+        return None
+    base = stmt.start
+    # pglast's scan() reports 0-based character offsets with an inclusive end
+    return [Token(t.name, base + t.start, base + t.end + 1) for t in scanned if t.name not in _COMMENTS]
+
+
+#: ``CREATE [UNIQUE] INDEX``, ``DROP INDEX``, ``REINDEX [(…)] KIND`` written plainly: the
+#: common case, found without running the scanner.
+_PLAIN_PREFIX = re.compile(r"(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+(?:\([\w\s,]*\)\s*)?)(\w+)\b", re.I)
+
+
+def after_keyword(stmt, *names: str) -> int | None:
+    """The offset just after the first top-level (outside parentheses) token named one of
+    ``names`` (``after_keyword(stmt, "INDEX")`` for ``CREATE UNIQUE INDEX``)."""
+    if stmt.parent is None:
+        m = _PLAIN_PREFIX.match(stmt.text)
+        if m and m.group(1).upper() in names:
+            return stmt.start + m.end(1)
+    toks = tokens(stmt)
+    if toks is None:
+        return None
+    depth = 0
+    for t in toks:
+        if t.name == "ASCII_40":
+            depth += 1
+        elif t.name == "ASCII_41":
+            depth -= 1
+        elif depth == 0 and t.name in names:
+            return t.end
+    return None
+
+
+def clause_end(stmt, start: int) -> int | None:
+    """The end offset of the clause starting at ``start`` (e.g. a table constraint of an
+    ``ALTER TABLE``): its last token before a top-level ``,`` or the end of the statement."""
+    if stmt.parent is not None or not stmt.start <= start < stmt.end:
+        return None
+    try:  # scan from the clause on: long ALTER TABLEs hold many subcommands before it
+        scanned = pg.scan(stmt.text[start - stmt.start :])
+    except Exception:
+        return None
+    toks = [Token(t.name, start + t.start, start + t.end + 1) for t in scanned if t.name not in _COMMENTS]
+    depth = 0
+    end = None
+    for t in toks:
+        if t.end <= start:
+            continue
+        if t.name == "ASCII_40":
+            depth += 1
+        elif t.name == "ASCII_41":
+            depth -= 1
+            if depth < 0:
+                break
+        elif depth == 0 and t.name in ("ASCII_44", "ASCII_59"):  # , ;
+            break
+        end = t.end
+    return end
+
+
+def has_keyword(stmt, name: str) -> bool:
+    """True when a token named ``name`` occurs in ``stmt`` (outside comments and strings)."""
+    toks = tokens(stmt)
+    return bool(toks) and any(t.name == name for t in toks)

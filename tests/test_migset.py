@@ -1,0 +1,366 @@
+"""The migration-set rules end to end: fixture directories per convention with their
+presets, throwaway git repositories (base branch + feature branch) for the history,
+out-of-order and two-branches-both-add-042 cases, the `miglint hash` manifest, and every
+corpus project with its matching preset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from linter import config as configmod, engine
+from linter.cli import main
+from linter.discovery import discover
+from linter.migset import history, manifest
+
+FIXTURES = Path(__file__).parent / "fixtures" / "migset"
+FAMILIES = {"naming", "versioning", "rollback", "history"}
+
+#: (rule, path) of every naming/versioning/rollback/history finding, per fixture directory
+#: linted with the preset of the same name.
+EXPECTED = {
+    "flyway-dated": {
+        ("invalid-migration-name", "database/migrations/V100__Some_Migration.sql"),
+        ("invalid-migration-description", "database/migrations/V100__Some_Migration.sql"),
+        ("missing-down-migration", "database/migrations/V100__Some_Migration.sql"),
+        ("missing-migration-header", "database/migrations/V100__Some_Migration.sql"),
+        ("missing-down-migration", "database/migrations/V2025.10.31.101__index_transactions_for_reporting.sql"),
+        ("sequence-out-of-range", "database/migrations/V2025.10.31.101__index_transactions_for_reporting.sql"),
+        ("unmarked-emergency-migration", "database/migrations/V2025.10.31.701__fix_transaction_reconciliation.sql"),
+        ("destructive-down-migration", "database/migrations/down/V2025.10.31.001__create_payment_reconciliation_table.sql"),
+    },
+    "sequential-ranges": {
+        ("gap-in-migration-sequence", "supabase/migrations/004_functions_views.sql"),
+        ("invalid-migration-name", "supabase/migrations/0803_grants.sql"),
+        ("sequence-out-of-range", "supabase/migrations/802_add_owner.sql"),
+        *{("missing-migration-header", f"supabase/migrations/{n}") for n in (
+            "001_initial_schema.sql", "002_extended_schema.sql", "004_functions_views.sql",
+            "801_core_rls_policies.sql", "802_add_owner.sql", "0803_grants.sql")},
+    },
+    "up-down-pairs": {
+        ("missing-down-migration", "migrations/up/003_add_email_verified.sql"),
+        ("destructive-down-migration", "migrations/down/001_drop_users.sql"),
+        ("destructive-down-migration", "migrations/down/002_drop_orders.sql"),
+    },
+    "dbmate-forward-only": {
+        ("unexpected-down-migration", "db/migrations/20240101130000_add_email_index.sql"),
+        ("invalid-migration-name", "db/migrations/2024010214_add_orders.sql"),
+    },
+    "immutable-history": set(),
+    "golang-migrate": {
+        ("missing-down-migration", "migrations/0001_create_table_a_principals.up.sql"),
+        ("missing-down-migration", "migrations/0002_create_index_principals_email.up.sql"),
+        ("incomplete-down-migration", "migrations/0003_create_table_usergroup_reviewers.down.sql"),
+        ("destructive-down-migration", "migrations/0003_create_table_usergroup_reviewers.down.sql"),
+        ("misordered-down-migration", "migrations/0004_create_datacenter.down.sql"),
+        ("destructive-down-migration", "migrations/0004_create_datacenter.down.sql"),
+        ("empty-down-migration", "migrations/0005_add_x.down.sql"),
+    },
+    "diesel": {
+        ("empty-down-migration", "migrations/2023-01-11-205851_add_avatar_color/down.sql"),
+        ("invalid-migration-name", "migrations/data_oauth_github.sql"),
+    },
+    "dbmate": {
+        ("empty-down-migration", "db/migrations/20220328213107_create_pgcrypto_extension.sql"),
+        ("missing-down-migration", "db/migrations/20220401000000_add_notes.sql"),
+    },
+    "flyway": {("invalid-migration-name", "db/migration/V18_add_jobs.sql")},
+}
+
+
+def _lint(root: Path, preset: str, base: str | None = None):
+    cfg = configmod.load(None, preset=preset, cwd=root)
+    cfg.base = base
+    found = discover([str(root)], base_dir=str(root), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    return engine.lint(found.files, cfg, jobs=1)
+
+
+@pytest.mark.parametrize("preset", sorted(EXPECTED))
+def test_fixture_directory_with_its_preset(preset):
+    report = _lint(FIXTURES / preset, preset)
+    got = {(f.rule_id, f.path) for f in report.findings if f.family in FAMILIES}
+    assert got == EXPECTED[preset]
+
+
+def test_every_fixture_directory_is_checked():
+    assert {p.name for p in FIXTURES.iterdir() if p.is_dir()} == set(EXPECTED)
+
+
+# --------------------------------------------------------------------------- git
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd)}
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A repository whose main branch holds migrations 0040 and 0041, with a feature branch."""
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _write(tmp_path, {
+        "db/migrations/0040_create_customers.up.sql": "CREATE TABLE customers (id bigint PRIMARY KEY);\n",
+        "db/migrations/0040_create_customers.down.sql": "DROP TABLE customers;\n",
+        "db/migrations/0041_create_invoices.up.sql": "CREATE TABLE invoices (id bigint PRIMARY KEY);\n",
+        "db/migrations/0041_create_invoices.down.sql": "DROP TABLE invoices;\n",
+    })
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def _json(capsys) -> list[dict]:
+    return json.loads(capsys.readouterr().out)["findings"]
+
+
+def test_two_branches_both_add_042(repo, capsys):
+    # branch A merged its 0042 into main after this branch started
+    _git(repo, "checkout", "-q", "main")
+    _write(repo, {"db/migrations/0042_add_invoice_recurring.up.sql": "ALTER TABLE invoices ADD COLUMN recurring boolean;\n",
+                  "db/migrations/0042_add_invoice_recurring.down.sql": "ALTER TABLE invoices DROP COLUMN recurring;\n"})
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "A: 0042")
+    _git(repo, "checkout", "-q", "feature")
+    # branch B adds its own 0042 and commits it
+    _write(repo, {"db/migrations/0042_add_customer_enrichment.up.sql": "ALTER TABLE customers ADD COLUMN enriched_at timestamptz;\n",
+                  "db/migrations/0042_add_customer_enrichment.down.sql": "ALTER TABLE customers DROP COLUMN enriched_at;\n"})
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "B: 0042")
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--select", "versioning,history"]) == 1
+    (f,) = _json(capsys)
+    assert f["rule"] == "out-of-order-migration"
+    assert f["path"] == "db/migrations/0042_add_customer_enrichment.up.sql"
+    assert f["message"] == "version 0042 is already taken by 0042_add_invoice_recurring.up.sql on main"
+    # after merging main in, both files are in the tree: now it is a duplicate version
+    _git(repo, "merge", "-q", "--no-edit", "main")
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--select", "versioning,history"]) == 1
+    rules = Counter(f["rule"] for f in _json(capsys))
+    assert rules == {"duplicate-migration-version": 1}
+
+
+def test_feature_branch_behind_base(repo, capsys):
+    _git(repo, "checkout", "-q", "main")
+    _write(repo, {"db/migrations/0043_add_index.up.sql": "CREATE INDEX i ON invoices (id);\n",
+                  "db/migrations/0043_add_index.down.sql": "DROP INDEX i;\n"})
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "0043")
+    _git(repo, "checkout", "-q", "feature")
+    # untracked: never added to git, still linted as new work
+    _write(repo, {"db/migrations/0042_add_notes.up.sql": "ALTER TABLE invoices ADD COLUMN notes text;\n",
+                  "db/migrations/0042_add_notes.down.sql": "ALTER TABLE invoices DROP COLUMN notes;\n"})
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--select", "out-of-order-migration"]) == 1
+    (f,) = _json(capsys)
+    assert f["message"].startswith("new migration 0042 sorts before 0043_add_index.up.sql (0043), already on main")
+
+
+def test_uncommitted_edit_rename_and_delete(repo, capsys):
+    _write(repo, {"db/migrations/0040_create_customers.up.sql": "CREATE TABLE customers (id bigint PRIMARY KEY, name text);\n"})
+    _git(repo, "mv", "db/migrations/0041_create_invoices.up.sql", "db/migrations/0042_create_invoices.up.sql")
+    (repo / "db/migrations/0041_create_invoices.down.sql").unlink()
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--select", "history"]) == 1
+    got = {(f["rule"], f["path"]) for f in _json(capsys)}
+    assert got == {
+        ("modified-deployed-migration", "db/migrations/0040_create_customers.up.sql"),
+        ("removed-deployed-migration", "db/migrations/0042_create_invoices.up.sql"),  # renamed
+    }  # the deleted .down.sql is a down migration: reported only with include-down
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--preset", "immutable-history", "--select", "history"]) == 1
+    got = {(f["rule"], f["path"]) for f in _json(capsys)}
+    assert ("removed-deployed-migration", "db/migrations/0041_create_invoices.down.sql") in got
+
+
+def test_committed_on_the_branch_counts_too(repo, capsys):
+    _write(repo, {"db/migrations/0041_create_invoices.up.sql": "CREATE TABLE invoices (id bigint PRIMARY KEY);  \n"})
+    _git(repo, "commit", "-q", "-am", "tidy")
+    assert main(["lint", "db", "--base", "main", "--format", "json", "--select", "history"]) == 1
+    (f,) = _json(capsys)
+    assert "whitespace only" in f["message"]
+
+
+def test_base_equal_to_head_is_clean(repo, capsys):
+    assert main(["lint", "db", "--base", "HEAD", "--format", "json", "--select", "versioning,history"]) == 0
+
+
+def test_lint_from_a_subdirectory(repo, capsys, monkeypatch):
+    _write(repo, {"db/migrations/0041_create_invoices.up.sql": "CREATE TABLE invoices (id bigint);\n"})
+    monkeypatch.chdir(repo / "db")
+    assert main(["lint", "migrations", "--base", "main", "--format", "json", "--select", "history"]) == 1
+    (f,) = _json(capsys)
+    assert f["path"] == "migrations/0041_create_invoices.up.sql"
+
+
+def test_history_error_without_a_repository(tmp_path):
+    _write(tmp_path, {"m/0001_a.up.sql": "SELECT 1;\n"})
+    cfg = configmod.load_preset("default")
+    cfg.base = "main"
+    files = discover([str(tmp_path)], base_dir=str(tmp_path)).files
+    with pytest.raises(history.HistoryError):
+        engine.lint(files, cfg, jobs=1)
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def test_hash_then_lint(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {
+        "db/migration/V1__create_users.sql": "CREATE TABLE users (id bigint PRIMARY KEY);\n",
+        "db/migration/V2__add_email.sql": "ALTER TABLE users ADD COLUMN email text;\n",
+        "db/migration/R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 1;\n",
+        "db/seeds/dev.sql": "INSERT INTO users VALUES (1);\n",
+    })
+    assert main(["hash"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "wrote .miglint.sum: 2 migration files\n"
+    assert "merge=union" in out.err
+    text = (tmp_path / ".miglint.sum").read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if not ln.startswith("#")]
+    assert [ln.split("  ")[2] for ln in lines] == ["db/migration/V1__create_users.sql", "db/migration/V2__add_email.sql"]
+    sha, bare = manifest.digest("CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    assert lines[0] == f"{sha}  {bare}  db/migration/V1__create_users.sql"
+    assert main(["lint", "db", "--format", "json", "--select", "history,out-of-order-migration"]) == 0
+    capsys.readouterr()
+    # edit, rename, and add an out-of-order migration
+    _write(tmp_path, {"db/migration/V1__create_users.sql": "CREATE TABLE users (id bigint PRIMARY KEY, name text);\n"})
+    (tmp_path / "db/migration/V2__add_email.sql").rename(tmp_path / "db/migration/V3__add_email.sql")
+    _write(tmp_path, {"db/migration/V1_5__add_name.sql": "ALTER TABLE users ADD COLUMN nick text;\n",
+                      "db/migration/R__views.sql": "CREATE OR REPLACE VIEW v AS SELECT 2;\n"})
+    assert main(["lint", "db", "--format", "json", "--select", "history,out-of-order-migration"]) == 1
+    got = {(f["rule"], f["path"]) for f in _json(capsys)}
+    assert got == {
+        ("modified-deployed-migration", "db/migration/V1__create_users.sql"),
+        ("removed-deployed-migration", "db/migration/V3__add_email.sql"),
+        ("out-of-order-migration", "db/migration/V1_5__add_name.sql"),
+    }
+
+
+def test_union_merge_attribute_silences_the_hint(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / ".gitattributes").write_text(".miglint.sum merge=union\n", encoding="utf-8")
+    _write(tmp_path, {"migrations/0001_a.up.sql": "SELECT 1;\n", "migrations/0001_a.down.sql": "SELECT 1;\n"})
+    assert main(["hash", "--output", "migrations.sum"]) == 0
+    assert "merge=union" in capsys.readouterr().err  # the attribute names another file
+    (tmp_path / ".gitattributes").write_text("*.sum merge=union\n", encoding="utf-8")
+    assert main(["hash", "--output", "migrations.sum"]) == 0
+    assert capsys.readouterr().err == ""
+    assert len([ln for ln in (tmp_path / "migrations.sum").read_text().splitlines() if not ln.startswith("#")]) == 2
+
+
+def test_branches_adding_migrations_merge_cleanly(tmp_path, monkeypatch, capsys):
+    """The manifest has no total: two branches that each add a migration (and re-hash)
+    merge without conflict when the file is merge=union."""
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / ".gitattributes").write_text(".miglint.sum merge=union\n", encoding="utf-8")
+    _write(tmp_path, {"migrations/0001_a.up.sql": "SELECT 1;\n", "migrations/0001_a.down.sql": "SELECT 1;\n"})
+    main(["hash"])
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    for branch, n in (("a", "0002"), ("b", "0003")):
+        _git(tmp_path, "checkout", "-q", "-b", branch, "main")
+        _write(tmp_path, {f"migrations/{n}_x.up.sql": f"SELECT {n};\n", f"migrations/{n}_x.down.sql": "SELECT 1;\n"})
+        main(["hash"])
+        _git(tmp_path, "add", "-A")
+        _git(tmp_path, "commit", "-q", "-m", branch)
+    _git(tmp_path, "checkout", "-q", "a")
+    _git(tmp_path, "merge", "-q", "--no-edit", "b")  # raises on a conflict
+    capsys.readouterr()
+    assert main(["lint", "migrations", "--format", "json", "--select", "history"]) == 0
+    assert len(manifest.read(tmp_path / ".miglint.sum", tmp_path)) == 6
+
+
+def test_malformed_manifest_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"migrations/0001_a.up.sql": "SELECT 1;\n", ".miglint.sum": "# miglint manifest v1\nnot a line\n"})
+    assert main(["lint", "migrations"]) == 2
+    assert ".miglint.sum:2: not '<sha256>  <16 hex>  <path>'" in capsys.readouterr().err
+
+
+def test_presets_list_name_description_standard(capsys):
+    assert main(["presets", "--format", "json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {"golang-migrate", "dbmate", "diesel", "flyway"} <= set(rows)
+    assert rows["flyway-dated"]["standard"].startswith("001:")
+    assert "sequence-out-of-range" in rows["flyway-dated"]["rules"]
+    assert all(r["description"] for r in rows.values())
+
+
+# --------------------------------------------------------------------------- the corpus
+
+#: The matching preset of every corpus project and the count of its naming, versioning,
+#: rollback and history findings (each checked by hand: see the rules' docstrings).
+CORPUS = {
+    "LemmyNet__lemmy": ("diesel", {"destructive-down-migration": 185, "incomplete-down-migration": 5}),
+    "rust-lang__crates.io": ("diesel", {"destructive-down-migration": 113, "empty-down-migration": 3,
+                                        "incomplete-down-migration": 1, "invalid-migration-name": 1}),
+    "dani-garcia__vaultwarden": ("diesel", {"destructive-down-migration": 19, "empty-down-migration": 26,
+                                            "misordered-down-migration": 2}),
+    "element-hq__synapse": ("default", {}),
+    "supabase__postgres": ("dbmate-forward-only", {"invalid-migration-name": 5}),
+    "UPchieve__subway": ("dbmate", {"destructive-down-migration": 187,
+                                    "incomplete-down-migration": 2}),
+    "harness__gitness": ("golang-migrate", {"destructive-down-migration": 50, "incomplete-down-migration": 1,
+                                            "misordered-down-migration": 5, "missing-down-migration": 28,
+                                            "mixed-naming-schemes": 1}),
+    "ente-io__ente": ("golang-migrate", {"destructive-down-migration": 77, "incomplete-down-migration": 14,
+                                         "misordered-down-migration": 7}),
+    "openmeterio__openmeter": ("golang-migrate", {"destructive-down-migration": 174, "incomplete-down-migration": 10}),
+    "authelia__authelia": ("golang-migrate", {"destructive-down-migration": 16, "empty-down-migration": 2,
+                                              "incomplete-down-migration": 1}),
+    "ory__kratos": ("golang-migrate", {"destructive-down-migration": 120, "empty-down-migration": 6,
+                                       "incomplete-down-migration": 20}),
+    "ory__hydra": ("golang-migrate", {"destructive-down-migration": 51}),
+    "MarquezProject__marquez": ("flyway", {}),
+    "navikt__familie-ba-sak": ("flyway", {}),
+    "dhis2__dhis2-core": ("flyway", {}),
+    "eclipse-hawkbit__hawkbit": ("flyway", {}),
+    "supabase__storage": ("default", {"invalid-migration-name": 1}),
+    "graphile__worker": ("default", {}),
+    "getfider__fider": ("default", {"mixed-naming-schemes": 2}),
+    "openfga__openfga": ("default", {"destructive-down-migration": 4}),
+    "documenso__documenso": ("default", {}),
+    "midday-ai__midday": ("default", {"duplicate-migration-version": 4}),
+    "mckaywrigley__chatbot-ui": ("default", {}),
+}
+
+
+def test_every_corpus_project_with_its_matching_preset(shared_dir):
+    corpus = shared_dir / "corpus"
+    assert {p.name for p in corpus.iterdir() if p.is_dir()} == set(CORPUS)
+    got = {}
+    for project, (preset, _counts) in CORPUS.items():
+        cfg = configmod.load(None, preset=preset, cwd=corpus)
+        cfg = cfg.select(sorted(FAMILIES), [])
+        found = discover([project], base_dir=str(corpus), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+        report = engine.lint(found.files, cfg)
+        assert not [f for f in report.findings if f.rule_id == "internal-error"], project
+        # --select turns on opt-in rules: count what the preset itself enables
+        enabled = configmod.load(None, preset=preset, cwd=corpus).settings_for("x")
+        got[project] = dict(Counter(f.rule_id for f in report.findings if f.rule_id in enabled))
+    assert got == {p: c for p, (_preset, c) in CORPUS.items()}
+
+
+def test_hybrid_numbering_is_one_sequence():
+    """Standard 000's hybrid numbering (2026_01_15_001_x.sql) orders by date, then sequence."""
+    files = discover([str(FIXTURES / "immutable-history")], base_dir=str(FIXTURES / "immutable-history")).files
+    assert [(f.version, f.version_key, f.description) for f in files] == [
+        ("2026_01_15_001", (2026, 1, 15, 1), "initial_schema"),
+        ("2026_01_15_002", (2026, 1, 15, 2), "add_users"),
+        ("2026_01_16_001", (2026, 1, 16, 1), "add_orders"),
+    ]
