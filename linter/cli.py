@@ -75,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     locks.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     locks.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
 
+    from linter.github.command import add_parser as add_github_parser  # the pull-request bot
 
+    add_github_parser(sub)
 
     bl = sub.add_parser("baseline", help="accept the current findings (write a baseline file)",
                         description="Write the fingerprints of the current findings to a baseline file (default: the "
@@ -115,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_presets(args)
         if args.command == "locks":
             return cmd_locks(args)
+        if args.command == "github":
+            from linter.github.bot import run as cmd_github
+
+            return cmd_github(args)
         if args.command == "baseline":
             return cmd_baseline(args)
         if args.command == "hash":

@@ -1,0 +1,42 @@
+"""The ``miglint github`` command line (kept free of heavy imports: ``miglint lint`` builds
+this parser too). The command itself is :func:`linter.github.bot.run`."""
+
+from __future__ import annotations
+
+import argparse
+
+#: ``comment-mode`` values (see :mod:`linter.github.bot`).
+MODES = ("review", "summary", "annotations", "none")
+#: Default cap on new inline comments per run.
+MAX_COMMENTS = 50
+
+
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Add the ``github`` subcommand to the ``miglint`` parser's subparsers."""
+    p = sub.add_parser(
+        "github",
+        help="lint a pull request or push in GitHub Actions and report on GitHub",
+        description=(
+            "Lint the migration files a pull request (or push) changes and report them: one review with "
+            "inline comments and suggestions, one sticky summary comment, annotations, the job summary, "
+            "step outputs, optionally SARIF and a check run. Every option can also be given as an action "
+            "input (INPUT_<NAME> environment variable, e.g. INPUT_FAIL-ON); a flag wins over an input."
+        ),
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="migration directories or files (input `paths`; default: the configured roots, else .)")
+    p.add_argument("--config", metavar="FILE", help="configuration file (input `config`)")
+    p.add_argument("--preset", metavar="NAME", help="base preset (input `preset`)")
+    p.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version (input `pg-version`)")
+    p.add_argument("--fail-on", choices=("error", "warning", "note", "never"), help="lowest severity that makes the exit code 1 (input `fail-on`)")
+    p.add_argument("--select", action="append", default=None, metavar="RULES", help="only these rules or families (input `select`)")
+    p.add_argument("--ignore", action="append", default=None, metavar="RULES", help="not these rules or families (input `ignore`)")
+    p.add_argument("--base", metavar="REF", help="base commit for the history rules (input `base-ref`; default: the PR's base SHA when the checkout has it)")
+    p.add_argument("--comment-mode", choices=MODES, help="what to post on the pull request (input `comment-mode`; default review)")
+    p.add_argument("--sarif-file", metavar="FILE", help="also write SARIF here, for github/codeql-action/upload-sarif (input `sarif-file`)")
+    p.add_argument("--check-run", action="store_const", const="true", help="also create a check run with annotations (input `check-run`; needs checks: write)")
+    p.add_argument("--max-comments", type=int, metavar="N", help=f"new inline comments per run at most (input `max-comments`; default {MAX_COMMENTS})")
+    p.add_argument("--diff-source", choices=("auto", "api", "git"), help="where the changed files and their diffs come from (input `diff-source`; default auto: the API for pull requests, git when the API cannot tell)")
+    p.add_argument("--all-files", action="store_const", const="true", help="report findings in every linted file, not only the changed ones (input `all-files`)")
+    p.add_argument("--save-bundle", metavar="FILE", help="write what is needed to post later (fork-safe workflow_run pattern) to FILE (input `save-bundle`)")
+    p.add_argument("--bundle", metavar="FILE", help="post from a bundle written by --save-bundle instead of linting, in a workflow_run job (input `bundle`)")
+    return p
