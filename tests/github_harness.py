@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -154,7 +155,13 @@ def run_bot(repo: Path, event: Path, *, event_name: str = "pull_request", api_ur
     for name, value in (inputs or {}).items():
         env["INPUT_" + name.upper()] = value
     env.update(extra_env or {})
-    r = subprocess.run([sys.executable, "-m", "linter", "github", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
+    # MIGLINT_ENTRYPOINT runs an installed `miglint` instead (CI points it at the wheel,
+    # installed as the Dockerfile installs it), without this checkout on the path
+    entry = os.environ.get("MIGLINT_ENTRYPOINT")
+    cmd = [*shlex.split(entry), "github"] if entry else [sys.executable, "-m", "linter", "github"]
+    if entry:
+        env.pop("PYTHONPATH", None)
+    r = subprocess.run([*cmd, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=timeout)
     outs: dict[str, str] = {}
     for line in output.read_text().splitlines():
         if "=" in line:
