@@ -99,6 +99,17 @@ def build_parser() -> argparse.ArgumentParser:
     hsh.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
     hsh.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends`")
     hsh.add_argument("--output", metavar="FILE", help="manifest to write (default: the `manifest` setting, .miglint.sum)")
+
+    new = sub.add_parser("new", help="create the next migration file of a root",
+                         description="Create the next migration file in the root's own convention (next version, "
+                                     "correct name, header from the template, the matching down file where the "
+                                     "convention pairs downs). Never overwrites a file.")
+    new.add_argument("description", metavar="DESCRIPTION", help="what the migration does (letters, digits, spaces, _ and -)")
+    new.add_argument("--root", metavar="DIR", help="migration root (default: the first configured root, else .)")
+    new.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    new.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends` (its convention is used for an empty root)")
+    new.add_argument("--convention", metavar="NAME", help="force a convention (flyway, flyway-dated, golang-migrate, dbmate, goose, diesel, prisma, up-down-dirs, timestamp, sequential)")
+    new.add_argument("--dry-run", action="store_true", help="print the paths without writing")
     return p
 
 
@@ -125,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_baseline(args)
         if args.command == "hash":
             return cmd_hash(args)
+        if args.command == "new":
+            return cmd_new(args)
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (UsageError, ConfigError) as exc:
@@ -367,6 +380,27 @@ def cmd_hash(args: argparse.Namespace) -> int:
     if not manifest.has_union_merge(target):
         print(f"hint: add '{target.name} merge=union' to .gitattributes so that branches adding migrations merge cleanly",
               file=sys.stderr)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- new
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``miglint new``: create the next migration file(s) (:func:`linter.newfile.create`)
+    and print their paths; exit 2 for a bad description or an existing file."""
+    from linter import newfile
+
+    cwd = Path.cwd()
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd)
+    root = args.root or (cfg.roots[0] if cfg.roots else ".")
+    try:
+        paths = newfile.create(root, args.description, convention=args.convention, config=cfg, dry_run=args.dry_run)
+    except newfile.NewFileError as exc:
+        raise UsageError(str(exc)) from None
+    for path in paths:
+        shown = os.path.relpath(path, cwd) if path.is_absolute() else str(path)
+        print(("would create " if args.dry_run else "created ") + shown.replace(os.sep, "/"))
     return EXIT_OK
 
 

@@ -27,6 +27,7 @@ The keys (all optional)::
     placeholder_syntax: [flyway, psql, synapse]
     max_file_size: 5242880       # bytes; larger files get an unreadable-file finding
     manifest: .miglint.sum       # `miglint hash` checksum manifest (history rules without --base)
+    new_template: tpl.sql.j2     # `miglint new` jinja2 template (default: the packaged one)
     transactions: {sequential: false}  # does the tool run each file in a transaction?
     baseline: .miglint-baseline.json  # findings `lint` does not report (`miglint baseline`)
     rules:
@@ -69,6 +70,7 @@ _TOP_KEYS = {
     "placeholder_syntax": list,
     "max_file_size": int,
     "manifest": str,
+    "new_template": str,
     "transactions": dict,
     "baseline": str,
     "rules": dict,
@@ -239,6 +241,8 @@ class Config:
     standard: str = ""
     #: ``miglint hash`` checksum manifest, relative to the working directory (history rules)
     manifest: str = ".miglint.sum"
+    #: ``miglint new`` jinja2 template, relative to the working directory ("" = the packaged one)
+    new_template: str = ""
     #: ``--base REF``: git ref of the base branch (set by the CLI, never read from files)
     base: str | None = None
 
@@ -470,6 +474,10 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
                 _check_type(rules, dict, source, f"{where}.rules", _line(item, "rules"))
                 lv, op = _parse_rules(rules, source, f"{where}.rules")
                 cfg.overrides.append((tuple(files), lv, op))
+        elif key == "new_template":
+            if not value.strip():
+                raise ConfigError("must be a file path", source, key, line)
+            cfg.new_template = value
         elif key == "manifest":
             if not value.strip():
                 raise ConfigError("must be a file path", source, key, line)
