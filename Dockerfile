@@ -24,6 +24,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && git config --system --add safe.directory '*'
 COPY --from=build /dist/ /dist/
-RUN pip install --no-cache-dir /dist/*.whl && rm -rf /dist
+# with the `style` extra (sqlfluff): action users cannot add extras to the image.
+# DL3013: this installs the wheel built above, not a name from an index; its dependencies
+# are pinned to compatible ranges in pyproject.toml.
+# hadolint ignore=DL3013
+RUN for whl in /dist/*.whl; do pip install --no-cache-dir "${whl}[style]"; done \
+ && rm -rf /dist
 ENTRYPOINT ["miglint"]
 CMD ["--help"]

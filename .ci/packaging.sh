@@ -14,7 +14,7 @@ python3 -m venv "$work/build"
 "$work/build/bin/pip" install -q --no-cache-dir build==1.2.2.post1
 "$work/build/bin/python" -m build --wheel --outdir "$work/dist" . >/dev/null
 python3 -m venv "$work/image"
-"$work/image/bin/pip" install -q --no-cache-dir "$work"/dist/*.whl
+for whl in "$work"/dist/*.whl; do "$work/image/bin/pip" install -q --no-cache-dir "${whl}[style]"; done
 entry="$work/image/bin/miglint"
 "$entry" --version
 "$entry" presets >/dev/null   # the presets ship inside the wheel
