@@ -118,26 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        if args.command == "lint":
-            return cmd_lint(args)
-        if args.command == "rules":
-            return cmd_rules(args)
-        if args.command == "explain":
-            return cmd_explain(args)
-        if args.command == "presets":
-            return cmd_presets(args)
-        if args.command == "locks":
-            return cmd_locks(args)
-        if args.command == "github":
-            from linter.github.bot import run as cmd_github
-
-            return cmd_github(args)
-        if args.command == "baseline":
-            return cmd_baseline(args)
-        if args.command == "hash":
-            return cmd_hash(args)
-        if args.command == "new":
-            return cmd_new(args)
+        handler = _COMMANDS.get(args.command)
+        if handler is not None:
+            return handler(args)
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (UsageError, ConfigError) as exc:
@@ -449,3 +432,25 @@ def cmd_baseline(args: argparse.Namespace) -> int:
             raise UsageError(f"{target}: cannot write the baseline: {exc.strerror or exc}") from None
     print(f"wrote {target}: {n} finding{'s' if n != 1 else ''} accepted", file=sys.stderr)
     return EXIT_OK
+
+
+def cmd_github(args: argparse.Namespace) -> int:
+    """``miglint github``: the pull-request bot (imported here: ``lint`` does not pay for
+    requests and jinja2)."""
+    from linter.github.bot import run
+
+    return run(args)
+
+
+#: Subcommand name -> handler.
+_COMMANDS = {
+    "lint": cmd_lint,
+    "rules": cmd_rules,
+    "explain": cmd_explain,
+    "presets": cmd_presets,
+    "locks": cmd_locks,
+    "github": cmd_github,
+    "baseline": cmd_baseline,
+    "hash": cmd_hash,
+    "new": cmd_new,
+}

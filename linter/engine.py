@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import traceback
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from linter import HOMEPAGE, __version__, registry, suppress
@@ -37,6 +38,9 @@ from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
 PARALLEL_THRESHOLD = 48
+
+#: A quoted token of 9+ characters in a message: blanked on lines that hold a secret.
+_QUOTED_TOKEN = re.compile(r'"[^"]{9,}"')
 
 #: Rules the engine itself produces from suppression comments.
 SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")
@@ -271,11 +275,9 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None:
         secret_lines = {ln for f in findings if f.redacted for ln in range(f.span.start.line, f.span.end.line + 1)}
         if secret_lines:  # another rule's finding on a line holding a secret must not echo it either:
-            import dataclasses  # no excerpt, no fix, and no quoted token ("syntax error at or near "'AKIA…'"")
-            import re
-
+            # no excerpt, no fix, and no quoted token ("syntax error at or near "'AKIA…'"")
             findings = [
-                dataclasses.replace(f, redacted=True, message=re.sub(r'"[^"]{9,}"', '"…"', f.message))
+                replace(f, redacted=True, message=_QUOTED_TOKEN.sub('"…"', f.message))
                 if not f.redacted and not secret_lines.isdisjoint(range(f.span.start.line, f.span.end.line + 1))
                 else f
                 for f in findings

@@ -540,21 +540,8 @@ class Source:
 
     def _parse_body(self, stmt: Statement) -> list[Statement]:
         body = stmt.body
-        lang = "plpgsql"
-        code = None
-        items = body.get("args") if stmt.kind == "DoStmt" else body.get("options")
-        for item in items or ():
-            de = item.get("DefElem", {})
-            arg = de.get("arg", {})
-            if de.get("defname") == "language":
-                lang = arg.get("String", {}).get("sval", lang)
-            elif de.get("defname") == "as":
-                if "String" in arg:
-                    code = arg["String"]["sval"]
-                elif "List" in arg:
-                    parts = arg["List"].get("items", [])
-                    code = parts[0].get("String", {}).get("sval") if parts else None
-        if code is None or lang.lower() != "plpgsql":
+        code = plpgsql_code(stmt)
+        if code is None:
             return []
         tag = "$miglint_body$"
         if tag in code:
@@ -621,6 +608,29 @@ class Source:
     def statements_in(self, direction: Direction) -> list[Statement]:
         """Top-level statements in sections of ``direction``."""
         return [s for s in self.statements if s.section is direction]
+
+
+def plpgsql_code(stmt: Statement) -> str | None:
+    """The PL/pgSQL source of a ``DO`` or ``CREATE FUNCTION/PROCEDURE`` statement: the
+    ``AS`` string of its options, or ``None`` when there is none or the language is not
+    ``plpgsql`` (the default for ``DO``)."""
+    lang = "plpgsql"
+    code = None
+    items = stmt.body.get("args") if stmt.kind == "DoStmt" else stmt.body.get("options")
+    for item in items or ():
+        de = item.get("DefElem", {})
+        arg = de.get("arg", {})
+        if de.get("defname") == "language":
+            lang = arg.get("String", {}).get("sval", lang)
+        elif de.get("defname") == "as":
+            if "String" in arg:
+                code = arg["String"]["sval"]
+            elif "List" in arg:
+                parts = arg["List"].get("items", [])
+                code = parts[0].get("String", {}).get("sval") if parts else None
+    if code is None or lang.lower() != "plpgsql":
+        return None
+    return code
 
 
 def _execsql_queries(tree: Any) -> Iterator[str]:

@@ -54,12 +54,6 @@ KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
         return
     cmds = list(columns.alter_cmds(stmt, "AT_AttachPartition"))

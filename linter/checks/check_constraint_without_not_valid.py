@@ -50,12 +50,6 @@ KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
         return
     if not _has_candidate(stmt.body):

@@ -55,12 +55,6 @@ KINDS = ("IndexStmt",)  # the engine only calls check() for these statement kind
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "IndexStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     if stmt.kind != "IndexStmt" or stmt.body.get("concurrent") or columns.in_function_body(stmt):
         return
     rv = stmt.body.get("relation") or {}

@@ -47,12 +47,6 @@ KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or ctx.pg_version < 14 or columns.in_function_body(stmt):
         return
     cmds = list(columns.alter_cmds(stmt, "AT_DetachPartition"))

@@ -48,12 +48,6 @@ KINDS = ("DropStmt",)  # the engine only calls check() for these statement kinds
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "DropStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     body = stmt.body
     if stmt.kind != "DropStmt" or body.get("removeType") != "OBJECT_INDEX" or body.get("concurrent"):
         return

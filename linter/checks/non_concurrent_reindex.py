@@ -49,12 +49,6 @@ _KEYWORDS = ("INDEX", "TABLE", "SCHEMA", "DATABASE")
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "ReindexStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     body = stmt.body
     if stmt.kind != "ReindexStmt" or columns.in_function_body(stmt):
         return

@@ -52,12 +52,6 @@ _KINDS = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY"}
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt":
-        return ()  # most statements: no generator to create
-    return _check(ctx, stmt, options)
-
-
-def _check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
         return
     if not _has_candidate(stmt.body):

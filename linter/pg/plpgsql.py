@@ -27,6 +27,8 @@ from typing import Iterator
 import orjson
 from pglast import parser as pg
 
+from linter.source import plpgsql_code
+
 #: Error conditions a re-run of DDL raises (names and SQLSTATE codes, Appendix A):
 #: duplicate_* when something exists already, undefined_* when a DROP finds nothing,
 #: unique_violation when two sessions create the same role or type at once.
@@ -52,29 +54,6 @@ _CONDITIONAL = {
     "PLpgSQL_stmt_foreach_a": "FOREACH loop",
     "PLpgSQL_stmt_dynfors": "FOR … IN EXECUTE loop",
 }
-
-
-def body_code(stmt) -> str | None:
-    """The PL/pgSQL source of a ``DO`` / ``CREATE FUNCTION`` statement (``None`` when it
-    is not PL/pgSQL), found as :meth:`linter.source.Source._parse_body` finds it."""
-    body = stmt.body
-    lang = "plpgsql"
-    code = None
-    items = body.get("args") if stmt.kind == "DoStmt" else body.get("options")
-    for item in items or ():
-        de = item.get("DefElem", {})
-        arg = de.get("arg", {})
-        if de.get("defname") == "language":
-            lang = arg.get("String", {}).get("sval", lang)
-        elif de.get("defname") == "as":
-            if "String" in arg:
-                code = arg["String"]["sval"]
-            elif "List" in arg:
-                parts = arg["List"].get("items", [])
-                code = parts[0].get("String", {}).get("sval") if parts else None
-    if code is None or lang.lower() != "plpgsql":
-        return None
-    return code
 
 
 def _catches(exceptions: dict) -> bool:
@@ -117,7 +96,7 @@ def execsql_guards(stmt) -> list[tuple[int, str | None]]:
     the order :meth:`linter.source.Source.embedded` returns them. ``lineno`` is 1-based
     within the body text; ``guard`` names the control structure around the statement
     (``"IF"``, ``"EXCEPTION handler"``, ``"FOR … IN query loop"`` …) or is ``None``."""
-    code = body_code(stmt)
+    code = plpgsql_code(stmt)
     if code is None or "$miglint_body$" in code:
         return []
     wrapper = f"CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS $miglint_body${code}$miglint_body$"
@@ -139,7 +118,7 @@ def nested_guards(source, parent) -> dict[int, str | None]:
     if len(guards) == len(nested):
         return {id(s): g for s, (_, g) in zip(nested, guards)}
     # by line: the body's first line in the file, plus lineno - 1
-    code = body_code(parent) or ""
+    code = plpgsql_code(parent) or ""
     at = source.text.find(code, parent.start) if code else -1
     out: dict[int, str | None] = {}
     if at < 0:
