@@ -213,8 +213,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         target = outputs[i] if i < len(outputs) else None
         stream = sys.stdout
         color = name == "text" and target is None and _use_color(args.color, stream)
-        text = formats.render(name, report, color=color)
         if target is None:
+            text = formats.render(name, report, color=color)
             if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
                 stream.reconfigure(encoding="utf-8")
             stream.write(text)
@@ -222,7 +222,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
         else:
             try:
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
-                Path(target).write_text(text, encoding="utf-8")
+                with open(target, "wb") as out:
+                    formats.write(name, report, out, color=color)
             except OSError as exc:
                 raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK

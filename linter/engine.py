@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -175,7 +176,9 @@ def _stamp(rule: registry.Rule, setting: RuleSetting, path: str, v: Violation, s
         path=path,
         span=v.span,
         message=v.message,
-        help=v.help,
+        # one string object per distinct help text: most findings of a rule share theirs,
+        # and pickling (worker results) and memory then hold it once
+        help=sys.intern(v.help) if v.help else v.help,
         docs_url=rule.docs_url,
         fingerprint=_fingerprint(rule.id, path, v.context, n),
         fix=v.fix,
@@ -312,9 +315,9 @@ def _init_worker(config: Config) -> None:
     _WORKER_CONFIG = config
 
 
-def _work(file: MigrationFile) -> FileResult:
+def _work(batch: list[MigrationFile]) -> list[FileResult]:
     assert _WORKER_CONFIG is not None
-    return lint_file(file, _WORKER_CONFIG)
+    return [lint_file(f, _WORKER_CONFIG) for f in batch]
 
 
 def _jobs(requested: int | None, n_files: int) -> int:
@@ -328,8 +331,14 @@ def _jobs(requested: int | None, n_files: int) -> int:
 def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per file, in the order of ``files``.
 
-    ``jobs``: worker processes (default: one per core when there are at least
-    :data:`PARALLEL_THRESHOLD` files, else in-process).
+    ``jobs``: processes that lint (default: one per core when there are at least
+    :data:`PARALLEL_THRESHOLD` files, else in-process). With ``jobs`` = n, this process
+    is one of them and forks n - 1 workers: files are cut into batches, biggest files
+    first; the workers take batches from the front while this process takes them from
+    the back (a batch no worker has started can be cancelled and linted here), so both
+    ends meet with no straggler, and the results linted here are never pickled. Before
+    forking, this process lints one file, so the modules and compiled patterns every
+    file needs are loaded once and shared with the workers.
     """
     n = _jobs(jobs, len(files))
     if n > 1:  # imported here: a one-file run should not pay for the pool (~20 ms)
@@ -342,16 +351,25 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
         for f in files:
             yield lint_file(f, config)
         return
-    ctx = multiprocessing.get_context("fork")
-    chunk = max(1, min(64, len(files) // (n * 8) or 1))
-    # biggest files first so the last chunk is not a straggler
+    results: list[FileResult | None] = [None] * len(files)
     order = sorted(range(len(files)), key=lambda i: -_size(files[i].abspath))
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
-        results = list(pool.map(_work, [files[i] for i in order], chunksize=chunk))
-    by_index = [None] * len(files)
-    for i, r in zip(order, results):
-        by_index[i] = r
-    yield from by_index  # type: ignore[misc]
+    first = order.pop()  # the smallest file: the warm-up before forking
+    results[first] = lint_file(files[first], config)
+    size = max(1, min(32, len(order) // (n * 8) or 1))
+    batches = [order[i : i + size] for i in range(0, len(order), size)]
+    ctx = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
+        futures = [pool.submit(_work, [files[i] for i in b]) for b in batches]
+        for batch, fut in zip(reversed(batches), reversed(futures)):
+            if not fut.cancel():  # a worker has it: every batch before it is theirs too
+                break
+            for i in batch:
+                results[i] = lint_file(files[i], config)
+        for batch, fut in zip(batches, futures):
+            if not fut.cancelled():
+                for i, res in zip(batch, fut.result()):
+                    results[i] = res
+    yield from results  # type: ignore[misc]
 
 
 def _size(path: str) -> int:

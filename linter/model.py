@@ -56,7 +56,7 @@ FAMILIES = (
 )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Position:
     """A place in a file: 1-based ``line`` and 1-based ``column`` in characters."""
 
@@ -64,7 +64,7 @@ class Position:
     column: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """A half-open region ``[start, end)`` of a file; ``end`` is just past the last character."""
 
@@ -86,7 +86,7 @@ class Span:
 FILE_SPAN = Span(Position(1, 1), Position(1, 1))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fix:
     """A mechanical fix: replace the text of ``span`` with ``replacement``.
 
@@ -102,7 +102,7 @@ class Fix:
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Violation:
     """What a check yields: a problem at a place, before the engine stamps rule and severity.
 
@@ -121,7 +121,7 @@ class Violation:
     properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One reported problem, ready for output.
 

@@ -7,6 +7,7 @@ the diff by eye before committing.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from linter import DOCS_BASE
-from linter.formats import NAMES, github, gitlab, module, rdjson, render, sarif, text
+from linter.formats import NAMES, github, gitlab, module, rdjson, render, sarif, text, write
 from linter.model import (
     FILE_SPAN,
     Convention,
@@ -531,3 +532,15 @@ def test_empty_report_renders(name):
         assert output == ""
     else:
         assert output == "No problems found in 0 files.\n"
+
+
+@pytest.mark.parametrize("name", sorted(EXTENSIONS))
+@pytest.mark.parametrize("empty", [False, True], ids=["findings", "empty"])
+def test_write_streams_exactly_what_render_returns(name, empty, report):
+    if empty:
+        report = Report(findings=[], files=[], rules=RULES, tool_version="0.1.0")
+    out = io.BytesIO()
+    write(name, report, out)
+    assert out.getvalue() == render(name, report).encode("utf-8")
+    if name == "json":  # the streamed pieces still make one valid document
+        assert json.loads(out.getvalue())["summary"]["findings"] == len(report.findings)

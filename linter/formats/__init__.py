@@ -2,7 +2,9 @@
 
 Formats never run checks or read files; they only render what the report holds. Every
 module exposes ``render(report, *, color=False) -> str`` (the complete output) and documents
-its format, with the URLs of the spec it follows, in its docstring:
+its format, with the URLs of the spec it follows, in its docstring. A format whose output
+grows with the findings may also expose ``chunks(report) -> Iterator[bytes]``, the same
+output as UTF-8 pieces, which :func:`write` streams to a file:
 
 * ``text``: terminal output, ruff/rustc style (:mod:`linter.formats.text`)
 * ``json``: miglint's versioned JSON (:mod:`linter.formats.json`)
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 from types import ModuleType
+from typing import BinaryIO
 
 from linter.model import Report
 
@@ -37,3 +40,18 @@ def module(name: str) -> ModuleType:
 def render(name: str, report: Report, color: bool = False) -> str:
     """Render ``report`` in format ``name``; ``ValueError`` names the known formats if unknown."""
     return module(name).render(report, color=color)
+
+
+def write(name: str, report: Report, out: BinaryIO, color: bool = False) -> None:
+    """Write ``report`` in format ``name`` to the binary stream ``out``, UTF-8 encoded.
+
+    Byte for byte ``render(...).encode("utf-8")``; formats with ``chunks`` are written
+    piece by piece, so a large report is never held whole in memory (nor twice, as text
+    and as bytes). ``ValueError`` names the known formats if ``name`` is unknown.
+    """
+    mod = module(name)
+    pieces = getattr(mod, "chunks", None)
+    if pieces is None:
+        out.write(mod.render(report, color=color).encode("utf-8"))
+    else:
+        out.writelines(pieces(report))
