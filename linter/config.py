@@ -123,7 +123,12 @@ class _LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    """PyYAML's pure-Python safe loader, with :class:`_LineDict` mappings."""
+
+
+#: The same on libyaml's parser (PyYAML's ``CSafeLoader``, about 8x faster; same nodes,
+#: marks and constructors), when PyYAML was built with it.
+_FastLineLoader = type("_FastLineLoader", (yaml.CSafeLoader,), {}) if yaml.__with_libyaml__ else _LineLoader
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
@@ -140,6 +145,16 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(raw: str) -> Any:
+    """``raw`` parsed with :class:`_FastLineLoader`; invalid YAML is parsed again with
+    :class:`_LineLoader`, so that errors carry PyYAML's messages whichever parser is used."""
+    try:
+        return yaml.load(raw, Loader=_FastLineLoader)
+    except yaml.YAMLError:
+        return yaml.load(raw, Loader=_LineLoader)
 
 
 def _line(mapping: Any, key: str) -> int | None:
@@ -169,7 +184,7 @@ def load_file(path: str | Path) -> dict:
             raise ConfigError("has no [tool.miglint] table", str(path))
         return table
     try:
-        data = yaml.load(raw, Loader=_LineLoader)
+        data = _load_yaml(raw)
     except ConfigError as exc:
         raise ConfigError(str(exc).split(": ", 2)[-1], str(path), exc.key, exc.line) from None
     except yaml.YAMLError as exc:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
@@ -189,6 +188,8 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
     try:
         return _lint_file(file, config)
     except Exception:  # a bug in a check must not hide the other files' findings
+        import traceback
+
         last = traceback.format_exc().strip().splitlines()[-1]
         f = Finding(
             rule_id="internal-error",
