@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 import pathspec
-import yaml
 
 from linter import registry
 from linter.model import FAMILIES, LEVELS, Severity
@@ -122,11 +121,7 @@ class _LineDict(dict):
     lines: dict[str, int]
 
 
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
+def _construct_mapping(loader, node) -> _LineDict:
     loader.flatten_mapping(node)
     out = _LineDict()
     out.lines = {}
@@ -139,7 +134,31 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict
     return out
 
 
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+@lru_cache(maxsize=1)
+def _loaders() -> tuple[type, type]:
+    """(PyYAML's pure-Python safe loader, the same on libyaml's parser), both making
+    :class:`_LineDict` mappings. The second is PyYAML's ``CSafeLoader`` (about 8x faster;
+    same nodes, marks and constructors), or the first when PyYAML was built without
+    libyaml. PyYAML is imported here: a run without a configuration file never needs it."""
+    import yaml
+
+    loaders = [type("_LineLoader", (yaml.SafeLoader,), {})]
+    loaders.append(type("_FastLineLoader", (yaml.CSafeLoader,), {}) if yaml.__with_libyaml__ else loaders[0])
+    for loader in loaders:
+        loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return loaders[0], loaders[1]
+
+
+def _load_yaml(raw: str) -> Any:
+    """``raw`` parsed with the libyaml loader of :func:`_loaders`; invalid YAML is parsed
+    again with the pure-Python one, so that errors carry PyYAML's messages either way."""
+    import yaml
+
+    slow, fast = _loaders()
+    try:
+        return yaml.load(raw, Loader=fast)
+    except yaml.YAMLError:
+        return yaml.load(raw, Loader=slow)
 
 
 def _line(mapping: Any, key: str) -> int | None:
@@ -168,8 +187,10 @@ def load_file(path: str | Path) -> dict:
         if table is None:
             raise ConfigError("has no [tool.miglint] table", str(path))
         return table
+    import yaml
+
     try:
-        data = yaml.load(raw, Loader=_LineLoader)
+        data = _load_yaml(raw)
     except ConfigError as exc:
         raise ConfigError(str(exc).split(": ", 2)[-1], str(path), exc.key, exc.line) from None
     except yaml.YAMLError as exc:
@@ -394,11 +415,25 @@ def _apply_extends(cfg: Config, ref: str, source: str | None, line: int | None, 
     key = str(path)
     if key in seen:
         raise ConfigError(f"extends itself in a loop: {' -> '.join(seen + [key])}", source, "extends", line)
-    data = load_file(path)
+    data = _load_extended(path)
     parent = data.get("extends")
     if parent is not None:
         _apply_extends(cfg, parent, key, _line(data, "extends"), path, seen + [key])
     _apply(cfg, data, key)
+
+
+def _load_extended(path: Path) -> dict:
+    """The mapping of a file that ``extends`` names. A packaged preset comes from
+    :data:`linter.presets.PRESETS` (its YAML parsed ahead of time by ``python -m
+    linter.docs``, so that a run without a configuration file never imports PyYAML);
+    any other file (also every preset of a ``MIGLINT_RULES_DIR``) is read with
+    :func:`load_file`. The mapping is only read, never changed."""
+    if not os.environ.get("MIGLINT_RULES_DIR") and path.parent == rules_dir():
+        from linter.presets import PRESETS
+
+        if path.name in PRESETS:
+            return PRESETS[path.name]
+    return load_file(path)
 
 
 def _check_type(value: Any, typ: type, source: str, key: str, line: int | None) -> None:

@@ -73,7 +73,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -439,6 +438,8 @@ class _Ctx:
     def _diesel_options(self, d: str) -> tuple[tuple[str, Any], ...]:
         if "metadata.toml" not in self.listing(d)[0]:
             return ()
+        import tomllib  # only diesel directories with a metadata.toml pay for it
+
         path = os.path.join(d, "metadata.toml")
         try:
             with open(path, "rb") as fh:

@@ -27,7 +27,6 @@ import hashlib
 import os
 import re
 import sys
-import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
@@ -192,6 +191,8 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
     try:
         return _lint_file(file, config)
     except Exception:  # a bug in a check must not hide the other files' findings
+        import traceback
+
         last = traceback.format_exc().strip().splitlines()[-1]
         f = Finding(
             rule_id="internal-error",

@@ -178,3 +178,23 @@ def test_default_preset_names_every_rule():
 
     data = configmod.load_file(configmod.rules_dir() / "default.yaml")
     assert set(data["rules"]) == set(registry.all_rules())
+
+
+def test_presets_from_the_generated_table_equal_the_yaml(monkeypatch):
+    """linter/presets.py (read by default) configures exactly as rules/*.yaml (read when
+    MIGLINT_RULES_DIR is set); `python -m linter.docs --check` keeps the table current."""
+    names = configmod.preset_names()
+    from_table = [configmod.load_preset(n) for n in names]
+    monkeypatch.setenv("MIGLINT_RULES_DIR", str(configmod.rules_dir()))
+    from_yaml = [configmod.load_preset(n) for n in names]
+    assert from_table == from_yaml
+
+
+def test_lint_without_a_configuration_file_does_not_import_yaml(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "V1__x.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    code = "import sys; from linter.cli import main; main(['lint', '.']); print('yaml' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.strip().endswith("False"), r.stdout + r.stderr

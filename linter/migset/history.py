@@ -30,7 +30,6 @@ the parent process (:func:`load`) and hands to every ``file-set`` check as ``ctx
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -123,6 +122,8 @@ class History:
 
 
 def _git(args: list[str], cwd: str, stdin: bytes | None = None) -> bytes:
+    import subprocess  # only runs with --base pay for it
+
     try:
         r = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, input=stdin, capture_output=True)
     except OSError as exc:
