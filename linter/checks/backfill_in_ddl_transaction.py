@@ -73,7 +73,7 @@ def check(ctx, options):
             if change is None:
                 continue
             own = {_key(e.relation) for e in step.effects if e.mode is LockMode.ACCESS_EXCLUSIVE}
-            if any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and not h.new and _key(h.effect.relation) not in own for h in step.held):
+            if any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and _key(h.effect.relation) not in own for h in step.held_blocking_writes):
                 continue  # slow-statement-after-access-exclusive reports it
             hits.append((step, change))
         if not hits:
