@@ -53,6 +53,7 @@ DEFAULTS: dict = {}
 ALIASES = ()
 
 _DML = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt")
+_CHANGES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})  # the kinds session.data_change looks at
 
 
 def check(ctx, options):
@@ -64,6 +65,8 @@ def check(ctx, options):
         if step.tx is not None:
             by_tx.setdefault(step.tx, []).append(step)
     for steps in by_tx.values():
+        if not any(s.stmt.kind in _CHANGES for s in steps):
+            continue
         ddl = [(s, e) for s in steps if s.stmt.kind not in _DML for e in s.existing() if e.mode.blocks_writes]
         if not ddl:
             continue

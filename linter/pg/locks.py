@@ -399,10 +399,13 @@ def _create(body: dict, pg: int) -> list[LockEffect]:
         for parent in body.get("inhRelations", ()):
             out.append(_eff(parent.get("RangeVar"), _M.ACCESS_EXCLUSIVE, "CREATE TABLE … PARTITION OF (the parent)"))
     for elt in body.get("tableElts", ()) or ():
-        for c in elt.get("ColumnDef", {}).get("constraints", ()) or ():
-            ref = c.get("Constraint", {})
-            if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
-                out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … REFERENCES (referenced table)"))
+        col = elt.get("ColumnDef")
+        if col is not None:  # a column (with its constraints), not a table constraint
+            for c in col.get("constraints", ()) or ():
+                ref = c.get("Constraint", {})
+                if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
+                    out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … REFERENCES (referenced table)"))
+            continue
         con = elt.get("Constraint", {})
         if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
             out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … FOREIGN KEY (referenced table)"))
