@@ -65,7 +65,7 @@ def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None:
         return
     pg = ctx.pg
-    found: dict[int, list] = {}  # transaction -> [(step, held, slow)]
+    found: dict[int, list] = {}  # transaction -> [(step, held, slow)]; held only for the first (the others count)
     locked: dict[str, object] = {}  # relation key -> the first Held ACCESS EXCLUSIVE of the transaction
     tx = None
     for step in pg.session.steps:
@@ -77,9 +77,13 @@ def check(ctx, options):
             slow = session.slow_work(pg, step)
             if slow is not None:
                 own = {_key(e.relation) for e in step.effects if e.mode is _AE}
-                held = [h for k, h in locked.items() if k not in own]
-                if held:
-                    found.setdefault(tx, []).append((step, held, slow))
+                hits = found.get(tx)
+                if hits is None:
+                    held = [h for k, h in locked.items() if k not in own]
+                    if held:
+                        found[tx] = [(step, held, slow)]
+                elif any(k not in own for k in locked):
+                    hits.append((step, None, slow))
         for e in step.existing():
             if e.mode is _AE:
                 key = _key(e.relation)
