@@ -89,6 +89,32 @@ def test_walk_starts_afresh_in_each_section(tmp_path):
     assert steps[1].run == 0 and steps[2].run == 1 and steps[1].tx != steps[2].tx
 
 
+def test_walk_held_blocking_writes_and_existing_match_their_definitions(tmp_path):
+    sql = (
+        "CREATE TABLE fresh (id int);\n"
+        "ALTER TABLE fresh ADD COLUMN a int;\n"                          # new table: not existing
+        "CREATE INDEX users_a_idx ON users (a);\n"                       # SHARE on users: blocks writes
+        "ALTER TABLE users VALIDATE CONSTRAINT users_a_check;\n"          # SHARE UPDATE EXCLUSIVE: does not
+        "ALTER TABLE orders ADD COLUMN b int, ALTER COLUMN b SET NOT NULL;\n"
+        "UPDATE orders SET b = 1;\n"
+        "COMMIT;\n"
+        "UPDATE orders SET b = 2;\n"
+    )
+    ctx = _ctx(tmp_path, "V1__x.sql", sql)
+    pg = FileAnalysis(ctx)
+    steps = pg.session.steps
+    assert pg.creates_tables
+    for step in steps:
+        assert step.existing() == [e for e, n in zip(step.effects, step.new) if not n]
+        assert step.held_blocking_writes == [h for h in step.held if not h.new and h.effect.mode.blocks_writes]
+    update = steps[5]
+    assert [(h.effect.relation, h.effect.mode.label) for h in update.held_blocking_writes] == [
+        ("users", "SHARE"), ("orders", "ACCESS EXCLUSIVE"), ("orders", "ACCESS EXCLUSIVE")]
+    assert steps[1].existing() == [] and steps[1].new == [True]
+    assert steps[7].held == [] and steps[7].held_blocking_writes == []  # after the COMMIT: autocommit
+    assert not FileAnalysis(_ctx(tmp_path, "V2__y.sql", "ALTER TABLE users ADD COLUMN c int;\n")).creates_tables
+
+
 # --------------------------------------------------------------------------- fixes
 
 

@@ -53,6 +53,7 @@ DEFAULTS: dict = {}
 ALIASES = ()
 
 _DML = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt")
+_CHANGES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})  # the kinds session.data_change looks at
 
 
 def check(ctx, options):
@@ -64,6 +65,8 @@ def check(ctx, options):
         if step.tx is not None:
             by_tx.setdefault(step.tx, []).append(step)
     for steps in by_tx.values():
+        if not any(s.stmt.kind in _CHANGES for s in steps):
+            continue
         ddl = [(s, e) for s in steps if s.stmt.kind not in _DML for e in s.existing() if e.mode.blocks_writes]
         if not ddl:
             continue
@@ -73,7 +76,7 @@ def check(ctx, options):
             if change is None:
                 continue
             own = {_key(e.relation) for e in step.effects if e.mode is LockMode.ACCESS_EXCLUSIVE}
-            if any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and not h.new and _key(h.effect.relation) not in own for h in step.held):
+            if any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and _key(h.effect.relation) not in own for h in step.held_blocking_writes):
                 continue  # slow-statement-after-access-exclusive reports it
             hits.append((step, change))
         if not hits:

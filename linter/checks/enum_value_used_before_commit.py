@@ -54,7 +54,7 @@ ALIASES = ()
 
 
 def check(ctx, options):
-    if ctx.pg_version < 12 or ctx.source is None or ctx.source.error is not None or "ADD" not in ctx.source.text.upper():
+    if ctx.pg_version < 12 or ctx.source is None or ctx.source.error is not None:
         return
     added: dict[tuple[int, str], tuple] = {}  # (tx, label) -> (step, type name)
     for step in ctx.pg.session.steps:

@@ -76,9 +76,9 @@ def _long(pg):
             return ("own", own)
         if step.tx is None:
             return None
-        held = [h.effect for h in step.held if not h.new and h.effect.mode.blocks_writes]
+        held = step.held_blocking_writes
         if held and session.slow_work(pg, step) is not None:
-            return ("held", held)
+            return ("held", [h.effect for h in held])
         return None
 
     return wants

@@ -66,15 +66,17 @@ def check(ctx, options):
         return
     pg = ctx.pg
     group: list = []
+    group_key = None  # _key of the group's statements
     for step in pg.session.steps:
         stmt = step.stmt
         if stmt.parent is not None:
             continue
         key = _key(stmt)
-        if key is None or not group or _key(group[-1].stmt) != key or group[-1].run != step.run or not _combinable(group, stmt):
+        if key is None or not group or group_key != key or group[-1].run != step.run or not _combinable(group, stmt):
             if group:
                 yield from _report(ctx, group)
             group = [step] if key is not None and not pg.is_new_table(stmt.body.get("relation"), stmt) else []
+            group_key = key
             continue
         group.append(step)
     if group:

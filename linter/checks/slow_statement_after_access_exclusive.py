@@ -65,23 +65,30 @@ def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None:
         return
     pg = ctx.pg
-    found: dict[int, list] = {}  # transaction -> [(step, held, slow)]
+    found: dict[int, list] = {}  # transaction -> [(step, held, slow)]; held only for the first (the others count)
     locked: dict[str, object] = {}  # relation key -> the first Held ACCESS EXCLUSIVE of the transaction
     tx = None
     for step in pg.session.steps:
         if step.tx != tx:
             tx, locked = step.tx, {}
-        if tx is not None and locked:
-            own = {_key(e.relation) for e in step.effects if e.mode is _AE}
-            held = [h for k, h in locked.items() if k not in own]
-            if held:
-                slow = session.slow_work(pg, step)
-                if slow is not None:
-                    found.setdefault(tx, []).append((step, held, slow))
-        if tx is not None:
-            for e, new in zip(step.effects, step.new):
-                if e.mode is _AE and not new:
-                    locked.setdefault(_key(e.relation), session.Held(e, step.stmt, new))
+        if tx is None:
+            continue
+        if locked:
+            slow = session.slow_work(pg, step)
+            if slow is not None:
+                own = {_key(e.relation) for e in step.effects if e.mode is _AE}
+                hits = found.get(tx)
+                if hits is None:
+                    held = [h for k, h in locked.items() if k not in own]
+                    if held:
+                        found[tx] = [(step, held, slow)]
+                elif any(k not in own for k in locked):
+                    hits.append((step, None, slow))
+        for e in step.existing():
+            if e.mode is _AE:
+                key = _key(e.relation)
+                if key not in locked:
+                    locked[key] = session.Held(e, step.stmt, False)
     for hits in found.values():
         step, held, (form, does) = hits[0]
         first = held[0]

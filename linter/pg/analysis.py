@@ -137,6 +137,12 @@ class FileAnalysis:
         return False
 
     @cached_property
+    def creates_tables(self) -> bool:
+        """True when the file creates a table (top level or in a DO block); when it does
+        not, :meth:`is_new_table` is False for every table."""
+        return bool(self._created or self._created_in_do)
+
+    @cached_property
     def _created_in_do(self) -> dict[str, list[tuple[int, int]]]:
         """``{table key: [(index of the DO block, offset of the CREATE TABLE)]}``."""
         out: dict[str, list[tuple[int, int]]] = {}

@@ -254,20 +254,22 @@ def _eff(rv: dict | None, mode: LockMode, what: str, *, rewrite: bool = False, s
 
 
 def _alter_table(body: dict, pg: int) -> list[LockEffect]:
-    if body.get("objtype") not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", None, "OBJECT_INDEX"):
+    objtype = body.get("objtype")
+    if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", None, "OBJECT_INDEX"):
         return []
     rv = body.get("relation")
+    relation = names.relation(rv) if rv else "?"  # as _eff names it, once for every subcommand
     out: list[LockEffect] = []
     for item in body.get("cmds", ()):
         cmd = item.get("AlterTableCmd", {})
-        mode = subcommand_lock(cmd)
-        if cmd.get("subtype") == "AT_AttachPartition" and pg < 12:
-            mode = _M.ACCESS_EXCLUSIVE  # SHARE UPDATE EXCLUSIVE on the parent from PG 12 (release notes E.23.3.1.1)
-        if body.get("objtype") == "OBJECT_INDEX":
-            mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if cmd.get("subtype") in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
-        rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
-        out.append(_eff(rv, mode, subcommand_text(cmd), rewrite=rewrite, scan=scan))
         sub = cmd.get("subtype")
+        mode = subcommand_lock(cmd)
+        if sub == "AT_AttachPartition" and pg < 12:
+            mode = _M.ACCESS_EXCLUSIVE  # SHARE UPDATE EXCLUSIVE on the parent from PG 12 (release notes E.23.3.1.1)
+        if objtype == "OBJECT_INDEX":
+            mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if sub in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
+        rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
+        out.append(LockEffect(relation, mode, subcommand_text(cmd), rewrite, scan, rv))
         con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
         if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
             out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD FOREIGN KEY (referenced table)"))
@@ -397,10 +399,13 @@ def _create(body: dict, pg: int) -> list[LockEffect]:
         for parent in body.get("inhRelations", ()):
             out.append(_eff(parent.get("RangeVar"), _M.ACCESS_EXCLUSIVE, "CREATE TABLE … PARTITION OF (the parent)"))
     for elt in body.get("tableElts", ()) or ():
-        for c in elt.get("ColumnDef", {}).get("constraints", ()) or ():
-            ref = c.get("Constraint", {})
-            if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
-                out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … REFERENCES (referenced table)"))
+        col = elt.get("ColumnDef")
+        if col is not None:  # a column (with its constraints), not a table constraint
+            for c in col.get("constraints", ()) or ():
+                ref = c.get("Constraint", {})
+                if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
+                    out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … REFERENCES (referenced table)"))
+            continue
         con = elt.get("Constraint", {})
         if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
             out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "CREATE TABLE … FOREIGN KEY (referenced table)"))

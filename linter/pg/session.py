@@ -58,7 +58,7 @@ class Held:
     new: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Step:
     """One statement as it runs.
 
@@ -69,6 +69,9 @@ class Step:
     (taken by earlier statements); ``effects``: the locks it takes
     (:func:`linter.pg.locks.effects`); ``new``: one flag per effect, True when that
     relation was created earlier in the file.
+
+    The lists a step hands out are shared (with the per-statement lock cache and with the
+    other steps of its transaction): read them, do not change them.
     """
 
     stmt: object
@@ -80,15 +83,24 @@ class Step:
     _n_held: int
     effects: list[locks.LockEffect]
     new: list[bool]
+    _existing: list
+    _blocking: list
+    _n_blocking: int
 
     @property
     def held(self) -> list[Held]:
         """The locks its transaction already holds, oldest first."""
         return self._held[: self._n_held]
 
+    @property
+    def held_blocking_writes(self) -> list[Held]:
+        """The held locks (see :attr:`held`) on relations that existed before the file and
+        whose mode blocks writes (SHARE or stronger), oldest first."""
+        return self._blocking[: self._n_blocking]
+
     def existing(self) -> list[locks.LockEffect]:
         """The effects on relations that existed before the file (not created by it)."""
-        return [e for e, n in zip(self.effects, self.new) if not n]
+        return self._existing
 
     def timeout(self, name: str) -> Setting | None:
         """The setting ``name`` in effect, unless it is absent or turned off."""
@@ -147,30 +159,45 @@ def walk(pg, source) -> Session:
     settings: dict[str, Setting] = {}
     before_tx: dict[str, Setting] = {}
     held: list[Held] = []
+    blocking: list[Held] = []  # the Held of ``held`` on existing relations that block writes
+    creates: bool | None = None  # whether the file creates a table (else no relation is new): asked once, when needed
 
     def add(st, tx) -> Step:
-        nonlocal settings
+        nonlocal settings, creates
         effects = pg.locks(st)
+        if not effects:
+            new, existing = [], effects
+        else:
+            if creates is None:
+                creates = pg.creates_tables
+            new = [relation_is_new(pg, e, st) for e in effects] if creates else [False] * len(effects)
+            existing = [e for e, n in zip(effects, new) if not n] if True in new else effects
         # settings are shared between steps and replaced, never changed, when a statement
-        # changes them; the held list grows in place and each step keeps its length
-        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, [relation_is_new(pg, e, st) for e in effects])
+        # changes them; the held lists grow in place and each step keeps their lengths
+        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, new, existing, blocking, len(blocking))
         steps.append(step)
-        for name, value, local, reset in _settings_made(st):
-            if name == "*":
-                settings = {}
-            elif local and tx is None:
-                out.unapplied.append(Unapplied(step.pos, run, name, st, "SET LOCAL outside a transaction has no effect"))
-            elif reset:
-                settings = {k: v for k, v in settings.items() if k != name}
-            else:
-                settings = {**settings, name: Setting(name, value, st, local, name in TIMEOUTS and _is_zero(value))}
-        if st.kind in ("AlterRoleSetStmt", "AlterDatabaseSetStmt"):
+        kind = st.kind
+        if kind in _SETTING_KINDS:
+            for name, value, local, reset in _settings_made(st):
+                if name == "*":
+                    settings = {}
+                elif local and tx is None:
+                    out.unapplied.append(Unapplied(step.pos, run, name, st, "SET LOCAL outside a transaction has no effect"))
+                elif reset:
+                    settings = {k: v for k, v in settings.items() if k != name}
+                else:
+                    settings = {**settings, name: Setting(name, value, st, local, name in TIMEOUTS and _is_zero(value))}
+        elif kind in ("AlterRoleSetStmt", "AlterDatabaseSetStmt"):
             name = ((st.body.get("setstmt") or {}).get("name") or "").lower()
             if name:
-                who = "ALTER ROLE … SET" if st.kind == "AlterRoleSetStmt" else "ALTER DATABASE … SET"
+                who = "ALTER ROLE … SET" if kind == "AlterRoleSetStmt" else "ALTER DATABASE … SET"
                 out.unapplied.append(Unapplied(step.pos, run, name, st, f"{who} applies to new sessions only, not to this one"))
-        if tx is not None:
-            held.extend(Held(e, st, n) for e, n in zip(step.effects, step.new))
+        if tx is not None and effects:
+            for e, n in zip(effects, new):
+                h = Held(e, st, n)
+                held.append(h)
+                if not n and e.mode.blocks_writes:
+                    blocking.append(h)
         return step
 
     def open_tx() -> int:
@@ -180,15 +207,15 @@ def walk(pg, source) -> Session:
         return tx_count
 
     def end_tx(rollback: bool = False) -> None:
-        nonlocal current, settings, held
+        nonlocal current, settings, held, blocking
         settings = before_tx if rollback else {k: v for k, v in settings.items() if not v.local}
-        held = []
+        held, blocking = [], []
         current = None
 
     for st in source.statements:
         if st.section is not section:  # a new run of the tool: a new session
             section, run = st.section, run + 1
-            current, settings, held = None, {}, []
+            current, settings, held, blocking = None, {}, [], []
         if st.kind == "TransactionStmt":
             k = st.body.get("kind", "")
             if k in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
@@ -214,8 +241,12 @@ def walk(pg, source) -> Session:
                 add(sub, tx)
         if own:
             settings = {k: v for k, v in settings.items() if not v.local}
-            held = []
+            held, blocking = [], []
     return out
+
+
+#: Statement kinds :func:`_settings_made` finds settings in.
+_SETTING_KINDS = frozenset({"VariableSetStmt", "SelectStmt"})
 
 
 def _settings_made(st):
@@ -333,7 +364,10 @@ def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
     out = []
     done: set[int] = set()
     for step in session.steps:
-        if step.run in done or step.timeout(name) is not None:
+        if step.run in done:
+            continue
+        s = step.settings.get(name)
+        if s is not None and not s.off:  # step.timeout(name) is not None
             continue
         what = wants(step)
         if what:
