@@ -402,13 +402,11 @@ def violations(ctx, rule_id: str, options: dict, help: str, keep=None):
     matches an ``allow`` pattern or that ``keep(hit)`` rejects. The message names the kind,
     the place and a redacted preview; the fingerprint context is ``where:kind:row key``.
     """
-    if ctx.source is None:
+    hits = scan(ctx)  # once per file, by the first secrets rule (dev seeds too: by default
+    if not hits:  # secret-key-in-migration checks them); most files have no hit
         return
     dev = is_dev_seed(ctx.file, options.get("dev-seeds") or ())
     if dev and not options.get("check-dev-seeds"):
-        return
-    hits = scan(ctx)
-    if not hits:  # most files
         return
     allow = tuple(str(a) for a in options.get("allow") or ())
     at = place(ctx.file, dev)
