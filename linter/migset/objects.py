@@ -68,7 +68,7 @@ def _s(node: dict) -> str:
 
 
 def _names(items: list | None) -> list[str]:
-    return [_s(n) for n in items or () if "String" in n]
+    return [n["String"].get("sval", "") for n in items or () if "String" in n]
 
 
 def _rv(node: dict | None) -> tuple[str, str]:
