@@ -364,3 +364,31 @@ def test_hybrid_numbering_is_one_sequence():
         ("2026_01_15_002", (2026, 1, 15, 2), "add_users"),
         ("2026_01_16_001", (2026, 1, 16, 1), "add_orders"),
     ]
+
+
+def test_effects_of_column_constraints_and_kinds_without_effects():
+    from linter.migset import objects
+    from linter.source import Source
+
+    src = Source(
+        "CREATE TYPE mood AS ENUM ('a');\n"
+        "CREATE TABLE t (id serial PRIMARY KEY, m mood NOT NULL DEFAULT 'a', u int REFERENCES users, c int CHECK (c > 0));\n"
+        "ALTER TABLE t ADD COLUMN v int NOT NULL DEFAULT 0 REFERENCES other, ADD COLUMN w mood;\n"
+        "INSERT INTO t (id) VALUES (1);\nCOMMENT ON TABLE t IS 'x';\n"
+    )
+    got = {st.kind: objects.effects(st.kind, st.body) for st in src.statements}
+    assert got["CreateStmt"] == [
+        ("create", "table", "", "", "t", ""),
+        ("create", "sequence", "", "", "t_id_seq", ""), ("dep", "sequence", "", "", "t_id_seq", ("owner", "t")),
+        ("create", "constraint", "", "t", "t_pkey", ("id",)),
+        ("dep", "table", "", "", "t", ("type", "mood")),
+        ("create", "constraint", "", "t", "t_u_fkey", ("u",)), ("dep", "table", "", "", "t", ("table", "users")),
+        ("create", "constraint", "", "t", "t_c_check", ("c",)),
+    ]
+    assert got["AlterTableStmt"] == [
+        ("create", "column", "", "t", "v", ""), ("dep", "column", "", "t", "v", ("table", "other")),
+        ("create", "column", "", "t", "w", ""), ("dep", "column", "", "t", "w", ("type", "mood")),
+    ]
+    for kind, ops in got.items():
+        assert objects.has_effects(kind) or ops == [], kind
+    assert not objects.has_effects("InsertStmt") and not objects.has_effects("CommentStmt")

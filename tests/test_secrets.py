@@ -217,3 +217,48 @@ def test_every_full_text_format_is_also_a_candidate():
         value = gen[name](rng)
         assert keys.CANDIDATE.search(value), name
         assert keys.classify(value) is not None, name
+
+
+def test_lazy_regex_needs_and_finditer_match_re():
+    from linter.sensitive._lazy import lazy
+    import re
+
+    rx = lazy(r"k_live_\w+|(?<=x)k_live", 0, "kv_")
+    plain = re.compile(rx.pattern)
+    for text in ("", "no key here", "sk_live_abc rk_live_def", "xk_live_ x", "k_live_a\nk_live_b"):
+        for pos in (0, 1, 3):
+            got = [(m.start(), m.end()) for m in rx.finditer(text, pos)]
+            assert got == [(m.start(), m.end()) for m in plain.finditer(text, pos)], (text, pos)
+            found, expected = rx.search(text, pos), plain.search(text, pos)
+            assert (found and found.span()) == (expected and expected.span()), (text, pos)
+    assert [m.group() for m in rx.finditer("a k_live_x1 xk_live")] == ["k_live_x1", "k_live"]
+    assert rx.search("k_lie_ without a v") is None
+
+
+def test_needs_of_the_whole_text_patterns_are_in_every_sample():
+    """The characters a whole-text regex ``needs`` are in each fake secret of its format:
+    a wrong ``needs`` would silently skip real keys."""
+    gen, rng = _generators(), random.Random(5)
+    samples = [gen[n](rng) for n in ("aws-access-key", "github-token", "gitlab-token", "slack-token", "stripe-live-key",
+                                      "google-api-key", "openai-key", "bcrypt", "argon2", "pbkdf2-django", "sha512-crypt",
+                                      "supabase-service-jwt", "app-jwt")]
+    samples += ["rk_live_" + "a1" * 12, "https://hooks.slack.com/services/T0/B0/x1", "AccountKey=" + "A" * 88, "$1$salt$" + "a" * 22]
+    patterns = [*keys.FULL_TEXT, *values.HASH_SCAN, values._JWT]
+    for p in patterns:
+        for s in samples:
+            m = p.compiled.search(s)
+            if m is not None:
+                assert all(ch in m.group() for ch in p.needs), (p.pattern, s[:12])
+    assert all(any(p.compiled.search(s) for p in patterns) for s in samples)
+
+
+def test_files_without_a_string_constant_still_report_comments_and_keys(tmp_path, monkeypatch):
+    gen = _generators()
+    key = gen["github-token"](random.Random(2))
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "V1__a.sql").write_text(f"-- admin password: Welc0me-2024\n-- token {key}\nCREATE TABLE t (id int);\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.json"
+    main(["lint", "migrations", "--format", "json", "--output", str(out)])
+    rules = sorted(f["rule"] for f in json.loads(out.read_text())["findings"] if f["family"] == "secrets")
+    assert rules == ["plaintext-password", "secret-key-in-migration"]

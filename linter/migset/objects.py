@@ -68,7 +68,7 @@ def _s(node: dict) -> str:
 
 
 def _names(items: list | None) -> list[str]:
-    return [_s(n) for n in items or () if "String" in n]
+    return [n["String"].get("sval", "") for n in items or () if "String" in n]
 
 
 def _rv(node: dict | None) -> tuple[str, str]:
@@ -94,15 +94,31 @@ def _auto(table: str, cols: list[str], suffix: str) -> str:
     return name if len(name.encode("utf-8")) <= _MAX_IDENT else ""
 
 
-def _type_dep(dependant: tuple[str, str, str, str], type_name: dict | None) -> Iterator[Op]:
-    names = _names((type_name or {}).get("names"))
+def _type_names(type_name: dict | None) -> list[str]:
+    """The name list of a TypeName node (``["pg_catalog", "int4"]``, ``["mood"]``)."""
+    return _names((type_name or {}).get("names"))
+
+
+def _type_dep(dependant: tuple[str, str, str, str], names: list[str]) -> Op | None:
+    """The dependency of ``dependant`` on a user-defined type (``names``: :func:`_type_names`),
+    or ``None`` for a built-in type."""
     if not names or names[0] == "pg_catalog":
-        return
+        return None
     schema, name = _qual(names)
     if name in _BUILTIN_TYPES:
-        return
+        return None
     kind, sch, table, dname = dependant
-    yield ("dep", kind, sch, table, dname, ("type", name))
+    return ("dep", kind, sch, table, dname, ("type", name))
+
+
+#: Constraint types that are properties of a column, not objects of their own.
+_COLUMN_PROPERTIES = frozenset({"CONSTR_NOTNULL", "CONSTR_NULL", "CONSTR_DEFAULT", "CONSTR_GENERATED", "CONSTR_IDENTITY"})
+
+
+def _column_constraints(col: dict) -> list[dict]:
+    """The Constraint nodes of a ColumnDef that are more than a property of the column
+    (NOT NULL, DEFAULT … give no op; most column constraints are those)."""
+    return [c["Constraint"] for c in col.get("constraints") or () if "Constraint" in c and c["Constraint"].get("contype", "") not in _COLUMN_PROPERTIES]
 
 
 def _constraint_ops(table: str, schema: str, con: dict, column: str | None, owner: tuple[str, str, str, str], add: bool,
@@ -111,7 +127,10 @@ def _constraint_ops(table: str, schema: str, con: dict, column: str | None, owne
     referenced table, of the constraint itself (ALTER TABLE ADD CONSTRAINT) or of its table
     or column when written inline (``inline``: dropping those drops the constraint)."""
     ctype = con.get("contype", "")
+    if ctype in _COLUMN_PROPERTIES or not (add or ctype == "CONSTR_FOREIGN"):
+        return  # (most inline constraints: NOT NULL, DEFAULT) nothing to create, no dependency
     name = con.get("conname", "")
+    used = None
     if not name:
         if ctype == "CONSTR_PRIMARY":
             name = _auto(table, [], "pkey")
@@ -127,8 +146,9 @@ def _constraint_ops(table: str, schema: str, con: dict, column: str | None, owne
         elif ctype == "CONSTR_EXCLUSION":
             name = ""
     dependant = owner
-    if add and ctype not in ("CONSTR_NOTNULL", "CONSTR_NULL", "CONSTR_DEFAULT", "CONSTR_GENERATED", "CONSTR_IDENTITY"):
-        cols = set(_names(con.get("keys"))) | set(_names(con.get("fk_attrs"))) | set(_columns_in(con.get("raw_expr")))
+    if add:
+        cols = set(_names(con.get("keys"))) | set(_names(con.get("fk_attrs")))
+        cols.update(used if used is not None else _columns_in(con.get("raw_expr")))
         if column:
             cols.add(column)
         yield ("create", "constraint", schema, table, name, tuple(sorted(cols)))
@@ -184,6 +204,12 @@ def _relations_read(node) -> Iterator[str]:
                 stack.append(v)
 
 
+def has_effects(kind: str) -> bool:
+    """Whether :func:`effects` can give ops for a statement of ``kind`` (``False`` for
+    INSERT, GRANT, COMMENT …: no need to look at the statement)."""
+    return kind in _HANDLERS
+
+
 def effects(kind: str, body: dict) -> list[Op]:
     """The :data:`Op` list of one top-level statement (``[]`` for statements that change
     no named object, such as INSERT or GRANT). Temporary objects (``CREATE TEMP TABLE``,
@@ -219,16 +245,17 @@ def _create_table(body: dict) -> Iterator[Op]:
         if "ColumnDef" in elt:
             col = elt["ColumnDef"]
             cname = col.get("colname", "")
-            yield from _type_dep(owner, col.get("typeName"))
-            tnames = _names((col.get("typeName") or {}).get("names"))
+            tnames = _type_names(col.get("typeName"))
+            dep = _type_dep(owner, tnames)
+            if dep is not None:
+                yield dep
             if tnames and tnames[-1] in _SERIALS:  # serial: a sequence owned by the column
                 seq = _auto(name, [cname], "seq")
                 if seq:
                     yield ("create", "sequence", schema, "", seq, "")
                     yield ("dep", "sequence", schema, "", seq, ("owner", name))
-            for c in col.get("constraints") or ():
-                if "Constraint" in c:
-                    yield from _constraint_ops(name, schema, c["Constraint"], cname, owner, add=True, inline=True)
+            for con in _column_constraints(col):
+                yield from _constraint_ops(name, schema, con, cname, owner, add=True, inline=True)
         elif "Constraint" in elt:
             yield from _constraint_ops(name, schema, elt["Constraint"], None, owner, add=True, inline=True)
 
@@ -297,10 +324,11 @@ def _alter_table(body: dict) -> Iterator[Op]:
             cname = col.get("colname", "")
             yield ("create", "column", schema, table, cname, "")
             owner = ("column", schema, table, cname)
-            yield from _type_dep(owner, col.get("typeName"))
-            for k in col.get("constraints") or ():
-                if "Constraint" in k:
-                    yield from _constraint_ops(table, schema, k["Constraint"], cname, owner, add=False)
+            dep = _type_dep(owner, _type_names(col.get("typeName")))
+            if dep is not None:
+                yield dep
+            for con in _column_constraints(col):
+                yield from _constraint_ops(table, schema, con, cname, owner, add=False)
         elif sub == "AT_DropColumn":
             yield ("drop", "column", schema, table, cmd.get("name", ""), _flags(cmd))
         elif sub == "AT_AddConstraint":
@@ -396,7 +424,9 @@ def _composite(body: dict) -> Iterator[Op]:
 def _domain(body: dict) -> Iterator[Op]:
     schema, name = _qual(_names(body.get("domainname")))
     yield ("create", "type", schema, "", name, "")
-    yield from _type_dep(("type", schema, "", name), body.get("typeName"))
+    dep = _type_dep(("type", schema, "", name), _type_names(body.get("typeName")))
+    if dep is not None:
+        yield dep
 
 
 def _define(body: dict) -> Iterator[Op]:

@@ -160,10 +160,12 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
                     continue  # missing what an up's DO block creates only misses a finding
                 # what a down's DO block runs counts (crates.io re-adds a column in one)
                 ops = [op for inner in source.embedded(st) for op in objects.effects(inner.kind, inner.body)]
-            else:
+            elif objects.has_effects(st.kind):
                 ops = objects.effects(st.kind, st.body)
                 if ops and ops[0][0] == "replace":  # CREATE OR REPLACE: which definition
                     ops[0] = ops[0][:5] + (_definition(st.text),)
+            else:
+                continue
             if ops:
                 found.append((st, ops))
         spans = _spans(source.text, [st for st, _ in found])
@@ -171,7 +173,7 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
         for st, ops in found:
             span = spans[id(st)]
             target = down if st.section is Direction.DOWN else up
-            target.extend((op, span) for op in ops)
+            target.extend([(op, span) for op in ops])
         # tuples of strings: the cyclic garbage collector stops tracking them
         out["objects"] = {"up": tuple(up), "down": tuple(down)}
     return out

@@ -164,14 +164,13 @@ def _scan(ctx) -> list[Hit]:
     for start, end, label, token in keys.find_keys(text):
         if not values.is_placeholder(token):
             add(KEY, label, start, end, token, values.preview(token, reveal_prefix=True))
-    if "eyJ" in text:
-        for start, end, token in values.find_jwts(text):
-            decoded = values.decode_jwt(token)
-            if decoded is None or _inside(covered, start):
-                continue
-            header, payload = decoded
-            role = str(payload.get("role", ""))
-            add(KEY, values.jwt_label(header, payload), start, end, token, values.preview(token, reveal_prefix=True), extra=(("role", role),))
+    for start, end, token in values.find_jwts(text):
+        decoded = values.decode_jwt(token)
+        if decoded is None or _inside(covered, start):
+            continue
+        header, payload = decoded
+        role = str(payload.get("role", ""))
+        add(KEY, values.jwt_label(header, payload), start, end, token, values.preview(token, reveal_prefix=True), extra=(("role", role),))
     for start, end, label, password in values.connection_strings(text, low):
         if not values.is_placeholder(password) and not _inside(covered, start):
             add(KEY, label, start, end, password, f"password of {len(password)} chars")
@@ -234,6 +233,8 @@ def _comment_matches(text: str, low: str):
     Substring searches first: the case-insensitive regex is slow over whole files."""
     if len(low) != len(text):  # some characters change length when lower-cased
         yield from _COMMENT_SECRET.finditer(text)
+        return
+    if "-" not in text and "/" not in text:  # no "--" or "/*": no comment (memchr searches)
         return
     blocks: list[tuple[int, int]] = []
     lines: set[int] = set()
@@ -351,9 +352,12 @@ def _items(ctx, text: str, low: str, walker: Walker) -> list[Item]:
     out: list[Item] = []
     statements = []
     bodies: list[tuple[int, int]] = []
+    copy = "stdin" in low
+    if not copy and not _may_hold_literal(text, src):
+        return out
     if src is not None and src.error is None:
         statements = _data_statements(src, text, low, bodies)
-    elif src is not None and src.error is not None and "stdin" in low:
+    elif src is not None and src.error is not None and copy:
         blanked = blank_copy_data(text)
         if blanked is not None:  # pg_dump-style seed: COPY … FROM stdin data does not parse as SQL
             from linter.source import Source
@@ -366,10 +370,22 @@ def _items(ctx, text: str, low: str, walker: Walker) -> list[Item]:
         out.extend(walker.items(st))
     for s, e in bodies:
         out.extend(_variables(text, s, e))
-    if "stdin" in low:
+    if copy:
         out.extend(copy_items(text))
     out.sort(key=lambda i: (i.start, -i.end))
     return out
+
+
+def _may_hold_literal(text: str, src) -> bool:
+    """False when no statement of the file can give an :class:`Item`: items are string
+    constants written as ``'…'``, ``E'…'``, ``U&'…'``, ``$$…$$`` (:meth:`Walker.span`
+    drops the others, such as the bare word of ``SET x = word``) or ``U&"…"``, and DO
+    blocks and function bodies are such constants too, so a file without ``'``, ``$`` or
+    ``&`` has none, unless placeholders were substituted into the parsed text. Three
+    one-character searches (memchr); three files in four hold no ``'``."""
+    if "'" in text or "$" in text or "&" in text:
+        return True
+    return src is not None and src.placeholders_replaced > 0
 
 
 # --------------------------------------------------------------------------- rules
@@ -386,14 +402,15 @@ def violations(ctx, rule_id: str, options: dict, help: str, keep=None):
     matches an ``allow`` pattern or that ``keep(hit)`` rejects. The message names the kind,
     the place and a redacted preview; the fingerprint context is ``where:kind:row key``.
     """
-    if ctx.source is None:
+    hits = scan(ctx)  # once per file, by the first secrets rule (dev seeds too: by default
+    if not hits:  # secret-key-in-migration checks them); most files have no hit
         return
     dev = is_dev_seed(ctx.file, options.get("dev-seeds") or ())
     if dev and not options.get("check-dev-seeds"):
         return
     allow = tuple(str(a) for a in options.get("allow") or ())
     at = place(ctx.file, dev)
-    for h in scan(ctx):
+    for h in hits:
         if h.rule != rule_id or (keep is not None and not keep(h)):
             continue
         if allow and values.is_placeholder(h.value, allow):

@@ -113,17 +113,17 @@ def hash_format(value: str, *, password_column: bool = False) -> str | None:
 #: literal (fast). PostgreSQL role hashes (``md5…``, ``SCRAM-SHA-256$…``), Werkzeug's
 #: ``scrypt:`` and hex digests are judged in password columns and ``PASSWORD`` clauses.
 HASH_SCAN = tuple(
-    lazy(rx)
-    for rx in (
-        r"\$(?:2[abxy]?\$\d\d\$|argon2|scrypt\$|[15679y]\$)[^\s'\"`,;()]+",
-        r"pbkdf2[^\s'\"`,;()]+",
+    lazy(rx, 0, needs)
+    for rx, needs in (
+        (r"\$(?:2[abxy]?\$\d\d\$|argon2|scrypt\$|[15679y]\$)[^\s'\"`,;()]+", "$"),
+        (r"pbkdf2[^\s'\"`,;()]+", "2kf"),
     )
 )
 
 
 # --------------------------------------------------------------------------- JWTs
 
-_JWT = lazy(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,}")
+_JWT = lazy(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,}", 0, "J.")
 
 
 def _b64json(part: str) -> dict | None:
@@ -191,7 +191,8 @@ def connection_strings(text: str, lowered: str | None = None):
 
     Looks around each ``://`` and each ``password`` (fast substring searches) instead of
     running the regular expressions over the whole text."""
-    i = text.find("://")
+    # one-character searches (memchr) first: a URL needs a "/", a libpq string an "="
+    i = text.find("://") if "/" in text else -1
     while i >= 0:
         at = text.find("@", i, i + 400)
         if at >= 0:
@@ -201,6 +202,8 @@ def connection_strings(text: str, lowered: str | None = None):
                 label = _SCHEMES.get(scheme, scheme.upper())
                 yield m.start(), m.end() - 1, f"{label} connection string with a password", m.group(3)
         i = text.find("://", i + 3)
+    if "=" not in text:
+        return
     low = text.lower() if lowered is None else lowered
     for word in ("password",):
         i = low.find(word)
