@@ -269,14 +269,14 @@ def _create_table_as(body: dict) -> Iterator[Op]:
     kind = "matview" if body.get("objtype") == "OBJECT_MATVIEW" else "table"
     yield ("create", kind, schema, "", name, "")
     if kind == "matview":
-        for rel in set(_relations_read(body.get("query"))):
+        for rel in dict.fromkeys(_relations_read(body.get("query"))):  # first-seen order, not hash order
             yield ("dep", kind, schema, "", name, ("relation", rel))
 
 
 def _view(body: dict) -> Iterator[Op]:
     schema, name = _rv(body.get("view"))
     yield ("replace" if body.get("replace") else "create", "view", schema, "", name, "")
-    for rel in set(_relations_read(body.get("query"))):
+    for rel in dict.fromkeys(_relations_read(body.get("query"))):  # first-seen order, not hash order
         if rel != name:
             yield ("dep", "view", schema, "", name, ("relation", rel))
 
