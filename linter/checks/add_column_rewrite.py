@@ -53,6 +53,7 @@ ID = "add-column-rewrite"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_AddColumn",)
 DEFAULT_LEVEL = "error"
 OPTIONS = {"include-unknown-functions": bool}
 DEFAULTS = {"include-unknown-functions": True}

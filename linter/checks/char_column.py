@@ -38,6 +38,7 @@ ID = "char-column"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}

@@ -63,6 +63,7 @@ OPTIONS = {"rely-on-transaction": bool}
 DEFAULTS = {"rely-on-transaction": True}
 ALIASES = ()
 KINDS = idempotency.KINDS  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = idempotency.SUBCOMMANDS  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

@@ -42,6 +42,8 @@ KINDS = (
     "CreateStmt", "AlterTableStmt", "IndexStmt", "RenameStmt", "ViewStmt", "CreateTableAsStmt", "CreateSeqStmt", "CreateTrigStmt",
     "CreatePolicyStmt", "CreateSchemaStmt", "CreateFunctionStmt", "CreateEnumStmt", "DefineStmt", "CreateDomainStmt", "CompositeTypeStmt",
 )
+#: ALTER TABLE subcommands whose ``def`` is a ColumnDef or a Constraint (what ``_defined`` reads)
+SUBCOMMANDS = ("AT_AddColumn", "AT_AlterColumnType", "AT_AddConstraint", "AT_AddIdentity")
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}

@@ -44,6 +44,7 @@ ID = "small-integer-key"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS = {"keys-only": bool}
 DEFAULTS = {"keys-only": True}

@@ -48,6 +48,10 @@ class ColumnSite:
         return self.coldef.get("typeName") or {}
 
 
+#: The ALTER TABLE subcommands that hold a column definition (see :func:`column_sites`).
+SITE_SUBCOMMANDS = ("AT_AddColumn", "AT_AlterColumnType")
+
+
 def column_sites(stmt) -> Iterator[ColumnSite]:
     """Every column definition of ``stmt`` (CREATE TABLE, ALTER TABLE ADD COLUMN /
     ALTER COLUMN TYPE); nothing for other statements."""

@@ -578,6 +578,8 @@ _HANDLERS = {
 
 #: Statement kinds :func:`hazards` looks at (rules return early on anything else).
 KINDS = frozenset(_HANDLERS)
+#: The ALTER TABLE subcommands :func:`hazards` looks at (``_alter_table``).
+SUBCOMMANDS = ("AT_AddColumn", "AT_DropColumn", "AT_AddConstraint", "AT_DropConstraint")
 
 
 # --------------------------------------------------------------------------- per file
