@@ -47,9 +47,9 @@ ALIASES = ("ban-char-field",)
 
 def check(ctx, stmt, options):
     for site, base in columns.typed_sites(ctx, stmt):
-        tn = site.type_name
         if base != "bpchar":
             continue
+        tn = site.type_name
         at = columns.type_offsets(stmt, tn)
         fix = None
         if at and site.how != "type" and not tn.get("arrayBounds"):

@@ -48,8 +48,10 @@ ALIASES = ("prefer-text-field",)
 
 def check(ctx, stmt, options):
     for site, base in columns.typed_sites(ctx, stmt):
+        if base != "varchar":
+            continue
         tn = site.type_name
-        if base != "varchar" or not names.typmods(tn):
+        if not names.typmods(tn):
             continue
         n = names.typmods(tn)[0]
         at = columns.type_offsets(stmt, tn)

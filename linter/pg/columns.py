@@ -396,7 +396,9 @@ def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:
     shared by the type-hygiene rules (kept on the file context)."""
     if stmt.kind not in ("CreateStmt", "AlterTableStmt"):
         return []
-    cache = ctx.__dict__.setdefault("_typed_sites", {})
+    cache = ctx.__dict__.get("_typed_sites")
+    if cache is None:
+        cache = ctx.__dict__["_typed_sites"] = {}
     got = cache.get(id(stmt))
     if got is None:
         got = cache[id(stmt)] = [(s, names.base_type(s.type_name)) for s in hygiene_sites(stmt)]
