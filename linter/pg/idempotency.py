@@ -578,8 +578,28 @@ _HANDLERS = {
 
 #: Statement kinds :func:`hazards` looks at (rules return early on anything else).
 KINDS = frozenset(_HANDLERS)
-#: The ALTER TABLE subcommands :func:`hazards` looks at (``_alter_table``).
-SUBCOMMANDS = ("AT_AddColumn", "AT_DropColumn", "AT_AddConstraint", "AT_DropConstraint")
+
+#: For each kind of hazard, the statement kinds whose handler can report it (at some
+#: PostgreSQL version), and the ALTER TABLE subcommands that can: what each rule
+#: declares as its ``KINDS`` and ``SUBCOMMANDS``, so the engine calls it for no others.
+KINDS_OF = {
+    IF_NOT_EXISTS: frozenset({
+        "CreateStmt", "CreateForeignTableStmt", "CreateTableAsStmt", "IndexStmt", "CreateSchemaStmt", "CreateSeqStmt",
+        "CreateExtensionStmt", "AlterTableStmt", "AlterEnumStmt", "DefineStmt",
+    }),
+    IF_EXISTS: frozenset({"DropStmt", "DropRoleStmt", "DropdbStmt", "AlterTableStmt"}),
+    OR_REPLACE: frozenset({"ViewStmt", "CreateFunctionStmt", "CreateTrigStmt", "RuleStmt", "DefineStmt"}),
+    GUARD: frozenset({
+        "CreateSchemaStmt", "AlterTableStmt", "AlterEnumStmt", "CreateTrigStmt", "DefineStmt", "CreateEnumStmt",
+        "CompositeTypeStmt", "CreateRangeStmt", "CreateDomainStmt", "CreatePolicyStmt", "CreateRoleStmt",
+        "CreateEventTrigStmt", "CreatePublicationStmt",
+    }),
+}
+SUBCOMMANDS_OF = {
+    IF_NOT_EXISTS: ("AT_AddColumn",),
+    IF_EXISTS: ("AT_DropColumn", "AT_DropConstraint"),
+    GUARD: ("AT_AddColumn", "AT_AddConstraint"),  # ADD COLUMN before PostgreSQL 9.6
+}
 
 
 # --------------------------------------------------------------------------- per file
