@@ -97,8 +97,10 @@ def _defined(stmt) -> list[str | None]:
             cd = e.get("ColumnDef")
             if cd:
                 out.append(cd.get("colname"))
-                out.extend(c.get("Constraint", {}).get("conname") for c in cd.get("constraints", ()) or ())
-            out.append(e.get("Constraint", {}).get("conname"))
+                for c in cd.get("constraints", ()) or ():
+                    out.append(c.get("Constraint", {}).get("conname"))
+            elif "Constraint" in e:
+                out.append(e["Constraint"].get("conname"))
     elif kind == "AlterTableStmt":
         for item in b.get("cmds", ()):
             cmd = item.get("AlterTableCmd", {})
