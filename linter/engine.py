@@ -5,7 +5,10 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 * ``"statement"``: ``check(ctx, stmt, options)`` for every statement of a file that
   parsed, top-level ones and those inside ``DO`` blocks / PL/pgSQL bodies
   (``stmt.parent`` is set for those). A rule module that declares
-  ``KINDS = ("IndexStmt", ...)`` is only called for statements of those kinds.
+  ``KINDS = ("IndexStmt", ...)`` is only called for statements of those kinds; one that
+  also declares ``SUBCOMMANDS = ("AT_DropColumn", ...)`` is called for an
+  ``AlterTableStmt`` only when one of its subcommands (``AlterTableCmd.subtype``) is of
+  those types (statements of its other kinds are unaffected).
 * ``"file"``: ``check(ctx, options)`` once per file, whether it parsed or not
   (``ctx.source`` is ``None`` when it could not be read).
 * ``"file-set"``: ``check(ctx, options)`` once per migration root, with every
@@ -211,11 +214,13 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
 _PLANS: dict[int, tuple] = {}
 
 
-def _plan(settings: dict[str, RuleSetting]) -> tuple[dict[str, list], list, list]:
+def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
     """``({statement kind: statement rules to call}, statement rules for any other kind,
-    file rules)`` for one settings mapping. A rule that declares ``KINDS`` is only called
-    for statements of those kinds. Cached per settings object (the config hands out one
-    per group of paths)."""
+    file rules)`` for one settings mapping, in registry order. A rule that declares
+    ``KINDS`` is only called for statements of those kinds; :func:`_statement_rules`
+    narrows the ``"AlterTableStmt"`` entry by the rules' ``SUBCOMMANDS``, keeping what it
+    picks for each set of subcommand types under the key ``("AlterTableStmt", frozenset)``.
+    Cached per settings object (the config hands out one per group of paths)."""
     hit = _PLANS.get(id(settings))
     if hit is not None and hit[0] is settings:
         return hit[1], hit[2], hit[3]
@@ -223,12 +228,26 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict[str, list], list, list
     stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
     file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
     every = [(r, s) for r, s in stmt_rules if r.kinds is None]
-    by_kind: dict[str, list] = {}
+    by_kind: dict = {}
     for r, s in stmt_rules:
         for kind in r.kinds or ():
             by_kind.setdefault(kind, list(every)).append((r, s))
     _PLANS[id(settings)] = (settings, by_kind, every, file_rules)
     return by_kind, every, file_rules
+
+
+def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
+    """The ``(rule, setting)`` pairs of a :func:`_plan` to call for ``stmt``: those of its
+    kind; for an ALTER TABLE, without the rules none of whose ``SUBCOMMANDS`` it has."""
+    rules = by_kind.get(stmt.kind, every)
+    if stmt.kind != "AlterTableStmt" or rules is every:
+        return rules
+    subtypes = frozenset(c.get("AlterTableCmd", {}).get("subtype") for c in stmt.body.get("cmds", ()))
+    key = ("AlterTableStmt", subtypes)
+    hit = by_kind.get(key)
+    if hit is None:
+        hit = by_kind[key] = [(r, s) for r, s in rules if r.subcommands is None or not r.subcommands.isdisjoint(subtypes)]
+    return hit
 
 
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
@@ -245,7 +264,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None and source.error is None:
         statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
-            for rule, setting in by_kind.get(stmt.kind, every):
+            for rule, setting in _statement_rules(stmt, by_kind, every):
                 for v in rule.module.check(ctx, stmt, setting.options) or ():
                     raw.append((rule, v))
     for rule, setting in file_rules:

@@ -8,8 +8,10 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   ``DEFAULT_LEVEL`` (``"error"``, ``"warning"``, ``"note"`` or ``"disable"`` for opt-in
   rules), ``OPTIONS`` (``{name: type}``, kebab-case names), ``DEFAULTS`` (``{name: value}``),
   ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), optionally ``KINDS`` (the
-  pglast statement kinds a ``statement`` rule looks at, so the engine skips the others),
-  and ``check(...)``.
+  pglast statement kinds a ``statement`` rule looks at, so the engine skips the others)
+  and ``SUBCOMMANDS`` (the ``AlterTableCmd`` subtypes, ``"AT_DropColumn"`` …, it looks at
+  in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), and
+  ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -135,6 +137,7 @@ class Rule:
     defaults: dict[str, Any] = field(hash=False, compare=False)
     module: ModuleType = field(hash=False, compare=False, repr=False)
     kinds: frozenset[str] | None = None
+    subcommands: frozenset[str] | None = None
 
     @property
     def docs_url(self) -> str:
@@ -162,6 +165,7 @@ def _load(name: str) -> Rule:
         defaults=dict(getattr(module, "DEFAULTS", {})),
         module=module,
         kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
+        subcommands=frozenset(module.SUBCOMMANDS) if getattr(module, "SUBCOMMANDS", None) else None,
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -172,6 +176,8 @@ def _load(name: str) -> Rule:
         problems.append(f"unknown scope {rule.scope!r}")
     if rule.default_level not in LEVELS:
         problems.append(f"unknown default level {rule.default_level!r}")
+    if rule.subcommands and "AlterTableStmt" not in (rule.kinds or ()):
+        problems.append("SUBCOMMANDS without AlterTableStmt in KINDS")
     if set(rule.defaults) - set(rule.options):
         problems.append("DEFAULTS names options not in OPTIONS")
     if problems:

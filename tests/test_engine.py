@@ -3,6 +3,7 @@ parallel runs, and that the default path never imports sqlfluff."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import types
@@ -115,6 +116,23 @@ def test_a_crashing_rule_becomes_a_finding_and_others_go_on(tmp_path, index_rule
     got = sorted((f.path, f.rule_id) for f in report.findings)
     assert got == [("V1__a.sql", "internal-error"), ("V2__b.sql", "syntax-error")]
     assert "kaput" in report.findings[0].message
+
+
+def test_subcommands_narrow_which_alter_tables_a_rule_sees(tmp_path, index_rule, monkeypatch):
+    seen = []
+
+    def check(ctx, stmt, options):
+        seen.append(stmt.text)
+        return ()
+
+    monkeypatch.setattr(index_rule.module, "check", check)
+    rules = registry.all_rules()
+    rules[index_rule.id] = dataclasses.replace(index_rule, kinds=frozenset({"IndexStmt", "AlterTableStmt"}), subcommands=frozenset({"AT_DropColumn"}))
+    sql = ("ALTER TABLE t ADD COLUMN a int;\nALTER TABLE t ADD COLUMN b int, DROP COLUMN c;\nALTER TABLE t DROP COLUMN d;\n"
+           "CREATE INDEX i ON t (a);\nALTER TABLE t ADD COLUMN e int;\nALTER TABLE t DROP COLUMN f;\n")
+    _findings(tmp_path, {"V1__x.sql": sql})
+    assert seen == ["ALTER TABLE t ADD COLUMN b int, DROP COLUMN c", "ALTER TABLE t DROP COLUMN d",
+                    "CREATE INDEX i ON t (a)", "ALTER TABLE t DROP COLUMN f"]
 
 
 def test_default_path_does_not_import_sqlfluff(tmp_path):

@@ -204,3 +204,24 @@ def test_real_corpus_files(shared_dir, tmp_path):
     report = lint_tree(tmp_path / "marquez", {"V47__add_lineage_event_indexes.sql": text}, enable={r: "error" for r in RULES})
     assert [f.rule_id for f in report.findings] == ["create-without-if-not-exists"]
     assert "INVALID index" in report.findings[0].help
+
+
+#: More statements with hazards (RERUN_CASES needs a server; these only need the parser).
+MORE_HAZARDS = [
+    "CREATE SCHEMA s2 CREATE TABLE t (id int)", "CREATE EXTENSION hstore", "CREATE TYPE r AS RANGE (subtype = int4)",
+    "CREATE ROLE app", "CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION f()", "CREATE PUBLICATION pub",
+    "CREATE TYPE box2 (input = box2_in, output = box2_out)", "CREATE FOREIGN TABLE ft (id int) SERVER s", "DROP ROLE app",
+    "DROP DATABASE d", "ALTER TABLE t ADD COLUMN a int, DROP COLUMN b, ADD CONSTRAINT c UNIQUE (a), DROP CONSTRAINT d",
+]
+
+
+@pytest.mark.parametrize("pg", [9, 10, 11, 12, 13, 14, 16])
+def test_rules_declare_every_statement_kind_and_subcommand_their_hazards_come_from(pg):
+    assert set().union(*idempotency.KINDS_OF.values()) == idempotency.KINDS
+    for sql in [s for _, s in RERUN_CASES] + MORE_HAZARDS:
+        stmt = _stmt(sql)
+        for h in idempotency.hazards(stmt, pg):
+            assert stmt.kind in idempotency.KINDS_OF[h.rule], (sql, h.rule)
+            if stmt.kind == "AlterTableStmt":
+                subtypes = {c["AlterTableCmd"]["subtype"] for c in stmt.body["cmds"]}
+                assert subtypes & set(idempotency.SUBCOMMANDS_OF[h.rule]), (sql, h.rule)

@@ -20,6 +20,15 @@ def test_ids_are_kebab_case_unique_and_modules_are_named_after_them():
     assert len(names) == len(set(names))
 
 
+def test_subcommands_are_alter_table_subcommand_types():
+    from pglast.enums.parsenodes import AlterTableType  # a typo would silently turn a rule off
+
+    for rid, rule in registry.all_rules().items():
+        if rule.subcommands is not None:
+            assert "AlterTableStmt" in rule.kinds, rid
+            assert rule.subcommands <= set(AlterTableType.__members__), rid
+
+
 def test_resolve_ids_and_aliases():
     assert registry.resolve("syntax-error") == "syntax-error"
     assert registry.resolve("sqlfluff") == "sqlfluff-style"

@@ -53,6 +53,7 @@ ID = "add-column-rewrite"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_AddColumn",)
 DEFAULT_LEVEL = "error"
 OPTIONS = {"include-unknown-functions": bool}
 DEFAULTS = {"include-unknown-functions": True}
@@ -62,17 +63,19 @@ ALIASES = ("adding-field-with-default",)
 def check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
         return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
+    found = []
     for site in columns.column_sites(stmt):
         if site.how != "add":
             continue
         why = rewrites.add_column_rewrites(site.coldef, ctx.pg_version)
-        if why is None or ("may be volatile" in why and not options["include-unknown-functions"]):
-            continue
+        if why is not None and ("may be volatile" not in why or options["include-unknown-functions"]):
+            found.append((site, why))
+    rv = stmt.body.get("relation")
+    if not found or ctx.pg.is_new_table(rv, stmt):
+        return
+    lock = columns.alter_lock(stmt)
+    table = names.relation(rv)
+    for site, why in found:
         maybe = "may rewrite" if "may be volatile" in why else "rewrites"
         yield ctx.violation(
             stmt,

@@ -51,6 +51,7 @@ OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ()
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = ("AT_AttachPartition",)  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

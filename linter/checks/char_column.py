@@ -38,6 +38,7 @@ ID = "char-column"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
@@ -46,9 +47,9 @@ ALIASES = ("ban-char-field",)
 
 def check(ctx, stmt, options):
     for site, base in columns.typed_sites(ctx, stmt):
-        tn = site.type_name
         if base != "bpchar":
             continue
+        tn = site.type_name
         at = columns.type_offsets(stmt, tn)
         fix = None
         if at and site.how != "type" and not tn.get("arrayBounds"):

@@ -47,6 +47,7 @@ OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("constraint-missing-not-valid",)
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

@@ -61,6 +61,7 @@ ID = "column-type-rewrite"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_AlterColumnType",)
 DEFAULT_LEVEL = "error"
 OPTIONS = {"unknown-old-type": bool}
 DEFAULTS = {"unknown-old-type": True}

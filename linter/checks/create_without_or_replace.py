@@ -62,7 +62,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {"rely-on-transaction": bool}
 DEFAULTS = {"rely-on-transaction": True}
 ALIASES = ()
-KINDS = idempotency.KINDS  # the engine only calls check() for these statement kinds
+KINDS = idempotency.KINDS_OF[idempotency.OR_REPLACE]  # the engine only calls check() for these statement kinds
 
 
 def check(ctx, stmt, options):

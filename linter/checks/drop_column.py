@@ -40,6 +40,7 @@ ID = "drop-column"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_DropColumn",)
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}

@@ -43,6 +43,7 @@ ID = "drop-constraint"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_DropConstraint",)
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}

@@ -41,6 +41,7 @@ ID = "drop-not-null"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_DropNotNull",)
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}

@@ -58,7 +58,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {"rely-on-transaction": bool}
 DEFAULTS = {"rely-on-transaction": True}
 ALIASES = ()
-KINDS = idempotency.KINDS  # the engine only calls check() for these statement kinds
+KINDS = idempotency.KINDS_OF[idempotency.IF_EXISTS]  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = idempotency.SUBCOMMANDS_OF[idempotency.IF_EXISTS]  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

@@ -50,6 +50,7 @@ OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("adding-foreign-key-constraint",)
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

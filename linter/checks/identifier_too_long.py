@@ -42,6 +42,8 @@ KINDS = (
     "CreateStmt", "AlterTableStmt", "IndexStmt", "RenameStmt", "ViewStmt", "CreateTableAsStmt", "CreateSeqStmt", "CreateTrigStmt",
     "CreatePolicyStmt", "CreateSchemaStmt", "CreateFunctionStmt", "CreateEnumStmt", "DefineStmt", "CreateDomainStmt", "CompositeTypeStmt",
 )
+#: ALTER TABLE subcommands whose ``def`` is a ColumnDef or a Constraint (what ``_defined`` reads)
+SUBCOMMANDS = ("AT_AddColumn", "AT_AlterColumnType", "AT_AddConstraint", "AT_AddIdentity")
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
@@ -57,7 +59,7 @@ _LONG_MB = re.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
 def check(ctx, stmt, options):
     # the parser keeps at most 63 bytes (cut at a character boundary): a name it cut is
     # 60-63 bytes long in the tree, so shorter ones need no look at the text
-    defined = {n for n in _defined(stmt) if len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
+    defined = {n for n in _defined(stmt) if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
     if not defined:
         return
     text = stmt.text
@@ -80,19 +82,25 @@ def check(ctx, stmt, options):
         )
 
 
-def _defined(stmt) -> set[str]:
-    """Names ``stmt`` defines (as the parser truncated them)."""
+def _rel(rv: dict | None) -> str | None:
+    return (rv or {}).get("relname")
+
+
+def _defined(stmt) -> list[str | None]:
+    """Names ``stmt`` defines (as the parser truncated them; ``None`` for a part without
+    a name)."""
     kind, b = stmt.kind, stmt.body
     out: list = []
-    rel = lambda rv: (rv or {}).get("relname")  # noqa: E731
     if kind == "CreateStmt":
-        out.append(rel(b.get("relation")))
+        out.append(_rel(b.get("relation")))
         for e in b.get("tableElts", ()) or ():
             cd = e.get("ColumnDef")
             if cd:
                 out.append(cd.get("colname"))
-                out.extend(c.get("Constraint", {}).get("conname") for c in cd.get("constraints", ()) or ())
-            out.append(e.get("Constraint", {}).get("conname"))
+                for c in cd.get("constraints", ()) or ():
+                    out.append(c.get("Constraint", {}).get("conname"))
+            elif "Constraint" in e:
+                out.append(e["Constraint"].get("conname"))
     elif kind == "AlterTableStmt":
         for item in b.get("cmds", ()):
             cmd = item.get("AlterTableCmd", {})
@@ -107,12 +115,12 @@ def _defined(stmt) -> set[str]:
     elif kind == "RenameStmt":
         out.append(b.get("newname"))
     elif kind == "ViewStmt":
-        out.append(rel(b.get("view")))
+        out.append(_rel(b.get("view")))
     elif kind == "CreateTableAsStmt":
         into = b.get("into", {})
-        out.append(rel(into.get("IntoClause", into).get("rel")))
+        out.append(_rel(into.get("IntoClause", into).get("rel")))
     elif kind == "CreateSeqStmt":
-        out.append(rel(b.get("sequence")))
+        out.append(_rel(b.get("sequence")))
     elif kind == "CreateTrigStmt":
         out.append(b.get("trigname"))
     elif kind == "CreatePolicyStmt":
@@ -123,5 +131,5 @@ def _defined(stmt) -> set[str]:
         key = {"CreateFunctionStmt": "funcname", "CreateEnumStmt": "typeName", "DefineStmt": "defnames", "CreateDomainStmt": "domainname"}[kind]
         out.extend(names.strings(b.get(key))[-1:])
     elif kind == "CompositeTypeStmt":
-        out.append(rel(b.get("typevar")))
-    return {n for n in out if n}
+        out.append(_rel(b.get("typevar")))
+    return out

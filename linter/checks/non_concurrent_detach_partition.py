@@ -44,6 +44,7 @@ OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("require-concurrent-partition-detach",)
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = ("AT_DetachPartition",)  # and only ALTER TABLEs with one of these subcommands
 
 
 def check(ctx, stmt, options):

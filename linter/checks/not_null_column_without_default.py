@@ -43,6 +43,7 @@ ID = "not-null-column-without-default"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_AddColumn",)
 DEFAULT_LEVEL = "error"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
@@ -54,9 +55,7 @@ _SELF_FILLING = {"CONSTR_IDENTITY", "CONSTR_GENERATED"}
 def check(ctx, stmt, options):
     if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
         return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
+    found = []
     for site in columns.column_sites(stmt):
         if site.how != "add":
             continue
@@ -65,8 +64,12 @@ def check(ctx, stmt, options):
         if not required or kinds & _SELF_FILLING or names.base_type(site.type_name) in rewrites.SERIAL_TYPES:
             continue
         expr, has_default = rewrites.column_default(site.coldef)
-        if has_default and not (expr or {}).get("A_Const", {}).get("isnull"):
-            continue
+        if not has_default or (expr or {}).get("A_Const", {}).get("isnull"):
+            found.append((site, kinds))
+    rv = stmt.body.get("relation")
+    if not found or ctx.pg.is_new_table(rv, stmt):
+        return
+    for site, kinds in found:
         lock = columns.alter_lock(stmt)
         table = names.relation(rv)
         what = "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"

@@ -56,6 +56,7 @@ ID = "set-not-null-without-check"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
+SUBCOMMANDS = ("AT_SetNotNull",)
 DEFAULT_LEVEL = "error"
 OPTIONS = {"trust-dropped-check": bool}
 DEFAULTS = {"trust-dropped-check": True}

@@ -44,6 +44,7 @@ ID = "small-integer-key"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS = {"keys-only": bool}
 DEFAULTS = {"keys-only": True}
@@ -58,8 +59,10 @@ def check(ctx, stmt, options):
     keys = None
     for site, base in columns.typed_sites(ctx, stmt):
         bits = _SMALL.get(base)
+        if bits is None:
+            continue
         tn = site.type_name
-        if bits is None or tn.get("arrayBounds"):
+        if tn.get("arrayBounds"):
             continue
         if options["keys-only"]:
             if keys is None:

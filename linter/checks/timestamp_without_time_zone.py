@@ -39,6 +39,7 @@ ID = "timestamp-without-time-zone"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
@@ -49,9 +50,9 @@ _WRITTEN = re.compile(r"timestamp(\s*\(\s*\d+\s*\))?(\s+without\s+time\s+zone)?"
 
 def check(ctx, stmt, options):
     for site, base in columns.typed_sites(ctx, stmt):
-        tn = site.type_name
         if base != "timestamp":
             continue
+        tn = site.type_name
         at = columns.type_offsets(stmt, tn)
         fix = None
         if at and site.how != "type":

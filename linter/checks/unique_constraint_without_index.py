@@ -47,6 +47,7 @@ OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("disallowed-unique-constraint", "adding-serial-primary-key-field")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
+SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 
 _KINDS = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY"}
 

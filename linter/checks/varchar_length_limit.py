@@ -39,6 +39,7 @@ ID = "varchar-length-limit"
 FAMILY = "locking"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
+SUBCOMMANDS = columns.SITE_SUBCOMMANDS
 DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
@@ -47,8 +48,10 @@ ALIASES = ("prefer-text-field",)
 
 def check(ctx, stmt, options):
     for site, base in columns.typed_sites(ctx, stmt):
+        if base != "varchar":
+            continue
         tn = site.type_name
-        if base != "varchar" or not names.typmods(tn):
+        if not names.typmods(tn):
             continue
         n = names.typmods(tn)[0]
         at = columns.type_offsets(stmt, tn)

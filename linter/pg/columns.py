@@ -48,6 +48,10 @@ class ColumnSite:
         return self.coldef.get("typeName") or {}
 
 
+#: The ALTER TABLE subcommands that hold a column definition (see :func:`column_sites`).
+SITE_SUBCOMMANDS = ("AT_AddColumn", "AT_AlterColumnType")
+
+
 def column_sites(stmt) -> Iterator[ColumnSite]:
     """Every column definition of ``stmt`` (CREATE TABLE, ALTER TABLE ADD COLUMN /
     ALTER COLUMN TYPE); nothing for other statements."""
@@ -392,7 +396,9 @@ def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:
     shared by the type-hygiene rules (kept on the file context)."""
     if stmt.kind not in ("CreateStmt", "AlterTableStmt"):
         return []
-    cache = ctx.__dict__.setdefault("_typed_sites", {})
+    cache = ctx.__dict__.get("_typed_sites")
+    if cache is None:
+        cache = ctx.__dict__["_typed_sites"] = {}
     got = cache.get(id(stmt))
     if got is None:
         got = cache[id(stmt)] = [(s, names.base_type(s.type_name)) for s in hygiene_sites(stmt)]

@@ -579,6 +579,28 @@ _HANDLERS = {
 #: Statement kinds :func:`hazards` looks at (rules return early on anything else).
 KINDS = frozenset(_HANDLERS)
 
+#: For each kind of hazard, the statement kinds whose handler can report it (at some
+#: PostgreSQL version), and the ALTER TABLE subcommands that can: what each rule
+#: declares as its ``KINDS`` and ``SUBCOMMANDS``, so the engine calls it for no others.
+KINDS_OF = {
+    IF_NOT_EXISTS: frozenset({
+        "CreateStmt", "CreateForeignTableStmt", "CreateTableAsStmt", "IndexStmt", "CreateSchemaStmt", "CreateSeqStmt",
+        "CreateExtensionStmt", "AlterTableStmt", "AlterEnumStmt", "DefineStmt",
+    }),
+    IF_EXISTS: frozenset({"DropStmt", "DropRoleStmt", "DropdbStmt", "AlterTableStmt"}),
+    OR_REPLACE: frozenset({"ViewStmt", "CreateFunctionStmt", "CreateTrigStmt", "RuleStmt", "DefineStmt"}),
+    GUARD: frozenset({
+        "CreateSchemaStmt", "AlterTableStmt", "AlterEnumStmt", "CreateTrigStmt", "DefineStmt", "CreateEnumStmt",
+        "CompositeTypeStmt", "CreateRangeStmt", "CreateDomainStmt", "CreatePolicyStmt", "CreateRoleStmt",
+        "CreateEventTrigStmt", "CreatePublicationStmt",
+    }),
+}
+SUBCOMMANDS_OF = {
+    IF_NOT_EXISTS: ("AT_AddColumn",),
+    IF_EXISTS: ("AT_DropColumn", "AT_DropConstraint"),
+    GUARD: ("AT_AddColumn", "AT_AddConstraint"),  # ADD COLUMN before PostgreSQL 9.6
+}
+
 
 # --------------------------------------------------------------------------- per file
 
@@ -677,12 +699,22 @@ class FileFacts:
         self._hazards: dict[int, list[Hazard]] = {}
         self._guards: dict[int, str | None] = {}
         self._guarded_parents: set[int] = set()
+        self._unguarded: dict[tuple[int, bool], dict[str, list[Hazard]]] = {}
 
     def hazards(self, stmt) -> list[Hazard]:
         """:func:`hazards` for the run's ``pg_version``, cached per statement."""
         got = self._hazards.get(id(stmt))
         if got is None:
             got = self._hazards[id(stmt)] = hazards(stmt, self._ctx.pg_version)
+        return got
+
+    def unguarded(self, stmt, rely_on_transaction: bool) -> dict[str, list[Hazard]]:
+        """``{hazard kind: the hazards of that kind a re-run would hit}`` for ``stmt`` (see
+        :func:`unguarded`; kinds without any are left out), cached per statement."""
+        key = (id(stmt), rely_on_transaction)
+        got = self._unguarded.get(key)
+        if got is None:
+            got = self._unguarded[key] = _unguarded(self._ctx, self, stmt, rely_on_transaction)
         return got
 
     @cached_property
@@ -776,24 +808,32 @@ def unguarded(ctx, stmt, rule: str, options: dict) -> list[Hazard]:
     function is called, not when the migration runs); with ``rely-on-transaction``,
     files that run atomically (:func:`atomic_reason`); statements in a DO block under an
     IF / CASE / loop / EXCEPTION handler; objects dropped earlier in the file (for
-    CREATE/ADD) or created earlier in it (for DROP).
+    CREATE/ADD) or created earlier in it (for DROP). Worked out once per statement for
+    all four kinds (:meth:`FileFacts.unguarded`).
     """
-    if stmt.kind not in KINDS or stmt.section is Direction.DOWN:
+    if stmt.kind not in KINDS:
         return []
+    return ctx.pg.idempotency.unguarded(stmt, options.get("rely-on-transaction", True)).get(rule, [])
+
+
+def _unguarded(ctx, facts: FileFacts, stmt, rely_on_transaction: bool) -> dict[str, list[Hazard]]:
+    """``{hazard kind: hazards}`` of :func:`unguarded` for one statement (kinds without
+    any are left out)."""
+    if stmt.section is Direction.DOWN:
+        return {}
     parent = stmt.parent
     if parent is not None and parent.kind != "DoStmt":
-        return []
-    if options.get("rely-on-transaction", True) and atomic_reason(ctx, stmt) is not None:
-        return []
-    facts = ctx.pg.idempotency
-    found = [h for h in facts.hazards(stmt) if h.rule == rule]
-    if not found:
-        return []
-    if parent is not None and facts.plpgsql_guard(stmt):
-        return []
-    if rule == IF_EXISTS:
-        return [h for h in found if not facts.created_before(h.key, stmt)]
-    return [h for h in found if not facts.dropped_before(h.key, stmt)]
+        return {}
+    if rely_on_transaction and atomic_reason(ctx, stmt) is not None:
+        return {}
+    found = facts.hazards(stmt)
+    if not found or (parent is not None and facts.plpgsql_guard(stmt)):
+        return {}
+    out: dict[str, list[Hazard]] = {}
+    for h in found:
+        if not (facts.created_before(h.key, stmt) if h.rule == IF_EXISTS else facts.dropped_before(h.key, stmt)):
+            out.setdefault(h.rule, []).append(h)
+    return out
 
 
 def fix_for(ctx, stmt, h: Hazard):
