@@ -435,16 +435,16 @@ class Source:
             self.error = (0, f"the parser failed: {exc}")
             return
         self.parse_text = text
-        self.parse_index = self.index if text is self.text else TextIndex(text)
+        self.parse_index = index = self.index if text is self.text else TextIndex(text)
+        char_of_byte, make, append = index.char_of_byte, self._make_statement, self.statements.append
         for i, raw in enumerate(tree.get("stmts", ())):
             node = raw.get("stmt")
             if not node:
                 continue
             b0 = raw.get("stmt_location", 0)
             blen = raw.get("stmt_len", 0)
-            c0 = self.parse_index.char_of_byte(b0)
-            c1 = self.parse_index.char_of_byte(b0 + blen) if blen else len(text)
-            self.statements.append(self._make_statement(node, c0, c1, i, None, self.parse_index, 0))
+            c1 = char_of_byte(b0 + blen) if blen else len(text)
+            append(make(node, char_of_byte(b0), c1, i, None, index, 0))
 
     def _make_statement(
         self, node: dict, c0: int, c1: int, index: int, parent: Statement | None, loc_index: TextIndex, loc_base: int
