@@ -17,11 +17,12 @@ costs several times more and rules do not need them.
 
 from __future__ import annotations
 
-import bisect
 import os
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from typing import Any, Iterator
 
 import orjson
@@ -39,10 +40,11 @@ class TextIndex:
     ``position(c)``: character offset -> 1-based :class:`Position`.
     """
 
-    __slots__ = ("text", "_line_starts", "_ascii", "_nb_bytes", "_nb_extra")
+    __slots__ = ("text", "_len", "_line_starts", "_ascii", "_nb_bytes", "_nb_extra")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._len = len(text)
         self._line_starts: list[int] | None = None  # built on first use: most files need no position
         self._ascii = text.isascii()
         self._nb_bytes: list[int] = []  # byte offset just after each non-ASCII character
@@ -63,8 +65,10 @@ class TextIndex:
     def line_starts(self) -> list[int]:
         """Character offset of the start of each line (``[0, ...]``)."""
         if self._line_starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
+            # each line starts one past the end of the one before: a running sum of
+            # (length + 1) over the lines, all in C; the last sum (len + 1) starts no line
+            starts = list(accumulate(map(_PLUS_ONE, map(len, self.text.split("\n"))), initial=0))
+            starts.pop()
             self._line_starts = starts
         return self._line_starts
 
@@ -72,7 +76,7 @@ class TextIndex:
         """The character offset of UTF-8 byte offset ``b`` (inside a character: its start)."""
         if self._ascii or b <= 0:
             return b
-        i = bisect.bisect_right(self._nb_bytes, b) - 1
+        i = bisect_right(self._nb_bytes, b) - 1
         if i < 0:
             return b
         extra = self._nb_extra[i]
@@ -81,9 +85,12 @@ class TextIndex:
     def position(self, c: int) -> Position:
         """1-based line and column of character offset ``c`` (clamped into the text)."""
         starts = self._line_starts or self.line_starts
-        c = max(0, min(c, len(self.text)))
-        line = bisect.bisect_right(starts, c) - 1
-        return Position(line + 1, c - starts[line] + 1)
+        if c <= 0:
+            return Position(1, 1)
+        if c > self._len:
+            c = self._len
+        line = bisect_right(starts, c)
+        return Position(line, c - starts[line - 1] + 1)
 
     def offset(self, pos: Position) -> int:
         """The character offset of a 1-based position (inverse of :meth:`position`)."""
@@ -91,15 +98,15 @@ class TextIndex:
 
     def span(self, start: int, end: int) -> Span:
         """The half-open span of character offsets ``[start, end)``."""
-        return Span(self.position(start), self.position(max(start, end)))
+        return Span(self.position(start), self.position(end if end > start else start))
 
     def line_text(self, line: int) -> str:
         """The text of 1-based ``line`` without its line break ('' past the end)."""
-        if line < 1 or line > len(self.line_starts):
+        starts = self.line_starts
+        if line < 1 or line > len(starts):
             return ""
-        start = self.line_starts[line - 1]
-        end = self.line_starts[line] if line < len(self.line_starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n")
+        end = starts[line] if line < len(starts) else self._len
+        return self.text[starts[line - 1] : end].rstrip("\r\n")
 
     @property
     def line_count(self) -> int:
@@ -107,7 +114,7 @@ class TextIndex:
         return len(self.line_starts)
 
 
-_NEWLINE = re.compile("\n")
+_PLUS_ONE = (1).__add__
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
@@ -130,7 +137,7 @@ class OffsetMap:
         if not self.segments:
             return c
         starts = [s[0] for s in self.segments]
-        i = bisect.bisect_right(starts, c) - 1
+        i = bisect_right(starts, c) - 1
         if i < 0:
             return c
         new_start, new_end, orig_start, orig_end = self.segments[i]
@@ -263,12 +270,13 @@ class Section:
 class Statement:
     """One parsed SQL statement.
 
-    * ``node``: pglast JSON of the statement, ``{"IndexStmt": {...}}``; ``kind`` its key.
+    * ``node``: pglast JSON of the statement, ``{"IndexStmt": {...}}``; ``kind`` its key;
+      ``body`` the statement's fields, ``node[kind]``.
     * ``start``/``end``: 0-based character offsets in the original file text, from the
       statement's first token (never the comments before it) to just past its last token
       (the ``;`` is not included).
     * ``span``: the same as 1-based positions; ``text``: the original text of the span
-      (both computed on first use).
+      (the span is computed on first use and kept, the text on each use).
     * ``index``: 0-based position among the file's top-level statements (nested
       statements carry their parent's index).
     * ``section``: the direction of the file section it is in.
@@ -276,7 +284,9 @@ class Statement:
       ``DoStmt`` / ``CreateFunctionStmt`` around it; ``None`` for top-level statements.
     """
 
-    __slots__ = ("node", "kind", "start", "end", "index", "section", "parent", "_source", "_loc_index", "_loc_base")
+    __slots__ = (
+        "node", "kind", "body", "start", "end", "index", "section", "parent", "_source", "_loc_index", "_loc_base", "_span"
+    )
 
     def __init__(
         self,
@@ -293,6 +303,7 @@ class Statement:
     ) -> None:
         self.node = node
         self.kind = kind
+        self.body: dict = node[kind]
         self.start = start
         self.end = end
         self.index = index
@@ -301,6 +312,7 @@ class Statement:
         self._source = source
         self._loc_index = loc_index  # index of the text node locations are relative to
         self._loc_base = loc_base  # character offset in the parse text where that text starts
+        self._span: Span | None = None
 
     def __repr__(self) -> str:
         return f"<Statement {self.kind} {self.start}:{self.end}>"
@@ -308,17 +320,14 @@ class Statement:
     @property
     def span(self) -> Span:
         """1-based span of ``[start, end)``."""
-        return self._source.index.span(self.start, self.end)
+        if self._span is None:
+            self._span = self._source.index.span(self.start, self.end)
+        return self._span
 
     @property
     def text(self) -> str:
         """The statement's original text (placeholders as written)."""
         return self._source.text[self.start : self.end]
-
-    @property
-    def body(self) -> dict:
-        """The statement's fields: ``node[kind]``."""
-        return self.node[self.kind]
 
     @property
     def nested(self) -> bool:
@@ -426,31 +435,34 @@ class Source:
             self.error = (0, f"the parser failed: {exc}")
             return
         self.parse_text = text
-        self.parse_index = self.index if text is self.text else TextIndex(text)
+        self.parse_index = index = self.index if text is self.text else TextIndex(text)
+        char_of_byte, make, append = index.char_of_byte, self._make_statement, self.statements.append
         for i, raw in enumerate(tree.get("stmts", ())):
             node = raw.get("stmt")
             if not node:
                 continue
             b0 = raw.get("stmt_location", 0)
             blen = raw.get("stmt_len", 0)
-            c0 = self.parse_index.char_of_byte(b0)
-            c1 = self.parse_index.char_of_byte(b0 + blen) if blen else len(text)
-            self.statements.append(self._make_statement(node, c0, c1, i, None, self.parse_index, 0))
+            c1 = char_of_byte(b0 + blen) if blen else len(text)
+            append(make(node, char_of_byte(b0), c1, i, None, index, 0))
 
     def _make_statement(
         self, node: dict, c0: int, c1: int, index: int, parent: Statement | None, loc_index: TextIndex, loc_base: int
     ) -> Statement:
         """Trim comments/whitespace at both ends of parse-text range [c0, c1) and build it."""
         text = self.parse_text
-        m = _TRIM.match(text, c0, c1)
-        if m:
-            c0 = m.end()
+        c0 = _TRIM.match(text, c0, c1).end()  # the pattern also matches the empty string
         while c1 > c0 and text[c1 - 1] in " \t\r\n;":
             c1 -= 1
-        o0 = self.offset_map.to_original(c0)
-        o1 = self.offset_map.to_original(c1) if c1 > c0 else o0
+        if self.offset_map.segments:
+            o0 = self.offset_map.to_original(c0)
+            o1 = self.offset_map.to_original(c1) if c1 > c0 else o0
+        else:
+            o0, o1 = c0, c1 if c1 > c0 else c0
+        sections = self.sections
+        section = sections[0].direction if len(sections) == 1 else self.section_at(o0)
         (kind,) = node.keys()
-        return Statement(node, kind, o0, o1, index, self.section_at(o0), parent, self, loc_index, loc_base)
+        return Statement(node, kind, o0, o1, index, section, parent, self, loc_index, loc_base)
 
     def _find_sections(self) -> list[Section]:
         text = self.text
@@ -509,7 +521,7 @@ class Source:
         if m:
             return m.end()
         starts, ends = self._token_ends
-        i = bisect.bisect_left(starts, start)
+        i = bisect_left(starts, start)
         if i >= len(starts) or starts[i] != start:
             return start + 1
         return ends[i]

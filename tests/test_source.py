@@ -50,6 +50,31 @@ def test_text_index_byte_to_char_roundtrip():
     assert len(raw) > len(text)
 
 
+def test_text_index_lines_positions_and_clamping():
+    for text in ("", "a", "a\n", "\n\n", "ab\r\ncd\n\nef", "x\u2028y\rz\n"):  # only "\n" ends a line
+        idx = TextIndex(text)
+        expected = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        assert idx.line_starts == expected
+        assert idx.line_count == len(expected)
+        for c in range(len(text) + 1):
+            pos = idx.position(c)
+            assert idx.offset(pos) == c
+            assert pos.line == text.count("\n", 0, c) + 1
+        assert idx.position(-5) == Position(1, 1)
+        assert idx.position(len(text) + 5) == idx.position(len(text))
+        assert idx.span(3, 1) == Span(idx.position(3), idx.position(3))
+    idx = TextIndex("ab\r\ncd\n")
+    assert [idx.line_text(n) for n in (0, 1, 2, 3, 4)] == ["", "ab", "cd", "", ""]
+
+
+def test_statement_span_is_kept_and_body_is_the_node_fields():
+    src = Source("SELECT 1;\nCREATE INDEX i ON t (x);")
+    stmt = src.statements[1]
+    assert stmt.span is stmt.span
+    assert stmt.span == Span(Position(2, 1), Position(2, 24))
+    assert stmt.body is stmt.node["IndexStmt"]
+
+
 def test_crlf_line_endings():
     src = Source("SELECT 1;\r\nSELECT 2;\r\n")
     assert [s.span.start for s in src.statements] == [Position(1, 1), Position(2, 1)]

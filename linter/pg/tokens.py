@@ -80,21 +80,21 @@ def clause_end(stmt, start: int) -> int | None:
         scanned = pg.scan(stmt.text[start - stmt.start :])
     except Exception:
         return None
-    toks = [Token(t.name, start + t.start, start + t.end + 1) for t in scanned if t.name not in _COMMENTS]
     depth = 0
     end = None
-    for t in toks:
-        if t.end <= start:
+    for t in scanned:  # no Token objects: the walk usually stops at the clause's first top-level ","
+        name = t.name
+        if name in _COMMENTS or t.end < 0:
             continue
-        if t.name == "ASCII_40":
+        if name == "ASCII_40":
             depth += 1
-        elif t.name == "ASCII_41":
+        elif name == "ASCII_41":
             depth -= 1
             if depth < 0:
                 break
-        elif depth == 0 and t.name in ("ASCII_44", "ASCII_59"):  # , ;
+        elif depth == 0 and name in ("ASCII_44", "ASCII_59"):  # , ;
             break
-        end = t.end
+        end = start + t.end + 1  # pglast's scan() reports an inclusive end
     return end
 
 
