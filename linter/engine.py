@@ -275,8 +275,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     ignored: set[str] | None = None
     if source is not None:
         ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
-    kept: list[tuple[registry.Rule, Violation]] = []
-    for rule, v in raw:
+    kept: list[tuple[registry.Rule, Violation]] = [] if ctx.suppressions else raw
+    for rule, v in raw if ctx.suppressions else ():
         off = source.index.offset(v.span.start) if source is not None else 0
         hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
         if hit is not None:
