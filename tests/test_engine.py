@@ -4,6 +4,7 @@ parallel runs, and that the default path never imports sqlfluff."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import subprocess
 import sys
 import types
@@ -12,6 +13,7 @@ import pytest
 
 from linter import config as configmod, engine, registry
 from linter.discovery import discover
+from linter.model import Position, Severity
 from tests.conftest import lint_tree
 
 
@@ -153,3 +155,16 @@ def test_base_ref_is_accepted_in_a_git_repository(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["lint", ".", "--base", "HEAD"]) == 0
     assert main(["lint", ".", "--base", "no-such-branch"]) == 2
+
+
+def test_findings_survive_pickling_whole(shared_dir):
+    """Worker processes send findings back pickled (Finding.__reduce__ flattens them)."""
+    corpus = shared_dir / "corpus" / "UPchieve__subway"
+    files = discover([str(corpus)], base_dir=str(corpus)).files
+    report = engine.lint(files, configmod.load_preset("default"), jobs=1)
+    with_fix = [f for f in report.findings if f.fix is not None]
+    assert with_fix and len(with_fix) < len(report.findings)
+    back = pickle.loads(pickle.dumps(report.findings))
+    assert back == report.findings
+    assert [f.properties for f in back] == [f.properties for f in report.findings]  # not part of ==
+    assert all(type(f.severity) is Severity and type(f.span.start) is Position for f in back)
