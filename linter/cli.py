@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     lint.add_argument("--base", metavar="REF", help="git ref of the base branch, for changed-file and history rules")
     lint.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (default auto: on a terminal, unless NO_COLOR is set)")
-    lint.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: one per core for large runs)")
+    lint.add_argument("--jobs", type=int, metavar="N", help="processes that lint, this one included (default: one per core for large runs; 1: no workers)")
     lint.add_argument("--baseline", metavar="FILE", help="do not report the findings accepted in FILE (default: the `baseline` setting; see `miglint baseline`)")
     lint.add_argument("--no-baseline", action="store_true", help="report every finding, also those in the baseline file")
 
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     bl.add_argument("--select", action="append", default=[], metavar="RULES", help="only these rule ids, aliases or families")
     bl.add_argument("--ignore", action="append", default=[], metavar="RULES", help="not these rule ids, aliases or families")
     bl.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on")
-    bl.add_argument("--jobs", type=int, metavar="N", help="worker processes")
+    bl.add_argument("--jobs", type=int, metavar="N", help="processes that lint, this one included")
 
     hsh = sub.add_parser("hash", help="write the migration checksum manifest",
                          description="Write the checksum manifest (default .miglint.sum) that `miglint lint` verifies "

@@ -19,8 +19,9 @@ never prints, picks a severity or reads other files. The engine stamps rule id, 
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
 adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
 
-Files are linted in worker processes when there are many of them (the parse is CPU-bound
-C code; there are two cores on CI machines). One file's failure never stops the run: an
+Files are linted in parallel when there are many of them (the parse is CPU-bound C code;
+there are two cores on CI machines): this process and ``jobs - 1`` forked workers share the
+batches (:func:`lint_files`). One file's failure never stops the run: an
 unexpected exception in a check becomes an ``internal-error`` note on that file.
 """
 
