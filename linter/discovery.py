@@ -280,8 +280,10 @@ class _Ctx:
     # -- listings
 
     def listing(self, d: str) -> tuple[list[str], list[str], frozenset[str]]:
-        """(file names, directory names, names of symlinked directories) of ``d``; empty
-        when it cannot be listed (the error is kept for :meth:`list_error`)."""
+        """(file names, directory names, names of symlinked directories) of ``d``, names
+        sorted (so decisions never depend on the file system's listing order, and the
+        final sort by version finds long sorted runs); empty when it cannot be listed (the
+        error is kept for :meth:`list_error`)."""
         got = self._listing.get(d)
         if got is not None:
             return got
@@ -304,6 +306,7 @@ class _Ctx:
         except OSError as exc:
             self._list_errors[d] = exc.strerror or str(exc)
         dirs.sort()
+        files.sort()
         got = (files, dirs, frozenset(links))
         self._listing[d] = got
         return got
