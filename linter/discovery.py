@@ -161,6 +161,7 @@ _BASELINE_STEM = re.compile(r"(?:^|[_.-])(?:base(?:line)?(?:_schema)?|schema|str
 _DBMATE_UP = re.compile(rb"^--\s*migrate:up\b", re.M | re.I)
 _GOOSE_UP = re.compile(rb"^--\s*\+goose\s+up\b", re.M | re.I)
 _HEAD_BYTES = 4096
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 
 #: Directory names of per-dialect trees (vaultwarden ``mysql/``, hawkbit ``MYSQL/``, openfga,
 #: authelia, gitness ``sqlite/``); skipped when a PostgreSQL sibling directory exists.
@@ -187,15 +188,19 @@ _SKIP_DIALECT = "dialect"
 _SKIP_SHADOWED = "shadowed"
 
 
+#: ``*.sql``, Synapse's ``*.sql.postgres``, and ``*.sql.sqlite`` (kept only to be reported
+#: as skipped).
+_SQLISH = (".sql", ".sql.postgres", ".sql.sqlite")
+
+
 def _is_sqlish(name: str) -> bool:
-    """``*.sql``, Synapse's ``*.sql.postgres``, and ``*.sql.sqlite`` (kept only to be
-    reported as skipped)."""
-    return name.endswith(".sql") or name.endswith(".sql.postgres") or name.endswith(".sql.sqlite")
+    """``name`` ends with one of :data:`_SQLISH`."""
+    return name.endswith(_SQLISH)
 
 
 def _flyway_key(ver: str) -> tuple[int, ...]:
     """Flyway's order: integer parts split on ``.``/``_``, trailing zero parts dropped."""
-    parts = [int(p) for p in re.split(r"[._]", ver)]
+    parts = [int(p) for p in ver.replace("_", ".").split(".")]
     while len(parts) > 1 and parts[-1] == 0:
         parts.pop()
     return tuple(parts)
@@ -275,8 +280,10 @@ class _Ctx:
     # -- listings
 
     def listing(self, d: str) -> tuple[list[str], list[str], frozenset[str]]:
-        """(file names, directory names, names of symlinked directories) of ``d``; empty
-        when it cannot be listed (the error is kept for :meth:`list_error`)."""
+        """(file names, directory names, names of symlinked directories) of ``d``, names
+        sorted (so decisions never depend on the file system's listing order, and the
+        final sort by version finds long sorted runs); empty when it cannot be listed (the
+        error is kept for :meth:`list_error`)."""
         got = self._listing.get(d)
         if got is not None:
             return got
@@ -299,6 +306,7 @@ class _Ctx:
         except OSError as exc:
             self._list_errors[d] = exc.strerror or str(exc)
         dirs.sort()
+        files.sort()
         got = (files, dirs, frozenset(links))
         self._listing[d] = got
         return got
@@ -317,7 +325,7 @@ class _Ctx:
         if d in self._busy:  # a neighbour lookup came back here: no answer yet
             return {}
         files, dirs, _ = self.listing(d)
-        names = [n for n in files if _is_sqlish(n)]
+        names = [n for n in files if n.endswith(_SQLISH)]
         if extra is not None and extra not in names and _is_sqlish(extra):
             names.append(extra)
         self._busy.add(d)
@@ -514,17 +522,16 @@ class _Ctx:
         flyway_root: str | None = None
 
         for f in names:
-            if f.endswith(".sql.sqlite"):
-                out[f] = _skip(seq_root, "sqlite")
-                continue
-            if f.endswith(".sql.postgres"):
-                out[f] = _P(Convention.UNKNOWN, Direction.DOWN if force_down else Direction.UP, seq_root, f, dialect="postgres")
+            if not f.endswith(".sql"):  # names are all _SQLISH
+                if f.endswith(".sql.sqlite"):
+                    out[f] = _skip(seq_root, "sqlite")
+                else:
+                    out[f] = _P(Convention.UNKNOWN, Direction.DOWN if force_down else Direction.UP, seq_root, f, dialect="postgres")
                 continue
             c = f[0]
             m = _FLYWAY.match(f) if c in "VUBR" else None
             if m:
-                dia = m.group("dia")
-                desc = m.group("desc")
+                desc, dia = m.group("desc", "dia")
                 dialect = None
                 if dia:
                     dialect = _FLYWAY_DIALECTS.get(dia)
@@ -541,9 +548,11 @@ class _Ctx:
                 out[f] = None  # type: ignore[assignment]  # decided below
                 continue
             m = _GOLANG.match(f) if f.endswith(("up.sql", "down.sql")) else None
-            if m and (m.group("v") == "" or m.group("rest")):
-                golang.append((f, m.group("ver"), m.group("rest") or "", m.group("d"), m.group("v") == "V"))
-                continue
+            if m:
+                v, ver, rest, updown = m.groups()
+                if v == "" or rest:
+                    golang.append((f, ver, rest or "", updown, v == "V"))
+                    continue
             m = _GOLANG_UNDERSCORE.match(f) if m is None and f.endswith(("_up.sql", "_down.sql")) else None
             if m:
                 underscore.append((f, m))
@@ -598,36 +607,38 @@ class _Ctx:
 
     def _golang(self, items: list[tuple[str, str, str, str, bool]], root: str, force_down: bool) -> dict[str, _P]:
         parsed = []
+        up = Direction.DOWN if force_down else Direction.UP
         for f, ver, rest, updown, _vprefix in items:
             opts: tuple[tuple[str, Any], ...] = ()
-            dialect = None
             if rest.endswith(".autocommit"):
                 rest = rest[: -len(".autocommit")]
                 opts = (("autocommit", True),)
+            raw = None  # the popx dialect infix as written ("all" names no dialect)
             head, dot, tail = rest.rpartition(".")
             if dot and tail in _POPX_DIALECTS:
-                rest, dialect = head, _POPX_DIALECTS[tail]
-            direction = Direction.DOWN if (updown == "down" or force_down) else Direction.UP
-            parsed.append((f, ver, rest, dialect, tail if dot and tail in _POPX_DIALECTS else None, opts, direction))
+                rest, raw = head, tail
+            dialect = _POPX_DIALECTS[raw] if raw is not None else None
+            direction = Direction.DOWN if updown == "down" else up
+            parsed.append((f, ver, int(ver), rest, dialect, raw, opts, direction))
         # popx: a .postgres. file overrides the generic one of the same version and direction.
-        specific = {(int(v), d) for _, v, _, dia, _, _, d in parsed if dia == "postgres"}
+        specific = {(iv, d) for _, _, iv, _, dia, _, _, d in parsed if dia == "postgres"}
         counts: Counter = Counter()
         live = []
         out: dict[str, _P] = {}
-        for f, v, rest, dialect, raw, opts, direction in parsed:
+        for f, v, iv, rest, dialect, raw, opts, direction in parsed:
             if raw is not None and dialect != "postgres" and raw != "all":
                 out[f] = _skip(root, dialect or raw)
                 continue
-            if dialect is None and (int(v), direction) in specific:
+            if dialect is None and specific and (iv, direction) in specific:
                 out[f] = _skip(root, "generic", _SKIP_SHADOWED)
                 continue
-            counts[(int(v), direction)] += 1
-            live.append((f, v, rest, dialect, opts, direction))
+            counts[(iv, direction)] += 1
+            live.append((f, v, iv, rest, dialect, opts, direction))
         dup = {k[0] for k, c in counts.items() if c > 1}
-        for f, v, rest, dialect, opts, direction in live:
-            iv = int(v)
+        golang = Convention.GOLANG_MIGRATE
+        for f, v, iv, rest, dialect, opts, direction in live:
             idkey = f"{iv}_{rest}" if iv in dup else str(iv)
-            out[f] = _P(Convention.GOLANG_MIGRATE, direction, root, idkey, ver=v, key=(iv,), desc=rest, dialect=dialect, opts=opts)
+            out[f] = _P(golang, direction, root, idkey, ver=v, key=(iv,), desc=rest, dialect=dialect, opts=opts)
         return out
 
     def _plain(self, d: str, items: list[tuple[str, str, str | None, str]], root: str, force_down: bool) -> dict[str, _P]:
@@ -637,8 +648,11 @@ class _Ctx:
         n_db = n_goose = 0
         for f, _v, _desc, _stem in items:
             head = _read_head(os.path.join(d, f))
-            db = bool(_DBMATE_UP.search(head)) if head else False
-            gs = bool(_GOOSE_UP.search(head)) if head and not db else False
+            # The markers have no literal prefix for the regex engine to skip ahead with;
+            # a lowercase substring test rules out most heads first.
+            low = head.lower()
+            db = b"migrate:up" in low and _DBMATE_UP.search(head) is not None
+            gs = not db and b"+goose" in low and _GOOSE_UP.search(head) is not None
             n_db += db
             n_goose += gs
             marks.append((db, gs))
@@ -790,9 +804,25 @@ class _Ctx:
         return inferred
 
     def rel_dir(self, d: str) -> str:
+        """:meth:`rel` of directory ``d``, cached."""
         got = self._rel_cache.get(d)
         if got is None:
             got = self._rel_cache[d] = self.rel(d)
+        return got
+
+    def rel_sub(self, d: str, name: str) -> str:
+        """:meth:`rel_dir` of ``d``'s entry ``name`` (joined with ``os.sep``), cached. Below
+        a directory outside base_dir it is the parent's relative path plus ``name`` (what
+        ``os.path.relpath`` would give, without its cost), unless the entry is base_dir
+        itself or one of its ancestors."""
+        sub = d + os.sep + name
+        got = self._rel_cache.get(sub)
+        if got is None:
+            if sub.startswith(self._prefix) or os.path.normcase(self.base + os.sep).startswith(os.path.normcase(sub + os.sep)):
+                got = self.rel(sub)
+            else:
+                got = self.rel_dir(d) + "/" + name
+            self._rel_cache[sub] = got
         return got
 
     def make(self, abspath: str, rel: str, p: _P, *, seed_root: str | None = None) -> MigrationFile:
@@ -830,11 +860,18 @@ class _Ctx:
 
 
 def _read_head(path: str) -> bytes:
+    """The first :data:`_HEAD_BYTES` bytes of ``path`` (``b""`` if it cannot be read): one
+    unbuffered read, no file object."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read(_HEAD_BYTES)
+        fd = os.open(path, _O_READ)
     except OSError:
         return b""
+    try:
+        return os.read(fd, _HEAD_BYTES)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
 
 
 def _seed_root(abspath: str, base: str) -> str:
@@ -1007,6 +1044,15 @@ def _matcher(patterns: Sequence[str]):
             lits = []
             break
         lits.append(best)
+    # A piece that contains another is redundant ("seeds" next to "seed").
+    shortest: list[str] = []
+    for lit in sorted(set(lits), key=len):
+        if not any(x in lit for x in shortest):
+            shortest.append(lit)
+    lits = shortest
+    if len(lits) == 1:
+        lit = lits[0]
+        return lambda rel: lit in rel and any(m(rel) for m in rxs)
     if lits:
         return lambda rel: any(lit in rel for lit in lits) and any(m(rel) for m in rxs)
     return lambda rel: any(m(rel) for m in rxs)
@@ -1025,14 +1071,11 @@ def _walk(ctx: _Ctx, top: str, given: str, excl_match, take, result: Discovery) 
         for s in reversed(dirs):
             if s[0] == "." or s in _SKIP_DIRS or s in links:
                 continue
-            sub = d + sep + s
-            if excl_match is not None and excl_match(ctx.rel_dir(sub) + "/"):
+            rel_sub = ctx.rel_sub(d, s)  # also caches it for rel_dir()
+            if excl_match is not None and excl_match(rel_sub + "/"):
                 continue
-            stack.append(sub)
-        for f in files:
-            if _is_sqlish(f):
-                break
-        else:
+            stack.append(d + sep + s)
+        if not any(f.endswith(_SQLISH) for f in files):
             continue
         rel_d = ctx.rel_dir(d)
         prefix = "" if rel_d == "." else rel_d + "/"

@@ -591,3 +591,58 @@ def _timed(fn) -> float:
     t = time.perf_counter()
     fn()
     return time.perf_counter() - t
+
+
+# --------------------------------------------------------------------------- paths outside base_dir
+
+
+def test_paths_outside_base_dir_match_relpath(tmp_path):
+    # A walk above base_dir passes through base_dir itself and its ancestors: every reported
+    # path must still be what os.path.relpath gives (".." steps only where needed).
+    base = tmp_path / "work" / "main"
+    for d in (base / "db", tmp_path / "work" / "other" / "db", tmp_path / "top"):
+        d.mkdir(parents=True)
+        (d / "001_a.sql").write_text("select 1;\n")
+        (d / "002_b.sql").write_text("select 2;\n")
+    d = discover([str(tmp_path)], base_dir=str(base))
+    assert d.errors == []
+    want = sorted(os.path.relpath(os.path.join(dp, f), base).replace(os.sep, "/")
+                  for dp, _, fs in os.walk(tmp_path) for f in fs)
+    assert sorted(f.path for f in d.files) == want
+    assert {f.root for f in d.files} == {"db", "../other/db", "../../top"}
+    assert all(f.migration_id.startswith(f.root + ":") for f in d.files)
+
+
+def test_dbmate_and_goose_markers_anywhere_in_the_head(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "001_x.sql").write_text("-- a comment\n\n--   MIGRATE:UP\ncreate table t (id int);\n")
+    (tmp_path / "a" / "002_y.sql").write_text("select 1; -- migrate:up is not at a line start\n")
+    (tmp_path / "a" / "003_z.sql").write_text("-- migrate:up\nselect 1;\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "001_x.sql").write_text("\n-- +goose Up\nselect 1;\n")
+    (tmp_path / "b" / "002_y.sql").write_text("-- +goose up\nselect 1;\n")
+    (tmp_path / "b" / "003_z.sql").write_text("-- +goose\tUP\nselect 1;\n")
+    files = {f.path: f for f in discover(["."], base_dir=str(tmp_path)).files}
+    assert {p: f.convention for p, f in files.items()} == {
+        "a/001_x.sql": Convention.DBMATE, "a/002_y.sql": Convention.DBMATE, "a/003_z.sql": Convention.DBMATE,
+        "b/001_x.sql": Convention.GOOSE, "b/002_y.sql": Convention.GOOSE, "b/003_z.sql": Convention.GOOSE,
+    }
+    # one marked file among unmarked ones: the majority (sequential) decides the others
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "001_x.sql").write_text("select 1; -- migrate:up\n")
+    (tmp_path / "c" / "002_y.sql").write_text("select 1;\n")
+    (tmp_path / "c" / "003_z.sql").write_text("-- Migrate:Up\n")
+    files = {f.path: f.convention for f in discover(["c"], base_dir=str(tmp_path)).files}
+    assert files == {"c/001_x.sql": Convention.SEQUENTIAL, "c/002_y.sql": Convention.SEQUENTIAL,
+                     "c/003_z.sql": Convention.DBMATE}
+
+
+def test_seed_patterns_with_overlapping_literals(tmp_path):
+    for d in ("seeds", "seed", "x/seeds/y", "seedling"):
+        (tmp_path / d).mkdir(parents=True)
+        (tmp_path / d / "001_a.sql").write_text("select 1;\n")
+    files = {f.path: f.convention for f in discover(["."], base_dir=str(tmp_path)).files}
+    assert files == {
+        "seeds/001_a.sql": Convention.SEED, "seed/001_a.sql": Convention.SEED,
+        "x/seeds/y/001_a.sql": Convention.SEED, "seedling/001_a.sql": Convention.SEQUENTIAL,
+    }
