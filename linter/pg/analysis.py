@@ -64,7 +64,13 @@ class FileAnalysis:
         """True when ``stmt`` runs inside a transaction block (the tool's or explicit)."""
         if stmt.parent is not None:
             return True  # a DO block or function body runs inside its statement's transaction
-        return self._tx[0].get(id(stmt), self.transaction.wrapped)
+        flags, wrapped = self._flags
+        return flags.get(id(stmt), wrapped)
+
+    @cached_property
+    def _flags(self) -> tuple[dict[int, bool], bool]:
+        """``({id(stmt): in a transaction}, the tool's default)`` for :meth:`in_transaction`."""
+        return self._tx[0], self.transaction.wrapped
 
     def explicit_begin(self, stmt):
         """The file's own ``BEGIN``/``START TRANSACTION`` whose block holds ``stmt`` (top
@@ -124,6 +130,8 @@ class FileAnalysis:
         """True when the table ``rv`` (RangeVar dict or name) was created earlier in this file,
         in the same up/down section (a down section runs long after the up section that
         created the table, against a table in use: it is not new there)."""
+        if not self.creates_tables:
+            return False
         key = rv if isinstance(rv, str) else names.table_key(rv)
         at = self._created.get(key)
         if at is not None and at < stmt.index and self._top[at].section is stmt.section:

@@ -42,7 +42,7 @@ class LockMode(enum.IntEnum):
     @property
     def label(self) -> str:
         """The documentation's name: ``"ACCESS EXCLUSIVE"``."""
-        return self.name.replace("_", " ")
+        return _LABELS[self]
 
     def __str__(self) -> str:
         return self.label
@@ -73,6 +73,8 @@ class LockMode(enum.IntEnum):
 
 
 _M = LockMode
+#: :attr:`LockMode.label` of each mode (rules ask for it once per finding and statement).
+_LABELS: dict[LockMode, str] = {m: m.name.replace("_", " ") for m in LockMode}
 #: Table 13.2, "Conflicting Lock Modes".
 _CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
     _M.ACCESS_SHARE: frozenset({_M.ACCESS_EXCLUSIVE}),
@@ -200,13 +202,16 @@ _SUBCOMMAND_TEXT = {
     "AT_SetIdentity": "ALTER COLUMN … SET GENERATED",
     "AT_DropIdentity": "ALTER COLUMN … DROP IDENTITY",
 }
+#: :func:`subcommand_text` of each subcommand in ``_SUBCOMMAND_TEXT``.
+_ALTER_TEXT = {sub: "ALTER TABLE … " + text for sub, text in _SUBCOMMAND_TEXT.items()}
 
 
 def subcommand_lock(cmd: dict) -> LockMode:
     """The lock one ``AlterTableCmd`` (its dict) takes on the altered table."""
     sub = cmd.get("subtype", "")
-    if sub in _SUBCOMMAND_LOCK:
-        return _SUBCOMMAND_LOCK[sub]
+    mode = _SUBCOMMAND_LOCK.get(sub)
+    if mode is not None:
+        return mode
     if sub == "AT_DetachPartition":
         concurrent = cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent")
         return _M.SHARE_UPDATE_EXCLUSIVE if concurrent else _M.ACCESS_EXCLUSIVE
@@ -225,7 +230,7 @@ def subcommand_lock(cmd: dict) -> LockMode:
 def subcommand_text(cmd: dict) -> str:
     """The statement form of one subcommand, e.g. ``"ALTER TABLE … SET NOT NULL"``."""
     sub = cmd.get("subtype", "")
-    return "ALTER TABLE … " + _SUBCOMMAND_TEXT.get(sub, sub.removeprefix("AT_"))
+    return _ALTER_TEXT.get(sub) or "ALTER TABLE … " + sub.removeprefix("AT_")
 
 
 # --------------------------------------------------------------------------- statements
@@ -270,15 +275,16 @@ def _alter_table(body: dict, pg: int) -> list[LockEffect]:
             mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if sub in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
         rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
         out.append(LockEffect(relation, mode, subcommand_text(cmd), rewrite, scan, rv))
-        con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
-        if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
-            out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD FOREIGN KEY (referenced table)"))
-        if sub == "AT_AddColumn":
+        if sub == "AT_AddConstraint":
+            con = cmd.get("def", {}).get("Constraint", {})
+            if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
+                out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD FOREIGN KEY (referenced table)"))
+        elif sub == "AT_AddColumn":
             for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
                 ref = c.get("Constraint", {})
                 if ref.get("contype") == "CONSTR_FOREIGN" and ref.get("pktable"):
                     out.append(_eff(ref["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD COLUMN … REFERENCES (referenced table)"))
-        if sub in ("AT_AttachPartition", "AT_DetachPartition"):
+        elif sub in ("AT_AttachPartition", "AT_DetachPartition"):
             part = cmd.get("def", {}).get("PartitionCmd", {}).get("name")
             concurrent = cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent")
             if part:

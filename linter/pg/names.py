@@ -14,8 +14,10 @@ def relation(rv: dict | None) -> str:
         return "?"
     if "RangeVar" in rv:
         rv = rv["RangeVar"]
-    parts = [rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")]
-    return ".".join(p for p in parts if p)
+    catalog, schema, name = rv.get("catalogname"), rv.get("schemaname"), rv.get("relname")
+    if not (catalog or schema):  # the usual case: a bare table name
+        return name or ""
+    return ".".join([p for p in (catalog, schema, name) if p])
 
 
 def table_key(rv: dict | None) -> str:
@@ -35,8 +37,9 @@ def strings(node: dict | list | None) -> list[str]:
     items = node.get("List", {}).get("items", []) if isinstance(node, dict) else node
     out = []
     for i in items:
-        if "String" in i:
-            out.append(i["String"].get("sval", ""))
+        s = i.get("String")
+        if s is not None:
+            out.append(s.get("sval", ""))
         elif "A_Star" in i:
             out.append("*")
     return out
@@ -77,8 +80,16 @@ def base_type(tn: dict | None) -> str:
     """The type's last name part without modifiers: ``"varchar"``, ``"int4"``."""
     if not tn:
         return ""
-    parts = strings(tn.get("names"))
-    return parts[-1] if parts else ""
+    items = tn.get("names")
+    if isinstance(items, dict):
+        items = items.get("List", {}).get("items", [])
+    for i in reversed(items or ()):  # the last name of strings(names), without the list
+        s = i.get("String")
+        if s is not None:
+            return s.get("sval", "")
+        if "A_Star" in i:
+            return "*"
+    return ""
 
 
 def typmods(tn: dict | None) -> list[int]:

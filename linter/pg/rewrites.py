@@ -93,7 +93,11 @@ def add_column_rewrites(coldef: dict, pg_version: int) -> str | None:
     Before PG 11 any non-null DEFAULT rewrites; from 11 only a volatile one. Serial types,
     identity columns and stored generated columns are filled per row, which rewrites.
     """
-    kinds = column_constraint_types(coldef)
+    return _add_column_rewrites(coldef, column_constraint_types(coldef), pg_version)
+
+
+def _add_column_rewrites(coldef: dict, kinds: set[str], pg_version: int) -> str | None:
+    """:func:`add_column_rewrites` given ``kinds``, the column's :func:`column_constraint_types`."""
     if "CONSTR_GENERATED" in kinds:
         return "a stored generated column is computed for every row"
     if "CONSTR_IDENTITY" in kinds:
@@ -193,8 +197,8 @@ def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> 
     d = cmd.get("def", {})
     if sub == "AT_AddColumn":
         coldef = d.get("ColumnDef", {})
-        rewrite = add_column_rewrites(coldef, pg_version) is not None
         kinds = column_constraint_types(coldef)
+        rewrite = _add_column_rewrites(coldef, kinds, pg_version) is not None
         scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE"})
         if "CONSTR_NOTNULL" in kinds:
             # NOT NULL with a non-null default needs no check of the rows (they all get the

@@ -142,17 +142,13 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
     names to a forced answer (config ``transactions:``). ``made_concurrent``: a statement
     to judge as if CONCURRENTLY were added to it (Flyway decides from the statements)."""
     conv = file.convention
-    overrides = overrides or {}
-    if conv.value in overrides:
+    if overrides and conv.value in overrides:
         w = bool(overrides[conv.value])
         return ToolTransaction(w, f"the configuration says {conv.value} files run {'in' if w else 'outside'} a transaction")
     text = source.text
-    # the statements of the run that decides (a down file is all down; in a file with
-    # up/down sections, the up section)
-    ups = source.statements if file.direction is Direction.DOWN else [s for s in source.statements if s.section is not Direction.DOWN]
     if conv is Convention.DBMATE:
         if source.options.get("transaction") is False:
-            if len(ups) > 1:  # dbmate issues #126, #182, #285: one Exec of the whole section
+            if _several(file, source):  # dbmate issues #126, #182, #285: one Exec of the whole section
                 return ToolTransaction(True, "dbmate runs this file without a transaction (transaction:false) but sends the up section as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
             return ToolTransaction(False, "dbmate runs this file outside a transaction (transaction:false)")
         return ToolTransaction(True, "dbmate runs each migration in a transaction (no transaction:false)")
@@ -162,7 +158,7 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
         return ToolTransaction(True, "goose runs each migration in a transaction (no +goose NO TRANSACTION)")
     if conv is Convention.DIESEL:
         if file.option("run_in_transaction") is False:
-            if len(ups) > 1:  # batch_execute: one simple query holding every statement
+            if _several(file, source):  # batch_execute: one simple query holding every statement
                 return ToolTransaction(True, "diesel runs this migration without a transaction (metadata.toml run_in_transaction = false) but sends up.sql as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
             return ToolTransaction(False, "diesel runs this migration outside a transaction (metadata.toml run_in_transaction = false)")
         return ToolTransaction(True, "diesel runs each migration in a transaction (no run_in_transaction = false in metadata.toml)")
@@ -170,12 +166,13 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
         tool = "golang-migrate" if conv is Convention.GOLANG_MIGRATE else "Prisma Migrate"
         if file.option("autocommit"):
             return ToolTransaction(False, "popx runs .autocommit. files outside a transaction")
-        if len(ups) > 1:
+        if _several(file, source):
             return ToolTransaction(True, f"{tool} sends the file as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
         return ToolTransaction(False, f"{tool} sends the file as one query; a single statement runs on its own")
     if conv is Convention.FLYWAY:
         if _FLYWAY_NO_TX.search(text):
             return ToolTransaction(False, "Flyway runs this script outside a transaction (executeInTransaction=false)")
+        ups = _deciding_run(file, source)
         outside = [flyway_runs_outside(s, assume_concurrently=s is made_concurrent) for s in ups]
         if ups and all(outside):
             return ToolTransaction(False, "Flyway runs scripts holding only non-transactional statements outside a transaction")
@@ -185,16 +182,37 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
     if conv is Convention.SYNAPSE:
         return ToolTransaction(True, "Synapse runs each schema delta in a transaction")
     if "postgres-migrations" in text and _PGMIG_NO_TX.search(text):
-        if len(ups) > 1:
+        if _several(file, source):
             return ToolTransaction(True, "postgres-migrations runs this file without a transaction (disable-transaction) but sends it as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
         return ToolTransaction(False, "postgres-migrations runs this file outside a transaction (-- postgres-migrations disable-transaction)")
     if _SQLX_NO_TX.match(text):
-        if len(ups) > 1:  # sqlx sends the file as one simple query (launchbadge/sqlx#3574)
+        if _several(file, source):  # sqlx sends the file as one simple query (launchbadge/sqlx#3574)
             return ToolTransaction(True, "sqlx runs this file without a transaction (-- no-transaction) but sends it as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
         return ToolTransaction(False, "the file starts with -- no-transaction (sqlx)")
     if conv is Convention.SEED:
         return ToolTransaction(False, "seed files run with psql, which autocommits each statement")
     return ToolTransaction(True, f"{conv.value} files are assumed to run in a transaction (set `transactions: {{{conv.value}: false}}` if not)")
+
+
+def _deciding_run(file, source) -> list:
+    """The statements of the run that decides how the tool runs the file: all of a down
+    file; in a file with up/down sections, the up section."""
+    if file.direction is Direction.DOWN:
+        return source.statements
+    return [s for s in source.statements if s.section is not Direction.DOWN]
+
+
+def _several(file, source) -> bool:
+    """True when :func:`_deciding_run` holds two statements or more (counts up to two)."""
+    if file.direction is Direction.DOWN:
+        return len(source.statements) > 1
+    n = 0
+    for s in source.statements:
+        if s.section is not Direction.DOWN:
+            n += 1
+            if n > 1:
+                return True
+    return False
 
 
 @dataclass(frozen=True)
