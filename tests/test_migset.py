@@ -392,3 +392,15 @@ def test_effects_of_column_constraints_and_kinds_without_effects():
     for kind, ops in got.items():
         assert objects.has_effects(kind) or ops == [], kind
     assert not objects.has_effects("InsertStmt") and not objects.has_effects("CommentStmt")
+
+
+def test_summary_positions_match_the_text_index_in_any_order():
+    from linter.migset.summary import _Positions
+    from linter.source import Source
+
+    src = Source("-- head\nCREATE TABLE a (id int);\n\n  CREATE INDEX ON a (id); SELECT 1;\nDROP TABLE a;\n")
+    want = {id(st): (st.span.start.line, st.span.start.column, st.span.end.line, st.span.end.column) for st in src.statements}
+    where = _Positions(src.text)
+    assert [where.span(st) for st in src.statements] == [want[id(st)] for st in src.statements]
+    back = list(reversed(src.statements)) + src.statements[1:2]  # earlier offsets count again from the top
+    assert [where.span(st) for st in back] == [want[id(st)] for st in back]

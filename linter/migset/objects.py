@@ -148,7 +148,10 @@ def _constraint_ops(table: str, schema: str, con: dict, column: str | None, owne
     dependant = owner
     if add:
         cols = set(_names(con.get("keys"))) | set(_names(con.get("fk_attrs")))
-        cols.update(used if used is not None else _columns_in(con.get("raw_expr")))
+        if used is not None:
+            cols.update(used)
+        elif con.get("raw_expr") is not None:
+            cols.update(_columns_in(con["raw_expr"]))
         if column:
             cols.add(column)
         yield ("create", "constraint", schema, table, name, tuple(sorted(cols)))
@@ -307,7 +310,8 @@ def _index(body: dict) -> Iterator[Op]:
             cols.add(elem["name"])
         else:
             cols.update(_columns_in(elem.get("expr")))
-    cols.update(_columns_in(body.get("whereClause")))
+    if body.get("whereClause") is not None:
+        cols.update(_columns_in(body["whereClause"]))
     yield ("create", "index", schema, table, _index_name(body), tuple(sorted(cols)))
 
 

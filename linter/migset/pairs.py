@@ -115,9 +115,9 @@ def units(files: list[MigrationFile], summaries: dict, pair_list: list[Pair] | N
 
 
 def unit_ops(unit: Unit, summaries: dict) -> tuple[list, list] | None:
-    """The unit's up and down effects, ``[(op, span + (path,))]`` in run order, or ``None``
-    when a file did not parse or the downs hold no statement (an empty down is
-    ``empty-down-migration``'s business)."""
+    """The unit's up and down effects, ``[(op, span + (path,))]`` in run order (as the
+    summaries hold them), or ``None`` when a file did not parse or the downs hold no
+    statement (an empty down is ``empty-down-migration``'s business)."""
     up: list = []
     down: list = []
     n_down = 0
@@ -125,13 +125,13 @@ def unit_ops(unit: Unit, summaries: dict) -> tuple[list, list] | None:
         s = summaries.get(f.path, {})
         if "objects" not in s:
             return None
-        up.extend((op, span + (f.path,)) for op, span in s["objects"]["up"])
+        up.extend(s["objects"]["up"])
     for f in unit.downs:
         s = summaries.get(f.path, {})
         if "objects" not in s or "sections" not in s:
             return None
         n_down += s["sections"]["n_down"]
-        down.extend((op, span + (f.path,)) for op, span in s["objects"]["down"])
+        down.extend(s["objects"]["down"])
     if not n_down:
         return None
     return up, down

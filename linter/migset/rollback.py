@@ -54,7 +54,11 @@ def _key(kind: str, table: str, name: str) -> tuple[str, str, str]:
     does not name the table, so indexes are matched by name alone; so are constraints
     (PostgreSQL's generated names start with the table's, and a down that rebuilds a
     table under its old name gets them back)."""
-    return (kind, "" if kind in ("index", "constraint") else table, name)
+    return (kind, "" if kind in _BY_NAME else table, name)
+
+
+#: Kinds matched by name alone (:func:`_key`).
+_BY_NAME = frozenset({"index", "constraint"})
 
 
 def analyse(up: list, down: list) -> list[Problem]:
@@ -72,7 +76,7 @@ def analyse(up: list, down: list) -> list[Problem]:
     swapped_out: set[tuple] = set()  # old names of pre-existing objects the up renamed
     for op, span in up:
         verb, kind, schema, table, name, arg = op
-        key = _key(kind, table, name)
+        key = (kind, "" if kind in _BY_NAME else table, name)  # _key(), inline in the loops over ops
         if verb == "dep":
             if arg[0] == "owner":
                 owner[key] = arg[1]
@@ -155,7 +159,7 @@ def analyse(up: list, down: list) -> list[Problem]:
         table = alias.get(table, table)
         if kind in RELATIONS:
             name = alias.get(name, name)
-        key = _key(kind, table, name)
+        key = (kind, "" if kind in _BY_NAME else table, name)
         if verb == "drop":
             d_dropped.setdefault(key, (pos, span, arg))
             if kind in RELATIONS:

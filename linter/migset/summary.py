@@ -14,8 +14,9 @@ off. Keys, added to the engine's ``{"parsed": bool, "kinds": [...]}``:
 * ``categories``: ``{category: [(what, span, table), ...]}`` for the up part's statements
   (:mod:`linter.migset.kinds`; statements in DO blocks count as what they run): the first
   statement of each category, and for ``dml`` the first per target table.
-* ``objects``: ``{"up": ((op, span), ...), "down": (...)}``, the
-  :mod:`linter.migset.objects` effects of the up and down parts, in order (in the down,
+* ``objects``: ``{"up": ((op, where), ...), "down": (...)}``, the
+  :mod:`linter.migset.objects` effects of the up and down parts, in order, ``where`` being
+  ``span + (path,)``, the statement's span and the file's path (in the down,
   the statements a DO block runs count, at the DO block's span); only for files the rollback rules can pair
   (up files of conventions with downs, down files). A ``replace`` op's ``arg`` is a hash
   of the statement's whitespace-normalised text.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from functools import lru_cache
 
 from linter.migset import kinds, manifest, objects
@@ -37,24 +39,35 @@ from linter.model import Convention, Direction, MigrationFile
 NEEDS = ("sections", "categories", "objects", "digest")
 
 
-def _spans(text: str, stmts: list) -> dict[int, tuple[int, int, int, int]]:
-    """``{id(stmt): (line, col, end_line, end_col)}``, counting line breaks between the
-    statements' offsets (cheaper than a line table when few positions are needed; the
-    same numbers as :meth:`linter.source.TextIndex.position`)."""
-    points = sorted({p for st in stmts for p in (st.start, st.end)})
-    pos: dict[int, tuple[int, int]] = {}
-    line, last, line_start = 1, 0, 0
-    for p in points:
-        n = text.count("\n", last, p)
+class _Positions:
+    """1-based ``(line, column, end_line, end_column)`` of statements, counting line breaks
+    from one statement to the next (cheaper than a line table when few positions are
+    needed; the same numbers as :meth:`linter.source.TextIndex.position`). Fastest when
+    asked in text order, as the summary does; an earlier offset counts again from the top."""
+
+    __slots__ = ("text", "line", "last", "line_start")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line, self.last, self.line_start = 1, 0, 0
+
+    def _at(self, p: int) -> tuple[int, int]:
+        text = self.text
+        if p < self.last:
+            self.line, self.last, self.line_start = 1, 0, 0
+        n = text.count("\n", self.last, p)
         if n:
-            line += n
-            line_start = text.rfind("\n", last, p) + 1
-        last = p
-        pos[p] = (line, p - line_start + 1)
-    return {id(st): pos[st.start] + pos[st.end] for st in stmts}
+            self.line += n
+            self.line_start = text.rfind("\n", self.last, p) + 1
+        self.last = p
+        return self.line, p - self.line_start + 1
+
+    def span(self, st) -> tuple[int, int, int, int]:
+        """The span of statement ``st`` (its ``start`` and ``end`` character offsets)."""
+        return self._at(st.start) + self._at(st.end)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1024)
 def _flyway_downs(root_abs: str, folder: str) -> bool:
     """True when a Flyway location has a ``down/`` mirror or ``U`` undo files."""
     if os.path.isdir(os.path.join(root_abs, "down")):
@@ -105,7 +118,8 @@ def _pairable(file: MigrationFile) -> bool:
 
 def _has_counterpart(file: MigrationFile, source) -> bool:
     """Whether the rollback rules can pair this file (computing effects is skipped for
-    forward-only conventions)."""
+    forward-only conventions), for a file :func:`_pairable` accepts (a Flyway up with
+    downs in its location: always)."""
     if file.direction is Direction.DOWN:
         return True
     if file.direction is not Direction.UP:
@@ -114,19 +128,15 @@ def _has_counterpart(file: MigrationFile, source) -> bool:
     if conv in (Convention.GOLANG_MIGRATE, Convention.DIESEL):
         # popx step groups (20-digit versions) are judged as a whole: always needed
         return len(file.version or "") == 20 or _down_may_hold_sql(file.abspath)
-    if conv is Convention.UP_DOWN_DIRS:
-        return True
     if conv in (Convention.DBMATE, Convention.GOOSE):
         return any(s.direction is Direction.DOWN for s in source.sections)
-    if conv is Convention.FLYWAY:
-        base = base_dir_of(file)
-        return _flyway_downs(os.path.join(base, file.root), os.path.dirname(file.abspath))
-    return False
+    return conv is Convention.UP_DOWN_DIRS or conv is Convention.FLYWAY
 
 
-@lru_cache(maxsize=8)
-def _manifest_exists(path: str) -> bool:
-    return os.path.isfile(path)
+@lru_cache(maxsize=1024)
+def _manifest_exists(base_dir: str, name: str) -> bool:
+    """Whether the manifest ``name`` exists in ``base_dir`` (once per directory and run)."""
+    return os.path.isfile(os.path.join(base_dir, name))
 
 
 def base_dir_of(file: MigrationFile) -> str:
@@ -142,41 +152,41 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
     out: dict = {}
     if source is None:
         return out
-    if "digest" in needs and config.base is None:
-        path = os.path.join(base_dir_of(file), config.manifest)
-        if _manifest_exists(path):
-            out["digest"] = manifest.digest(source.text)
+    if "digest" in needs and config.base is None and _manifest_exists(base_dir_of(file), config.manifest):
+        out["digest"] = manifest.digest(source.text)
     if source.error is not None:
         return out
-    if "sections" in needs and _pairable(file):
+    pairable = ("sections" in needs or "objects" in needs) and _pairable(file)
+    if "sections" in needs and pairable:
         out["sections"] = _sections(source)
     if "categories" in needs:
         out["categories"] = _categories(source)
-    if "objects" in needs and _has_counterpart(file, source):
-        found = []
-        for st in source.statements:
-            if st.kind == "DoStmt":
-                if st.section is not Direction.DOWN:
-                    continue  # missing what an up's DO block creates only misses a finding
-                # what a down's DO block runs counts (crates.io re-adds a column in one)
-                ops = [op for inner in source.embedded(st) for op in objects.effects(inner.kind, inner.body)]
-            elif objects.has_effects(st.kind):
-                ops = objects.effects(st.kind, st.body)
-                if ops and ops[0][0] == "replace":  # CREATE OR REPLACE: which definition
-                    ops[0] = ops[0][:5] + (_definition(st.text),)
-            else:
-                continue
-            if ops:
-                found.append((st, ops))
-        spans = _spans(source.text, [st for st, _ in found])
-        up, down = [], []
-        for st, ops in found:
-            span = spans[id(st)]
-            target = down if st.section is Direction.DOWN else up
-            target.extend([(op, span) for op in ops])
-        # tuples of strings: the cyclic garbage collector stops tracking them
-        out["objects"] = {"up": tuple(up), "down": tuple(down)}
+    if "objects" in needs and pairable and _has_counterpart(file, source):
+        out["objects"] = _objects(source, file.path)
     return out
+
+
+def _objects(source, path: str) -> dict:
+    up: list = []
+    down: list = []
+    where = _Positions(source.text)
+    tail = (path,)
+    for st in source.statements:
+        kind = st.kind
+        if kind == "DoStmt":
+            if st.section is not Direction.DOWN:
+                continue  # missing what an up's DO block creates only misses a finding
+            # what a down's DO block runs counts (crates.io re-adds a column in one)
+            ops = [op for inner in source.embedded(st) for op in objects.effects(inner.kind, inner.body)]
+        else:
+            ops = objects.effects(kind, st.body)
+            if ops and ops[0][0] == "replace":  # CREATE OR REPLACE: which definition
+                ops[0] = ops[0][:5] + (_definition(st.text),)
+        if ops:
+            span = where.span(st) + tail
+            (down if st.section is Direction.DOWN else up).extend([(op, span) for op in ops])
+    # tuples of strings: the cyclic garbage collector stops tracking them
+    return {"up": tuple(up), "down": tuple(down)}
 
 
 #: Statements that change data or nothing, not the schema (an empty down is right for them).
@@ -196,8 +206,15 @@ def _definition(text: str) -> str:
 
 
 def _changes_schema(st) -> bool:
-    return st.kind not in _NOT_SCHEMA and st.kind != "DoStmt" and not objects.is_temporary(st.kind, st.body) and not (
-        st.kind == "CreateExtensionStmt" and st.body.get("if_not_exists"))
+    kind = st.kind
+    if kind in _NOT_SCHEMA or kind == "DoStmt":
+        return False
+    if kind == "CreateExtensionStmt":
+        return not st.body.get("if_not_exists")
+    return not objects.is_temporary(kind, st.body)
+
+
+_TEXT = re.compile(r"\S")
 
 
 def _sections(source) -> dict:
@@ -216,15 +233,18 @@ def _sections(source) -> dict:
         n_schema = sum(1 for st in blocks if any(_changes_schema(inner) for inner in source.embedded(st)))
     down_marker = 0
     down_text = False
+    text = source.text
     for sec in source.sections:
         if sec.direction is not Direction.DOWN:
             continue
         if sec.marker_line and not down_marker:
             down_marker = sec.marker_line
-        body = source.text[sec.start:sec.end]
-        if sec.marker_line:
-            body = body.split("\n", 1)[1] if "\n" in body else ""
-        if body.strip():
+        start = sec.start
+        if sec.marker_line:  # the text after the marker's line
+            start = text.find("\n", start, sec.end) + 1
+            if not start:
+                continue
+        if not down_text and _TEXT.search(text, start, sec.end):
             down_text = True
     return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text}
 
@@ -250,5 +270,6 @@ def _categories(source) -> dict:
             if not entries or (cat == "dml" and all(e[2] != table for e in entries)):
                 entries.append([what, st, table])
                 firsts.append(st)
-    spans = _spans(source.text, firsts)
+    where = _Positions(source.text)
+    spans = {id(st): where.span(st) for st in firsts}
     return {cat: [(what, spans[id(st)], table) for what, st, table in entries] for cat, entries in out.items()}
