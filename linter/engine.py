@@ -125,11 +125,11 @@ class FileContext:
 class FileSetContext:
     """What a ``file-set`` check sees: one migration root and all of its files.
 
-    ``summaries`` maps a file's path to what the workers learnt of it:
-    ``{"kinds": [statement kinds...], "parsed": bool}`` plus what the enabled rules'
-    ``NEEDS`` asked for (:mod:`linter.migset.summary`). ``history`` is the run's
-    :class:`linter.migset.history.History` (git with ``--base``, else the checksum
-    manifest, else ``None``) when an enabled rule's ``NEEDS`` holds ``"history"``.
+    ``summaries`` maps a file's path to what the workers learnt of it: ``{"parsed":
+    bool}`` plus what the enabled rules' ``NEEDS`` asked for (:mod:`linter.migset.summary`).
+    ``history`` is the run's :class:`linter.migset.history.History` (git with ``--base``,
+    else the checksum manifest, else ``None``) when an enabled rule's ``NEEDS`` holds
+    ``"history"``.
     """
 
     root: str
@@ -209,7 +209,7 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
             docs_url=HOMEPAGE,
             fingerprint=_fingerprint("internal-error", file.path, last, 0),
         )
-        return FileResult(file.path, [f], {}, None, {"parsed": False, "kinds": []})
+        return FileResult(file.path, [f], {}, None, {"parsed": False})
 
 
 _PLANS: dict[int, tuple] = {}
@@ -311,10 +311,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
                 for ln in range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1):
                     if ln <= source.index.line_count:
                         excerpts[ln] = source.index.line_text(ln)
-    summary = {
-        "parsed": source is not None and source.error is None,
-        "kinds": [s.kind for s in source.statements] if source is not None else [],
-    }
+    summary = {"parsed": source is not None and source.error is None}
     needs = _summary_needs(settings)
     if needs:
         from linter.migset.summary import summarize

@@ -3,7 +3,7 @@
 A file-set rule module lists what it needs in ``NEEDS`` (a tuple of the keys below); the
 engine asks :func:`summarize` for the union of what the rules enabled for a file need, so
 the summary stays small (it is pickled per file) and costs nothing when those rules are
-off. Keys, added to the engine's ``{"parsed": bool, "kinds": [...]}``:
+off. Keys, added to the engine's ``{"parsed": bool}``:
 
 * ``sections`` (files of conventions that pair ups with downs): ``{"n_up": int,
   "n_schema": int, "n_down": int, "down_marker": int,
