@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.model import Direction
-from linter.pg import names
+from linter.pg import names, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
 #: and Key Words").
@@ -83,6 +83,57 @@ def alter_cmds(stmt, *subtypes: str) -> Iterator[dict]:
         cmd = item.get("AlterTableCmd", {})
         if cmd.get("subtype") in subtypes:
             yield cmd
+
+
+def added_constraints(ctx, stmt, contypes: tuple[str, ...]) -> Iterator[tuple[dict, dict | None]]:
+    """The constraints an ALTER TABLE adds to a table that existed before this file.
+
+    ``contypes``: the Constraint ``contype`` values of interest (``"CONSTR_CHECK"`` …).
+    Yields ``(constraint, None)`` for each ``ADD CONSTRAINT`` and ``(constraint, coldef)``
+    for each column constraint of an ``ADD COLUMN`` (``coldef``: its ColumnDef dict), in
+    statement order. Yields nothing for other statements, for tables created earlier in
+    the same file (empty: nothing to scan) and for statements inside function bodies.
+    """
+    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or in_function_body(stmt):
+        return
+    if not _adds_constraint(stmt.body, contypes) or ctx.pg.is_new_table(stmt.body.get("relation"), stmt):
+        return
+    for cmd in alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
+        if cmd["subtype"] == "AT_AddConstraint":
+            pairs = [(cmd.get("def", {}).get("Constraint", {}), None)]
+        else:
+            coldef = cmd.get("def", {}).get("ColumnDef", {})
+            pairs = [(c.get("Constraint", {}), coldef) for c in coldef.get("constraints", ()) or ()]
+        for con, coldef in pairs:
+            if con.get("contype") in contypes:
+                yield con, coldef
+
+
+def _adds_constraint(body: dict, contypes: tuple[str, ...]) -> bool:
+    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of ``contypes``?"""
+    for item in body.get("cmds", ()):
+        cmd = item.get("AlterTableCmd", {})
+        sub = cmd.get("subtype")
+        if sub == "AT_AddConstraint":
+            if cmd.get("def", {}).get("Constraint", {}).get("contype") in contypes:
+                return True
+        elif sub == "AT_AddColumn":
+            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
+                if c.get("Constraint", {}).get("contype") in contypes:
+                    return True
+    return False
+
+
+def not_valid_fix(ctx, stmt, con: dict):
+    """The fix that appends `` NOT VALID`` to ``con``, the table constraint of an ``ADD
+    CONSTRAINT``; ``None`` when its end is not known (a statement nested in a ``DO`` body,
+    no location, or the scanner failed)."""
+    if stmt.parent is not None or con.get("location") is None:
+        return None
+    end = tokens.clause_end(stmt, stmt.offset_of(con["location"]))
+    if end is None:
+        return None
+    return ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
 
 
 def is_rollback(stmt) -> bool:
