@@ -376,6 +376,53 @@ def alter_lock(stmt):
     return max((locks.subcommand_lock(c) for c in cmds), default=locks.LockMode.ACCESS_EXCLUSIVE)
 
 
+@dataclass(frozen=True)
+class BreakingAlter:
+    """An ALTER TABLE on a table that existed before this file, with the subcommands a
+    breaking-change rule reports (drops running code may still rely on).
+
+    ``cmds``: the AlterTableCmd dicts of interest, in statement order; ``key``: the table's
+    :func:`~linter.pg.names.table_key`; ``table``: its :func:`~linter.pg.names.relation`;
+    ``lock``: the :class:`~linter.pg.locks.LockMode` of the whole statement (:func:`alter_lock`).
+    """
+
+    stmt: object
+    cmds: list
+    key: str
+    table: str
+    lock: object
+
+    def violation(self, ctx, clause: str, name: str, message: str, help: str):
+        """The finding for the subcommand ``CLAUSES[clause]`` naming ``name`` (located by
+        :func:`where`), carrying the ``lock``, ``table``, ``blocks`` and ``breaking`` properties."""
+        lock = self.lock
+        return ctx.violation(
+            where(ctx, self.stmt, clause, name),
+            message,
+            help=help,
+            lock=lock.label,
+            table=self.table,
+            blocks=lock.blocks,
+            breaking=True,
+        )
+
+
+def breaking_alter(ctx, stmt, subtype: str, keep=None) -> BreakingAlter | None:
+    """The :class:`BreakingAlter` of ``stmt`` for its ``subtype`` subcommands (those for
+    which ``keep(cmd)`` is true, if given); ``None`` when there are none, for statements
+    other than ALTER TABLE, in a down migration or inside a function body, and for tables
+    created earlier in the same file (no running code uses them yet)."""
+    if stmt.kind != "AlterTableStmt" or is_rollback(stmt) or in_function_body(stmt):
+        return None
+    cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
+    if not cmds:
+        return None
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return None
+    return BreakingAlter(stmt, cmds, names.table_key(rv), names.relation(rv), alter_lock(stmt))
+
+
 def key_columns(stmt) -> set[str]:
     """Columns of a CREATE TABLE / ALTER TABLE that are keys: in a PRIMARY KEY or UNIQUE
     constraint, a FOREIGN KEY (REFERENCES), or an identity/serial column."""
