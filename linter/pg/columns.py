@@ -501,3 +501,28 @@ def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:
     if got is None:
         got = cache[id(stmt)] = [(s, names.base_type(s.type_name)) for s in hygiene_sites(stmt)]
     return got
+
+
+def typed_columns(ctx, stmt, bases) -> Iterator[tuple[ColumnSite, str, str, tuple[int, int] | None]]:
+    """The columns a type-hygiene rule judges: ``(site, base type, table, at)`` for each of
+    :func:`typed_sites` whose base type is in ``bases``, in statement order. ``table`` is
+    the :func:`~linter.pg.names.relation` of the site's table; ``at`` the original-text
+    ``(start, end)`` of its type (:func:`type_offsets`) where a fix may rewrite it, ``None``
+    for ``ALTER COLUMN … TYPE`` (the type is the change itself) or where it is unknown."""
+    for site, base in typed_sites(ctx, stmt):
+        if base in bases:
+            at = type_offsets(stmt, site.type_name) if site.how != "type" else None
+            yield site, base, names.relation(site.table), at
+
+
+def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None):
+    """The finding of a type-hygiene rule on ``site`` (a column of ``table``): placed on its
+    type as written (:func:`type_where`), with ``table`` and ``column`` properties."""
+    return ctx.violation(
+        type_where(ctx, stmt, site.type_name),
+        message,
+        help=help,
+        fix=fix,
+        table=table,
+        column=site.name,
+    )
