@@ -58,11 +58,11 @@ def check(ctx, stmt, options):
             continue
         yield alter.violation(
             ctx,
-            "drop_column",
-            col,
+            columns.where(ctx, stmt, "drop_column", col),
             f'ALTER TABLE … DROP COLUMN "{col}" on "{alter.table}" breaks running code that still uses it and deletes '
             f"its data ({lock.label} lock, which blocks {lock.blocks})",
             help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
                   "inserts without it work), then drop it in a later migration."),
+            breaking=True,
         )
 

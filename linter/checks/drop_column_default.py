@@ -57,11 +57,11 @@ def check(ctx, stmt, options):
             continue
         yield alter.violation(
             ctx,
-            "drop_default",
-            col,
+            columns.where(ctx, stmt, "drop_default", col),
             f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{alter.table}" breaks INSERTs of running code that '
             f"omit the column (brief {lock.label} lock, which blocks {lock.blocks})",
             help="Deploy code that always writes this column first; then drop the default.",
+            breaking=True,
         )
 
 

@@ -64,12 +64,12 @@ def check(ctx, stmt, options):
             continue  # the recipe's CHECK (col IS NOT NULL), now replaced by NOT NULL
         yield alter.violation(
             ctx,
-            "drop_constraint",
-            name,
+            columns.where(ctx, stmt, "drop_constraint", name),
             f'ALTER TABLE … DROP CONSTRAINT "{name}" on "{alter.table}" removes a guarantee running code may rely on '
             f"({lock.label} lock, which blocks {lock.blocks})",
             help=("Drop it only after the code no longer relies on it; to change a constraint, add the new one "
                   "(NOT VALID, then VALIDATE) before dropping the old."),
+            breaking=True,
         )
 
 

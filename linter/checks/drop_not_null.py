@@ -59,10 +59,10 @@ def check(ctx, stmt, options):
             continue
         yield alter.violation(
             ctx,
-            "drop_not_null",
-            col,
+            columns.where(ctx, stmt, "drop_not_null", col),
             f'ALTER TABLE … ALTER COLUMN "{col}" DROP NOT NULL on "{alter.table}" lets NULLs in where running code '
             f"may assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
             help="Deploy code that handles NULL in this column first; then drop the constraint.",
+            breaking=True,
         )
 

@@ -33,7 +33,7 @@ Identity columns exist from 10: below `pg_version: 10` nothing is reported.
 - Serial types: https://www.postgresql.org/docs/current/datatype-numeric.html#DATATYPE-SERIAL
 """
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "serial-column"
 FAMILY = "locking"

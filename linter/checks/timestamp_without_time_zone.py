@@ -33,7 +33,7 @@ All versions.
 
 import re
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "timestamp-without-time-zone"
 FAMILY = "locking"

@@ -377,9 +377,9 @@ def alter_lock(stmt):
 
 
 @dataclass(frozen=True)
-class BreakingAlter:
-    """An ALTER TABLE on a table that existed before this file, with the subcommands a
-    breaking-change rule reports (drops running code may still rely on).
+class TableAlter:
+    """An ALTER TABLE on a table that existed before this file, with the subcommands a rule
+    reports (drops running code may rely on, changes that scan or rewrite the table).
 
     ``cmds``: the AlterTableCmd dicts of interest, in statement order; ``key``: the table's
     :func:`~linter.pg.names.table_key`; ``table``: its :func:`~linter.pg.names.relation`;
@@ -392,27 +392,19 @@ class BreakingAlter:
     table: str
     lock: object
 
-    def violation(self, ctx, clause: str, name: str, message: str, help: str):
-        """The finding for the subcommand ``CLAUSES[clause]`` naming ``name`` (located by
-        :func:`where`), carrying the ``lock``, ``table``, ``blocks`` and ``breaking`` properties."""
+    def violation(self, ctx, where, message: str, help: str, **properties):
+        """The finding at ``where`` (a span, or the statement: see :func:`where`), with the
+        ``lock``, ``table`` and ``blocks`` properties, then ``properties`` (``breaking=True`` …)."""
         lock = self.lock
-        return ctx.violation(
-            where(ctx, self.stmt, clause, name),
-            message,
-            help=help,
-            lock=lock.label,
-            table=self.table,
-            blocks=lock.blocks,
-            breaking=True,
-        )
+        return ctx.violation(where, message, help=help, lock=lock.label, table=self.table, blocks=lock.blocks, **properties)
 
 
-def breaking_alter(ctx, stmt, subtype: str, keep=None) -> BreakingAlter | None:
-    """The :class:`BreakingAlter` of ``stmt`` for its ``subtype`` subcommands (those for
-    which ``keep(cmd)`` is true, if given); ``None`` when there are none, for statements
-    other than ALTER TABLE, in a down migration or inside a function body, and for tables
-    created earlier in the same file (no running code uses them yet)."""
-    if stmt.kind != "AlterTableStmt" or is_rollback(stmt) or in_function_body(stmt):
+def table_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
+    """The :class:`TableAlter` of ``stmt`` for its ``subtype`` subcommands (those for which
+    ``keep(cmd)`` is true, if given); ``None`` when there are none, for statements other
+    than ALTER TABLE or inside a function body, and for tables created earlier in the same
+    file (empty, and no running code uses them yet)."""
+    if stmt.kind != "AlterTableStmt" or in_function_body(stmt):
         return None
     cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
     if not cmds:
@@ -420,7 +412,13 @@ def breaking_alter(ctx, stmt, subtype: str, keep=None) -> BreakingAlter | None:
     rv = stmt.body.get("relation")
     if ctx.pg.is_new_table(rv, stmt):
         return None
-    return BreakingAlter(stmt, cmds, names.table_key(rv), names.relation(rv), alter_lock(stmt))
+    return TableAlter(stmt, cmds, names.table_key(rv), names.relation(rv), alter_lock(stmt))
+
+
+def breaking_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
+    """:func:`table_alter` for the breaking-change rules, which also skip down migrations
+    (rollback code restores the schema the old code expects)."""
+    return None if is_rollback(stmt) else table_alter(ctx, stmt, subtype, keep)
 
 
 def key_columns(stmt) -> set[str]:
