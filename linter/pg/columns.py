@@ -136,6 +136,12 @@ def not_valid_fix(ctx, stmt, con: dict):
     return ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
 
 
+def added_columns(stmt) -> set:
+    """The names of the columns an ALTER TABLE's ``ADD COLUMN`` subcommands add (``None``
+    for a ColumnDef without a name); empty for other statements."""
+    return {cmd.get("def", {}).get("ColumnDef", {}).get("colname") for cmd in alter_cmds(stmt, "AT_AddColumn")}
+
+
 def is_rollback(stmt) -> bool:
     """True for statements in a down migration (a ``.down.sql`` file, Flyway ``U`` undo,
     a dbmate ``-- migrate:down`` or goose ``-- +goose Down`` section): rollback code, run
