@@ -47,7 +47,7 @@ serial/identity columns rewrite on every version. Set `pg_version` to your serve
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
-from linter.pg import columns, names, rewrites
+from linter.pg import columns, rewrites
 
 ID = "add-column-rewrite"
 FAMILY = "locking"
@@ -61,31 +61,24 @@ ALIASES = ("adding-field-with-default",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+    alter = columns.table_alter(ctx, stmt, "AT_AddColumn")
+    if alter is None:
         return
-    found = []
+    lock = alter.lock
     for site in columns.column_sites(stmt):
         if site.how != "add":
             continue
         why = rewrites.add_column_rewrites(site.coldef, ctx.pg_version)
-        if why is not None and ("may be volatile" not in why or options["include-unknown-functions"]):
-            found.append((site, why))
-    rv = stmt.body.get("relation")
-    if not found or ctx.pg.is_new_table(rv, stmt):
-        return
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
-    for site, why in found:
+        if why is None or ("may be volatile" in why and not options["include-unknown-functions"]):
+            continue
         maybe = "may rewrite" if "may be volatile" in why else "rewrites"
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             stmt,
-            f'ALTER TABLE … ADD COLUMN "{site.name}" {maybe} "{table}" under an {lock.label} lock, '
+            f'ALTER TABLE … ADD COLUMN "{site.name}" {maybe} "{alter.table}" under an {lock.label} lock, '
             f"which blocks {lock.blocks}: {why}",
+            _help(site.coldef, why),
             node=site.coldef,
-            help=_help(site.coldef, why),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             rewrite=True,
         )
 

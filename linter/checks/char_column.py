@@ -46,22 +46,17 @@ ALIASES = ("ban-char-field",)
 
 
 def check(ctx, stmt, options):
-    for site, base in columns.typed_sites(ctx, stmt):
-        if base != "bpchar":
-            continue
+    for site, _base, table, at in columns.typed_columns(ctx, stmt, ("bpchar",)):
         tn = site.type_name
-        at = columns.type_offsets(stmt, tn)
-        fix = None
-        if at and site.how != "type" and not tn.get("arrayBounds"):
-            fix = ctx.fix(at[0], at[1], "text", "Use text")
-        table = names.relation(site.table)
+        fix = ctx.fix(at[0], at[1], "text", "Use text") if at and not tn.get("arrayBounds") else None
         mods = names.typmods(tn)
-        yield ctx.violation(
-            columns.type_where(ctx, stmt, tn),
+        yield columns.type_violation(
+            ctx,
+            stmt,
+            site,
+            table,
             f'column "{site.name}" of "{table}" is char({mods[0] if mods else 1}): values are blank-padded, and '
             "changing the length later rewrites the table under an ACCESS EXCLUSIVE lock",
             help="Use text (or varchar), with a CHECK on char_length when the length matters.",
             fix=fix,
-            table=table,
-            column=site.name,
         )

@@ -36,7 +36,7 @@ every supported version.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
-from linter.pg import columns, names, tokens
+from linter.pg import columns, names
 from linter.pg.locks import LockMode
 
 ID = "check-constraint-without-not-valid"
@@ -51,74 +51,36 @@ SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
-        return
-    if not _has_candidate(stmt.body):
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    table = names.relation(rv)
+    table = names.relation(stmt.body.get("relation"))
     lock = LockMode.ACCESS_EXCLUSIVE
-    for cmd in columns.alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
-        if cmd["subtype"] == "AT_AddConstraint":
-            cons = [cmd.get("def", {}).get("Constraint", {})]
-            column = None
+    for con, coldef in columns.added_constraints(ctx, stmt, ("CONSTR_CHECK",)):
+        if con.get("skip_validation"):
+            continue
+        column = coldef.get("colname") if coldef is not None else None
+        name = con.get("conname")
+        label = f'"{name}" ' if name else ""
+        validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name or '<name>'}"
+        fix = None
+        if column is None:
+            what = f"ALTER TABLE … ADD CONSTRAINT {label}CHECK"
+            help = (f"Add it with NOT VALID (only new and updated rows are checked; no scan), then run `{validate}` "
+                    "in a later migration: it scans under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.")
+            if not name:
+                help += " Name the constraint, so that the VALIDATE can refer to it."
+            fix = columns.not_valid_fix(ctx, stmt, con)
         else:
-            coldef = cmd.get("def", {}).get("ColumnDef", {})
-            cons = [c.get("Constraint", {}) for c in coldef.get("constraints", ()) or ()]
-            column = coldef.get("colname")
-        for con in cons:
-            if con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
-                continue
-            name = con.get("conname")
-            label = f'"{name}" ' if name else ""
-            validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name or '<name>'}"
-            fix = None
-            if column is None:
-                what = f"ALTER TABLE … ADD CONSTRAINT {label}CHECK"
-                help = (f"Add it with NOT VALID (only new and updated rows are checked; no scan), then run `{validate}` "
-                        "in a later migration: it scans under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.")
-                if not name:
-                    help += " Name the constraint, so that the VALIDATE can refer to it."
-                end = _end(stmt, con)
-                if end is not None:
-                    fix = ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
-            else:
-                what = f'ALTER TABLE … ADD COLUMN "{column}" … {label}CHECK'
-                help = (f"Add the column first, then the constraint with `ALTER TABLE {table} ADD CONSTRAINT … CHECK (…) "
-                        f"NOT VALID` (a column constraint cannot be NOT VALID), then `{validate}` in a later migration.")
-            yield ctx.violation(
-                stmt,
-                f'{what} on "{table}" scans the whole table to check existing rows while holding an {lock.label} lock, '
-                f"which blocks {lock.blocks}",
-                node=con,
-                help=help,
-                fix=fix,
-                lock=lock.label,
-                table=table,
-                blocks=lock.blocks,
-                scan=True,
-            )
-
-
-def _end(stmt, con):
-    """End offset of a table constraint's text, or None."""
-    if stmt.parent is not None or con.get("location") is None:
-        return None
-    return tokens.clause_end(stmt, stmt.offset_of(con["location"]))
-
-
-def _has_candidate(body) -> bool:
-    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of interest?"""
-    for item in body.get("cmds", ()):
-        cmd = item.get("AlterTableCmd", {})
-        sub = cmd.get("subtype")
-        if sub == "AT_AddConstraint":
-            if cmd.get("def", {}).get("Constraint", {}).get("contype") in ("CONSTR_CHECK",):
-                return True
-        elif sub == "AT_AddColumn":
-            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
-                if c.get("Constraint", {}).get("contype") in ("CONSTR_CHECK",):
-                    return True
-    return False
+            what = f'ALTER TABLE … ADD COLUMN "{column}" … {label}CHECK'
+            help = (f"Add the column first, then the constraint with `ALTER TABLE {table} ADD CONSTRAINT … CHECK (…) "
+                    f"NOT VALID` (a column constraint cannot be NOT VALID), then `{validate}` in a later migration.")
+        yield ctx.violation(
+            stmt,
+            f'{what} on "{table}" scans the whole table to check existing rows while holding an {lock.label} lock, '
+            f"which blocks {lock.blocks}",
+            node=con,
+            help=help,
+            fix=fix,
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            scan=True,
+        )

@@ -69,18 +69,14 @@ ALIASES = ("changing-column-type",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+    alter = columns.table_alter(ctx, stmt, "AT_AlterColumnType")
+    if alter is None:
         return
-    sites = [s for s in columns.column_sites(stmt) if s.how == "type"]
-    if not sites:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    key, table = names.table_key(rv), names.relation(rv)
-    lock = columns.alter_lock(stmt)
-    for site in sites:
-        old = columns.history(ctx).column_type(stmt, key, site.name)
+    lock = alter.lock
+    for site in columns.column_sites(stmt):
+        if site.how != "type":
+            continue
+        old = columns.history(ctx).column_type(stmt, alter.key, site.name)
         using = site.coldef.get("raw_default")
         has_using = using is not None and not _plain_cast(using, site.name)
         why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version)
@@ -99,15 +95,13 @@ def check(ctx, stmt, options):
             verb, why = "may rewrite", why
         else:
             verb, why = "rewrites", f"{why}; the table and its indexes are rewritten"
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.type_where(ctx, stmt, site.type_name),
-            f'ALTER TABLE … ALTER COLUMN "{site.name}" TYPE {new} {verb} "{table}" under an {lock.label} lock, '
+            f'ALTER TABLE … ALTER COLUMN "{site.name}" TYPE {new} {verb} "{alter.table}" under an {lock.label} lock, '
             f"which blocks {lock.blocks}: {why}",
             help=("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
                   "backfill it in batches, switch reads, then drop the old column in a later migration."),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             rewrite=verb == "rewrites",
         )
 

@@ -80,14 +80,6 @@ SUBCOMMANDS = idempotency.SUBCOMMANDS_OF[idempotency.GUARD]  # and only ALTER TA
 
 
 def check(ctx, stmt, options):
-    if stmt.kind not in idempotency.KINDS:
-        return
     for h in idempotency.unguarded(ctx, stmt, idempotency.GUARD, options):
-        yield ctx.violation(
-            stmt,
-            f"{h.subject} has no guard: a re-run fails with: {h.error}",
-            node=h.node,
-            help=f"Guard it with {h.guard}. {idempotency.rerun_context(ctx, stmt, options)}",
-            object=h.what,
-            guard=h.guard,
-        )
+        message = f"{h.subject} has no guard: a re-run fails with: {h.error}"
+        yield idempotency.violation(ctx, stmt, h, options, message, f"Guard it with {h.guard}.", h.guard, fix=False)

@@ -80,23 +80,11 @@ SUBCOMMANDS = idempotency.SUBCOMMANDS_OF[idempotency.IF_NOT_EXISTS]  # and only 
 
 
 def check(ctx, stmt, options):
-    if stmt.kind not in idempotency.KINDS:
-        return
     for h in idempotency.unguarded(ctx, stmt, idempotency.IF_NOT_EXISTS, options):
-        context = idempotency.rerun_context(ctx, stmt, options)
         if h.key == ("relation", ""):  # an unnamed index
             message = f"{h.subject} has no index name: a re-run builds a second, duplicate index"
-            help = f"Name the index and write CREATE INDEX IF NOT EXISTS name. {context}"
+            advice = "Name the index and write CREATE INDEX IF NOT EXISTS name."
         else:
             message = f"{h.subject} without IF NOT EXISTS: a re-run fails with: {h.error}"
-            help = f"Write {h.fixed}. {context}"
-        yield ctx.violation(
-            stmt,
-            message,
-            node=h.node,
-            help=help,
-            fix=idempotency.fix_for(ctx, stmt, h),
-            object=h.what,
-            guard="IF NOT EXISTS",
-        )
-
+            advice = f"Write {h.fixed}."
+        yield idempotency.violation(ctx, stmt, h, options, message, advice, "IF NOT EXISTS")

@@ -66,15 +66,6 @@ KINDS = idempotency.KINDS_OF[idempotency.OR_REPLACE]  # the engine only calls ch
 
 
 def check(ctx, stmt, options):
-    if stmt.kind not in idempotency.KINDS:
-        return
     for h in idempotency.unguarded(ctx, stmt, idempotency.OR_REPLACE, options):
-        yield ctx.violation(
-            stmt,
-            f"{h.subject} without OR REPLACE: a re-run fails with: {h.error}",
-            node=h.node,
-            help=f"Write {h.fixed}. {idempotency.rerun_context(ctx, stmt, options)}",
-            fix=idempotency.fix_for(ctx, stmt, h),
-            object=h.what,
-            guard="OR REPLACE",
-        )
+        message = f"{h.subject} without OR REPLACE: a re-run fails with: {h.error}"
+        yield idempotency.violation(ctx, stmt, h, options, message, f"Write {h.fixed}.", "OR REPLACE")

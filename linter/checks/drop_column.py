@@ -34,7 +34,7 @@ All versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "drop-column"
 FAMILY = "locking"
@@ -48,29 +48,21 @@ ALIASES = ("ban-drop-column",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+    alter = columns.breaking_alter(ctx, stmt, "AT_DropColumn")
+    if alter is None:
         return
-    cmds = list(columns.alter_cmds(stmt, "AT_DropColumn"))
-    if not cmds:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    hist, key = columns.history(ctx), names.table_key(rv)
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
-    for cmd in cmds:
+    hist, lock = columns.history(ctx), alter.lock
+    for cmd in alter.cmds:
         col = cmd.get("name", "")
-        if hist.column_added(stmt, key, col):
+        if hist.column_added(stmt, alter.key, col):
             continue
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.where(ctx, stmt, "drop_column", col),
-            f'ALTER TABLE … DROP COLUMN "{col}" on "{table}" breaks running code that still uses it and deletes its '
-            f"data ({lock.label} lock, which blocks {lock.blocks})",
+            f'ALTER TABLE … DROP COLUMN "{col}" on "{alter.table}" breaks running code that still uses it and deletes '
+            f"its data ({lock.label} lock, which blocks {lock.blocks})",
             help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
                   "inserts without it work), then drop it in a later migration."),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             breaking=True,
         )
+

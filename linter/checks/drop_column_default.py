@@ -47,30 +47,20 @@ ALIASES = ("ban-drop-default",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+    alter = columns.breaking_alter(ctx, stmt, "AT_ColumnDefault", keep=lambda c: not c.get("def"))
+    if alter is None:
         return
-    cmds = [c for c in columns.alter_cmds(stmt, "AT_ColumnDefault") if not c.get("def")]
-    if not cmds:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    key = names.table_key(rv)
-    statements = ctx.source.statements
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
-    for cmd in cmds:
+    statements, lock = ctx.source.statements, alter.lock
+    for cmd in alter.cmds:
         col = cmd.get("name", "")
-        if columns.history(ctx).column_added(stmt, key, col) or _set_again(statements, stmt, key, col):
+        if columns.history(ctx).column_added(stmt, alter.key, col) or _set_again(statements, stmt, alter.key, col):
             continue
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.where(ctx, stmt, "drop_default", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{table}" breaks INSERTs of running code that omit '
-            f"the column (brief {lock.label} lock, which blocks {lock.blocks})",
+            f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{alter.table}" breaks INSERTs of running code that '
+            f"omit the column (brief {lock.label} lock, which blocks {lock.blocks})",
             help="Deploy code that always writes this column first; then drop the default.",
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             breaking=True,
         )
 

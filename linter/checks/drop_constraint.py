@@ -51,34 +51,24 @@ ALIASES = ("ban-drop-constraint",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+    alter = columns.breaking_alter(ctx, stmt, "AT_DropConstraint")
+    if alter is None:
         return
-    cmds = list(columns.alter_cmds(stmt, "AT_DropConstraint"))
-    if not cmds:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    key = names.table_key(rv)
-    statements = ctx.source.statements
-    not_null_cols = _set_not_null_before(statements, stmt, key)
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
-    for cmd in cmds:
+    statements, lock = ctx.source.statements, alter.lock
+    not_null_cols = _set_not_null_before(statements, stmt, alter.key)
+    for cmd in alter.cmds:
         name = cmd.get("name", "")
-        if columns.history(ctx).constraint_added(stmt, key, name) or _added_again(statements, stmt, key, name):
+        if columns.history(ctx).constraint_added(stmt, alter.key, name) or _added_again(statements, stmt, alter.key, name):
             continue
         if "null" in name.lower() and any(c in name for c in not_null_cols):
             continue  # the recipe's CHECK (col IS NOT NULL), now replaced by NOT NULL
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.where(ctx, stmt, "drop_constraint", name),
-            f'ALTER TABLE … DROP CONSTRAINT "{name}" on "{table}" removes a guarantee running code may rely on '
+            f'ALTER TABLE … DROP CONSTRAINT "{name}" on "{alter.table}" removes a guarantee running code may rely on '
             f"({lock.label} lock, which blocks {lock.blocks})",
             help=("Drop it only after the code no longer relies on it; to change a constraint, add the new one "
                   "(NOT VALID, then VALIDATE) before dropping the old."),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             breaking=True,
         )
 

@@ -35,7 +35,7 @@ All versions.
 - ALTER TABLE, SET/DROP NOT NULL: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
 """
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "drop-not-null"
 FAMILY = "locking"
@@ -49,28 +49,20 @@ ALIASES = ("ban-drop-not-null",)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.is_rollback(stmt) or columns.in_function_body(stmt):
+    alter = columns.breaking_alter(ctx, stmt, "AT_DropNotNull")
+    if alter is None:
         return
-    cmds = list(columns.alter_cmds(stmt, "AT_DropNotNull"))
-    if not cmds:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    hist, key = columns.history(ctx), names.table_key(rv)
-    lock = columns.alter_lock(stmt)
-    table = names.relation(rv)
-    for cmd in cmds:
+    hist, lock = columns.history(ctx), alter.lock
+    for cmd in alter.cmds:
         col = cmd.get("name", "")
-        if hist.column_added(stmt, key, col):
+        if hist.column_added(stmt, alter.key, col):
             continue
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.where(ctx, stmt, "drop_not_null", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" DROP NOT NULL on "{table}" lets NULLs in where running code may '
-            f"assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
+            f'ALTER TABLE … ALTER COLUMN "{col}" DROP NOT NULL on "{alter.table}" lets NULLs in where running code '
+            f"may assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
             help="Deploy code that handles NULL in this column first; then drop the constraint.",
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             breaking=True,
         )
+

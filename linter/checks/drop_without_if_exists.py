@@ -63,15 +63,6 @@ SUBCOMMANDS = idempotency.SUBCOMMANDS_OF[idempotency.IF_EXISTS]  # and only ALTE
 
 
 def check(ctx, stmt, options):
-    if stmt.kind not in idempotency.KINDS:
-        return
     for h in idempotency.unguarded(ctx, stmt, idempotency.IF_EXISTS, options):
-        yield ctx.violation(
-            stmt,
-            f"{h.subject} without IF EXISTS: a re-run fails with: {h.error}",
-            node=h.node,
-            help=f"Write {h.fixed}. {idempotency.rerun_context(ctx, stmt, options)}",
-            fix=idempotency.fix_for(ctx, stmt, h),
-            object=h.what,
-            guard="IF EXISTS",
-        )
+        message = f"{h.subject} without IF EXISTS: a re-run fails with: {h.error}"
+        yield idempotency.violation(ctx, stmt, h, options, message, f"Write {h.fixed}.", "IF EXISTS")

@@ -39,7 +39,7 @@ on PostgreSQL 15): add it NOT VALID to each partition instead.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
-from linter.pg import columns, names, rewrites, tokens
+from linter.pg import columns, names, rewrites
 from linter.pg.locks import LockMode
 
 ID = "foreign-key-without-not-valid"
@@ -54,80 +54,42 @@ SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
-        return
-    if not _has_candidate(stmt.body):
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    table = names.relation(rv)
+    table = names.relation(stmt.body.get("relation"))
     lock = LockMode.SHARE_ROW_EXCLUSIVE
-    for cmd in columns.alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
-        if cmd["subtype"] == "AT_AddConstraint":
-            cons = [cmd.get("def", {}).get("Constraint", {})]
-            column = None
+    for con, coldef in columns.added_constraints(ctx, stmt, ("CONSTR_FOREIGN",)):
+        if coldef is not None and not rewrites.column_default(coldef)[1]:
+            continue  # a new column without a default is all NULL: nothing to check
+        if con.get("skip_validation"):
+            continue
+        column = coldef.get("colname") if coldef is not None else None
+        ref = names.relation(con.get("pktable"))
+        name = con.get("conname")
+        label = f'"{name}" ' if name else ""
+        validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name or '<name>'}"
+        fix = None
+        if column is None:
+            what = f"ALTER TABLE … ADD CONSTRAINT {label}FOREIGN KEY"
+            help = (f"Add it with NOT VALID (no scan; the locks are taken only briefly), then run `{validate}` in a "
+                    f'later migration: it scans under SHARE UPDATE EXCLUSIVE on "{table}" and ROW SHARE on "{ref}", '
+                    "which block neither reads nor writes.")
+            if not name:
+                help += " Name the constraint, so that the VALIDATE can refer to it."
+            fix = columns.not_valid_fix(ctx, stmt, con)
         else:
-            coldef = cmd.get("def", {}).get("ColumnDef", {})
-            if not rewrites.column_default(coldef)[1]:
-                continue  # a new column without a default is all NULL: nothing to check
-            cons = [c.get("Constraint", {}) for c in coldef.get("constraints", ()) or ()]
-            column = coldef.get("colname")
-        for con in cons:
-            if con.get("contype") != "CONSTR_FOREIGN" or con.get("skip_validation"):
-                continue
-            ref = names.relation(con.get("pktable"))
-            name = con.get("conname")
-            label = f'"{name}" ' if name else ""
-            validate = f"ALTER TABLE {table} VALIDATE CONSTRAINT {name or '<name>'}"
-            fix = None
-            if column is None:
-                what = f"ALTER TABLE … ADD CONSTRAINT {label}FOREIGN KEY"
-                help = (f"Add it with NOT VALID (no scan; the locks are taken only briefly), then run `{validate}` in a "
-                        f'later migration: it scans under SHARE UPDATE EXCLUSIVE on "{table}" and ROW SHARE on "{ref}", '
-                        "which block neither reads nor writes.")
-                if not name:
-                    help += " Name the constraint, so that the VALIDATE can refer to it."
-                end = _end(stmt, con)
-                if end is not None:
-                    fix = ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
-            else:
-                what = f'ALTER TABLE … ADD COLUMN "{column}" … DEFAULT … REFERENCES'
-                help = (f"Add the column without the REFERENCES clause, then `ALTER TABLE {table} ADD CONSTRAINT … "
-                        f"FOREIGN KEY ({column}) REFERENCES {ref} NOT VALID` (a column constraint cannot be NOT VALID), "
-                        f"then `{validate}` in a later migration.")
-            yield ctx.violation(
-                stmt,
-                f'{what} scans "{table}" to check every existing row against "{ref}" while holding {lock.label} '
-                f'locks on both tables, which block {lock.blocks} to "{table}" and "{ref}"',
-                node=con,
-                help=help,
-                fix=fix,
-                lock=lock.label,
-                table=table,
-                referenced_table=ref,
-                blocks=lock.blocks,
-                scan=True,
-            )
-
-
-def _end(stmt, con):
-    """End offset of a table constraint's text, or None."""
-    if stmt.parent is not None or con.get("location") is None:
-        return None
-    return tokens.clause_end(stmt, stmt.offset_of(con["location"]))
-
-
-def _has_candidate(body) -> bool:
-    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of interest?"""
-    for item in body.get("cmds", ()):
-        cmd = item.get("AlterTableCmd", {})
-        sub = cmd.get("subtype")
-        if sub == "AT_AddConstraint":
-            if cmd.get("def", {}).get("Constraint", {}).get("contype") in ("CONSTR_FOREIGN",):
-                return True
-        elif sub == "AT_AddColumn":
-            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
-                if c.get("Constraint", {}).get("contype") in ("CONSTR_FOREIGN",):
-                    return True
-    return False
+            what = f'ALTER TABLE … ADD COLUMN "{column}" … DEFAULT … REFERENCES'
+            help = (f"Add the column without the REFERENCES clause, then `ALTER TABLE {table} ADD CONSTRAINT … "
+                    f"FOREIGN KEY ({column}) REFERENCES {ref} NOT VALID` (a column constraint cannot be NOT VALID), "
+                    f"then `{validate}` in a later migration.")
+        yield ctx.violation(
+            stmt,
+            f'{what} scans "{table}" to check every existing row against "{ref}" while holding {lock.label} '
+            f'locks on both tables, which block {lock.blocks} to "{table}" and "{ref}"',
+            node=con,
+            help=help,
+            fix=fix,
+            lock=lock.label,
+            table=table,
+            referenced_table=ref,
+            blocks=lock.blocks,
+            scan=True,
+        )

@@ -78,8 +78,7 @@ def _blocking(step):
 def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
         return
-    sess = ctx.pg.session
-    for step, effects in session.uncovered(sess, "lock_timeout", _blocking):
+    for step, effects in session.uncovered(ctx.pg.session, "lock_timeout", _blocking):
         best, tables = session.lock_target(effects)
         who = "every later query" if best.mode.blocks_reads else "every later write"
         message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
@@ -88,18 +87,4 @@ def check(ctx, options):
         local = "SET LOCAL" if step.tx is not None else "SET"
         help = (f"Set a lock timeout first (`{local} lock_timeout = '{options['value']}';`) so the statement gives up "
                 "instead of blocking traffic, and retry the migration when it times out.")
-        notes = [f"{u.why} (line {ctx.source.index.position(u.stmt.start).line})" for u in sess.unapplied_before(step, "lock_timeout")]
-        off = step.settings.get("lock_timeout")
-        if off is not None:
-            notes.append(f"lock_timeout = {off.value} on line {ctx.source.index.position(off.stmt.start).line} turns the timeout off")
-        if notes:
-            help += " Note: " + "; ".join(notes) + "."
-        yield ctx.violation(
-            step.stmt,
-            message,
-            help=help,
-            fix=session.insert_setting(ctx, step, "lock_timeout", options["value"]),
-            lock=best.mode.label,
-            table=", ".join(dict.fromkeys(e.relation for e in effects if e.mode == best.mode)),
-            blocks=best.mode.blocks,
-        )
+        yield session.timeout_violation(ctx, step, "lock_timeout", options["value"], effects, message, help)

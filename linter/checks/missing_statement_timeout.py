@@ -87,18 +87,11 @@ def _long(pg):
 def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
         return
-    sess = ctx.pg.session
-    for step, (how, effects) in session.uncovered(sess, "statement_timeout", _long(ctx.pg)):
+    for step, (how, effects) in session.uncovered(ctx.pg.session, "statement_timeout", _long(ctx.pg)):
         best, tables = session.lock_target(effects)
         local = "SET LOCAL" if step.tx is not None else "SET"
         help = (f"Cap it first (`{local} statement_timeout = '{options['value']}';`): past that, PostgreSQL cancels the "
                 "statement and releases the lock instead of blocking traffic for as long as the table takes.")
-        notes = [f"{u.why} (line {ctx.source.index.position(u.stmt.start).line})" for u in sess.unapplied_before(step, "statement_timeout")]
-        off = step.settings.get("statement_timeout")
-        if off is not None:
-            notes.append(f"statement_timeout = {off.value} on line {ctx.source.index.position(off.stmt.start).line} turns the timeout off")
-        if notes:
-            help += " Note: " + "; ".join(notes) + "."
         if how == "own":
             work = "rewrites" if any(e.rewrite for e in effects) else "scans"
             message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "
@@ -107,12 +100,4 @@ def check(ctx, options):
             form, does = session.slow_work(ctx.pg, step)
             message = (f"{form} {does} while this transaction holds {session.article(best.mode.label)} lock on {tables}, "
                        f"with no statement_timeout set: {best.mode.blocks} wait for as long as it takes")
-        yield ctx.violation(
-            step.stmt,
-            message,
-            help=help,
-            fix=session.insert_setting(ctx, step, "statement_timeout", options["value"]),
-            lock=best.mode.label,
-            table=", ".join(dict.fromkeys(e.relation for e in effects if e.mode == best.mode)),
-            blocks=best.mode.blocks,
-        )
+        yield session.timeout_violation(ctx, step, "statement_timeout", options["value"], effects, message, help)

@@ -39,7 +39,7 @@ ALTER TABLE users ADD COLUMN email text;
 
 from __future__ import annotations
 
-from linter.model import Direction
+from linter.migset import history as historymod
 
 ID = "modified-deployed-migration"
 FAMILY = "history"
@@ -53,16 +53,11 @@ NEEDS = ("history", "digest")
 
 def check(ctx, options):
     history = ctx.history
-    if history is None:
-        return
-    by_path = {f.path: f for f in ctx.files}
-    for c in history.changes(ctx.root, ctx.files, ctx.summaries):
-        if c.status != "modified" or (c.direction is Direction.DOWN and not options["include-down"]):
-            continue
+    for c, file in historymod.deployed_changes(ctx, options, ("modified",)):
         since = f"since {history.label}'s merge base" if history.kind == "git" else f"since {history.label} was written"
         ws = " (whitespace only, which still changes its checksum)" if c.whitespace_only else ""
         yield ctx.violation(
-            by_path.get(c.path),
+            file,
             f"deployed migration modified {since}{ws}",
             help="Revert the edit and make the change in a new migration; if the edit must stay (a fix for fresh "
                  "databases only), update the checksums the tool recorded and `miglint hash`.",

@@ -53,9 +53,10 @@ _SELF_FILLING = {"CONSTR_IDENTITY", "CONSTR_GENERATED"}
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+    alter = columns.table_alter(ctx, stmt, "AT_AddColumn")
+    if alter is None:
         return
-    found = []
+    lock = alter.lock
     for site in columns.column_sites(stmt):
         if site.how != "add":
             continue
@@ -64,23 +65,15 @@ def check(ctx, stmt, options):
         if not required or kinds & _SELF_FILLING or names.base_type(site.type_name) in rewrites.SERIAL_TYPES:
             continue
         expr, has_default = rewrites.column_default(site.coldef)
-        if not has_default or (expr or {}).get("A_Const", {}).get("isnull"):
-            found.append((site, kinds))
-    rv = stmt.body.get("relation")
-    if not found or ctx.pg.is_new_table(rv, stmt):
-        return
-    for site, kinds in found:
-        lock = columns.alter_lock(stmt)
-        table = names.relation(rv)
+        if has_default and not (expr or {}).get("A_Const", {}).get("isnull"):
+            continue
         what = "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             stmt,
-            f'ALTER TABLE … ADD COLUMN "{site.name}" {what} without a DEFAULT fails on "{table}" if it has rows '
+            f'ALTER TABLE … ADD COLUMN "{site.name}" {what} without a DEFAULT fails on "{alter.table}" if it has rows '
             f"(and breaks INSERTs that omit the column); it takes an {lock.label} lock, which blocks {lock.blocks}",
+            ("Give the column a constant DEFAULT (catalog-only on PostgreSQL 11+), or add it nullable, "
+             "backfill it, then SET NOT NULL after a validated CHECK (col IS NOT NULL)."),
             node=site.coldef,
-            help=("Give the column a constant DEFAULT (catalog-only on PostgreSQL 11+), or add it nullable, "
-                  "backfill it, then SET NOT NULL after a validated CHECK (col IS NOT NULL)."),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
         )

@@ -42,7 +42,7 @@ ALTER TABLE users DROP COLUMN email;
 
 from __future__ import annotations
 
-from linter.model import Direction
+from linter.migset import history as historymod
 
 ID = "removed-deployed-migration"
 FAMILY = "history"
@@ -58,14 +58,11 @@ def check(ctx, options):
     history = ctx.history
     if history is None:
         return
-    by_path = {f.path: f for f in ctx.files}
     where = f"on {history.label}'s merge base" if history.kind == "git" else f"in {history.label}"
-    for c in history.changes(ctx.root, ctx.files, ctx.summaries):
-        if c.status not in ("deleted", "renamed") or (c.direction is Direction.DOWN and not options["include-down"]):
-            continue
+    for c, file in historymod.deployed_changes(ctx, options, ("deleted", "renamed")):
         if c.status == "renamed":
             yield ctx.violation(
-                by_path.get(c.new_path),
+                file,
                 f"deployed migration {c.path} ({where}) was renamed to {c.new_path.rsplit('/', 1)[-1]}: "
                 f"databases that ran it would run it again as a new migration",
                 help="Restore the original name; make any further change in a new migration.",

@@ -47,7 +47,7 @@ All versions.
 - eugene, W12 "Multiple ALTER TABLE statements where one will do": https://kaveland.no/eugene/hints/W12/
 """
 
-from linter.pg import names
+from linter.pg import columns, names, tokens
 
 ID = "repeated-alter-table"
 FAMILY = "locking"
@@ -95,17 +95,10 @@ def _key(stmt):
 
 
 def _combinable(group, stmt) -> bool:
-    added = set()
-    for s in group:
-        for c in s.stmt.body.get("cmds", ()):
-            cmd = c.get("AlterTableCmd", {})
-            if cmd.get("subtype") == "AT_AddColumn":
-                added.add(cmd.get("def", {}).get("ColumnDef", {}).get("colname"))
-    for c in stmt.body.get("cmds", ()):
-        cmd = c.get("AlterTableCmd", {})
-        if cmd.get("subtype") in _BEFORE_ADD and cmd.get("name") in added:
-            return False
-    return True
+    """False when ``stmt`` changes or drops a column that the group adds: one ALTER TABLE
+    runs those subcommands before its ADD COLUMNs, so the merged statement would fail."""
+    added = set().union(*(columns.added_columns(s.stmt) for s in group))
+    return not any(cmd.get("name") in added for cmd in columns.alter_cmds(stmt, *_BEFORE_ADD))
 
 
 def _report(ctx, group):
@@ -148,12 +141,8 @@ def _merge(ctx, stmts):
     for prev, stmt in zip(stmts, stmts[1:]):
         if text[prev.end:stmt.start].strip() not in (";", ""):
             return None
-        loc = (stmt.body.get("relation") or {}).get("location")
-        if loc is None or loc < 0:
-            return None
-        name_end = ctx.source.token_end(stmt.offset_of(loc))
-        rest = text[name_end:stmt.end].strip()
-        if not rest:
+        rest = tokens.subcommands_text(stmt)
+        if not rest:  # no located table name, or nothing after it
             return None
         parts.append(rest)
     return ctx.fix(first.end, stmts[-1].end, joiner + joiner.join(parts), "Combine into one ALTER TABLE")

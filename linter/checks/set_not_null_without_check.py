@@ -50,7 +50,7 @@ the help suggests keeping the CHECK constraint instead of NOT NULL.
 
 import re
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "set-not-null-without-check"
 FAMILY = "locking"
@@ -66,18 +66,12 @@ _NN = re.compile(r"null|(?:^|_)nn(?:_|$)", re.I)
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or columns.in_function_body(stmt):
+    alter = columns.table_alter(ctx, stmt, "AT_SetNotNull")
+    if alter is None:
         return
-    cmds = list(columns.alter_cmds(stmt, "AT_SetNotNull"))
-    if not cmds:
-        return
-    rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
-    key, table = names.table_key(rv), names.relation(rv)
-    lock = columns.alter_lock(stmt)
+    key, lock = alter.key, alter.lock
     statements = ctx.source.statements
-    for cmd in cmds:
+    for cmd in alter.cmds:
         col = cmd.get("name", "")
         if ctx.pg_version >= 12:
             if columns.not_null_proof(statements, stmt, key, col):
@@ -93,14 +87,12 @@ def check(ctx, stmt, options):
             help_ = (f"Before PostgreSQL 12 SET NOT NULL always scans: keep a validated CHECK ({col} IS NOT NULL) "
                      "(added NOT VALID, then VALIDATE) instead, or run this in a maintenance window.")
             why = "before PostgreSQL 12 a CHECK constraint cannot spare the scan"
-        yield ctx.violation(
+        yield alter.violation(
+            ctx,
             columns.where(ctx, stmt, "set_not_null", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" SET NOT NULL scans all of "{table}" under an {lock.label} lock, '
+            f'ALTER TABLE … ALTER COLUMN "{col}" SET NOT NULL scans all of "{alter.table}" under an {lock.label} lock, '
             f"which blocks {lock.blocks}: {why}",
             help=help_,
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
             scan=True,
         )
 

@@ -78,12 +78,13 @@ def check(ctx, stmt, options):
         fix = ctx.fix(at[0], at[0] + len(first), wider, f"Use {wider}") if at and wider and len(first) == len(written.strip()) else None
         limit = "2,147,483,647" if bits == 32 else "32,767"
         table = names.relation(site.table)
-        yield ctx.violation(
-            columns.type_where(ctx, stmt, tn),
+        yield columns.type_violation(
+            ctx,
+            stmt,
+            site,
+            table,
             f'column "{site.name}" of "{table}" is {written} ({bits}-bit, at most {limit}): widening it later '
             "rewrites the table under an ACCESS EXCLUSIVE lock, which blocks reads and writes",
             help=f"Use {(wider or 'bigint').lower()} (64-bit) for ids and keys, and for the columns that reference them.",
             fix=fix,
-            table=table,
-            column=site.name,
         )

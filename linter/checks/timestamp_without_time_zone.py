@@ -33,7 +33,7 @@ All versions.
 
 import re
 
-from linter.pg import columns, names
+from linter.pg import columns
 
 ID = "timestamp-without-time-zone"
 FAMILY = "locking"
@@ -49,25 +49,20 @@ _WRITTEN = re.compile(r"timestamp(\s*\(\s*\d+\s*\))?(\s+without\s+time\s+zone)?"
 
 
 def check(ctx, stmt, options):
-    for site, base in columns.typed_sites(ctx, stmt):
-        if base != "timestamp":
-            continue
-        tn = site.type_name
-        at = columns.type_offsets(stmt, tn)
+    for site, _base, table, at in columns.typed_columns(ctx, stmt, ("timestamp",)):
         fix = None
-        if at and site.how != "type":
-            m = _WRITTEN.match(ctx.source.text, at[0])
-            if m:
-                word = "TIMESTAMPTZ" if m.group().startswith("TIMESTAMP") else "timestamptz"
-                prec = re.sub(r"\s+", "", m.group(1) or "")
-                fix = ctx.fix(m.start(), m.end(), word + prec, f"Use {word}{prec}")
-        table = names.relation(site.table)
-        yield ctx.violation(
-            columns.type_where(ctx, stmt, tn),
+        m = _WRITTEN.match(ctx.source.text, at[0]) if at else None
+        if m:
+            word = "TIMESTAMPTZ" if m.group().startswith("TIMESTAMP") else "timestamptz"
+            prec = re.sub(r"\s+", "", m.group(1) or "")
+            fix = ctx.fix(m.start(), m.end(), word + prec, f"Use {word}{prec}")
+        yield columns.type_violation(
+            ctx,
+            stmt,
+            site,
+            table,
             f'column "{site.name}" of "{table}" is timestamp without time zone: the UTC offset of what is written '
             "is dropped",
             help="Use timestamptz (timestamp with time zone): it stores an absolute instant at no extra cost.",
             fix=fix,
-            table=table,
-            column=site.name,
         )

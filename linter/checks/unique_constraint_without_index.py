@@ -53,65 +53,39 @@ _KINDS = {"CONSTR_UNIQUE": "UNIQUE", "CONSTR_PRIMARY": "PRIMARY KEY"}
 
 
 def check(ctx, stmt, options):
-    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or columns.in_function_body(stmt):
-        return
-    if not _has_candidate(stmt.body):
-        return
     rv = stmt.body.get("relation")
-    if ctx.pg.is_new_table(rv, stmt):
-        return
     table = names.relation(rv)
     bare = rv.get("relname", table) if rv else table
     lock = LockMode.ACCESS_EXCLUSIVE
-    for cmd in columns.alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
-        if cmd["subtype"] == "AT_AddConstraint":
-            cons, column = [cmd.get("def", {}).get("Constraint", {})], None
-        else:
-            coldef = cmd.get("def", {}).get("ColumnDef", {})
-            cons = [c.get("Constraint", {}) for c in coldef.get("constraints", ()) or ()]
-            column = coldef.get("colname")
-        for con in cons:
-            kind = _KINDS.get(con.get("contype"))
-            if kind is None or con.get("indexname"):
-                continue
-            keys = names.strings(con.get("keys")) or ([column] if column else [])
-            name = con.get("conname") or (f"{bare}_pkey" if kind == "PRIMARY KEY" else f"{bare}_{'_'.join(keys)}_key")
-            label = f'"{con["conname"]}" ' if con.get("conname") else ""
-            what = f'ALTER TABLE … ADD COLUMN "{column}" … {kind}' if column else f"ALTER TABLE … ADD CONSTRAINT {label}{kind}"
-            nnd = " NULLS NOT DISTINCT" if con.get("nulls_not_distinct") else ""
-            include = names.strings(con.get("including"))
-            inc = f" INCLUDE ({', '.join(include)})" if include else ""
-            help = (f"Build the index first, in a migration that runs outside a transaction: `CREATE UNIQUE INDEX "
-                    f"CONCURRENTLY {name} ON {table} ({', '.join(keys)}){inc}{nnd};`, then attach it: `ALTER TABLE "
-                    f"{table} ADD CONSTRAINT {name} {kind} USING INDEX {name};` (a brief lock, no build).")
-            if column:
-                help = f"Add the column without {kind} first. " + help
-            if kind == "PRIMARY KEY":
-                help += (" Make the key columns NOT NULL beforehand, or the ADD checks them for NULLs under its lock "
-                         "(from PostgreSQL 12, SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) exists).")
-            yield ctx.violation(
-                stmt,
-                f'{what} on "{table}" builds a unique index (a full scan and sort) while holding an {lock.label} lock, '
-                f"which blocks {lock.blocks}",
-                node=con,
-                help=help,
-                lock=lock.label,
-                table=table,
-                blocks=lock.blocks,
-                scan=True,
-            )
+    for con, coldef in columns.added_constraints(ctx, stmt, tuple(_KINDS)):
+        column = coldef.get("colname") if coldef is not None else None
+        if con.get("indexname"):
+            continue
+        kind = _KINDS[con["contype"]]
+        keys = names.strings(con.get("keys")) or ([column] if column else [])
+        name = con.get("conname") or (f"{bare}_pkey" if kind == "PRIMARY KEY" else f"{bare}_{'_'.join(keys)}_key")
+        label = f'"{con["conname"]}" ' if con.get("conname") else ""
+        what = f'ALTER TABLE … ADD COLUMN "{column}" … {kind}' if column else f"ALTER TABLE … ADD CONSTRAINT {label}{kind}"
+        nnd = " NULLS NOT DISTINCT" if con.get("nulls_not_distinct") else ""
+        include = names.strings(con.get("including"))
+        inc = f" INCLUDE ({', '.join(include)})" if include else ""
+        help = (f"Build the index first, in a migration that runs outside a transaction: `CREATE UNIQUE INDEX "
+                f"CONCURRENTLY {name} ON {table} ({', '.join(keys)}){inc}{nnd};`, then attach it: `ALTER TABLE "
+                f"{table} ADD CONSTRAINT {name} {kind} USING INDEX {name};` (a brief lock, no build).")
+        if column:
+            help = f"Add the column without {kind} first. " + help
+        if kind == "PRIMARY KEY":
+            help += (" Make the key columns NOT NULL beforehand, or the ADD checks them for NULLs under its lock "
+                     "(from PostgreSQL 12, SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) exists).")
+        yield ctx.violation(
+            stmt,
+            f'{what} on "{table}" builds a unique index (a full scan and sort) while holding an {lock.label} lock, '
+            f"which blocks {lock.blocks}",
+            node=con,
+            help=help,
+            lock=lock.label,
+            table=table,
+            blocks=lock.blocks,
+            scan=True,
+        )
 
-
-def _has_candidate(body) -> bool:
-    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of interest?"""
-    for item in body.get("cmds", ()):
-        cmd = item.get("AlterTableCmd", {})
-        sub = cmd.get("subtype")
-        if sub == "AT_AddConstraint":
-            if cmd.get("def", {}).get("Constraint", {}).get("contype") in tuple(_KINDS):
-                return True
-        elif sub == "AT_AddColumn":
-            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
-                if c.get("Constraint", {}).get("contype") in tuple(_KINDS):
-                    return True
-    return False

@@ -47,25 +47,22 @@ ALIASES = ("prefer-text-field",)
 
 
 def check(ctx, stmt, options):
-    for site, base in columns.typed_sites(ctx, stmt):
-        if base != "varchar":
-            continue
+    for site, _base, table, at in columns.typed_columns(ctx, stmt, ("varchar",)):
         tn = site.type_name
         if not names.typmods(tn):
             continue
         n = names.typmods(tn)[0]
-        at = columns.type_offsets(stmt, tn)
         fix = None
-        if at and site.how != "type" and not tn.get("arrayBounds"):
+        if at and not tn.get("arrayBounds"):
             col = site.name if site.name.isidentifier() and site.name.islower() else '"' + site.name.replace('"', '""') + '"'
             fix = ctx.fix(at[0], at[1], f"text CHECK (char_length({col}) <= {n})", f"Use text with CHECK (char_length({col}) <= {n})")
-        table = names.relation(site.table)
-        yield ctx.violation(
-            columns.type_where(ctx, stmt, tn),
+        yield columns.type_violation(
+            ctx,
+            stmt,
+            site,
+            table,
             f'column "{site.name}" of "{table}" is {names.type_name(tn)}: changing the limit later takes an ACCESS '
             "EXCLUSIVE lock, which blocks reads and writes (shortening it rewrites the table)",
             help=f"Use text, with CHECK (char_length(…) <= {n}) if the limit matters: a CHECK can be replaced without blocking.",
             fix=fix,
-            table=table,
-            column=site.name,
         )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from linter.migset import manifest as manifestmod
 from linter.migset.summary import base_dir_of
@@ -116,6 +116,23 @@ class History:
     def where(self, path: str) -> str:
         """Where a reference file is, for messages (``on origin/main``, ``in .miglint.sum``)."""
         return f"on {self.label}" if self.kind == "git" else f"in {self.label}"
+
+
+def deployed_changes(ctx, options: dict, statuses: tuple[str, ...]) -> Iterator[tuple[Change, MigrationFile | None]]:
+    """The changes a history rule reports: ``(change, file)`` for each of
+    ``ctx.history``'s :meth:`History.changes` whose ``status`` is in ``statuses``, in that
+    order; changes to down migrations only with the rule's ``include-down`` option.
+    ``file``: the :class:`~linter.model.MigrationFile` now at the change's place
+    (``new_path`` for a rename, else ``path``), ``None`` where there is none (deleted).
+    Yields nothing without a history (``ctx.history`` is ``None``)."""
+    history = ctx.history
+    if history is None:
+        return
+    by_path = {f.path: f for f in ctx.files}
+    for c in history.changes(ctx.root, ctx.files, ctx.summaries):
+        if c.status not in statuses or (c.direction is Direction.DOWN and not options["include-down"]):
+            continue
+        yield c, by_path.get(c.new_path or c.path)
 
 
 # --------------------------------------------------------------------------- git

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.model import Direction
-from linter.pg import names
+from linter.pg import names, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
 #: and Key Words").
@@ -83,6 +83,63 @@ def alter_cmds(stmt, *subtypes: str) -> Iterator[dict]:
         cmd = item.get("AlterTableCmd", {})
         if cmd.get("subtype") in subtypes:
             yield cmd
+
+
+def added_constraints(ctx, stmt, contypes: tuple[str, ...]) -> Iterator[tuple[dict, dict | None]]:
+    """The constraints an ALTER TABLE adds to a table that existed before this file.
+
+    ``contypes``: the Constraint ``contype`` values of interest (``"CONSTR_CHECK"`` …).
+    Yields ``(constraint, None)`` for each ``ADD CONSTRAINT`` and ``(constraint, coldef)``
+    for each column constraint of an ``ADD COLUMN`` (``coldef``: its ColumnDef dict), in
+    statement order. Yields nothing for other statements, for tables created earlier in
+    the same file (empty: nothing to scan) and for statements inside function bodies.
+    """
+    if stmt.kind != "AlterTableStmt" or stmt.body.get("objtype") != "OBJECT_TABLE" or in_function_body(stmt):
+        return
+    if not _adds_constraint(stmt.body, contypes) or ctx.pg.is_new_table(stmt.body.get("relation"), stmt):
+        return
+    for cmd in alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
+        if cmd["subtype"] == "AT_AddConstraint":
+            pairs = [(cmd.get("def", {}).get("Constraint", {}), None)]
+        else:
+            coldef = cmd.get("def", {}).get("ColumnDef", {})
+            pairs = [(c.get("Constraint", {}), coldef) for c in coldef.get("constraints", ()) or ()]
+        for con, coldef in pairs:
+            if con.get("contype") in contypes:
+                yield con, coldef
+
+
+def _adds_constraint(body: dict, contypes: tuple[str, ...]) -> bool:
+    """A cheap first look: does any ADD CONSTRAINT / ADD COLUMN add a constraint of ``contypes``?"""
+    for item in body.get("cmds", ()):
+        cmd = item.get("AlterTableCmd", {})
+        sub = cmd.get("subtype")
+        if sub == "AT_AddConstraint":
+            if cmd.get("def", {}).get("Constraint", {}).get("contype") in contypes:
+                return True
+        elif sub == "AT_AddColumn":
+            for c in cmd.get("def", {}).get("ColumnDef", {}).get("constraints", ()) or ():
+                if c.get("Constraint", {}).get("contype") in contypes:
+                    return True
+    return False
+
+
+def not_valid_fix(ctx, stmt, con: dict):
+    """The fix that appends `` NOT VALID`` to ``con``, the table constraint of an ``ADD
+    CONSTRAINT``; ``None`` when its end is not known (a statement nested in a ``DO`` body,
+    no location, or the scanner failed)."""
+    if stmt.parent is not None or con.get("location") is None:
+        return None
+    end = tokens.clause_end(stmt, stmt.offset_of(con["location"]))
+    if end is None:
+        return None
+    return ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
+
+
+def added_columns(stmt) -> set:
+    """The names of the columns an ALTER TABLE's ``ADD COLUMN`` subcommands add (``None``
+    for a ColumnDef without a name); empty for other statements."""
+    return {cmd.get("def", {}).get("ColumnDef", {}).get("colname") for cmd in alter_cmds(stmt, "AT_AddColumn")}
 
 
 def is_rollback(stmt) -> bool:
@@ -325,6 +382,51 @@ def alter_lock(stmt):
     return max((locks.subcommand_lock(c) for c in cmds), default=locks.LockMode.ACCESS_EXCLUSIVE)
 
 
+@dataclass(frozen=True)
+class TableAlter:
+    """An ALTER TABLE on a table that existed before this file, with the subcommands a rule
+    reports (drops running code may rely on, changes that scan or rewrite the table).
+
+    ``cmds``: the AlterTableCmd dicts of interest, in statement order; ``key``: the table's
+    :func:`~linter.pg.names.table_key`; ``table``: its :func:`~linter.pg.names.relation`;
+    ``lock``: the :class:`~linter.pg.locks.LockMode` of the whole statement (:func:`alter_lock`).
+    """
+
+    stmt: object
+    cmds: list
+    key: str
+    table: str
+    lock: object
+
+    def violation(self, ctx, where, message: str, help: str, **properties):
+        """The finding at ``where`` (a span, or the statement: see :func:`where`), with the
+        ``lock``, ``table`` and ``blocks`` properties, then ``properties`` (``breaking=True`` …)."""
+        lock = self.lock
+        return ctx.violation(where, message, help=help, lock=lock.label, table=self.table, blocks=lock.blocks, **properties)
+
+
+def table_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
+    """The :class:`TableAlter` of ``stmt`` for its ``subtype`` subcommands (those for which
+    ``keep(cmd)`` is true, if given); ``None`` when there are none, for statements other
+    than ALTER TABLE or inside a function body, and for tables created earlier in the same
+    file (empty, and no running code uses them yet)."""
+    if stmt.kind != "AlterTableStmt" or in_function_body(stmt):
+        return None
+    cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
+    if not cmds:
+        return None
+    rv = stmt.body.get("relation")
+    if ctx.pg.is_new_table(rv, stmt):
+        return None
+    return TableAlter(stmt, cmds, names.table_key(rv), names.relation(rv), alter_lock(stmt))
+
+
+def breaking_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
+    """:func:`table_alter` for the breaking-change rules, which also skip down migrations
+    (rollback code restores the schema the old code expects)."""
+    return None if is_rollback(stmt) else table_alter(ctx, stmt, subtype, keep)
+
+
 def key_columns(stmt) -> set[str]:
     """Columns of a CREATE TABLE / ALTER TABLE that are keys: in a PRIMARY KEY or UNIQUE
     constraint, a FOREIGN KEY (REFERENCES), or an identity/serial column."""
@@ -403,3 +505,28 @@ def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:
     if got is None:
         got = cache[id(stmt)] = [(s, names.base_type(s.type_name)) for s in hygiene_sites(stmt)]
     return got
+
+
+def typed_columns(ctx, stmt, bases) -> Iterator[tuple[ColumnSite, str, str, tuple[int, int] | None]]:
+    """The columns a type-hygiene rule judges: ``(site, base type, table, at)`` for each of
+    :func:`typed_sites` whose base type is in ``bases``, in statement order. ``table`` is
+    the :func:`~linter.pg.names.relation` of the site's table; ``at`` the original-text
+    ``(start, end)`` of its type (:func:`type_offsets`) where a fix may rewrite it, ``None``
+    for ``ALTER COLUMN … TYPE`` (the type is the change itself) or where it is unknown."""
+    for site, base in typed_sites(ctx, stmt):
+        if base in bases:
+            at = type_offsets(stmt, site.type_name) if site.how != "type" else None
+            yield site, base, names.relation(site.table), at
+
+
+def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None):
+    """The finding of a type-hygiene rule on ``site`` (a column of ``table``): placed on its
+    type as written (:func:`type_where`), with ``table`` and ``column`` properties."""
+    return ctx.violation(
+        type_where(ctx, stmt, site.type_name),
+        message,
+        help=help,
+        fix=fix,
+        table=table,
+        column=site.name,
+    )

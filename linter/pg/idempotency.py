@@ -844,6 +844,24 @@ def fix_for(ctx, stmt, h: Hazard):
     return ctx.fix(at, at, h.insert, f"Add {h.insert.strip()}")
 
 
+def violation(ctx, stmt, h: Hazard, options: dict, message: str, advice: str, guard: str, *, fix: bool = True):
+    """The finding of an idempotency rule for hazard ``h`` of ``stmt`` (from :func:`unguarded`).
+
+    ``message``: the finding's text; ``advice``: the first sentence of its help, followed by
+    :func:`rerun_context`; ``guard``: the guard's name for the ``guard`` property (next to
+    ``object``, the hazard's ``what``); ``fix``: offer :func:`fix_for`'s mechanical fix.
+    """
+    return ctx.violation(
+        stmt,
+        message,
+        node=h.node,
+        help=f"{advice} {rerun_context(ctx, stmt, options)}",
+        fix=fix_for(ctx, stmt, h) if fix else None,
+        object=h.what,
+        guard=guard,
+    )
+
+
 def rerun_context(ctx, stmt, options: dict) -> str:
     """One sentence saying why a re-run can reach ``stmt`` with its work already done."""
     if ctx.file.direction is Direction.REPEATABLE:

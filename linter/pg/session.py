@@ -391,6 +391,35 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before this statement")
 
 
+def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, message: str, help: str):
+    """The finding of a missing-timeout rule at ``step``, for the setting ``name``
+    (``"lock_timeout"``, ``"statement_timeout"``) with the suggested ``value`` (``"5s"``).
+
+    ``help`` is followed by a note on the settings of ``name`` earlier in the file that do
+    not apply at ``step`` and on a value of it that turns the timeout off (with their line
+    numbers), if any; the fix inserts ``SET [LOCAL] name = 'value';`` (:func:`insert_setting`);
+    the ``lock``, ``table`` and ``blocks`` properties describe the strongest of ``effects``
+    (the :class:`~linter.pg.locks.LockEffect` list the step is reported for).
+    """
+    position = ctx.source.index.position
+    notes = [f"{u.why} (line {position(u.stmt.start).line})" for u in ctx.pg.session.unapplied_before(step, name)]
+    off = step.settings.get(name)
+    if off is not None:
+        notes.append(f"{name} = {off.value} on line {position(off.stmt.start).line} turns the timeout off")
+    if notes:
+        help += " Note: " + "; ".join(notes) + "."
+    best = locks.strongest(effects)
+    return ctx.violation(
+        step.stmt,
+        message,
+        help=help,
+        fix=insert_setting(ctx, step, name, value),
+        lock=best.mode.label,
+        table=", ".join(dict.fromkeys(e.relation for e in effects if e.mode == best.mode)),
+        blocks=best.mode.blocks,
+    )
+
+
 def lock_target(effects) -> tuple[locks.LockEffect, str]:
     """The strongest effect, and what its lock is on for a message: the quoted relation
     names of the effects with that mode (``DROP INDEX`` locks the index's table too)."""

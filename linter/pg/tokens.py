@@ -71,6 +71,16 @@ def after_keyword(stmt, *names: str) -> int | None:
     return None
 
 
+def subcommands_text(stmt) -> str | None:
+    """The text after the (possibly qualified) relation name of a statement with a
+    ``relation`` RangeVar (``ALTER TABLE [ONLY] s.t …``), stripped: its subcommands as
+    written. ``None`` when the name has no location."""
+    loc = (stmt.body.get("relation") or {}).get("location")
+    if loc is None or loc < 0:
+        return None
+    return stmt._source.text[stmt._source.token_end(stmt.offset_of(loc)):stmt.end].strip()
+
+
 def clause_end(stmt, start: int) -> int | None:
     """The end offset of the clause starting at ``start`` (e.g. a table constraint of an
     ``ALTER TABLE``): its last token before a top-level ``,`` or the end of the statement."""

@@ -1,0 +1,65 @@
+"""Helpers in linter/pg and linter/migset that parallel rules share: the ALTER TABLE
+shapes they yield (constraints added, subcommands of a table that existed before the
+file, columns a type-hygiene rule judges) and the text helpers of repeated-alter-table."""
+
+from __future__ import annotations
+
+from linter.pg import columns, tokens
+from tests.test_lock_session import _ctx
+
+SQL = (
+    "CREATE TABLE fresh (id bigint);\n"
+    "ALTER TABLE fresh ADD CONSTRAINT fresh_pos CHECK (id > 0);\n"
+    "ALTER TABLE orders ADD CONSTRAINT orders_pos CHECK (total > 0), "
+    "ADD COLUMN qty int CHECK (qty > 0) REFERENCES items (id), ADD CONSTRAINT orders_fk FOREIGN KEY (u) REFERENCES users (id);\n"
+    "ALTER TABLE orders DROP COLUMN note, DROP COLUMN memo, ALTER COLUMN total DROP DEFAULT;\n"
+    "ALTER TABLE public.orders ADD COLUMN a int, ADD COLUMN b text;\n"
+    "CREATE TABLE t (c char(3), v varchar(9), s serial);\n"
+    "ALTER TABLE t ALTER COLUMN v TYPE char(4);\n"
+)
+
+
+def _file(tmp_path):
+    ctx = _ctx(tmp_path, "V1__x.sql", SQL)
+    return ctx, ctx.source.statements
+
+
+def test_added_constraints(tmp_path):
+    ctx, st = _file(tmp_path)
+    assert list(columns.added_constraints(ctx, st[1], ("CONSTR_CHECK",))) == []  # table created in the file
+    got = [(con.get("conname"), coldef and coldef["colname"])
+           for con, coldef in columns.added_constraints(ctx, st[2], ("CONSTR_CHECK",))]
+    assert got == [("orders_pos", None), (None, "qty")]
+    fks = [(con["contype"], coldef and coldef["colname"])
+           for con, coldef in columns.added_constraints(ctx, st[2], ("CONSTR_FOREIGN",))]
+    assert fks == [("CONSTR_FOREIGN", "qty"), ("CONSTR_FOREIGN", None)]
+    assert list(columns.added_constraints(ctx, st[3], ("CONSTR_CHECK",))) == []
+
+
+def test_table_alter(tmp_path):
+    ctx, st = _file(tmp_path)
+    alter = columns.table_alter(ctx, st[3], "AT_DropColumn")
+    assert [c["name"] for c in alter.cmds] == ["note", "memo"]
+    assert (alter.key, alter.table, alter.lock.label) == ("orders", "orders", "ACCESS EXCLUSIVE")
+    assert columns.table_alter(ctx, st[3], "AT_ColumnDefault", keep=lambda c: c.get("def")) is None
+    assert columns.breaking_alter(ctx, st[3], "AT_ColumnDefault").cmds[0]["name"] == "total"
+    assert columns.table_alter(ctx, st[1], "AT_AddConstraint") is None  # table created in the file
+    assert columns.table_alter(ctx, st[0], "AT_AddConstraint") is None  # not an ALTER TABLE
+
+
+def test_typed_columns(tmp_path):
+    ctx, st = _file(tmp_path)
+    got = [(site.name, base, table, ctx.source.text[at[0]:at[1]])
+           for site, base, table, at in columns.typed_columns(ctx, st[5], ("bpchar", "varchar"))]
+    assert got == [("c", "bpchar", "t", "char(3)"), ("v", "varchar", "t", "varchar(9)")]
+    # ALTER COLUMN … TYPE: the type is the change itself, no place for a fix
+    assert [(s.name, at) for s, _b, _t, at in columns.typed_columns(ctx, st[6], ("bpchar",))] == [("v", None)]
+
+
+def test_added_columns_and_subcommands_text(tmp_path):
+    ctx, st = _file(tmp_path)
+    assert columns.added_columns(st[4]) == {"a", "b"}
+    assert columns.added_columns(st[3]) == set()
+    assert columns.added_columns(st[0]) == set()
+    assert tokens.subcommands_text(st[4]) == "ADD COLUMN a int, ADD COLUMN b text"
+    assert tokens.subcommands_text(st[3]) == "DROP COLUMN note, DROP COLUMN memo, ALTER COLUMN total DROP DEFAULT"
