@@ -33,7 +33,7 @@ non-blocking form and nothing is reported.
 - Partition maintenance: https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE
 """
 
-from linter.pg import columns, names, tokens
+from linter.pg import columns, names
 from linter.pg.locks import LockMode
 
 ID = "non-concurrent-detach-partition"

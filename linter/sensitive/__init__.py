@@ -32,7 +32,7 @@ import pathspec
 
 from linter.model import Direction
 from linter.sensitive import keys, names, values
-from linter.sensitive.sql import GATE_WORDS, Item, Walker, blank_copy_data, comments, copy_items
+from linter.sensitive.sql import Item, Walker, blank_copy_data, comments, copy_items
 
 PLAINTEXT = "plaintext-password"
 HASH = "password-hash-in-seed-data"
