@@ -44,13 +44,14 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from linter import registry
 from linter.model import FAMILIES, LEVELS, Severity
 from linter.source import PLACEHOLDER_SYNTAXES
+
+if TYPE_CHECKING:
+    import pathspec
 
 CONFIG_NAMES = (".miglint.yml", ".miglint.yaml")
 FAIL_ON = ("error", "warning", "note", "never")
@@ -334,6 +335,8 @@ class Config:
 
 @lru_cache(maxsize=256)
 def _spec(globs: tuple[str, ...]) -> pathspec.PathSpec:
+    import pathspec  # only configurations with per-path overrides need it
+
     return pathspec.GitIgnoreSpec.from_lines(globs)
 
 

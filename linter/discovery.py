@@ -77,8 +77,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-import pathspec
-
 from linter.model import Convention, Direction, MigrationFile
 
 __all__ = ["Discovery", "discover", "classify"]
@@ -1021,40 +1019,60 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
 def _matcher(patterns: Sequence[str]):
     """A predicate for gitignore-style ``patterns`` (``pathspec``) on base-relative POSIX
     paths, or ``None`` when there are none. Uses the patterns' compiled regexes directly
-    when no pattern negates (the common case; same answers, a few times faster)."""
+    when no pattern negates (the common case; same answers, a few times faster), and
+    when every pattern has a literal piece, tests for those first: the patterns (and
+    pathspec itself) are only compiled once a path contains one, so a run over paths
+    without "seed" in them never imports pathspec."""
     lines = [p for p in patterns if p and p.strip()]
     if not lines:
         return None
+    lits = _literals(lines)
+    exact = None
+
+    def match(rel: str) -> bool:
+        nonlocal exact
+        if exact is None:
+            exact = _exact_matcher(lines)
+        return exact(rel)
+
+    if len(lits) == 1:
+        lit = lits[0]
+        return lambda rel: lit in rel and match(rel)
+    if lits:
+        return lambda rel: any(lit in rel for lit in lits) and match(rel)
+    return _exact_matcher(lines)
+
+
+def _literals(lines: list[str]) -> list[str]:
+    """A piece of literal text every path matching each pattern contains ("seeds" for
+    "**/seeds/**/*.sql"), one per pattern, without the ones that contain another ("seeds"
+    next to "seed"); ``[]`` when a pattern has none or negates, escapes or uses classes."""
+    lits = []
+    for line in lines:
+        line = line.strip()
+        if any(c in line for c in "\\[]!#") or line != line.lstrip("!"):
+            return []
+        pieces = [x.strip("/") for x in re.split(r"[*?]+", line)]
+        best = max(pieces, key=len)
+        if len(best) < 2:
+            return []
+        lits.append(best)
+    shortest: list[str] = []
+    for lit in sorted(set(lits), key=len):
+        if not any(x in lit for x in shortest):
+            shortest.append(lit)
+    return shortest
+
+
+def _exact_matcher(lines: list[str]):
+    """``pathspec``'s answer for ``lines``, through the patterns' regexes when none negates."""
+    import pathspec
+
     spec = pathspec.GitIgnoreSpec.from_lines(lines)
     pats = [p for p in spec.patterns if getattr(p, "include", None) is not None]
     if not (pats and all(p.include and getattr(p, "regex", None) is not None for p in pats)):
         return spec.match_file
     rxs = [p.regex.match for p in pats]
-    # Every path a pattern matches contains the pattern's longest literal piece
-    # ("seeds" for "**/seeds/**/*.sql"): a cheap substring test rules most paths out.
-    lits = []
-    for line in lines:
-        line = line.strip()
-        if any(c in line for c in "\\[]!#") or line != line.lstrip("!"):
-            lits = []
-            break
-        pieces = [x.strip("/") for x in re.split(r"[*?]+", line)]
-        best = max(pieces, key=len)
-        if len(best) < 2:
-            lits = []
-            break
-        lits.append(best)
-    # A piece that contains another is redundant ("seeds" next to "seed").
-    shortest: list[str] = []
-    for lit in sorted(set(lits), key=len):
-        if not any(x in lit for x in shortest):
-            shortest.append(lit)
-    lits = shortest
-    if len(lits) == 1:
-        lit = lits[0]
-        return lambda rel: lit in rel and any(m(rel) for m in rxs)
-    if lits:
-        return lambda rel: any(lit in rel for lit in lits) and any(m(rel) for m in rxs)
     return lambda rel: any(m(rel) for m in rxs)
 
 

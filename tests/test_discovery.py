@@ -646,3 +646,35 @@ def test_seed_patterns_with_overlapping_literals(tmp_path):
         "seeds/001_a.sql": Convention.SEED, "seed/001_a.sql": Convention.SEED,
         "x/seeds/y/001_a.sql": Convention.SEED, "seedling/001_a.sql": Convention.SEQUENTIAL,
     }
+
+
+@pytest.mark.parametrize("patterns", [
+    ["**/seeds/**/*.sql", "**/seed/**/*.sql"],  # literal prefilter, then the regexes
+    ["db/seeds/", "*.seed.sql"],
+    ["**/seeds/**", "!**/seeds/keep.sql"],  # negation: pathspec itself answers
+    ["*.sql"],  # no literal piece of 2+ characters
+])
+def test_pattern_matcher_agrees_with_pathspec(patterns):
+    import pathspec
+
+    from linter.discovery import _matcher
+
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+    match = _matcher(patterns)
+    paths = ["seeds/a.sql", "db/seeds/a.sql", "x/seeds/keep.sql", "seeds/keep.sql", "seed/a.sql",
+             "seedling/a.sql", "db/a.seed.sql", "a.sql", "migrations/001_seeds.sql", "db/seeds"]
+    assert [match(p) for p in paths] == [spec.match_file(p) for p in paths]
+
+
+def test_paths_without_the_seed_literal_never_import_pathspec(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "V1__x.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    code = "import sys; from linter.cli import main; main(['lint', '.']); print('pathspec' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+    (tmp_path / "seeds").mkdir()  # a path with the literal: the patterns are compiled
+    (tmp_path / "seeds" / "users.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert r.stdout.strip().endswith("True"), r.stdout + r.stderr

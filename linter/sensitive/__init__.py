@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import bisect
 import re
-
-from linter.sensitive._lazy import lazy
 from functools import lru_cache
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from linter.model import Direction
+from linter.sensitive._lazy import lazy
 from linter.sensitive import keys, names, values
 from linter.sensitive.sql import Item, Walker, blank_copy_data, comments, copy_items
+
+if TYPE_CHECKING:
+    import pathspec
 
 PLAINTEXT = "plaintext-password"
 HASH = "password-hash-in-seed-data"
@@ -71,6 +72,8 @@ DEV_SEEDS = [
 
 @lru_cache(maxsize=32)
 def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    import pathspec  # only seed files need it
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
