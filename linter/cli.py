@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import sys
 from pathlib import Path
@@ -265,6 +264,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
             }
             for r in rules
         ]
+        import json
+
         print(json.dumps(data, indent=2))
         return EXIT_OK
     width = max(len(r.id) for r in rules)
@@ -299,6 +300,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
         rows.append({"name": name, "description": data.get("description", ""), "standard": data.get("standard", ""),
                      "extends": data.get("extends"), "rules": sorted(data.get("rules") or {})})
     if args.format == "json":
+        import json
+
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     width = max(len(r["name"]) for r in rows)
