@@ -276,14 +276,16 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     ignored: set[str] | None = None
     if source is not None:
         ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
-    kept: list[tuple[registry.Rule, Violation]] = [] if ctx.suppressions else raw
-    for rule, v in raw if ctx.suppressions else ():
-        off = source.index.offset(v.span.start) if source is not None else 0
-        hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
-        if hit is not None:
-            hit.used.add(rule.id)
-            continue
-        kept.append((rule, v))
+    kept: list[tuple[registry.Rule, Violation]] = raw
+    if ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
+        kept = []
+        for rule, v in raw:
+            off = source.index.offset(v.span.start) if source is not None else 0
+            hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
+            if hit is not None:
+                hit.used.add(rule.id)
+                continue
+            kept.append((rule, v))
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
