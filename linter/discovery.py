@@ -7,8 +7,9 @@ pairing id, dialect, options); :func:`classify` does the same for one file.
 Decisions are taken **per directory first** and then per file, because a name alone is
 often ambiguous (``20240101120000_x.sql`` is dbmate, goose, Supabase CLI or a plain
 timestamp file depending on its siblings). Only names and directory listings are used,
-plus two small reads: the first 4 KB of files whose names could be dbmate/goose files
-(to look for ``-- migrate:up`` / ``-- +goose Up``), and diesel ``metadata.toml`` files.
+plus small reads: the first 4 KB of files whose names could be dbmate/goose files
+(to look for ``-- migrate:up`` / ``-- +goose Up``), diesel ``metadata.toml`` files and
+Flyway script configuration files (``V1__x.sql.conf``).
 
 Where the facts come from (each rule below cites its tool):
 
@@ -154,6 +155,9 @@ _PRISMA_DIR = re.compile(r"^(?P<ver>\d+)_(?P<desc>.+)$")
 _SYNAPSE_NUM = re.compile(r"^\d+_?")
 #: A file name stem that says "whole-schema snapshot" (dhis2 ``dhis2_base_schema``, dbmate ``schema``).
 _BASELINE_STEM = re.compile(r"(?:^|[_.-])(?:base(?:line)?(?:_schema)?|schema|structure|full_schema|schema_dump)$", re.I)
+#: One ``key=value`` line of a Java properties file (``=``, ``:`` or blanks separate; lines
+#: starting with ``#`` or ``!`` are comments and do not match).
+_PROPERTY = re.compile(r"\s*([^#!=:\s][^=:\s]*)\s*[=:\s]\s*(.*)")
 
 #: Markers, matched like :mod:`linter.source` does (case-insensitive, at line start).
 _DBMATE_UP = re.compile(rb"^--\s*migrate:up\b", re.M | re.I)
@@ -518,6 +522,7 @@ class _Ctx:
         underscore: list[tuple[str, re.Match]] = []
         plain: list[tuple[str, str, str | None, str]] = []  # (name, version, description, stem)
         flyway_root: str | None = None
+        confs: set[str] | None = None  # Flyway script configuration files in d
 
         for f in names:
             if not f.endswith(".sql"):  # names are all _SQLISH
@@ -540,7 +545,10 @@ class _Ctx:
                 if dialect is not None and dialect != "postgres":
                     out[f] = _skip(flyway_root, dialect)
                     continue
-                out[f] = self._flyway(f, m, desc, dialect, flyway_root, force_down)
+                if confs is None:
+                    confs = {n for n in self.listing(d)[0] if n.endswith(".sql.conf")}
+                opts = self._flyway_options(d, f) if f + ".conf" in confs else ()
+                out[f] = self._flyway(f, m, desc, dialect, flyway_root, force_down, opts)
                 continue
             if not (c.isdigit() or c == "V"):
                 out[f] = None  # type: ignore[assignment]  # decided below
@@ -590,18 +598,41 @@ class _Ctx:
                 out[f] = self._unknown(d, f, seq_root, force_down, out)
         return out
 
-    def _flyway(self, f: str, m: re.Match, desc: str, dialect: str | None, root: str, force_down: bool) -> _P:
+    def _flyway_options(self, d: str, f: str) -> tuple[tuple[str, Any], ...]:
+        """``(("executeInTransaction", bool),)`` from Flyway's script configuration file
+        ``<f>.conf`` next to script ``f`` (Flyway 6.1+, "Script Configuration": Java
+        properties; its ``executeInTransaction`` overrides Flyway's own detection,
+        SqlScript.executeInTransaction), else ``()``. An unreadable file or a value other
+        than true/false is reported as a note and ignored."""
+        path = os.path.join(d, f + ".conf")
+        try:
+            with open(path, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().splitlines()
+        except OSError as exc:
+            self.notes.append(f"could not read {self.rel(path)}: {exc.strerror or exc}")
+            return ()
+        for line in lines:
+            m = _PROPERTY.match(line)
+            if m is None or m.group(1) != "executeInTransaction":
+                continue
+            value = m.group(2).strip().lower()
+            if value in ("true", "false"):
+                return (("executeInTransaction", value == "true"),)
+            self.notes.append(f"ignored {self.rel(path)}: executeInTransaction must be true or false")
+        return ()
+
+    def _flyway(self, f: str, m: re.Match, desc: str, dialect: str | None, root: str, force_down: bool, opts=()) -> _P:
         prefix, ver = m.group("p"), m.group("ver")
         if prefix is None:  # R__
             return _P(Convention.FLYWAY, Direction.DOWN if force_down else Direction.REPEATABLE, root, f"R__{desc}",
-                      desc=desc, dialect=dialect)
+                      desc=desc, dialect=dialect, opts=opts)
         key = _flyway_key(ver)
         canon = ".".join(map(str, key))
         if prefix == "B":
             return _P(Convention.FLYWAY, Direction.DOWN if force_down else Direction.BASELINE, root, f"B{canon}",
-                      ver=ver, key=key, desc=desc, dialect=dialect)
+                      ver=ver, key=key, desc=desc, dialect=dialect, opts=opts)
         direction = Direction.DOWN if (prefix == "U" or force_down) else Direction.UP
-        return _P(Convention.FLYWAY, direction, root, f"V{canon}", ver=ver, key=key, desc=desc, dialect=dialect)
+        return _P(Convention.FLYWAY, direction, root, f"V{canon}", ver=ver, key=key, desc=desc, dialect=dialect, opts=opts)
 
     def _golang(self, items: list[tuple[str, str, str, str, bool]], root: str, force_down: bool) -> dict[str, _P]:
         parsed = []

@@ -237,7 +237,8 @@ class MigrationFile:
       convention encodes one (ory popx ``.postgres.up.sql``, hawkbit ``__POSTGRESQL``,
       synapse ``.sql.postgres``), else ``None``.
     * ``options``: convention flags found next to the file (diesel ``metadata.toml``
-      ``run_in_transaction``, ory popx ``autocommit``), as a tuple of ``(key, value)`` pairs.
+      ``run_in_transaction``, ory popx ``autocommit``, Flyway ``V1__x.sql.conf``
+      ``executeInTransaction``), as a tuple of ``(key, value)`` pairs.
     """
 
     path: str

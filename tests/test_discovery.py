@@ -678,3 +678,18 @@ def test_paths_without_the_seed_literal_never_import_pathspec(tmp_path):
     (tmp_path / "seeds" / "users.sql").write_text("SELECT 1;\n", encoding="utf-8")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert r.stdout.strip().endswith("True"), r.stdout + r.stderr
+
+
+def test_flyway_script_configuration_files(tmp_path):
+    d = tmp_path / "db" / "migration"
+    d.mkdir(parents=True)
+    for name in ("V1__a.sql", "V2__b.sql", "V3__c.sql", "V4__d.sql", "R__e.sql"):
+        (d / name).write_text("SELECT 1;\n", encoding="utf-8")
+    (d / "V1__a.sql.conf").write_text("# Flyway script configuration\nexecuteInTransaction=false\n", encoding="utf-8")
+    (d / "V2__b.sql.conf").write_text("encoding = UTF-8\nexecuteInTransaction : TRUE\n", encoding="utf-8")
+    (d / "V3__c.sql.conf").write_text("executeInTransaction=maybe\n", encoding="utf-8")
+    (d / "R__e.sql.conf").write_text("! comment\nexecuteInTransaction false\n", encoding="utf-8")
+    found = discover(["."], base_dir=str(tmp_path))
+    opts = {f.path.rsplit("/", 1)[-1]: f.option("executeInTransaction") for f in found.files}
+    assert opts == {"V1__a.sql": False, "V2__b.sql": True, "V3__c.sql": None, "V4__d.sql": None, "R__e.sql": False}
+    assert found.notes == ["ignored db/migration/V3__c.sql.conf: executeInTransaction must be true or false"]

@@ -303,3 +303,20 @@ def test_create_or_replace_view_locks_the_view(server):
     (effect,) = locks.effects(Source(sql).statements[0])
     assert effect.relation == "people_ids" and effect.mode.label == "ACCESS EXCLUSIVE"
     assert locks.effects(Source("CREATE VIEW v2 AS SELECT 1").statements[0]) == []
+
+
+def test_following_the_flyway_advice_removes_the_finding(tmp_path):
+    """non-transactional-statement-in-transaction tells Flyway users to add a script
+    configuration file: with it, the statement runs outside a transaction."""
+    from tests.conftest import lint_tree
+
+    sql = "REINDEX INDEX CONCURRENTLY users_email_idx;\n"
+    files = {"db/migration/V1__reindex.sql": sql}
+    on = {"non-transactional-statement-in-transaction": "error"}
+    before = lint_tree(tmp_path / "a", files, enable=on).findings
+    assert [f.rule_id for f in before] == ["non-transactional-statement-in-transaction"]
+    assert "V1__reindex.sql.conf" in before[0].help
+    conf = tmp_path / "b" / "db" / "migration" / "V1__reindex.sql.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("executeInTransaction=false\n", encoding="utf-8")
+    assert lint_tree(tmp_path / "b", files, enable=on).findings == []

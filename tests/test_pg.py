@@ -210,6 +210,11 @@ def test_transactions_per_tool(tmp_path):
     assert tx.wrapped
     _, _, tx = _tx("db/migration/V1__x.sql", "-- flyway:executeInTransaction=false\n" + two, tmp_path / "fw3")
     assert not tx.wrapped
+    # a script configuration file overrides Flyway's detection, both ways
+    _, _, tx = _tx("db/migration/V1__two.sql", two, tmp_path / "fw4", {"db/migration/V1__two.sql.conf": "executeInTransaction=false\n"})
+    assert not tx.wrapped and "executeInTransaction=false in V1__two.sql.conf" in tx.why
+    _, _, tx = _tx("db/migration/V1__idx.sql", idx, tmp_path / "fw5", {"db/migration/V1__idx.sql.conf": "executeInTransaction=true\n"})
+    assert tx.wrapped and "V1__idx.sql.conf" in tx.why
 
 
 def test_explicit_transaction_problems(tmp_path):

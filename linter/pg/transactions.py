@@ -17,7 +17,9 @@ golang-migrate     when it holds several statements: the postgres driver sends t
                    one query, which PostgreSQL runs as one implicit transaction
                    ("53.2.2.1. Multiple Statements in a Simple Query"); ory popx: unless the
                    name holds ``.autocommit.``
-Flyway             unless ``-- flyway:executeInTransaction=false`` or every statement is one
+Flyway             as its script configuration file (``V1__x.sql.conf``) says
+                   (``executeInTransaction``, overriding the rest; Flyway 6.1+); else
+                   unless ``-- flyway:executeInTransaction=false`` or every statement is one
                    Flyway runs outside a transaction (``CREATE INDEX CONCURRENTLY`` …,
                    PostgreSQLParser.detectCanExecuteInTransaction, :func:`flyway_runs_outside`:
                    not ``REINDEX INDEX|TABLE CONCURRENTLY`` nor ``DETACH … CONCURRENTLY``);
@@ -170,6 +172,10 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
             return ToolTransaction(True, f"{tool} sends the file as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
         return ToolTransaction(False, f"{tool} sends the file as one query; a single statement runs on its own")
     if conv is Convention.FLYWAY:
+        configured = file.option("executeInTransaction")
+        if configured is not None:  # the script configuration file overrides Flyway's detection
+            where = f"executeInTransaction={'true' if configured else 'false'} in {file.path.rsplit('/', 1)[-1]}.conf"
+            return ToolTransaction(configured, f"Flyway runs this script {'in' if configured else 'outside'} a transaction ({where})")
         if _FLYWAY_NO_TX.search(text):
             return ToolTransaction(False, "Flyway runs this script outside a transaction (executeInTransaction=false)")
         ups = _deciding_run(file, source)
