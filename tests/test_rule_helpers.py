@@ -45,6 +45,15 @@ def test_table_alter(tmp_path):
     assert columns.breaking_alter(ctx, st[3], "AT_ColumnDefault").cmds[0]["name"] == "total"
     assert columns.table_alter(ctx, st[1], "AT_AddConstraint") is None  # table created in the file
     assert columns.table_alter(ctx, st[0], "AT_AddConstraint") is None  # not an ALTER TABLE
+    assert list(alter.existing_columns(ctx)) == ["note", "memo"]
+
+
+def test_existing_columns_skip_columns_created_in_the_file(tmp_path):
+    sql = "ALTER TABLE orders ADD COLUMN draft text;\nALTER TABLE orders DROP COLUMN draft, DROP COLUMN note;\n"
+    ctx = _ctx(tmp_path, "V1__x.sql", sql)
+    alter = columns.table_alter(ctx, ctx.source.statements[1], "AT_DropColumn")
+    assert [c["name"] for c in alter.cmds] == ["draft", "note"]
+    assert list(alter.existing_columns(ctx)) == ["note"]
 
 
 def test_typed_columns(tmp_path):

@@ -51,9 +51,8 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     statements, lock = ctx.source.statements, alter.lock
-    for cmd in alter.cmds:
-        col = cmd.get("name", "")
-        if columns.history(ctx).column_added(stmt, alter.key, col) or _set_again(statements, stmt, alter.key, col):
+    for col in alter.existing_columns(ctx):
+        if _set_again(statements, stmt, alter.key, col):
             continue
         yield alter.violation(
             ctx,

@@ -52,11 +52,8 @@ def check(ctx, stmt, options):
     alter = columns.breaking_alter(ctx, stmt, "AT_DropNotNull")
     if alter is None:
         return
-    hist, lock = columns.history(ctx), alter.lock
-    for cmd in alter.cmds:
-        col = cmd.get("name", "")
-        if hist.column_added(stmt, alter.key, col):
-            continue
+    lock = alter.lock
+    for col in alter.existing_columns(ctx):
         yield alter.violation(
             ctx,
             columns.where(ctx, stmt, "drop_not_null", col),

@@ -398,6 +398,16 @@ class TableAlter:
     table: str
     lock: object
 
+    def existing_columns(self, ctx):
+        """The column name of each of :attr:`cmds` whose column was not created
+        earlier in this file (by CREATE TABLE, ADD COLUMN or a RENAME COLUMN … TO: no
+        running code uses such a column yet, so changing it breaks nothing)."""
+        hist = history(ctx)
+        for cmd in self.cmds:
+            col = cmd.get("name", "")
+            if not hist.column_added(self.stmt, self.key, col):
+                yield col
+
     def violation(self, ctx, where, message: str, help: str, **properties):
         """The finding at ``where`` (a span, or the statement: see :func:`where`), with the
         ``lock``, ``table`` and ``blocks`` properties, then ``properties`` (``breaking=True`` …)."""
