@@ -49,9 +49,10 @@ ALIASES = ("prefer-text-field",)
 def check(ctx, stmt, options):
     for site, _base, table, at in columns.typed_columns(ctx, stmt, ("varchar",)):
         tn = site.type_name
-        if not names.typmods(tn):
+        mods = names.typmods(tn)
+        if not mods:
             continue
-        n = names.typmods(tn)[0]
+        n = mods[0]
         fix = None
         if at and not tn.get("arrayBounds"):
             col = site.name if site.name.isidentifier() and site.name.islower() else '"' + site.name.replace('"', '""') + '"'
