@@ -301,6 +301,10 @@ def _columns_in(node) -> Iterator[str]:
             stack.extend(n)
 
 
+#: :func:`_columns_in` for the rules (drop-constraint names the CHECK it compares).
+columns_in = _columns_in
+
+
 def _index(body: dict) -> Iterator[Op]:
     schema, table = _rv(body.get("relation"))
     cols = set()
