@@ -16,7 +16,8 @@ under the same name (a constraint redefined), as a PRIMARY KEY where a `…_pkey
 dropped, or, where the dropped name is the one PostgreSQL gives by default
 (`<table>_<columns>_key`, `_fkey`, `_check`), as the same kind of guarantee on the same
 columns under another name (a UNIQUE turned into a PRIMARY KEY or a unique index, a
-CHECK re-added without a name); the temporary CHECK of the
+CHECK re-added without a name); constraints of a table the file then renames away to
+rebuild it (`rename-table` reports the rename); the temporary CHECK of the
 SET NOT NULL recipe (dropped after SET NOT NULL on that table), tables created earlier in
 the same file, and down migrations (`.down.sql`, Flyway `U` files, dbmate
 `-- migrate:down`, goose `-- +goose Down`).
@@ -68,6 +69,8 @@ def check(ctx, stmt, options):
         return
     statements, lock = ctx.source.statements, alter.lock
     not_null_cols = _set_not_null_before(statements, stmt, alter.key)
+    if _renamed_away(statements, stmt, alter.key):
+        return  # a table rebuilt: the old one moves aside (rename-table reports that) and frees the names
     relname = (stmt.body.get("relation") or {}).get("relname", "")
     for cmd in alter.cmds:
         name = cmd.get("name", "")
@@ -148,6 +151,20 @@ def _added_again(statements, stmt, key, relname, name):
                 if (used[0] if len(used) == 1 else "") == cols:
                     return st  # the name PostgreSQL gives this CHECK is the dropped one's
     return None
+
+
+def _renamed_away(statements, stmt, key) -> bool:
+    """True when a later top-level statement of the same direction renames table ``key``
+    (``ALTER TABLE t RENAME TO _bkp_t``, then a new ``t`` is created): authelia's
+    V0002.WebAuthn drops ``totp_configurations_pkey`` so that the new table can take
+    the name."""
+    down = stmt.section is Direction.DOWN
+    for st in statements:
+        if st.index > stmt.index and st.kind == "RenameStmt" and (st.section is Direction.DOWN) == down:
+            body = st.body
+            if body.get("renameType") == "OBJECT_TABLE" and names.table_key(body.get("relation")) == key:
+                return True
+    return False
 
 
 def _joins_to(cols: list, joined: str) -> bool:
