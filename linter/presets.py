@@ -119,7 +119,7 @@ PRESETS: dict[str, dict] = {
                         'redo-able rollbacks.',
          'extends': 'default',
          'rules': {'missing-down-migration': {'level': 'warning', 'conventions': ['diesel']},
-                   'empty-down-migration': {'level': 'warning', 'allow-comment-only': True},
+                   'empty-down-migration': 'warning',
                    'out-of-order-migration': 'warning'}},
     'flyway-dated.yaml':
         {'description': 'Flyway V{YYYY.MM.DD.XXX}__description.sql with down/ mirrors and per-day '
