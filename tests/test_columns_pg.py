@@ -7,6 +7,8 @@
 * `drop-column-default`: an INSERT that omits the column fails on a NOT NULL column and
   stores NULL on a nullable one, as the message says; an identity added after the drop
   gives omitted values one (the rule is silent then, and on columns made nullable).
+* `drop-constraint`: the default names PostgreSQL gives constraints added without one,
+  which the rule compares to tell a constraint added back under another name.
 """
 
 from __future__ import annotations
@@ -136,3 +138,27 @@ def test_drop_column_default_matches_server(pg_cluster, tmp_path, column, script
     assert got == outcome, script
     found = _findings(tmp_path, "drop-column-default", script + ";\n")
     assert [bool(words and words in f.message) for f in found] == ([True] if words else []), [f.message for f in found]
+
+
+# drop-constraint: a constraint re-added without a name, or as a PRIMARY KEY / unique
+# index, keeps the dropped one's guarantee when PostgreSQL's default name for it (what the
+# rule compares: <table>_<columns>_key, _fkey, _check) is the dropped name.
+DEFAULT_NAMES = [
+    ("UNIQUE (b, a)", "d_b_a_key"),
+    ("FOREIGN KEY (a) REFERENCES p (id)", "d_a_fkey"),
+    ("CHECK (a > 0)", "d_a_check"),
+    ("CHECK (a > b)", "d_check"),
+    ("PRIMARY KEY (a, b)", "d_pkey"),
+]
+
+
+@pytest.mark.parametrize("constraint, name", DEFAULT_NAMES)
+def test_default_constraint_names_match_server(pg_cluster, tmp_path, constraint, name):
+    rows = pg_cluster.sql(
+        "DROP TABLE IF EXISTS d; DROP TABLE IF EXISTS p; CREATE TABLE p (id int PRIMARY KEY);\n"
+        f"CREATE TABLE d (a int, b int);\nALTER TABLE d ADD {constraint};\n"
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'd'::regclass;"
+    )
+    assert rows == [[name]]
+    sql = f"ALTER TABLE d DROP CONSTRAINT {name};\nALTER TABLE d ADD {constraint};\n"
+    assert _findings(tmp_path, "drop-constraint", sql) == [], sql
