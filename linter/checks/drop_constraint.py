@@ -17,7 +17,9 @@ dropped, or, where the dropped name is the one PostgreSQL gives by default
 (`<table>_<columns>_key`, `_fkey`, `_check`), as the same kind of guarantee on the same
 columns under another name (a UNIQUE turned into a PRIMARY KEY or a unique index, a
 CHECK re-added without a name); constraints of a table the file then renames away to
-rebuild it (`rename-table` reports the rename); the temporary CHECK of the
+rebuild it (`rename-table` reports the rename); a default-named constraint on a column
+the file drops (`drop-column` reports that, and dropping the column drops the
+constraint); the temporary CHECK of the
 SET NOT NULL recipe (dropped after SET NOT NULL on that table), tables created earlier in
 the same file, and down migrations (`.down.sql`, Flyway `U` files, dbmate
 `-- migrate:down`, goose `-- +goose Down`).
@@ -78,8 +80,11 @@ def check(ctx, stmt, options):
             continue
         if "null" in name.lower() and any(c in name for c in not_null_cols):
             continue  # the recipe's CHECK (col IS NOT NULL), now replaced by NOT NULL
-        again = _added_again(statements, stmt, alter.key, relname, name)
+        kind, cols = _default_parts(relname, name)
+        again = _added_again(statements, stmt, alter.key, name, kind, cols)
         where = columns.where(ctx, stmt, "drop_constraint", name)
+        if again is None and cols and _column_dropped(ctx, statements, stmt, alter.key, cols):
+            continue  # the constraint's column goes too: drop-column's finding says it
         if again is None:
             yield alter.violation(
                 ctx, where,
@@ -109,17 +114,37 @@ _DEFAULT_NAME = re.compile(r"^(?:(?P<cols>.+)_)?(?P<kind>pkey|key|fkey|check)\d*
 _MAX_IDENT = 63  # NAMEDATALEN - 1: longer default names are truncated, their columns unknown
 
 
-def _added_again(statements, stmt, key, relname, name):
-    """The statement (``stmt`` itself or a later top-level one of the same direction) that
-    adds the guarantee of constraint ``name`` back to table ``key``, else ``None``: a
-    constraint of the same name; a PRIMARY KEY for a ``…_pkey``; for a default name
-    ``<relname>_<columns>_<kind>`` (:data:`_DEFAULT_NAME`), a constraint of the same kind
-    on the same columns (a UNIQUE also as a PRIMARY KEY or a plain unique index)."""
-    kind, cols = None, None
+def _default_parts(relname: str, name: str) -> tuple[str | None, str | None]:
+    """``(kind, columns part)`` of a constraint name of PostgreSQL's default form
+    ``<relname>_<columns>_<kind>`` (:data:`_DEFAULT_NAME`; columns part ``""`` for
+    ``<relname>_pkey`` and ``<relname>_check``), else ``(None, None)``."""
     if name.startswith(relname + "_") and len(name.encode()) < _MAX_IDENT:
         m = _DEFAULT_NAME.match(name[len(relname) + 1:])
         if m:
-            kind, cols = m.group("kind"), m.group("cols") or ""
+            return m.group("kind"), m.group("cols") or ""
+    return None, None
+
+
+def _column_dropped(ctx, statements, stmt, key, col) -> bool:
+    """True when this statement or a later top-level one of the same direction drops
+    column ``col`` of ``key``, a column that existed before the file (so ``drop-column``
+    reports it; dropping a column drops the constraints on it)."""
+    down = stmt.section is Direction.DOWN
+    hist = columns.history(ctx)
+    for st in [stmt, *(s for s in statements if s.index > stmt.index)]:
+        if st.kind == "AlterTableStmt" and (st.section is Direction.DOWN) == down and names.table_key(st.body.get("relation")) == key:
+            for c in columns.alter_cmds(st, "AT_DropColumn"):
+                if c.get("name") == col and not hist.column_added(st, key, col):
+                    return True
+    return False
+
+
+def _added_again(statements, stmt, key, name, kind, cols):
+    """The statement (``stmt`` itself or a later top-level one of the same direction) that
+    adds the guarantee of constraint ``name`` back to table ``key``, else ``None``: a
+    constraint of the same name; a PRIMARY KEY for a ``…_pkey``; for a default name
+    (``kind`` and ``cols`` from :func:`_default_parts`), a constraint of the same kind on
+    the same columns (a UNIQUE also as a PRIMARY KEY or a plain unique index)."""
     down = stmt.section is Direction.DOWN
     for st in [stmt, *(s for s in statements if s.index > stmt.index)]:
         if (st.section is Direction.DOWN) != down:
