@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, registry, suppress
+from linter import HOMEPAGE, __version__, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
 from linter.model import FILE_SPAN, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
@@ -48,6 +48,10 @@ _QUOTED_TOKEN = re.compile(r'"[^"]{9,}"')
 
 #: Rules the engine itself produces from suppression comments.
 SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")
+#: The rule that summarises lock-hazard findings on down code (:mod:`linter.rollback_locks`).
+ROLLBACK_RULE = "locking-in-rollback"
+#: Rules the engine runs itself, after the others (never from the plan).
+ENGINE_RULES = (*SUPPRESSION_RULES, ROLLBACK_RULE)
 
 
 # --------------------------------------------------------------------------- contexts
@@ -70,6 +74,8 @@ class FileContext:
         self.config = config
         self.pg_version = config.pg_version
         self.suppressions: list[suppress.Suppression] = []
+        #: lock-hazard findings on down code, per down part (:func:`linter.rollback_locks.fold`)
+        self.rollback_locks: list[list] = []
         self._pg = None
 
     @property
@@ -227,7 +233,7 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
         return hit[1], hit[2], hit[3]
     rules = registry.all_rules()
     stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
-    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
+    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in ENGINE_RULES]
     every = [(r, s) for r, s in stmt_rules if r.kinds is None]
     by_kind: dict = {}
     for r, s in stmt_rules:
@@ -249,6 +255,22 @@ def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
     if hit is None:
         hit = by_kind[key] = [(r, s) for r, s in rules if r.subcommands is None or not r.subcommands.isdisjoint(subtypes)]
     return hit
+
+
+def _unsuppressed(ctx: FileContext, found: list) -> list:
+    """``found`` (``[(rule, violation)]``) without what the file's ignore comments cover;
+    marks the comments used."""
+    if not ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
+        return found
+    kept = []
+    for rule, v in found:
+        off = ctx.source.index.offset(v.span.start) if ctx.source is not None else 0
+        hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
+        if hit is not None:
+            hit.used.add(rule.id)
+            continue
+        kept.append((rule, v))
+    return kept
 
 
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
@@ -276,16 +298,11 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     ignored: set[str] | None = None
     if source is not None:
         ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
-    kept: list[tuple[registry.Rule, Violation]] = raw
-    if ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
-        kept = []
-        for rule, v in raw:
-            off = source.index.offset(v.span.start) if source is not None else 0
-            hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
-            if hit is not None:
-                hit.used.add(rule.id)
-                continue
-            kept.append((rule, v))
+    kept = _unsuppressed(ctx, raw)
+    if source is not None and config.rollback_locking != "full":  # lock findings on down code
+        kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
+        if ctx.rollback_locks:
+            kept += _unsuppressed(ctx, [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)])
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
