@@ -19,6 +19,12 @@ never prints, picks a severity or reads other files. The engine stamps rule id, 
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
 adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
 
+Where a rule's ``HAZARD`` (:data:`linter.registry.HAZARDS`) does not apply, the engine
+decides, not the rule: on baselines (:attr:`Direction.BASELINE`, run once on an empty
+database) rules with a ``HAZARD`` are not run (:data:`BASELINE_SKIPS`); on down code,
+``"lock"`` findings are folded after suppressions into one ``locking-in-rollback`` note
+per down part, or dropped, or kept, as ``rollback_locking`` says (:mod:`linter.rollback_locks`).
+
 Files are linted in parallel when there are many of them (the parse is CPU-bound C code;
 there are two cores on CI machines): this process and ``jobs - 1`` forked workers share the
 batches (:func:`lint_files`). One file's failure never stops the run: an
@@ -37,7 +43,7 @@ from typing import Any, Iterable, Iterator
 
 from linter import HOMEPAGE, __version__, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
-from linter.model import FILE_SPAN, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
+from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
@@ -273,9 +279,28 @@ def _unsuppressed(ctx: FileContext, found: list) -> list:
     return kept
 
 
+#: ``HAZARD`` values of rules that assume an existing table with rows: not run on
+#: baselines (:attr:`Direction.BASELINE`: dumps, init scripts, Flyway ``B`` files), which
+#: run once on an empty database.
+BASELINE_SKIPS = frozenset({"lock", "type", "populated"})
+_BASELINE_SETTINGS: dict[int, tuple] = {}
+
+
+def _baseline_settings(settings: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+    """``settings`` without the rules whose ``HAZARD`` is in :data:`BASELINE_SKIPS`;
+    cached per settings object, like :func:`_plan`."""
+    hit = _BASELINE_SETTINGS.get(id(settings))
+    if hit is None or hit[0] is not settings:
+        rules = registry.all_rules()
+        hit = _BASELINE_SETTINGS[id(settings)] = (settings, {r: s for r, s in settings.items() if rules[r].hazard not in BASELINE_SKIPS})
+    return hit[1]
+
+
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     rules = registry.all_rules()
     settings = config.settings_for(file.path)
+    if file.direction is Direction.BASELINE:
+        settings = _baseline_settings(settings)
     read = read_text(file.abspath, config.max_file_size)
     source = None
     if read.text is not None:

@@ -126,7 +126,7 @@ def _run_tree(tmp_path, rule_id, also, files, *, base=None, base_later=None, del
     cfg = configmod.load(str(cfg_path), cwd=root)
     if git:
         cfg.base = "main"
-    found = discover([str(root)], base_dir=str(root), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover([str(root)], base_dir=str(root), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     report = engine.lint(found.files, cfg, jobs=1)
     return [f for f in report.findings if f.rule_id == rule_id]
 

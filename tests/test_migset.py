@@ -312,7 +312,9 @@ CORPUS = {
     "dani-garcia__vaultwarden": ("diesel", {"destructive-down-migration": 19, "empty-down-migration": 26,
                                             "misordered-down-migration": 2}),
     "element-hq__synapse": ("default", {}),
-    "supabase__postgres": ("dbmate-forward-only", {"invalid-migration-name": 5}),
+    # init-scripts/ are baselines run at database creation, not dbmate migrations: only
+    # migrations/10000000000000_demote-postgres.sql (month 00) is misnamed
+    "supabase__postgres": ("dbmate-forward-only", {"invalid-migration-name": 1}),
     "UPchieve__subway": ("dbmate", {"destructive-down-migration": 187,
                                     "incomplete-down-migration": 2}),
     "harness__gitness": ("golang-migrate", {"destructive-down-migration": 50, "incomplete-down-migration": 1,
