@@ -328,10 +328,16 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
         if ctx.rollback_locks:
             kept += _unsuppressed(ctx, [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)])
+    set_ignores = []  # ignore comments naming file-set rules: applied by run_file_sets
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
             ignored |= s.rules if s.names else {"*"}
+        elif s.region is not None:
+            for rid in s.rules:
+                if rules[rid].scope == "file-set" and rid in settings:
+                    s.used.add(rid)  # whether it suppresses anything is known only later
+                    set_ignores.append((rid, source.index.position(s.region[0]).line, source.index.position(s.region[1]).line))
     for rid in SUPPRESSION_RULES:
         if rid in settings and ctx.suppressions:
             for v in rules[rid].module.check(ctx, settings[rid].options) or ():
@@ -356,6 +362,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
                     if ln <= source.index.line_count:
                         excerpts[ln] = source.index.line_text(ln)
     summary = {"parsed": source is not None and source.error is None}
+    if set_ignores:
+        summary["set_ignores"] = set_ignores
     needs = _summary_needs(settings)
     if needs:
         from linter.migset.summary import summarize
@@ -457,7 +465,9 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
 
 
 def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
-    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``.
+    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``, and
+    ignore comments on the statement a finding points at (the workers send their lines in
+    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``).
     Loads the history (git or manifest, :mod:`linter.migset.history`) once when an enabled
     rule needs it; raises :class:`linter.migset.history.HistoryError` when git fails."""
     rules = registry.all_rules()
@@ -483,6 +493,9 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
                 ig = ignored.get(path)
                 if ig and ("*" in ig or rid in ig):
                     continue
+                line = v.span.start.line
+                if any(r == rid and l0 <= line <= l1 for r, l0, l1 in summaries.get(path, {}).get("set_ignores", ())):
+                    continue  # an ignore comment on the statement the finding points at
                 if rid not in config.settings_for(path):
                     continue
                 severity_setting = config.settings_for(path)[rid]

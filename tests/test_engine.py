@@ -204,3 +204,19 @@ def test_correctness_rules_keep_their_level_on_down_code(tmp_path):
     rules = sorted(f.rule_id for f in report.findings)
     assert "nested-transaction" in rules and "locking-in-rollback" in rules
     assert "non-concurrent-drop-index" not in rules
+
+
+def test_ignore_comments_apply_to_file_set_findings_on_their_statement(tmp_path):
+    """A file-set rule's finding inside a file honours an ignore comment on its statement
+    (the worker sends the comment's lines); the comment is not reported unused."""
+    files = {"0001_x.up.sql": "ALTER TABLE users ADD COLUMN a int;\n",
+             "0001_x.down.sql": ("ALTER TABLE users DROP COLUMN a;\n"
+                                 "-- miglint: ignore destructive-down-migration -- re-imported from LDAP\n"
+                                 "DROP TABLE users;\nDROP TABLE orders;\n")}
+    enable = {"destructive-down-migration": "note", "unused-suppression": "warning"}
+    report = lint_tree(tmp_path, files, enable=enable)
+    assert [(f.rule_id, f.line) for f in report.findings] == []  # the note sits on line 3, the first destroying statement
+    # the note is at the down's first destroying statement: a comment on a later one does not silence it
+    files["0001_x.down.sql"] = "DROP TABLE orders;\n-- miglint: ignore destructive-down-migration\nDROP TABLE users;\n"
+    report = lint_tree(tmp_path / "b", files, enable=enable)
+    assert [(f.rule_id, f.line) for f in report.findings] == [("destructive-down-migration", 1)]
