@@ -405,3 +405,45 @@ def test_summary_positions_match_the_text_index_in_any_order():
     assert [where.span(st) for st in src.statements] == [want[id(st)] for st in src.statements]
     back = list(reversed(src.statements)) + src.statements[1:2]  # earlier offsets count again from the top
     assert [where.span(st) for st in back] == [want[id(st)] for st in back]
+
+
+# --------------------------------------------------------------------------- narrowing, on a real server
+
+#: (type the up gives a column, type the down sets, a value the up's type holds): for each,
+#: whether PostgreSQL's ALTER COLUMN … TYPE then refuses the value or changes it, which is
+#: what rollback.narrows() must say.
+_NARROWINGS = [
+    ("varchar(200)", "varchar(100)", "'" + "x" * 150 + "'"),
+    ("text", "varchar(20)", "'" + "x" * 30 + "'"),
+    ("varchar(20)", "varchar(200)", "'abc'"),
+    ("varchar(20)", "text", "'abc'"),
+    ("int8", "int4", "5000000000"),
+    ("int4", "int8", "5"),
+    ("float8", "int4", "1.5"),
+    ("numeric(12,4)", "numeric(10,2)", "1.2345"),
+    ("numeric(10,2)", "numeric(12,2)", "1.25"),
+    ("float8", "float4", "1.000000001"),
+    ("timestamp", "date", "'2024-01-01 12:34:56'"),
+    ("timestamptz(6)", "timestamptz(0)", "'2024-01-01 12:34:56.789+00'"),
+    ("timestamp", "timestamptz", "'2024-01-01 12:34:56'"),
+    ("bpchar(36)", "bpchar(10)", "'" + "y" * 36 + "'"),
+]
+
+
+@pytest.mark.parametrize("old, new, value", _NARROWINGS)
+def test_narrows_matches_postgresql(pg_cluster, old, new, value):
+    """destructive-down-migration's narrowing check against the server: a value that fits
+    the old type is refused or changed by the new one exactly when narrows() says so."""
+    from linter.migset.rollback import narrows
+
+    pg_cluster.sql(f"DROP TABLE IF EXISTS n; CREATE TABLE n (c {old}); INSERT INTO n VALUES ({value});")
+    before = pg_cluster.sql("SELECT c::text FROM n;")
+    try:
+        pg_cluster.sql(f"SET timezone = 'UTC'; ALTER TABLE n ALTER COLUMN c TYPE {new};")
+        after = pg_cluster.sql("SELECT c::text FROM n;")
+        lost = [r[0].split("+")[0].rstrip("0").rstrip(".") for r in after] != [r[0].split("+")[0].rstrip("0").rstrip(".") for r in before]
+        if old.startswith("timestamp") and new == "timestamptz":
+            lost = False  # the same instant, shown in another zone
+    except RuntimeError:
+        lost = True
+    assert narrows(old, new) is lost, (old, new, before)
