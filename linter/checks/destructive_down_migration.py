@@ -9,7 +9,7 @@ column's type back (`text` → `varchar(50)`, `bigint` → `integer`, `numeric(1
 That may be the right trade, but it should be a decision, taken knowingly: the note says
 so, so the decision gets made before the rollback, not during it.
 
-The down is compared with its up (the pair's `objects` effects, :mod:`linter.migset`): one
+The down is compared with its up (what each statement creates and drops, `linter/migset/`): one
 note per down migration (down files, `U` files, `down/` mirrors, `-- migrate:down` and
 `-- +goose Down` sections), at its first such statement, naming what is lost. A down whose
 up is missing or did not parse is not judged. Tables the up created in a `DO` block are not
