@@ -51,6 +51,7 @@ from linter.pg import columns, names, tokens
 
 ID = "repeated-alter-table"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
