@@ -313,7 +313,7 @@ CORPUS = {
                                             "misordered-down-migration": 2}),
     "element-hq__synapse": ("default", {}),
     "supabase__postgres": ("dbmate-forward-only", {"invalid-migration-name": 5}),
-    "UPchieve__subway": ("dbmate", {"destructive-down-migration": 187,
+    "UPchieve__subway": ("dbmate", {"destructive-down-migration": 189,
                                     "incomplete-down-migration": 2}),
     "harness__gitness": ("golang-migrate", {"destructive-down-migration": 50, "incomplete-down-migration": 1,
                                             "misordered-down-migration": 5, "missing-down-migration": 28,
