@@ -275,7 +275,9 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     # suppressions
     ignored: set[str] | None = None
     if source is not None:
-        ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
+        ctx.suppressions = suppress.parse(
+            source.text, statements, lambda c: source.index.position(c).line, foreign=config.foreign_suppressions
+        )
     kept: list[tuple[registry.Rule, Violation]] = raw
     if ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
         kept = []
@@ -289,7 +291,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
-            ignored |= s.rules if s.names else {"*"}
+            ignored |= s.rules if s.names or s.acknowledges is not None else {"*"}
     for rid in SUPPRESSION_RULES:
         if rid in settings and ctx.suppressions:
             for v in rules[rid].module.check(ctx, settings[rid].options) or ():

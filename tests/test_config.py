@@ -198,3 +198,10 @@ def test_lint_without_a_configuration_file_does_not_import_yaml(tmp_path):
     code = "import sys; from linter.cli import main; main(['lint', '.']); print('yaml' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+
+
+def test_foreign_suppressions_is_a_boolean(tmp_path):
+    assert configmod.load(cwd=tmp_path).foreign_suppressions is True
+    f = write(tmp_path / "a" / ".miglint.yml", "foreign_suppressions: false\n")
+    assert configmod.load(str(f), cwd=tmp_path / "a").foreign_suppressions is False
+    assert "foreign_suppressions: must be true or false" in error_of(tmp_path / "b", "foreign_suppressions: sometimes\n")[0]

@@ -320,7 +320,7 @@ CORPUS = {
                                             "mixed-naming-schemes": 1}),
     "ente-io__ente": ("golang-migrate", {"destructive-down-migration": 77, "incomplete-down-migration": 14,
                                          "misordered-down-migration": 7}),
-    "openmeterio__openmeter": ("golang-migrate", {"destructive-down-migration": 174, "incomplete-down-migration": 10}),
+    "openmeterio__openmeter": ("golang-migrate", {"destructive-down-migration": 173, "incomplete-down-migration": 10}),
     "authelia__authelia": ("golang-migrate", {"destructive-down-migration": 16, "empty-down-migration": 2,
                                               "incomplete-down-migration": 1}),
     "ory__kratos": ("golang-migrate", {"destructive-down-migration": 120, "empty-down-migration": 6,
