@@ -322,7 +322,9 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     # suppressions
     ignored: set[str] | None = None
     if source is not None:
-        ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
+        ctx.suppressions = suppress.parse(
+            source.text, statements, lambda c: source.index.position(c).line, foreign=config.foreign_suppressions
+        )
     kept = _unsuppressed(ctx, raw)
     if source is not None and config.rollback_locking != "full":  # lock findings on down code
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
@@ -332,7 +334,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
-            ignored |= s.rules if s.names else {"*"}
+            ignored |= s.rules if s.names or s.acknowledges is not None else {"*"}
         elif s.region is not None:
             for rid in s.rules:
                 if rules[rid].scope == "file-set" and rid in settings:

@@ -406,7 +406,7 @@ class Source:
     # -- parsing
 
     def _parse(self, values: dict[str, str], syntaxes: tuple[str, ...]) -> None:
-        text = self.text
+        text = self._end_dbmate_sections(self.text)
         self.offset_map = OffsetMap()
         if values and has_placeholder(text, syntaxes):
             text, self.offset_map, n = substitute_placeholders(text, values, syntaxes, dummies=False)
@@ -464,11 +464,31 @@ class Source:
         (kind,) = node.keys()
         return Statement(node, kind, o0, o1, index, section, parent, self, loc_index, loc_base)
 
+    def _end_dbmate_sections(self, text: str) -> str:
+        """``text`` with each dbmate marker line replaced by ``;`` and spaces (same length
+        in characters, so offsets need no map): dbmate cuts the file at its markers and
+        runs each block as one script (``parseMigrationSection`` in dbmate's
+        ``pkg/dbmate/migration.go``: the up block is the text from ``-- migrate:up`` to
+        ``-- migrate:down``), so a statement never runs on across a marker, and the last
+        statement of a block needs no ``;``. Without the cut the file would not parse as
+        one text."""
+        if not self._dbmate_lines:
+            return text
+        parts, last = [], 0
+        for c0, c1 in self._dbmate_lines:
+            parts.append(text[last:c0])
+            parts.append(";" + " " * (c1 - c0 - 1))
+            last = c1
+        parts.append(text[last:])
+        return "".join(parts)
+
     def _find_sections(self) -> list[Section]:
         text = self.text
         markers: list[tuple[int, Direction, int]] = []
+        self._dbmate_lines: list[tuple[int, int]] = []
         if "migrate:" in text:
             for m in _DBMATE_MARKER.finditer(text):
+                self._dbmate_lines.append((m.start(), m.end()))
                 d = Direction.UP if m.group(1).lower() == "up" else Direction.DOWN
                 markers.append((m.start(), d, self.index.position(m.start()).line))
                 if d is Direction.UP and re.search(r"transaction\s*:\s*false", m.group(2), re.I):
