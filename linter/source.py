@@ -416,6 +416,9 @@ class Source:
         self._embedded: dict[int, list[Statement]] = {}
         self._dynamic: dict[int, tuple] = {}  # linter.pg.dynamic.statements, per DO block / function
         self._called: set[int] | None = None  # linter.pg.dynamic.called_functions
+        self._call_sites: dict[int, list] = {}  # and the functions each statement runs
+        self._dyn_names: dict[str, str] = {}  # run-time name sentinels of EXECUTEd commands
+        self._dyn_tables: set[str] = set()
         self._parse(placeholders or {}, tuple(placeholder_syntax))
 
     # -- parsing
@@ -626,6 +629,9 @@ class Source:
         self._embedded.clear()
         self._dynamic.clear()
         self._called = None
+        self._call_sites = {}
+        self._dyn_names = {}
+        self._dyn_tables = set()
 
     def dynamic(self, stmt: Statement) -> list[Statement]:
         """Statements built by the ``EXECUTE``s of a ``DO`` block or of a PL/pgSQL function

@@ -134,3 +134,24 @@ def test_rendering_matches_the_server(pg_cluster):
         mine = dynamic._render(dynamic._Eval({}, []).expr(expr, 0))[0]
         (row,) = pg_cluster.sql(f"SELECT md5({on_server});")
         assert row[0] == hashlib.md5(mine.encode()).hexdigest(), (expr, mine)
+
+
+def test_session_rules_see_the_called_functions_at_their_call(tmp_path):
+    """The session (linter/pg/session.py) runs a called function's body at the statement
+    that calls it: the UPDATE of line 7 and the SET NOT NULL of line 11 run in the one
+    transaction Flyway opens for the script, the index builds of line 27 after them."""
+    rules = ("backfill-in-ddl-transaction", "missing-lock-timeout", "slow-statement-after-access-exclusive")
+    findings = _lint(tmp_path, FIXTURE.read_text(encoding="utf-8"), rules=rules)
+    got = sorted((f.rule_id, f.span.start.line) for f in findings)
+    assert got == [("backfill-in-ddl-transaction", 7), ("missing-lock-timeout", 11), ("slow-statement-after-access-exclusive", 27)]
+    for f in findings:
+        assert f.fix is None and dynamic.SENTINEL not in f.message + (f.help or "")
+    (slow,) = [f for f in findings if f.rule_id == "slow-statement-after-access-exclusive"]
+    assert "holds an ACCESS EXCLUSIVE lock on a table named at run time (format %I)" in slow.message
+
+
+def test_a_function_called_twice_is_walked_at_its_first_call_only():
+    src = Source("CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'ALTER TABLE t ADD b int'; END $$;\n"
+                 "SELECT f();\nSELECT f();\n")
+    assert [fn.kind for fn in dynamic.functions_run_by(src, src.statements[1])] == ["CreateFunctionStmt"]
+    assert dynamic.functions_run_by(src, src.statements[2]) == []

@@ -70,7 +70,9 @@ class Dynamic:
     file line of the ``EXECUTE``; ``guard``: the PL/pgSQL construct around it (``"IF"``,
     ``"FOR … IN query loop"`` …, see :mod:`linter.pg.plpgsql`) or ``None``; ``names``:
     ``{sentinel: how it is written}`` (``{"miglint_rt1": "%I"}``); ``tables``: the
-    sentinels that stand for a table name in the command.
+    sentinels that stand for a table name. Both are the file's, shared by all its dynamic
+    statements (sentinels are numbered per file), so that a finding on one statement that
+    names another's table (a lock held since an earlier EXECUTE) says it right.
     """
 
     sql: str
@@ -130,6 +132,7 @@ def called_functions(source) -> set[int]:
         return got
     out: set[int] = set()
     source._called = out
+    source._call_sites = {}
     defs = _defined(source)
     if not defs:
         return out
@@ -142,33 +145,41 @@ def called_functions(source) -> set[int]:
                 best = d
         return best
 
-    todo: list[tuple[object, object]] = []  # (function statement, the top-level call site)
+    sites: dict[int, list] = {}
     for st in source.statements:
         if st.kind == "CreateFunctionStmt" or not rx.search(st.text):
             continue
         if st.kind == "DoStmt":
-            names = {m.group(1).lower() for m in rx.finditer(plpgsql_code(st) or "")}
+            names = [m.group(1).lower() for m in rx.finditer(plpgsql_code(st) or "")]
         elif st.kind in ("SelectStmt", "CallStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "ExplainStmt", "CreateTableAsStmt"):
-            names = set(_func_calls(st.body))
+            names = list(_func_calls(st.body))
         else:
             continue
         if st.kind == "CallStmt":  # its "funccall" holds the FuncCall fields unwrapped
             parts = st.body.get("funccall", {}).get("funcname") or ()
-            names.update(p.get("String", {}).get("sval", "").lower() for p in parts[-1:])
-        for name in names:
-            d = latest(name, st)
-            if d is not None:
-                todo.append((d, st))
-    while todo:
-        d, site = todo.pop()
-        if id(d) in out:
-            continue
-        out.add(id(d))
-        for m in rx.finditer(plpgsql_code(d) or ""):
-            callee = latest(m.group(1).lower(), site)
-            if callee is not None and id(callee) not in out:
-                todo.append((callee, site))
+            names += [p.get("String", {}).get("sval", "").lower() for p in parts[-1:]]
+        queue = [latest(n, st) for n in names]
+        order = []
+        while queue:  # the functions this statement runs, through the ones they call
+            d = queue.pop(0)
+            if d is None or id(d) in out:
+                continue
+            out.add(id(d))
+            order.append(d)
+            queue += [latest(m.group(1).lower(), st) for m in rx.finditer(plpgsql_code(d) or "")]
+        if order:
+            sites[id(st)] = order
+    source._call_sites = sites
     return out
+
+
+def functions_run_by(source, stmt) -> list:
+    """The CREATE FUNCTION statements whose bodies top-level ``stmt`` runs (it calls them,
+    or they are called by those), in call order; each function is listed at its first call
+    site only (see :func:`called_functions`)."""
+    if called_functions(source) and stmt.parent is None:
+        return source._call_sites.get(id(stmt), [])
+    return []
 
 
 def runs_in_migration(parent) -> bool:
@@ -375,6 +386,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
     out: list[Statement] = []
     unknown: list[Unknown] = []
     assigns: list[tuple[str, str, int]] = []
+    names, tables = source._dyn_names, source._dyn_tables  # shared by the file's dynamic statements
     for ev in _events(fn.get("action"), None):
         if ev[0] == "assign":
             _, varno, q, lineno = ev
@@ -391,7 +403,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
             if _plausibly_ddl(q, assigns, code):
                 unknown.append(Unknown(at, index.position(at).line, why))
             continue
-        sql, names = _render(pieces)
+        sql, _ = _render(pieces, names)
         try:
             parsed = orjson.loads(pg.parse_sql_json(sql))
         except Exception:
@@ -405,14 +417,18 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
             if not node:
                 continue
             (kind,) = node.keys()
-            dyn = Dynamic(sql, line, guard, names, _tables(node, names))
+            tables.update(_tables(node, names))
+            dyn = Dynamic(sql, line, guard, names, tables)
             out.append(Statement(node, kind, start, end, parent.index, parent.section, parent, source, None, 0, dyn))
     return out, unknown
 
 
-def _render(pieces: list[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+def _render(pieces: list[tuple[str, str]], names: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """``(sql, names)``: the command text of :class:`_Eval` pieces, each run-time part a new
+    sentinel numbered after those already in ``names`` (the file's, so that a sentinel
+    names one placeholder in the whole file), which it is added to."""
     parts: list[str] = []
-    names: dict[str, str] = {}
+    names = {} if names is None else names
     for kind, value in pieces:
         if kind == "lit":
             parts.append(value)
@@ -469,6 +485,19 @@ def _plausibly_ddl(query: str, assigns: list[tuple[str, str, int]], code: str) -
 
 
 # --------------------------------------------------------------------------- findings
+
+
+def finish_all(source, raw: list) -> list:
+    """``[(rule, violation)]`` with :func:`finish` applied to every violation at the span
+    of a statement built by ``EXECUTE`` (whichever rule and scope reported it: statement
+    rules on it, session rules on its step), others unchanged."""
+    at = {}
+    for parent_id, (stmts, _) in source._dynamic.items():
+        for st in stmts:
+            at.setdefault(st.span, st)
+    if not at:
+        return raw
+    return [(rule, finish(v, at[v.span]) if v.span in at else v) for rule, v in raw]
 
 
 def finish(v, stmt):

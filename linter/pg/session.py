@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.pg import locks, names
+from linter.pg import dynamic, locks, names
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -149,7 +149,8 @@ _TX_END = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE")
 def walk(pg, source) -> Session:
     """The :class:`Session` of a file: a :class:`Step` for every statement the migration
     runs, in order (top-level ones, each ``DO`` block followed by the statements inside
-    it). ``pg`` is ``ctx.pg``."""
+    it and those its ``EXECUTE``s build, each statement that calls functions the file
+    defines followed by their bodies', :mod:`linter.pg.dynamic`). ``pg`` is ``ctx.pg``."""
     out = Session()
     if source is None or source.error is not None:
         return out
@@ -238,6 +239,11 @@ def walk(pg, source) -> Session:
         add(st, tx)
         if st.kind == "DoStmt":
             for sub in source.embedded(st):
+                add(sub, tx)
+            for sub in source.dynamic(st):  # the commands its EXECUTEs build
+                add(sub, tx)
+        for fn in dynamic.functions_run_by(source, st):  # SELECT f(); the body runs here, in its transaction
+            for sub in (*source.embedded(fn), *source.dynamic(fn)):
                 add(sub, tx)
         if own:
             settings = {k: v for k, v in settings.items() if not v.local}
