@@ -418,7 +418,7 @@ class Source:
         self._called: set[int] | None = None  # linter.pg.dynamic.called_functions
         self._call_sites: dict[int, list] = {}  # and the functions each statement runs
         self._dyn_names: dict[str, str] = {}  # run-time name sentinels of EXECUTEd commands
-        self._dyn_tables: set[str] = set()
+        self._dyn_roles: dict[str, str] = {}
         self._parse(placeholders or {}, tuple(placeholder_syntax))
 
     # -- parsing
@@ -631,7 +631,7 @@ class Source:
         self._called = None
         self._call_sites = {}
         self._dyn_names = {}
-        self._dyn_tables = set()
+        self._dyn_roles = {}
 
     def dynamic(self, stmt: Statement) -> list[Statement]:
         """Statements built by the ``EXECUTE``s of a ``DO`` block or of a PL/pgSQL function

@@ -155,3 +155,18 @@ def test_a_function_called_twice_is_walked_at_its_first_call_only():
                  "SELECT f();\nSELECT f();\n")
     assert [fn.kind for fn in dynamic.functions_run_by(src, src.statements[1])] == ["CreateFunctionStmt"]
     assert dynamic.functions_run_by(src, src.statements[2]) == []
+
+
+def test_run_time_names_are_said_by_their_role(tmp_path):
+    sql = ("DO $$\nDECLARE tbl text := 'users'; col text := 'x';\nBEGIN\n"
+           "  EXECUTE 'ALTER TABLE ' || tbl || ' ADD COLUMN ' || col || ' bigint NOT NULL';\n"
+           "  EXECUTE format('ALTER TABLE %I RENAME COLUMN %I TO %I', tbl, col, col || '_old');\nEND $$;\n")
+    found = lint_tree(tmp_path, {"V1__case.sql": sql},
+                      enable={"not-null-column-without-default": "error", "rename-column": "error"}).findings
+    by_rule = {f.rule_id: f for f in found}
+    assert by_rule["not-null-column-without-default"].message.startswith(
+        "ALTER TABLE … ADD COLUMN a column named at run time (from col) NOT NULL without a DEFAULT fails on "
+        "a table named at run time (from tbl)")
+    rename = by_rule["rename-column"]
+    assert rename.message.startswith("ALTER TABLE … RENAME COLUMN a column named at run time (format %I) TO")
+    assert '"%I"' in rename.help  # the help keeps the template's own words

@@ -69,8 +69,9 @@ class Dynamic:
     ``sql``: the evaluated command text (sentinels for run-time parts); ``line``: 1-based
     file line of the ``EXECUTE``; ``guard``: the PL/pgSQL construct around it (``"IF"``,
     ``"FOR … IN query loop"`` …, see :mod:`linter.pg.plpgsql`) or ``None``; ``names``:
-    ``{sentinel: how it is written}`` (``{"miglint_rt1": "%I"}``); ``tables``: the
-    sentinels that stand for a table name. Both are the file's, shared by all its dynamic
+    ``{sentinel: how it is written}`` (``{"miglint_rt1": "%I"}``, ``"<tbl>"`` for a
+    concatenated variable); ``roles``: ``{sentinel: "table" | "column"}`` for those that
+    name a table or a column (:func:`_roles`). Both are the file's, shared by all its dynamic
     statements (sentinels are numbered per file), so that a finding on one statement that
     names another's table (a lock held since an earlier EXECUTE) says it right.
     """
@@ -79,7 +80,7 @@ class Dynamic:
     line: int
     guard: str | None
     names: dict[str, str] = field(default_factory=dict)
-    tables: set[str] = field(default_factory=set)
+    roles: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,10 @@ def statements(source, parent) -> tuple[list[Statement], list[Unknown]]:
     got = ([], [])
     if not parent.nested and parent.kind in ("DoStmt", "CreateFunctionStmt"):
         code = plpgsql_code(parent)
-        if code is not None and _EXECUTE.search(code) and runs_in_migration(parent):
+        # a substring test first (EXECUTE is written in upper, lower or title case) spares
+        # the regex on most bodies
+        if code is not None and ("EXECUTE" in code or "execute" in code or "Execute" in code) \
+                and _EXECUTE.search(code) and runs_in_migration(parent):
             try:
                 got = _build(source, parent, code)
             except Exception:
@@ -386,7 +390,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
     out: list[Statement] = []
     unknown: list[Unknown] = []
     assigns: list[tuple[str, str, int]] = []
-    names, tables = source._dyn_names, source._dyn_tables  # shared by the file's dynamic statements
+    names, roles = source._dyn_names, source._dyn_roles  # shared by the file's dynamic statements
     for ev in _events(fn.get("action"), None):
         if ev[0] == "assign":
             _, varno, q, lineno = ev
@@ -417,8 +421,9 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
             if not node:
                 continue
             (kind,) = node.keys()
-            tables.update(_tables(node, names))
-            dyn = Dynamic(sql, line, guard, names, tables)
+            for k, role in _roles(node, names).items():
+                roles.setdefault(k, role)
+            dyn = Dynamic(sql, line, guard, names, roles)
             out.append(Statement(node, kind, start, end, parent.index, parent.section, parent, source, None, 0, dyn))
     return out, unknown
 
@@ -434,22 +439,61 @@ def _render(pieces: list[tuple[str, str]], names: dict[str, str] | None = None) 
             parts.append(value)
             continue
         sentinel = f"{SENTINEL}{len(names) + 1}"
-        names[sentinel] = value if value.startswith("%") else ("%L" if kind == "val" else value)
+        names[sentinel] = value if value.startswith("%") else ("%L" if kind == "val" else f"<{value}>")
         parts.append(sentinel if kind == "id" else f"'{sentinel}'")
     return "".join(parts), names
 
 
-def _tables(node: dict, names: dict[str, str]) -> set[str]:
+#: ALTER TABLE subcommands whose ``name`` is a constraint's, not a column's.
+_CONSTRAINT_CMDS = frozenset({"AT_DropConstraint", "AT_ValidateConstraint", "AT_AlterConstraint"})
+#: DROP / RENAME object types whose names are tables.
+_TABLE_OBJECTS = frozenset({"OBJECT_TABLE", "OBJECT_FOREIGN_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW"})
+
+
+def _roles(node: dict, names: dict[str, str]) -> dict[str, str]:
+    """``{sentinel: "table" | "column"}`` for the sentinels of ``node`` that name a table
+    (a RangeVar, a DROP TABLE's object, a table's new name) or a column (a column
+    definition, an ALTER COLUMN, a RENAME COLUMN, an index or column reference)."""
+    out: dict[str, str] = {}
     if not names:
-        return set()
-    out: set[str] = set()
+        return out
+
+    def mark(value, role: str) -> None:
+        if isinstance(value, str) and SENTINEL in value:
+            for m in _SENTINEL_RX.finditer(value):
+                out.setdefault(m.group(), role)
+
     stack: list = [node]
     while stack:
         n = stack.pop()
         if isinstance(n, dict):
             if "relname" in n:  # a RangeVar (JSON "relation" fields hold them unwrapped)
-                for k in ("relname", "schemaname"):
-                    out.update(m.group() for m in _SENTINEL_RX.finditer(n.get(k) or ""))
+                mark(n.get("relname"), "table")
+            if "colname" in n:  # ColumnDef
+                mark(n.get("colname"), "column")
+            cmd = n.get("AlterTableCmd")
+            if cmd is not None and cmd.get("subtype") not in _CONSTRAINT_CMDS:
+                mark(cmd.get("name"), "column")
+            ren = n.get("RenameStmt")
+            if ren is not None:
+                if ren.get("renameType") == "OBJECT_COLUMN":
+                    mark(ren.get("subname"), "column")
+                    mark(ren.get("newname"), "column")
+                elif ren.get("renameType") in _TABLE_OBJECTS:
+                    mark(ren.get("newname"), "table")
+            drop = n.get("DropStmt")
+            if drop is not None and drop.get("removeType") in _TABLE_OBJECTS:
+                for obj in drop.get("objects") or ():
+                    parts = obj.get("List", {}).get("items", []) if isinstance(obj, dict) else []
+                    if parts:
+                        mark(parts[-1].get("String", {}).get("sval"), "table")
+            ref = n.get("ColumnRef")
+            if ref is not None:
+                for f in ref.get("fields") or ():
+                    mark(f.get("String", {}).get("sval"), "column")
+            elem = n.get("IndexElem")
+            if elem is not None:
+                mark(elem.get("name"), "column")
             stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
         elif isinstance(n, list):
             stack.extend(n)
@@ -503,20 +547,28 @@ def finish_all(source, raw: list) -> list:
 def finish(v, stmt):
     """A finding ``v`` of a rule on dynamic statement ``stmt``, as the engine reports it:
     at the template literal (``stmt.span``), without a fix, sentinels said as what they are
-    (``"miglint_rt1"`` naming a table: ``a table named at run time (format %I)``;
-    ``"uk_miglint_rt1_uid"``: ``"uk_%I_uid"``) in the message, help and properties."""
+    in the message (``"miglint_rt1"`` naming a table: ``a table named at run time (format
+    %I)``; ``"uk_miglint_rt1_uid"``: ``"uk_%I_uid"``), as written in the help and the
+    properties (``"%I"``, ``%I``)."""
     dyn = stmt.dynamic
     props = dict(v.properties)
     for k, val in props.items():
         if isinstance(val, str) and SENTINEL in val:
             props[k] = said(val, dyn, quoted=False)
     props["dynamic"] = True
-    return replace(v, span=stmt.span, fix=None, message=said(v.message, dyn), help=said(v.help, dyn) if v.help else v.help,
-                   properties=props)
+    return replace(v, span=stmt.span, fix=None, message=said(v.message, dyn),
+                   help=said(v.help, dyn, phrases=False) if v.help else v.help, properties=props)
 
 
-def said(text: str, dyn: Dynamic, *, quoted: bool = True) -> str:
-    """``text`` with the sentinels of ``dyn`` replaced by how they are written."""
+_ROLE_WORDS = {"table": "a table named", "column": "a column named"}
+
+
+def said(text: str, dyn: Dynamic, *, quoted: bool = True, phrases: bool = True) -> str:
+    """``text`` with the file's sentinels replaced by how they are written (``%I``,
+    ``<tbl>`` for a concatenated variable). With ``quoted``, a quoted name that is a
+    sentinel (perhaps after a schema written out) becomes, with ``phrases``, "a table
+    named at run time (format %I)" (or "a column named …", "a name chosen …"), else
+    ``"%I"``; a quoted name holding one (``"uk_miglint_rt1_uid"``) becomes ``"uk_%I_uid"``."""
     if SENTINEL not in text:
         return text
 
@@ -526,12 +578,10 @@ def said(text: str, dyn: Dynamic, *, quoted: bool = True) -> str:
     def whole(m: re.Match) -> str:
         inner = m.group(1)
         shown = _SENTINEL_RX.sub(spec, inner)
-        parts = inner.split(".")
-        if _SENTINEL_RX.fullmatch(parts[-1]):  # a run-time name, perhaps in a schema written out
-            if parts[-1] in dyn.tables:
-                return f"a table named at run time ({_how(shown)})"
-            if all(_SENTINEL_RX.fullmatch(p) for p in parts):
-                return f"a name chosen at run time ({_how(shown)})"
+        last = inner.split(".")[-1]
+        if phrases and _SENTINEL_RX.fullmatch(last):  # a run-time name, perhaps in a schema written out
+            what = _ROLE_WORDS.get(dyn.roles.get(last, ""), "a name chosen")
+            return f"{what} at run time ({_how(shown)})"
         return f'"{shown}"'
 
     if quoted:
@@ -540,4 +590,5 @@ def said(text: str, dyn: Dynamic, *, quoted: bool = True) -> str:
 
 
 def _how(shown: str) -> str:
-    return f"format {shown}" if "%" in shown else f"from {shown}"
+    """``format %I`` for a format() placeholder, ``from tbl`` for a concatenated value."""
+    return f"format {shown}" if "%" in shown else "from " + shown.replace("<", "").replace(">", "")
