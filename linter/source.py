@@ -579,7 +579,14 @@ class Source:
         wrapper = f"CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS {tag}{code}{tag}"
         if stmt.kind == "CreateFunctionStmt" and body.get("is_procedure"):
             wrapper = f"CREATE PROCEDURE miglint_do() LANGUAGE plpgsql AS {tag}{code}{tag}"
-        tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+        try:
+            tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+        except pg.ParseError:
+            # "RETURN cannot have a parameter in function returning void": a function that
+            # returns a value; its own statement says what it returns
+            if stmt.kind != "CreateFunctionStmt" or self.placeholders_replaced:
+                raise
+            tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
         queries = list(_execsql_queries(tree))
         out: list[Statement] = []
         # locate the body in the parse text to map nested offsets exactly
