@@ -170,3 +170,15 @@ def test_run_time_names_are_said_by_their_role(tmp_path):
     rename = by_rule["rename-column"]
     assert rename.message.startswith("ALTER TABLE … RENAME COLUMN a column named at run time (format %I) TO")
     assert '"%I"' in rename.help  # the help keeps the template's own words
+
+
+def test_a_later_statement_naming_a_run_time_table_says_so(tmp_path):
+    # dhis2__dhis2-core/migration/2.34/V2_34_17__…: DROP CONSTRAINT on tables named at run time,
+    # then an UPDATE while their ACCESS EXCLUSIVE locks are held
+    sql = ("DO $$\nDECLARE t text;\nBEGIN\n  FOR t IN SELECT unnest(ARRAY['a', 'b']) LOOP\n"
+           "    EXECUTE 'ALTER TABLE ' || t || ' DROP CONSTRAINT c';\n    EXECUTE 'ALTER TABLE ' || t || ' DROP CONSTRAINT d';\n"
+           "  END LOOP;\nEND $$;\nUPDATE users SET a = 1;\n")
+    found = lint_tree(tmp_path, {"V1__case.sql": sql}, enable={"slow-statement-after-access-exclusive": "error"}).findings
+    (f,) = [f for f in found if f.span.start.line == 9]
+    assert "holds an ACCESS EXCLUSIVE lock on a table named at run time (from t) (taken by" in f.message
+    assert f.properties["table"] == "<t>" and f.fix is None

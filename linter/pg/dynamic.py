@@ -534,14 +534,26 @@ def _plausibly_ddl(query: str, assigns: list[tuple[str, str, int]], code: str) -
 def finish_all(source, raw: list) -> list:
     """``[(rule, violation)]`` with :func:`finish` applied to every violation at the span
     of a statement built by ``EXECUTE`` (whichever rule and scope reported it: statement
-    rules on it, session rules on its step), others unchanged."""
+    rules on it, session rules on its step), and run-time names said as such in the others
+    (a later statement's finding naming a lock an EXECUTE took); others unchanged."""
     at = {}
     for parent_id, (stmts, _) in source._dynamic.items():
         for st in stmts:
             at.setdefault(st.span, st)
     if not at:
         return raw
-    return [(rule, finish(v, at[v.span]) if v.span in at else v) for rule, v in raw]
+    any_dyn = next(iter(at.values())).dynamic  # the sentinels' names and roles are the file's
+    out = []
+    for rule, v in raw:
+        if v.span in at:
+            v = finish(v, at[v.span])
+        elif SENTINEL in v.message or SENTINEL in (v.help or "") or SENTINEL in str(v.properties):
+            # a finding elsewhere that names a run-time table (a lock held since an EXECUTE)
+            props = {k: said(x, any_dyn, quoted=False) if isinstance(x, str) else x for k, x in v.properties.items()}
+            v = replace(v, message=said(v.message, any_dyn), help=said(v.help, any_dyn, phrases=False) if v.help else v.help,
+                        properties=props)
+        out.append((rule, v))
+    return out
 
 
 def finish(v, stmt):
@@ -586,7 +598,11 @@ def said(text: str, dyn: Dynamic, *, quoted: bool = True, phrases: bool = True) 
 
     if quoted:
         text = _QUOTED_SENTINEL.sub(whole, text)
-    return _SENTINEL_RX.sub(spec, text)
+    # one EXECUTE run twice names its table twice ("on <t>, <t>, users"): say it once
+    return _REPEATED.sub(r"\1", _SENTINEL_RX.sub(spec, text))
+
+
+_REPEATED = re.compile(r"((?:a \w+ (?:named|chosen) at run time \([^()]*(?:\([^()]*\)[^()]*)*\))|\"[^\"]*\"|<[^<>]+>|%\w+)(?:, \1)+")
 
 
 def _how(shown: str) -> str:
