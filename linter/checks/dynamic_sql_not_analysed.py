@@ -13,7 +13,9 @@ This note says so once per file, at the first such `EXECUTE`, so that a reviewer
 those statements by hand. It is only given where the strings around the `EXECUTE` plausibly
 hold DDL (`CREATE`, `ALTER`, `DROP`, `TRUNCATE`, `REINDEX`, `CLUSTER`, `VACUUM`, `LOCK`,
 `REFRESH` …), in a DO block or in a function the same file calls: an `EXECUTE` of a
-`SELECT`, or one in a function that is only defined, gets none.
+`SELECT`, or one in a function that is only defined, gets none; nor does a `CREATE [OR
+REPLACE] VIEW`/`FUNCTION` whose body is filled in at run time (it locks no table of the
+application's).
 
 ## Example
 ```sql
