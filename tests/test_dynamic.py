@@ -159,6 +159,7 @@ def test_a_function_called_twice_is_walked_at_its_first_call_only():
 
 def test_run_time_names_are_said_by_their_role(tmp_path):
     sql = ("DO $$\nDECLARE tbl text := 'users'; col text := 'x';\nBEGIN\n"
+           "  SELECT table_name, column_name INTO tbl, col FROM pending LIMIT 1;\n"
            "  EXECUTE 'ALTER TABLE ' || tbl || ' ADD COLUMN ' || col || ' bigint NOT NULL';\n"
            "  EXECUTE format('ALTER TABLE %I RENAME COLUMN %I TO %I', tbl, col, col || '_old');\nEND $$;\n")
     found = lint_tree(tmp_path, {"V1__case.sql": sql},

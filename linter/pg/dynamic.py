@@ -16,8 +16,8 @@ the string where its shape is known and parses it:
 * ``EXECUTE 'ALTER TABLE ' || quote_ident(t) || ' ADD …'``: the literal pieces with a
   run-time name (``quote_literal``/``quote_nullable``: a run-time value) between them;
 * ``v := <one of those>; … EXECUTE v;``: the variable's latest assignment before the
-  ``EXECUTE`` in the body (not one that uses the variable itself, as a loop that appends
-  does).
+  ``EXECUTE`` in the body, or its ``DECLARE`` default (not one that uses the variable
+  itself, as a loop that appends does).
 
 The result is a :class:`~linter.source.Statement` per command (``stmt.dynamic`` set to a
 :class:`Dynamic`, ``stmt.parent`` the DO block or function), whose span is the template's
@@ -238,9 +238,10 @@ class _Eval:
     """Evaluates one EXECUTE expression into ``[(kind, text)]`` pieces: ``("lit", sql)``,
     ``("id", "%I")`` (a run-time name), ``("val", "%L")`` (a run-time value)."""
 
-    def __init__(self, varnames: dict[int, str], assigns: list[tuple[str, str, int]]):
+    def __init__(self, varnames: dict[int, str], assigns: list[tuple[str, str, int]], code: str = ""):
         self.varnames = varnames
         self.assigns = assigns  # (variable name, expression, lineno) before this EXECUTE, in order
+        self.code = code  # the body, to see whether a loop or a query also sets a variable
         self.literals: list[str] = []  # the template literals as written, for the span
         self.lines: list[int] = []  # lines of the assignments used
         self.why = "an expression"
@@ -300,6 +301,9 @@ class _Eval:
         name = name.lower()
         if name == exclude:
             return None
+        if _set_otherwise(self.code, name):
+            self.why = "a variable set by a loop or a query"
+            return None
         for var, expr, lineno in reversed(self.assigns):
             if var == name:
                 if re.search(r"\b" + re.escape(name) + r"\b", expr, re.I):
@@ -314,6 +318,17 @@ class _Eval:
             m = re.match(r"[Ee]?'(?:[^']|'')*'|(\$\w*\$).*?\1", text[loc:], re.S)
             if m:
                 self.literals.append(m.group())
+
+
+def _set_otherwise(code: str, name: str) -> bool:
+    """True when ``name`` is also set other than by ``:=`` (a loop variable, ``SELECT …
+    INTO``/``FETCH … INTO``/``RETURNING … INTO`` target): its assignments then do not say
+    what it holds at the EXECUTE."""
+    if not code:
+        return False
+    n = re.escape(name)
+    return re.search(rf"\bFOR(?:EACH)?\s+(?:[\w.]+\s*,\s*)*{n}\b|\bINTO\s+(?:STRICT\s+)?(?:[\w.]+\s*,\s*)*{n}\b",
+                     code, re.I) is not None
 
 
 def _format(template: str) -> list[tuple[str, str]]:
@@ -373,10 +388,14 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
         tree = orjson.loads(pg.parse_plpgsql_json(f"{head}{tag}{code}{tag}"))
     fn = tree[0].get("PLpgSQL_function", {}) if isinstance(tree, list) and tree else {}
     varnames = {}
+    assigns: list[tuple[str, str, int]] = []
     for i, d in enumerate(fn.get("datums", ())):
         (inner,) = d.values() if len(d) == 1 else ({},)
         if isinstance(inner, dict) and inner.get("refname"):
             varnames[i] = inner["refname"].lower()
+            default = (inner.get("default_val") or {}).get("PLpgSQL_expr", {}).get("query")
+            if default:  # DECLARE cmd text := '…': the first assignment
+                assigns.append((varnames[i], default, inner.get("lineno", 0)))
     text = source.text
     body_at = text.find(code, parent.start)
     line_offsets = [0] + [m.end() for m in re.finditer("\n", code)]
@@ -393,7 +412,6 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
 
     out: list[Statement] = []
     unknown: list[Unknown] = []
-    assigns: list[tuple[str, str, int]] = []
     names, roles = source._dyn_names, source._dyn_roles  # shared by the file's dynamic statements
     for ev in _events(fn.get("action"), None):
         if ev[0] == "assign":
@@ -403,7 +421,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
                 assigns.append((var, _ASSIGN.sub("", q, count=1), lineno))
             continue
         _, q, lineno, guard = ev
-        ev_ = _Eval(varnames, list(assigns))
+        ev_ = _Eval(varnames, list(assigns), code)
         pieces = ev_.expr(q, 0)
         at = where(lineno)
         if pieces is None or not any(k == "lit" and v.strip() for k, v in pieces):
