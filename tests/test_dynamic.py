@@ -116,7 +116,7 @@ def test_guard_of_a_dynamic_statement_is_its_execute_guard():
     ("concat('DROP TABLE ', t)::text", "DROP TABLE miglint_rt1"),
 ])
 def test_templates_render_as_format_would(expr, expected):
-    pieces = dynamic._Eval({}, []).expr(expr, 0)
+    pieces = dynamic._Eval([]).expr(expr, 0)
     assert dynamic._render(pieces)[0] == expected
 
 
@@ -131,7 +131,7 @@ def test_rendering_matches_the_server(pg_cluster):
         ("'UPDATE t SET a = ' || quote_literal(v)", "'UPDATE t SET a = ' || quote_literal('miglint_rt1')"),
     ]
     for expr, on_server in cases:
-        mine = dynamic._render(dynamic._Eval({}, []).expr(expr, 0))[0]
+        mine = dynamic._render(dynamic._Eval([]).expr(expr, 0))[0]
         (row,) = pg_cluster.sql(f"SELECT md5({on_server});")
         assert row[0] == hashlib.md5(mine.encode()).hexdigest(), (expr, mine)
 

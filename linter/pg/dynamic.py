@@ -238,8 +238,7 @@ class _Eval:
     """Evaluates one EXECUTE expression into ``[(kind, text)]`` pieces: ``("lit", sql)``,
     ``("id", "%I")`` (a run-time name), ``("val", "%L")`` (a run-time value)."""
 
-    def __init__(self, varnames: dict[int, str], assigns: list[tuple[str, str, int]], code: str = ""):
-        self.varnames = varnames
+    def __init__(self, assigns: list[tuple[str, str, int]], code: str = ""):
         self.assigns = assigns  # (variable name, expression, lineno) before this EXECUTE, in order
         self.code = code  # the body, to see whether a loop or a query also sets a variable
         self.literals: list[str] = []  # the template literals as written, for the span
@@ -421,7 +420,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
                 assigns.append((var, _ASSIGN.sub("", q, count=1), lineno))
             continue
         _, q, lineno, guard = ev
-        ev_ = _Eval(varnames, list(assigns), code)
+        ev_ = _Eval(list(assigns), code)
         pieces = ev_.expr(q, 0)
         at = where(lineno)
         if pieces is None or not any(k == "lit" and v.strip() for k, v in pieces):
