@@ -183,3 +183,14 @@ def test_a_later_statement_naming_a_run_time_table_says_so(tmp_path):
     (f,) = [f for f in found if f.span.start.line == 9]
     assert "holds an ACCESS EXCLUSIVE lock on a table named at run time (from t) (taken by" in f.message
     assert f.properties["table"] == "<t>" and f.fix is None
+
+
+def test_a_timeout_fix_for_a_called_function_goes_before_the_call(tmp_path):
+    # dhis2__dhis2-core/migration/2.40/V2_40_13__Attribute_flags_as_jsonb.sql has this shape
+    sql = ("ALTER TABLE attribute ADD COLUMN objecttypes jsonb;\n"
+           "CREATE FUNCTION f() RETURNS void AS $$\nBEGIN\n  UPDATE attribute SET objecttypes = '[]';\nEND;\n$$ LANGUAGE plpgsql;\n"
+           "SELECT f();\n")
+    found = lint_tree(tmp_path, {"V1__case.sql": sql}, enable={"missing-statement-timeout": "error"}).findings
+    (f,) = found
+    assert f.span.start.line == 4 and (f.fix.span.start.line, f.fix.replacement) == (7, "SET LOCAL statement_timeout = '5min';\n")
+    assert f.fix.description.endswith("before the call on line 7")

@@ -187,6 +187,17 @@ def functions_run_by(source, stmt) -> list:
     return []
 
 
+def call_site(source, function):
+    """The top-level statement at which the body of ``function`` (a CREATE FUNCTION this file
+    calls) runs: the first that calls it, directly or through other functions; ``None``
+    when the file does not call it."""
+    if id(function) in called_functions(source):
+        for site in source.statements:
+            if any(fn is function for fn in source._call_sites.get(id(site), ())):
+                return site
+    return None
+
+
 def runs_in_migration(parent) -> bool:
     """True when the statements of ``parent`` (a DO block or a CREATE FUNCTION) run while
     the migration runs: a DO block always, a function when the file calls it."""

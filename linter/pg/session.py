@@ -384,17 +384,24 @@ def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
 
 def insert_setting(ctx, step: Step, name: str, value: str):
     """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
-    (before the DO block for a statement inside one): SET LOCAL when the statement runs
+    (before the DO block for a statement inside one, before the statement that calls the
+    function for one in a function body): SET LOCAL when the statement runs
     in a transaction, so the setting ends with it. ``None`` when there is no safe place."""
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
+    where = "this statement"
+    if stmt.kind == "CreateFunctionStmt":  # a called function's body runs at its call
+        stmt = dynamic.call_site(ctx.source, stmt)
+        if stmt is None:
+            return None
+        where = f"the call on line {ctx.source.index.position(stmt.start).line}"
     text = ctx.source.text
     line_start = text.rfind("\n", 0, stmt.start) + 1
     indent = text[line_start:stmt.start]
     local = "LOCAL " if step.tx is not None else ""
     sql = f"SET {local}{name} = '{value}';"
     if indent.strip():
-        return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before this statement")
-    return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before this statement")
+        return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
+    return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
 
 
 def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, message: str, help: str):
