@@ -4,7 +4,9 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 
 * ``"statement"``: ``check(ctx, stmt, options)`` for every statement of a file that
   parsed, top-level ones and those inside ``DO`` blocks / PL/pgSQL bodies
-  (``stmt.parent`` is set for those). A rule module that declares
+  (``stmt.parent`` is set for those), and those the ``EXECUTE``s of DO blocks and called
+  functions build (``stmt.dynamic`` is set: their findings get no fix and point at the
+  string literal, :func:`linter.pg.dynamic.finish_all`, whichever rule reports them). A rule module that declares
   ``KINDS = ("IndexStmt", ...)`` is only called for statements of those kinds; one that
   also declares ``SUBCOMMANDS = ("AT_DropColumn", ...)`` is called for an
   ``AlterTableStmt`` only when one of its subcommands (``AlterTableCmd.subtype``) is of
@@ -312,12 +314,21 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None and source.error is None:
         statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
+            n = len(raw)
             for rule, setting in _statement_rules(stmt, by_kind, every):
                 for v in rule.module.check(ctx, stmt, setting.options) or ():
                     raw.append((rule, v))
+            if stmt.dynamic is not None and len(raw) > n:  # built by EXECUTE: at its literal, no fix
+                from linter.pg.dynamic import finish
+
+                raw[n:] = [(rule, finish(v, stmt)) for rule, v in raw[n:]]
     for rule, setting in file_rules:
         for v in rule.module.check(ctx, setting.options) or ():
             raw.append((rule, v))
+    if source is not None and source._dynamic and raw:  # findings of other scopes on EXECUTEd commands
+        from linter.pg.dynamic import finish_all
+
+        raw = finish_all(source, raw)
 
     # suppressions
     ignored: set[str] | None = None
