@@ -403,13 +403,14 @@ _NEEDS: dict[int, tuple] = {}
 
 
 def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
-    """What the enabled ``file-set`` rules need in each file's summary (their ``NEEDS``);
-    cached per settings object, like :func:`_plan`."""
+    """What the enabled rules need in each file's summary (their ``NEEDS``: the
+    ``file-set`` rules, and statement rules whose findings the set resolves after all
+    files, :func:`_resolve_with_set`); cached per settings object, like :func:`_plan`."""
     hit = _NEEDS.get(id(settings))
     if hit is not None and hit[0] is settings:
         return hit[1]
     rules = registry.all_rules()
-    needs = frozenset(n for r in settings if rules[r].scope == "file-set" for n in getattr(rules[r].module, "NEEDS", ()))
+    needs = frozenset(n for r in settings for n in getattr(rules[r].module, "NEEDS", ()))
     _NEEDS[id(settings)] = (settings, needs)
     return needs
 
@@ -448,6 +449,16 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     return out
 
 
+def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
+    """The post-pass after all files: findings a statement rule marked as depending on
+    what earlier files of the root declare (a column's old type) are restated or dropped
+    from the per-file summaries (:func:`linter.migset.coltypes.resolve`); no file is read
+    again. Costs one scan of the findings when none is marked."""
+    from linter.migset import coltypes
+
+    return coltypes.resolve(findings, files, summaries, config)
+
+
 def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: dict[str, dict[int, str]], config: Config) -> None:
     """Source lines for ``file-set`` findings inside a file (the workers only send the lines
     of their own findings); each such file is read once, and only these few."""
@@ -484,6 +495,7 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     set_findings = run_file_sets(files, config, summaries, ignored)
     _set_excerpts(set_findings, files, excerpts, config)
     findings.extend(set_findings)
+    findings = _resolve_with_set(findings, files, summaries, config)
     findings.sort(key=Finding.sort_key)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]

@@ -138,6 +138,18 @@ _BINARY_COERCIBLE = {
 }
 
 
+#: Built-in base types as the parser names them (``integer`` is ``int4``): an old type
+#: outside this set may be a domain over the new type or have a binary-coercible cast that
+#: an extension defines (citext to text), so no rewrite claim is made from it alone.
+BUILTIN_TYPES = frozenset({
+    "bool", "int2", "int4", "int8", "float4", "float8", "numeric", "money", "varchar", "text", "bpchar",
+    "char", "name", "bytea", "date", "time", "timetz", "timestamp", "timestamptz", "interval", "uuid",
+    "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8", "bit", "varbit", "oid", "tsvector",
+    "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "int4range", "int8range",
+    "numrange", "tsrange", "tstzrange", "daterange", "regclass", "serial", "bigserial", "smallserial",
+})
+
+
 def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool, pg_version: int = 16) -> str | None:
     """Why ``ALTER COLUMN … TYPE new_type`` rewrites, or ``None`` if it does not.
 
