@@ -123,6 +123,17 @@ def test_type_from_an_earlier_file_matches_server(pg_cluster, tmp_path, old, new
         assert not found, (old, new, [f.message for f in found])
 
 
+def test_timestamptz_to_timestamp_follows_the_session_zone_too(pg_cluster, tmp_path):
+    add = "ALTER TABLE t ADD COLUMN c timestamptz"
+    utc = "SET timezone = 'UTC';\nALTER TABLE t ALTER COLUMN c TYPE timestamp"
+    assert not _rewrites_on_server(pg_cluster, add, utc)
+    assert not _findings(tmp_path, "column-type-rewrite", f"{add};\n{utc};\n")
+    oslo = "SET timezone = 'Europe/Oslo';\nALTER TABLE t ALTER COLUMN c TYPE timestamp"
+    assert _rewrites_on_server(pg_cluster, add, oslo)
+    found = _findings(tmp_path / "oslo", "column-type-rewrite", f"{add};\n{oslo};\n")
+    assert found and "may rewrite" in found[0].message and "unless the session TimeZone is UTC" in found[0].message
+
+
 NOT_NULL = [
     "ALTER TABLE t ALTER COLUMN id SET NOT NULL",
     "ALTER TABLE t ADD CONSTRAINT t_id_nn CHECK (id IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER COLUMN id SET NOT NULL",

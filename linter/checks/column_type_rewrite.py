@@ -7,7 +7,8 @@ rewrites the whole table and rebuilds its indexes while holding it. Changes that
 rewrite: `varchar(n)` to a larger `varchar` or to `text`, `text` to unconstrained
 `varchar`, `numeric(p,s)` to a larger precision with the same scale or to unconstrained
 `numeric`, a larger precision of `timestamp`/`time`/`interval`, `cidr` to `inet`, and
-timestamp to timestamptz when the session TimeZone is UTC (PG 12+). `int` to `bigint`,
+timestamp to timestamptz (or back) when the session TimeZone is UTC (PG 12+; without a
+`SET timezone` in the file the change is reported as "may rewrite"). `int` to `bigint`,
 `varchar` to a shorter one, `text` to `varchar(n)`, `json` to `jsonb` and any `USING`
 that computes new contents rewrite. (`USING c::t`, a plain cast of the column, is judged
 like no `USING`.) A `SET timezone = 'UTC'` earlier in the file makes timestamp <->
@@ -51,7 +52,7 @@ Down migrations are judged too: a rollback runs against production traffic as we
 ## PostgreSQL versions
 Binary-coercible changes skip the rewrite on every supported version (the typmod
 relaxations of varchar, numeric and the time types since 9.2). timestamp to timestamptz
-skips it from 12, when the session TimeZone is UTC.
+and back skip it from 12, when the session TimeZone is UTC.
 
 ## References
 - ALTER TABLE, SET DATA TYPE and Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES

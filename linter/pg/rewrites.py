@@ -196,10 +196,12 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
         return f"{names.type_name(old_type)} to {names.type_name(new_type)} shrinks the precision or length"
     if (old, new) in _BINARY_COERCIBLE:
         return None
-    if old == "timestamp" and new == "timestamptz":
+    if {old, new} == {"timestamp", "timestamptz"}:
+        # both directions: PostgreSQL 12+ skips the rewrite when the session TimeZone is UTC
+        # (checked on PG 15 in tests/test_columns_pg.py)
         if pg_version < 12:
-            return "before PostgreSQL 12 timestamp to timestamptz always rewrites"
-        return "unless the session TimeZone is UTC (PG 12+), timestamp to timestamptz rewrites"
+            return f"before PostgreSQL 12 {old} to {new} always rewrites"
+        return f"unless the session TimeZone is UTC (PG 12+), {old} to {new} rewrites"
     return f"{names.type_name(old_type)} to {names.type_name(new_type)} is not binary coercible"
 
 
