@@ -14,6 +14,11 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 * ``"file-set"``: ``check(ctx, options)`` once per migration root, with every
   :class:`~linter.model.MigrationFile` of that root (naming, versions, down files).
 
+A rule of any scope lists in ``NEEDS`` what the per-file summaries must hold for it
+(:mod:`linter.migset.summary`). After the file-set checks, one post-pass resolves the
+findings a statement rule marked as depending on earlier files of the root (a column's
+old type: :func:`_resolve_with_set`, :mod:`linter.migset.coltypes`), from those summaries.
+
 A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
 never prints, picks a severity or reads other files. The engine stamps rule id, family,
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
