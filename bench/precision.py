@@ -18,7 +18,7 @@ miglint crashed or an input is unreadable). In one run it:
    stable: findings that stay keep their rank, new findings enter only where they rank
    lower, so most labels still apply after a change;
 4. joins the sample with the labels file (``bench/precision_labels.yaml``, a YAML list
-   of ``{key, rule, path, line, verdict, reason, message}``; ``verdict`` is ``worth``,
+   of ``{key, rule, path, line, verdict, reason, message[, tag]}``; ``verdict`` is ``worth``,
    ``noise`` (true but nobody would act on it) or ``wrong`` (factually false));
 5. prints per rule: findings in the report, sampled, labelled, precision (worth /
    labelled) and the noise and wrong shares; then the **weighted precision**: each rule's
@@ -28,7 +28,10 @@ miglint crashed or an input is unreadable). In one run it:
    labelled findings that are still reported but no longer sampled are counted as
    *unsampled*; sampled findings with no label are listed (``--unlabelled`` prints each
    with its message, help, fix and statement source so that it can be judged, and
-   ``--stubs FILE`` appends YAML stubs for them to FILE).
+   ``--stubs FILE`` appends YAML stubs for them to FILE). A label whose ``message``
+   differs from the finding's current one is still counted, and listed as *reworded*
+   (re-judge it: a fixed message may turn ``wrong`` into ``worth``). An optional ``tag``
+   on a label names its category; the noise and wrong shares are also printed by tag.
 
 Usage: ``python bench/precision.py [--report F] [--corpus DIR] [--per-rule K]
 [--seed S] [--labels F] [--unlabelled] [--stubs F] [--json F]`` (see ``bench/README.md``).
@@ -321,6 +324,11 @@ class Score:
     unlabelled: list[Item] = field(default_factory=list)
     gone: list[dict] = field(default_factory=list)  # labels whose finding is not reported
     unsampled: int = 0  # labels whose finding is reported but not sampled
+    #: sampled findings whose label was given on another message (re-judge them)
+    reworded: list[Item] = field(default_factory=list)
+    #: (verdict, tag) -> estimated share of all findings, each rule's labelled sample
+    #: scaled to the rule's count (labels without a ``tag`` count as "untagged")
+    tags: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def score(items: list[Item], sampled: dict[str, list[Item]], labels: dict[str, dict]) -> Score:
@@ -332,6 +340,8 @@ def score(items: list[Item], sampled: dict[str, list[Item]], labels: dict[str, d
     in_sample: set[str] = set()
     rules: list[RuleScore] = []
     unlabelled: list[Item] = []
+    reworded: list[Item] = []
+    judged: dict[str, list[dict]] = defaultdict(list)
     for rule in sorted(counts):
         rs = RuleScore(rule, counts[rule])
         for it in sampled.get(rule, []):
@@ -342,6 +352,9 @@ def score(items: list[Item], sampled: dict[str, list[Item]], labels: dict[str, d
                 unlabelled.append(it)
             else:
                 setattr(rs, label["verdict"], getattr(rs, label["verdict"]) + 1)
+                judged[rule].append(label)
+                if label.get("message") not in (None, it.finding.get("message")):
+                    reworded.append(it)
         rules.append(rs)
     total = sum(counts.values())
     covered = sum(rs.count for rs in rules if rs.labelled)
@@ -350,7 +363,11 @@ def score(items: list[Item], sampled: dict[str, list[Item]], labels: dict[str, d
         weighted[v] = (sum(rs.count * rs.share(v) for rs in rules if rs.labelled) / covered) if covered else None
     gone = [lab for k, lab in labels.items() if k not in present]
     unsampled = sum(1 for k in labels if k in present and k not in in_sample)
-    return Score(rules, total, covered, weighted, unlabelled, gone, unsampled)
+    tags: dict[tuple[str, str], float] = defaultdict(float)
+    for rs in rules:
+        for label in judged[rs.rule]:
+            tags[(label["verdict"], str(label.get("tag") or "untagged"))] += rs.count / rs.labelled / covered
+    return Score(rules, total, covered, weighted, unlabelled, gone, unsampled, reworded, dict(tags))
 
 
 # --------------------------------------------------------------------------- output
@@ -374,7 +391,13 @@ def print_score(sc: Score, out=None) -> None:
     print(f"weighted noise (true, not actionable): {_pct(sc.weighted['noise']).strip()}", file=out)
     print(f"weighted wrong (factually false):     {_pct(sc.weighted['wrong']).strip()}", file=out)
     print(f"sampled findings without a label: {len(sc.unlabelled)}; labels gone (finding no longer reported): "
-          f"{len(sc.gone)}; labelled but no longer sampled: {sc.unsampled}", file=out)
+          f"{len(sc.gone)}; labelled but no longer sampled: {sc.unsampled}; "
+          f"labelled on another message (re-judge): {len(sc.reworded)}", file=out)
+    bad = sorted(((share, v, tag) for (v, tag), share in sc.tags.items() if v != "worth"), reverse=True)
+    if bad:
+        print("\nnoise and wrong by tag (estimated share of all findings):", file=out)
+        for share, v, tag in bad:
+            print(f"  {_pct(share)}  {v:<5}  {tag}", file=out)
 
 
 def describe(it: Item, corpus: Path | None, context_lines: int = 2) -> str:
@@ -425,7 +448,7 @@ def stub(it: Item) -> dict:
 
 def dump_labels(entries: list[dict]) -> str:
     """YAML text for label entries, one block mapping each, in a fixed key order."""
-    order = ("key", "rule", "path", "line", "verdict", "reason", "message")
+    order = ("key", "rule", "path", "line", "verdict", "tag", "reason", "message")
     out = []
     for e in entries:
         first = True
@@ -494,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
         for it in todo:
             print(describe(it, corpus))
             print()
+        for it in sc.reworded:
+            if not args.rule or it.finding["rule"] in args.rule:
+                label = labels[it.key]
+                print(describe(it, corpus))
+                print(f"judged {label['verdict']} on: {label.get('message')}\n  ({label.get('reason')})\n")
     elif todo:
         print("unlabelled (run with --unlabelled for context):")
         for it in todo:
@@ -507,7 +535,9 @@ def main(argv: list[str] | None = None) -> int:
             "rules": [{"rule": r.rule, "count": r.count, "sampled": r.sampled, "labelled": r.labelled,
                        "worth": r.worth, "noise": r.noise, "wrong": r.wrong} for r in sc.rules],
             "unlabelled": [it.key for it in sc.unlabelled], "gone": [g.get("key") for g in sc.gone],
-            "unsampled": sc.unsampled}, indent=1), encoding="utf-8")
+            "unsampled": sc.unsampled, "reworded": [it.key for it in sc.reworded],
+            "tags": [{"verdict": v, "tag": t, "share": x} for (v, t), x in sorted(sc.tags.items())]},
+            indent=1), encoding="utf-8")
     return 0
 
 

@@ -165,3 +165,24 @@ def test_bad_labels_are_rejected(precision, tmp_path):
     path.write_text("- {key: abc, verdict: worth}\n- {key: abc, verdict: noise}\n")
     with pytest.raises(ValueError, match="twice"):
         precision.load_labels(path)
+
+
+def test_tags_and_reworded_labels(precision, findings, tmp_path):
+    items = precision.key_findings(findings, FIX / "corpus")
+    s = precision.sample(items, per_rule=2)
+    entries = labels_for(precision, items)
+    for e in entries[2:5]:  # the three small-integer-key labels
+        e["tag"] = "int FK matching an int key"
+    entries[0]["message"] = "an older wording of the finding"  # missing-lock-timeout, worth
+    path = tmp_path / "labels.yaml"
+    path.write_text(precision.dump_labels(entries))
+    sc = precision.score(items, s, precision.load_labels(path))
+    # small-integer-key: 3 findings, both sampled ones noise with that tag -> 3/7 of the
+    # covered findings; missing-lock-timeout's one noise label is untagged -> 1/7
+    assert sc.tags[("noise", "int FK matching an int key")] == pytest.approx(3 / 7)
+    assert sc.tags[("noise", "untagged")] == pytest.approx(1 / 7)
+    assert sc.tags[("wrong", "untagged")] == pytest.approx(1 / 7)
+    assert sum(sc.tags.values()) == pytest.approx(1)
+    # a reworded finding keeps its label (and is counted) but is listed for re-judging
+    assert [it.key for it in sc.reworded] == [entries[0]["key"]]
+    assert sc.weighted["worth"] == pytest.approx(2 / 7)
