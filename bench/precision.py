@@ -13,8 +13,9 @@ miglint crashed or an input is unreadable). In one run it:
    (comments removed) of the top-level statement holding the finding's start (empty for
    file-level findings at 1:1-1:1), and ``n`` counts earlier findings of the same rule on
    the same statement (ordered by line, column, message);
-3. draws a seeded stratified sample: per rule, the ``--per-rule`` findings (default 10)
-   with the smallest ``sha256(seed \\0 key)``. A bottom-k sample is uniform, and it is
+3. draws a seeded stratified sample: per rule, the ``max(--per-rule, round(share *
+   --per-share))`` findings (defaults 10 and 150: the rules that weigh most get more) with
+   the smallest ``sha256(seed \\0 key)``. A bottom-k sample is uniform, and it is
    stable: findings that stay keep their rank, new findings enter only where they rank
    lower, so most labels still apply after a change;
 4. joins the sample with the labels file (``bench/precision_labels.yaml``, a YAML list
@@ -23,7 +24,8 @@ miglint crashed or an input is unreadable). In one run it:
 5. prints per rule: findings in the report, sampled, labelled, precision (worth /
    labelled) and the noise and wrong shares; then the **weighted precision**: each rule's
    precision weighted by its share of all findings (over the rules with at least one
-   labelled finding; the share of findings those rules cover is printed as coverage).
+   labelled finding; the share of findings those rules cover is printed as coverage),
+   with its 95 % margin (1.96 standard errors of the stratified estimate).
    Labels whose finding is no longer in the report are counted as *gone* (ignored);
    labelled findings that are still reported but no longer sampled are counted as
    *unsampled*; sampled findings with no label are listed (``--unlabelled`` prints each
@@ -33,7 +35,7 @@ miglint crashed or an input is unreadable). In one run it:
    (re-judge it: a fixed message may turn ``wrong`` into ``worth``). An optional ``tag``
    on a label names its category; the noise and wrong shares are also printed by tag.
 
-Usage: ``python bench/precision.py [--report F] [--corpus DIR] [--per-rule K]
+Usage: ``python bench/precision.py [--report F] [--corpus DIR] [--per-rule K] [--per-share N]
 [--seed S] [--labels F] [--unlabelled] [--stubs F] [--json F]`` (see ``bench/README.md``).
 Standard library and PyYAML (a miglint dependency) only.
 """
@@ -60,6 +62,9 @@ REPO = BENCH_DIR.parent
 DEFAULT_LABELS = BENCH_DIR / "precision_labels.yaml"
 DEFAULT_SEED = "miglint-precision-1"
 DEFAULT_PER_RULE = 10
+#: a rule with share s of all findings gets max(per-rule, round(s * PER_SHARE)) samples, so
+#: the rules that weigh most are measured most closely (missing-lock-timeout: ~31)
+DEFAULT_PER_SHARE = 150
 VERDICTS = ("worth", "noise", "wrong")
 
 
@@ -250,12 +255,21 @@ def _sha(s: str, digits: int = 16) -> str:
     return hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:digits]
 
 
-def sample(items: list[Item], per_rule: int = DEFAULT_PER_RULE) -> dict[str, list[Item]]:
-    """Per rule, the ``per_rule`` items of smallest rank (ties broken by key), in rank order."""
+def sample_size(count: int, total: int, per_rule: int = DEFAULT_PER_RULE, per_share: int = 0) -> int:
+    """How many of a rule's ``count`` findings (of ``total``) to sample:
+    ``max(per_rule, round(count / total * per_share))``, at most ``count``."""
+    share_n = round(count / total * per_share) if total else 0
+    return min(count, max(per_rule, share_n))
+
+
+def sample(items: list[Item], per_rule: int = DEFAULT_PER_RULE, per_share: int = 0) -> dict[str, list[Item]]:
+    """Per rule, the :func:`sample_size` items of smallest rank (ties broken by key), in
+    rank order. A larger size draws a superset of a smaller one."""
     by_rule: dict[str, list[Item]] = defaultdict(list)
     for it in items:
         by_rule[it.finding["rule"]].append(it)
-    return {rule: sorted(group, key=lambda it: (it.rank, it.key))[:per_rule]
+    total = len(items)
+    return {rule: sorted(group, key=lambda it: (it.rank, it.key))[:sample_size(len(group), total, per_rule, per_share)]
             for rule, group in sorted(by_rule.items())}
 
 
@@ -322,6 +336,10 @@ class Score:
     covered: int
     weighted: dict[str, float | None]
     unlabelled: list[Item] = field(default_factory=list)
+    #: standard error of ``weighted["worth"]``: sqrt(sum of w_r^2 p_r (1 - p_r) / (n_r - 1)
+    #: * (1 - n_r / N_r)) over the labelled rules (w_r = N_r / covered); rules with one
+    #: label add nothing
+    stderr: float | None = None
     gone: list[dict] = field(default_factory=list)  # labels whose finding is not reported
     unsampled: int = 0  # labels whose finding is reported but not sampled
     #: sampled findings whose label was given on another message (re-judge them)
@@ -361,13 +379,22 @@ def score(items: list[Item], sampled: dict[str, list[Item]], labels: dict[str, d
     weighted: dict[str, float | None] = {}
     for v in VERDICTS:
         weighted[v] = (sum(rs.count * rs.share(v) for rs in rules if rs.labelled) / covered) if covered else None
+    stderr = None
+    if covered:
+        var = 0.0
+        for rs in rules:
+            n, big_n = rs.labelled, rs.count
+            if n > 1:
+                p = rs.worth / n
+                var += (big_n / covered) ** 2 * p * (1 - p) / (n - 1) * max(0.0, 1 - n / big_n)
+        stderr = var ** 0.5
     gone = [lab for k, lab in labels.items() if k not in present]
     unsampled = sum(1 for k in labels if k in present and k not in in_sample)
     tags: dict[tuple[str, str], float] = defaultdict(float)
     for rs in rules:
         for label in judged[rs.rule]:
             tags[(label["verdict"], str(label.get("tag") or "untagged"))] += rs.count / rs.labelled / covered
-    return Score(rules, total, covered, weighted, unlabelled, gone, unsampled, reworded, dict(tags))
+    return Score(rules, total, covered, weighted, unlabelled, stderr, gone, unsampled, reworded, dict(tags))
 
 
 # --------------------------------------------------------------------------- output
@@ -387,7 +414,8 @@ def print_score(sc: Score, out=None) -> None:
               f"{rs.labelled:>8} {_pct(rs.share('worth')):>9} {_pct(rs.share('noise')):>6} {_pct(rs.share('wrong')):>6}", file=out)
     print(file=out)
     print(f"findings: {sc.total}; rules with labels cover {sc.covered} ({_pct(sc.covered / sc.total if sc.total else None).strip()})", file=out)
-    print(f"weighted precision (worth flagging): {_pct(sc.weighted['worth']).strip()}", file=out)
+    ci = f" (± {100 * 1.96 * sc.stderr:.1f} points, 95 %)" if sc.stderr is not None else ""
+    print(f"weighted precision (worth flagging): {_pct(sc.weighted['worth']).strip()}{ci}", file=out)
     print(f"weighted noise (true, not actionable): {_pct(sc.weighted['noise']).strip()}", file=out)
     print(f"weighted wrong (factually false):     {_pct(sc.weighted['wrong']).strip()}", file=out)
     print(f"sampled findings without a label: {len(sc.unlabelled)}; labels gone (finding no longer reported): "
@@ -483,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--report", type=Path, help="a miglint JSON report (default: run miglint on the corpus)")
     ap.add_argument("--corpus", type=Path, default=None, help="corpus root (default: ../shared/corpus)")
-    ap.add_argument("--per-rule", type=int, default=DEFAULT_PER_RULE, help="findings sampled per rule")
+    ap.add_argument("--per-rule", type=int, default=DEFAULT_PER_RULE, help="findings sampled per rule (at least)")
+    ap.add_argument("--per-share", type=int, default=DEFAULT_PER_SHARE,
+                    help="a rule with share s of all findings gets max(per-rule, round(s * this)) samples")
     ap.add_argument("--seed", default=DEFAULT_SEED)
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     ap.add_argument("--rule", action="append", help="with --unlabelled/--stubs: only these rules")
@@ -502,13 +532,14 @@ def main(argv: list[str] | None = None) -> int:
                 report = json.loads(out.read_text(encoding="utf-8"))
         findings = report["findings"] if isinstance(report, dict) else report
         items = key_findings(findings, corpus, args.seed)
-        sampled = sample(items, args.per_rule)
+        sampled = sample(items, args.per_rule, args.per_share)
         labels = load_labels(args.labels)
     except (OSError, ValueError, RuntimeError, KeyError) as e:
         print(f"precision: {e}", file=sys.stderr)
         return 1
     sc = score(items, sampled, labels)
-    print(f"report: {args.report or 'miglint on ' + str(corpus)}; seed {args.seed!r}; {args.per_rule} per rule; "
+    print(f"report: {args.report or 'miglint on ' + str(corpus)}; seed {args.seed!r}; {args.per_rule} per rule, "
+          f"more for rules over {100 * args.per_rule / args.per_share if args.per_share else 100:.1f} % of findings; "
           f"labels: {args.labels} ({len(labels)})\n")
     print_score(sc)
     todo = [it for it in sc.unlabelled if not args.rule or it.finding["rule"] in args.rule]

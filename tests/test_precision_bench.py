@@ -186,3 +186,29 @@ def test_tags_and_reworded_labels(precision, findings, tmp_path):
     # a reworded finding keeps its label (and is counted) but is listed for re-judging
     assert [it.key for it in sc.reworded] == [entries[0]["key"]]
     assert sc.weighted["worth"] == pytest.approx(2 / 7)
+
+
+def test_sample_size_and_margin(precision, findings, tmp_path):
+    # the rules that weigh most get more samples; a larger size draws a superset
+    assert precision.sample_size(4381, 21073, 10, 150) == 31
+    assert precision.sample_size(1443, 21073, 10, 150) == 10
+    assert precision.sample_size(5, 21073, 10, 150) == 5
+    items = precision.key_findings(findings, FIX / "corpus")
+    small, big = precision.sample(items, 1), precision.sample(items, 1, per_share=17 * 2)
+    assert len(big["small-integer-key"]) == 3  # round(3/17 * 34) = 6, capped at the rule's 3 findings
+    assert len(big["drop-column"]) == 1 and len(small["small-integer-key"]) == 1  # capped at its one finding
+    for rule, its in small.items():
+        assert [it.key for it in big[rule][:1]] == [it.key for it in its]
+    # standard error of the stratified estimate: small-integer-key sampled 2 of 3, one
+    # worth and one noise: w = 3/7, p = 1/2, n = 2, N = 3
+    entries = labels_for(precision, items)
+    s = precision.sample(items, per_rule=2)
+    first = s["small-integer-key"][0].key
+    for e in entries:
+        if e["key"] == first:
+            e["verdict"] = "worth"
+    path = tmp_path / "labels.yaml"
+    path.write_text(precision.dump_labels(entries))
+    sc = precision.score(items, s, precision.load_labels(path))
+    # missing-lock-timeout: n = N = 2 (no sampling error); one-label rules add nothing
+    assert sc.stderr == pytest.approx(((3 / 7) ** 2 * 0.25 / 1 * (1 - 2 / 3)) ** 0.5)
