@@ -34,7 +34,7 @@ gives the older recipe instead: `CREATE INDEX CONCURRENTLY` a replacement, then
 """
 
 from linter.pg import columns, names, tokens
-from linter.pg.locks import LockMode
+from linter.pg.locks import LockMode, reindex_concurrent
 
 ID = "non-concurrent-reindex"
 FAMILY = "locking"
@@ -52,7 +52,7 @@ def check(ctx, stmt, options):
     body = stmt.body
     if stmt.kind != "ReindexStmt" or columns.in_function_body(stmt):
         return
-    if any(d.get("DefElem", {}).get("defname") == "concurrently" for d in body.get("params", ()) or ()):
+    if reindex_concurrent(body):
         return
     what = body.get("kind", "").removeprefix("REINDEX_OBJECT_")
     if what not in _KEYWORDS:

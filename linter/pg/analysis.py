@@ -175,8 +175,39 @@ class FileAnalysis:
         key = id(stmt)
         hit = cache.get(key)
         if hit is None:
-            hit = cache[key] = locks.effects(stmt, self.pg_version)
+            facts = self._alter_facts(stmt) if stmt.kind == "AlterTableStmt" else None
+            hit = cache[key] = locks.effects(stmt, self.pg_version, facts)
         return hit
+
+    def _alter_facts(self, stmt) -> locks.AlterFacts | None:
+        """What the file says that changes an ALTER TABLE's cost (:class:`locks.AlterFacts`):
+        old column types and the session TimeZone for ``ALTER COLUMN … TYPE``, foreign keys
+        for ``VALIDATE CONSTRAINT``, nullable key columns for ``ADD PRIMARY KEY USING
+        INDEX``. ``None`` when none of those subcommands is there (the common case)."""
+        cmds = [c.get("AlterTableCmd", {}) for c in stmt.body.get("cmds", ())]
+        subs = {c.get("subtype") for c in cmds}
+        pk_using = [c for c in cmds if c.get("subtype") == "AT_AddConstraint"
+                    and c.get("def", {}).get("Constraint", {}).get("contype") == "CONSTR_PRIMARY"
+                    and c.get("def", {}).get("Constraint", {}).get("indexname")]
+        if not (subs & {"AT_AlterColumnType", "AT_ValidateConstraint"} or pk_using) or stmt.body.get("objtype") != "OBJECT_TABLE":
+            return None
+        from linter.pg import columns
+
+        table = names.table_key(stmt.body.get("relation"))
+        old_types, utc, fks, nullable = {}, False, {}, set()
+        if "AT_AlterColumnType" in subs:
+            hist = columns.history(self._ctx)
+            for c in cmds:
+                if c.get("subtype") == "AT_AlterColumnType":
+                    old_types[c.get("name", "")] = hist.column_type(stmt, table, c.get("name", ""))
+            utc = self.pg_version >= 12 and columns.session_is_utc(self._ctx, stmt)
+        if "AT_ValidateConstraint" in subs:
+            fks = columns.foreign_keys_added(self._ctx, stmt, table)
+        for c in pk_using:
+            index = c["def"]["Constraint"]["indexname"]
+            if columns.index_key_nullable(self._ctx, stmt, table, index):
+                nullable.add(index)
+        return locks.AlterFacts(old_types, utc, fks, frozenset(nullable))
 
     @cached_property
     def session(self):

@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass
 
 from linter.model import Convention, Direction
+from linter.pg import locks
 
 #: Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock):
 #: "… cannot run inside a transaction block", and inside a function or DO body: "… cannot
@@ -53,7 +54,7 @@ def cannot_run_in_transaction(stmt, pg_version: int = 16) -> str | None:
     if kind == "DropStmt" and body.get("concurrent"):
         return "DROP INDEX CONCURRENTLY"
     if kind == "ReindexStmt":
-        if any(d.get("DefElem", {}).get("defname") == "concurrently" for d in body.get("params", ()) or ()):
+        if locks.reindex_concurrent(body):
             return "REINDEX CONCURRENTLY"
         what = body.get("kind", "").removeprefix("REINDEX_OBJECT_")
         if what in ("SCHEMA", "DATABASE", "SYSTEM"):  # one transaction per table
