@@ -82,9 +82,9 @@ def check(ctx, stmt, options):
             continue
         old = columns.history(ctx).column_type(stmt, alter.key, site.name)
         has_using = rewrites.using_computes(site.coldef.get("raw_default"), site.name)
-        utc = ctx.pg_version >= 12 and columns.session_is_utc(ctx, stmt)
+        utc = columns.session_is_utc(ctx, stmt)
         why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version, utc)
-        if why is None or (old is None and utc and not has_using and why.endswith(rewrites.UTC_MAYBE)):
+        if why is None or (old is None and utc is True and not has_using and why.endswith(rewrites.UTC_MAYBE)):
             continue  # SET timezone = 'UTC' right before the change says the old type is timestamp(tz)
         if old is None and not has_using and not options["unknown-old-type"]:
             continue

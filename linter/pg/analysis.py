@@ -194,13 +194,13 @@ class FileAnalysis:
         from linter.pg import columns
 
         table = names.table_key(stmt.body.get("relation"))
-        old_types, utc, fks, nullable = {}, False, {}, set()
+        old_types, utc, fks, nullable = {}, None, {}, set()
         if "AT_AlterColumnType" in subs:
             hist = columns.history(self._ctx)
             for c in cmds:
                 if c.get("subtype") == "AT_AlterColumnType":
                     old_types[c.get("name", "")] = hist.column_type(stmt, table, c.get("name", ""))
-            utc = self.pg_version >= 12 and columns.session_is_utc(self._ctx, stmt)
+            utc = columns.session_is_utc(self._ctx, stmt)
         if "AT_ValidateConstraint" in subs:
             fks = columns.foreign_keys_added(self._ctx, stmt, table)
         for c in pk_using:

@@ -493,16 +493,20 @@ def type_where(ctx, stmt, type_name: dict):
 _UTC_ZONES = {"utc", "etc/utc", "gmt", "etc/gmt", "zulu", "z", "universal", "etc/universal", "gmt0", "+00", "00:00", "+00:00"}
 
 
-def session_is_utc(ctx, stmt) -> bool:
+def session_is_utc(ctx, stmt) -> bool | None:
     """True when a ``SET timezone = 'UTC'`` (or ``SET TIME ZONE``) earlier in the file
-    makes the session TimeZone UTC, so timestamp <-> timestamptz skips the rewrite (PG 12+)."""
+    makes the session TimeZone UTC, so timestamp <-> timestamptz skips the rewrite (PG 12+);
+    False when the file sets another zone; ``None`` when it sets none (the server's or
+    role's default applies, which the file does not show)."""
     st = ctx.pg.settings_before(stmt).get("timezone")
     if st is None:
-        return False
+        return None
     args = st.body.get("args") or ()
     val = args[0].get("A_Const", {}) if args else {}
     text = val.get("sval", {}).get("sval") if "sval" in val else str(val.get("ival", {}).get("ival", "")) if "ival" in val else None
-    return text is not None and text.strip().lower() in _UTC_ZONES | {"0"}
+    if text is None:
+        return None
+    return text.strip().lower() in _UTC_ZONES | {"0"}
 
 
 def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:

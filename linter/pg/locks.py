@@ -241,12 +241,12 @@ class AlterFacts:
     """What the rest of the file says about one ALTER TABLE (built by
     :meth:`linter.pg.analysis.FileAnalysis.locks`): ``old_types`` ``{column: TypeName}``
     before it (columns the file does not type are absent); ``utc_session``: the session
-    TimeZone is UTC; ``foreign_keys`` ``{constraint name: referenced RangeVar}`` of foreign
+    TimeZone is UTC (True), another zone (False) or not set by the file (``None``); ``foreign_keys`` ``{constraint name: referenced RangeVar}`` of foreign
     keys the file added to the table; ``nullable_keys``: index names whose key columns
     are known to allow NULLs (``ADD PRIMARY KEY USING INDEX`` then scans)."""
 
     old_types: dict = field(default_factory=dict)
-    utc_session: bool = False
+    utc_session: bool | None = None
     foreign_keys: dict = field(default_factory=dict)
     nullable_keys: frozenset = frozenset()
 

@@ -215,7 +215,7 @@ def using_computes(expr: dict | None, column: str) -> bool:
 
 
 def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool, pg_version: int = 16,
-                         utc_session: bool = False) -> str | None:
+                         utc_session: bool | None = None) -> str | None:
     """Why ``ALTER COLUMN … TYPE new_type`` rewrites, or ``None`` if it does not.
 
     With the old type unknown (the column was created outside the linted files), a change
@@ -224,7 +224,8 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
     rewrite. A ``USING`` clause that computes new contents always rewrites (pass
     ``has_using=False`` for ``USING col::type``, a plain cast of the column itself).
     ``pg_version``: timestamp to timestamptz can skip the rewrite from PG 12 only;
-    ``utc_session``: the session TimeZone is UTC, so timestamp <-> timestamptz (either
+    ``utc_session``: True when the session TimeZone is UTC, False when the file set another
+    zone, ``None`` when unknown. Under UTC timestamp <-> timestamptz (either
     way, the old type known) is binary compatible from PG 12 (release notes E.23.3.1.5:
     "Allow ALTER TABLE … SET DATA TYPE changing between timestamp and timestamptz to avoid
     a table rewrite when the session time zone is UTC"; checked on a real server).
@@ -234,7 +235,7 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
     if has_using:
         return "USING computes new contents for every row"
     if old_type is None:
-        if new in ("timestamp", "timestamptz") and not new_mods and utc_session and pg_version >= 12:
+        if new in ("timestamp", "timestamptz") and not new_mods and utc_session is True and pg_version >= 12:
             other = "timestamp" if new == "timestamptz" else "timestamptz"
             return f"unless the old type is {other}, binary compatible with {new} {UTC_MAYBE}"
         if new in ("text", "varchar") or (new == "numeric"):
@@ -268,8 +269,10 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
         return f"{names.type_name(old_type)} to {names.type_name(new_type)} shrinks the precision or length"
     if (old, new) in _BINARY_COERCIBLE:
         return None
-    if {old, new} == {"timestamp", "timestamptz"} and not new_mods and utc_session and pg_version >= 12:
+    if {old, new} == {"timestamp", "timestamptz"} and not new_mods and utc_session is True and pg_version >= 12:
         return None
+    if {old, new} == {"timestamp", "timestamptz"} and utc_session is False:
+        return f"{old} to {new} rewrites: the session TimeZone this file sets is not UTC"
     if old == "timestamp" and new == "timestamptz":
         if pg_version < 12:
             return "before PostgreSQL 12 timestamp to timestamptz always rewrites"
@@ -289,12 +292,13 @@ def new_column_fk_validated(coldef: dict) -> bool:
     return "CONSTR_GENERATED" in column_constraint_types(coldef)
 
 
-def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None, utc_session: bool = False,
+def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None, utc_session: bool | None = None,
                    nullable_key: bool = False) -> tuple[bool, bool]:
     """``(rewrite, scan)`` for one AlterTableCmd dict (what the lock report shows).
 
     ``old_type``: the TypeName an ``ALTER COLUMN … TYPE`` column had (``None``: unknown);
-    ``utc_session``: the session TimeZone is UTC (see :func:`type_change_rewrites`);
+    ``utc_session``: the session TimeZone is UTC, or not, or unknown (``None``; see
+    :func:`type_change_rewrites`);
     ``nullable_key``: for ``ADD PRIMARY KEY USING INDEX``, a key column is known to allow
     NULLs, so PostgreSQL sets it NOT NULL with a scan of the table (checked on a real
     server: no scan once a validated ``CHECK (col IS NOT NULL)`` exists, PG 12+).
