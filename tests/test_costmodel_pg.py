@@ -268,3 +268,24 @@ def test_primary_key_using_index_sets_nullable_columns_not_null(server, tmp_path
     assert bool(_findings(tmp_path, "unique-constraint-without-index", file, pg_version=server.version)) is scans
     (own,) = _last_effects(tmp_path, file, pg_version=server.version)
     assert own.scan is scans
+
+
+def test_a_begin_reopened_for_the_tools_final_commit_is_committed(server, tmp_path):
+    """What a wrapping tool (goose, Flyway, dbmate…) sends: its BEGIN, the file (which steps
+    out for CONCURRENTLY and re-opens a block), its bookkeeping and its COMMIT, on one
+    connection: the re-opened block is committed. Without the tool's COMMIT (a session that
+    just ends) the block is rolled back."""
+    file = ("ALTER TABLE users ADD COLUMN nick text;\nCOMMIT;\n"
+            "CREATE INDEX CONCURRENTLY users_nick_idx ON users (nick);\nBEGIN;\nUPDATE users SET nick = 'n';\n")
+    server.sql("CREATE TABLE IF NOT EXISTS tool_versions (v int);")
+    server.sql(f"SET client_min_messages = error;\nBEGIN;\n{file}INSERT INTO tool_versions VALUES (2);\nCOMMIT;")
+    assert server.sql("SELECT count(*) FROM users WHERE nick = 'n'") == [["50"]]
+    assert server.sql("SELECT v FROM tool_versions") == [["2"]]
+    server.sql("BEGIN;\nUPDATE users SET nick = 'lost';\n")  # the session ends: rolled back
+    assert server.sql("SELECT count(*) FROM users WHERE nick = 'lost'") == [["0"]]
+    server.sql("DROP INDEX users_nick_idx; ALTER TABLE users DROP COLUMN nick; DROP TABLE tool_versions;")
+    wrapped = "-- +goose Up\n" + file
+    report = lint_tree(tmp_path, {"00002_nick.sql": wrapped}, enable={"uncommitted-transaction": "error"})
+    assert not report.findings
+    report = lint_tree(tmp_path / "n", {"00002_nick.sql": "-- +goose NO TRANSACTION\n" + wrapped}, enable={"uncommitted-transaction": "error"})
+    assert [f.rule_id for f in report.findings] == ["uncommitted-transaction"]

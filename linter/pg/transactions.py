@@ -296,15 +296,23 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
     In PostgreSQL's implicit block around a multi-statement query (golang-migrate, Prisma)
     BEGIN/COMMIT are fine (docs 53.2.2.1). Each up/down section of a file is run on its
     own (dbmate, goose), so the state starts afresh at each section.
+
+    A block the file opens after ending the tool's transaction early (``COMMIT; CREATE
+    INDEX CONCURRENTLY …; BEGIN;``, the usual way out of a wrapping tool) is not left
+    uncommitted: the tool ends its transaction with its own COMMIT on the same connection
+    after the file (and its bookkeeping INSERT), which commits that block — database/sql
+    ``Tx.Commit`` (goose, dbmate), JDBC ``Connection.commit`` (Flyway), diesel's
+    transaction manager and DB-API ``commit()`` (Synapse) each send COMMIT.
     """
     flags: dict[int, bool] = {}
     problems: list[TransactionProblem] = []
     tool_open = tool.wrapped and not tool.implicit  # the tool's block, until a COMMIT ends it
+    wraps = tool_open  # the tool COMMITs at the end of the file: a block left open is closed then
     explicit = None  # the BEGIN statement of an open explicit block
     section = statements[0].section if statements else None
     for st in statements:
         if st.section is not section:  # a new run of the tool: close the previous one
-            if explicit is not None:
+            if explicit is not None and not wraps:
                 problems.append(_uncommitted(explicit))
             section, explicit = st.section, None
             tool_open = tool.wrapped and not tool.implicit
@@ -334,7 +342,7 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
             word = do_block_transaction_control(st)
             if word:
                 problems.append(TransactionProblem(st, f"this DO block runs {word} inside a transaction, which fails with \"invalid transaction termination\"", "Run the batches as separate migrations or statements, or run this file outside a transaction (and say so to the tool).", "commit-in-do"))
-    if explicit is not None:
+    if explicit is not None and not wraps:
         problems.append(_uncommitted(explicit))
     return flags, problems
 
