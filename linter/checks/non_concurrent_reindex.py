@@ -22,6 +22,7 @@ REINDEX INDEX CONCURRENTLY users_email_idx;
 ## Options
 None. `REINDEX SYSTEM` (no concurrent form) and statements inside function bodies are not
 reported, nor `REINDEX TABLE` of a table created earlier in the same file.
+`REINDEX (CONCURRENTLY false) …` is a plain REINDEX and is reported.
 
 ## PostgreSQL versions
 `REINDEX … CONCURRENTLY` exists from PostgreSQL 12. With `pg_version` below 12 the help
