@@ -498,7 +498,7 @@ def session_is_utc(ctx, stmt) -> bool | None:
     makes the session TimeZone UTC, so timestamp <-> timestamptz skips the rewrite (PG 12+);
     False when the file sets another zone; ``None`` when it sets none (the server's or
     role's default applies, which the file does not show)."""
-    st = ctx.pg.settings_before(stmt).get("timezone")
+    st = ctx.pg.setting_before("timezone", stmt)
     if st is None:
         return None
     args = st.body.get("args") or ()

@@ -236,19 +236,24 @@ def subcommand_text(cmd: dict) -> str:
 # --------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True)
 class AlterFacts:
     """What the rest of the file says about one ALTER TABLE (built by
     :meth:`linter.pg.analysis.FileAnalysis.locks`): ``old_types`` ``{column: TypeName}``
     before it (columns the file does not type are absent); ``utc_session``: the session
-    TimeZone is UTC (True), another zone (False) or not set by the file (``None``); ``foreign_keys`` ``{constraint name: referenced RangeVar}`` of foreign
-    keys the file added to the table; ``nullable_keys``: index names whose key columns
-    are known to allow NULLs (``ADD PRIMARY KEY USING INDEX`` then scans)."""
+    TimeZone is UTC (True), another zone (False) or not set by the file (``None``);
+    ``foreign_keys`` ``{constraint name: referenced RangeVar}`` of foreign keys the file
+    added to the table; ``nullable_keys``: index names whose key columns are known to allow
+    NULLs (``ADD PRIMARY KEY USING INDEX`` then scans). A plain class: a dataclass costs
+    more to create at import than this module's every other definition together."""
 
-    old_types: dict = field(default_factory=dict)
-    utc_session: bool | None = None
-    foreign_keys: dict = field(default_factory=dict)
-    nullable_keys: frozenset = frozenset()
+    __slots__ = ("old_types", "utc_session", "foreign_keys", "nullable_keys")
+
+    def __init__(self, old_types: dict | None = None, utc_session: bool | None = None,
+                 foreign_keys: dict | None = None, nullable_keys: frozenset = frozenset()) -> None:
+        self.old_types = old_types or {}
+        self.utc_session = utc_session
+        self.foreign_keys = foreign_keys or {}
+        self.nullable_keys = nullable_keys
 
 
 def effects(stmt, pg_version: int = 16, facts: AlterFacts | None = None) -> list[LockEffect]:
@@ -290,10 +295,13 @@ def _alter_table(body: dict, pg: int, facts: AlterFacts = _NO_FACTS) -> list[Loc
             mode = _M.ACCESS_EXCLUSIVE  # SHARE UPDATE EXCLUSIVE on the parent from PG 12 (release notes E.23.3.1.1)
         if objtype == "OBJECT_INDEX":
             mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if sub in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
-        con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
-        rewrite, scan = rewrites.alter_cmd_cost(
-            cmd, pg, facts.old_types.get(cmd.get("name", "")), facts.utc_session,
-            con.get("indexname") in facts.nullable_keys)
+        if facts is _NO_FACTS:
+            rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
+        else:
+            con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
+            rewrite, scan = rewrites.alter_cmd_cost(
+                cmd, pg, facts.old_types.get(cmd.get("name", "")), facts.utc_session,
+                con.get("indexname") in facts.nullable_keys)
         out.append(LockEffect(relation, mode, subcommand_text(cmd), rewrite, scan, rv))
         if sub == "AT_ValidateConstraint":
             # a foreign key's validation reads the referenced table under ROW SHARE
