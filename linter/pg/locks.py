@@ -10,6 +10,11 @@ Sources (PostgreSQL 18 documentation; the facts hold from the version noted):
   "VACUUM", "TRUNCATE", "LOCK", "REFRESH MATERIALIZED VIEW", "CREATE TRIGGER",
   "CREATE POLICY", "COMMENT", "CREATE TABLE … PARTITION OF".
 
+Two statements lock a second table: ``VALIDATE CONSTRAINT`` of a foreign key takes ROW
+SHARE on the referenced table (when the file shows the constraint is a foreign key), and
+``DETACH PARTITION … CONCURRENTLY`` takes ACCESS EXCLUSIVE on the partition in its second
+transaction (checked on a real server, tests/test_costmodel_pg.py).
+
 This is static analysis: nothing is executed, so what is reported is the lock PostgreSQL
 requests, not how long it waits for it. A table's own name is as written (schema-qualified
 when the SQL qualifies it).

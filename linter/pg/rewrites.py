@@ -11,7 +11,13 @@ Sources:
   "Allow ALTER TABLE to add a column with a non-null default without doing a table
   rewrite" (non-volatile defaults only). https://www.postgresql.org/docs/current/sql-altertable.html
 * SET NOT NULL skips the scan when a valid CHECK constraint proves the column is not null
-  (PG 12 release notes).
+  (PG 12 release notes); so does the implicit SET NOT NULL of ADD PRIMARY KEY USING INDEX.
+* ADD COLUMN … REFERENCES without a DEFAULT skips the foreign key's validation (every row
+  is NULL): ``transformAlterTableStmt`` in src/backend/parser/parse_utilcmd.c.
+* timestamp <-> timestamptz is binary compatible while the session TimeZone is UTC, from
+  PG 12 (release notes).
+Every fact here is checked against a real server in tests/test_pg.py,
+tests/test_columns_pg.py and tests/test_costmodel_pg.py.
 * Function volatility: "37.7. Function Volatility Categories" and the pg_proc entries of the
   built-in functions named below.
 """
