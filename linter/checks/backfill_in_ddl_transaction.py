@@ -31,7 +31,8 @@ UPDATE orders SET customer_id = 0 WHERE customer_id IS NULL AND id BETWEEN 1 AND
 ```
 
 ## Options
-None.
+None. Not reported: writes to system catalogs (`UPDATE pg_index SET indisvalid …`,
+`pg_catalog.*`), which are catalog surgery, not changes to application rows.
 
 ## PostgreSQL versions
 All versions.
