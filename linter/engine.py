@@ -17,7 +17,7 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
 never prints, picks a severity or reads other files. The engine stamps rule id, family,
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
-adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
+folds findings that repeat a more specific one's hazard into it (:mod:`linter.merge`), adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
 
 Files are linted in parallel when there are many of them (the parse is CPU-bound C code;
 there are two cores on CI machines): this process and ``jobs - 1`` forked workers share the
@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, registry, suppress
+from linter import HOMEPAGE, __version__, merge, registry, suppress
 from linter.config import Config, RuleSetting
 from linter.model import FILE_SPAN, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
@@ -277,15 +277,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None:
         ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
     kept: list[tuple[registry.Rule, Violation]] = raw
-    if ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
-        kept = []
-        for rule, v in raw:
-            off = source.index.offset(v.span.start) if source is not None else 0
-            hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
-            if hit is not None:
-                hit.used.add(rule.id)
-                continue
-            kept.append((rule, v))
+    if ctx.suppressions or merge.wanted(raw):  # most files: no ignore comment, nothing to fold
+        kept = merge.resolve(raw, ctx.suppressions, source)  # suppressions, one finding per hazard
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()

@@ -10,8 +10,9 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), optionally ``KINDS`` (the
   pglast statement kinds a ``statement`` rule looks at, so the engine skips the others)
   and ``SUBCOMMANDS`` (the ``AlterTableCmd`` subtypes, ``"AT_DropColumn"`` …, it looks at
-  in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), and
-  ``check(...)``.
+  in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), optionally
+  ``COVERS`` and ``JOINS`` (ids of rules whose finding on the same statement this rule's
+  finding absorbs, see :mod:`linter.merge`), and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -138,6 +139,10 @@ class Rule:
     module: ModuleType = field(hash=False, compare=False, repr=False)
     kinds: frozenset[str] | None = None
     subcommands: frozenset[str] | None = None
+    #: rules whose finding inside this rule's finding's span folds into it, fix dropped
+    covers: frozenset[str] = frozenset()
+    #: the same, with the absorbed finding's fix combined into this one's (compatible edits)
+    joins: frozenset[str] = frozenset()
 
     @property
     def docs_url(self) -> str:
@@ -166,6 +171,8 @@ def _load(name: str) -> Rule:
         module=module,
         kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
         subcommands=frozenset(module.SUBCOMMANDS) if getattr(module, "SUBCOMMANDS", None) else None,
+        covers=frozenset(getattr(module, "COVERS", ())),
+        joins=frozenset(getattr(module, "JOINS", ())),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -210,6 +217,10 @@ def all_rules() -> dict[str, Rule]:
                 raise ValueError(f"rule id or alias {key!r} is claimed by {seen[key]} and {rule.id}")
             seen[key] = rule.id
         rules[rule.id] = rule
+    for rule in rules.values():
+        unknown = sorted((rule.covers | rule.joins) - set(rules))
+        if unknown:
+            raise ImportError(f"linter.checks.{rule.id.replace('-', '_')}: COVERS/JOINS name unknown rules {unknown}")
     return rules
 
 

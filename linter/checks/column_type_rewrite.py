@@ -19,6 +19,9 @@ the old type cannot be known here: the message says so ("may rewrite").
 
 Changing a type can also break running code that reads or writes the column.
 
+One finding per statement, naming every column whose type change rewrites (or may):
+PostgreSQL rewrites the table once for all of them.
+
 ## Example
 ```sql
 ALTER TABLE events ALTER COLUMN id TYPE bigint;
@@ -66,6 +69,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {"unknown-old-type": bool}
 DEFAULTS = {"unknown-old-type": True}
 ALIASES = ("changing-column-type",)
+#: folded into this finding on its statement: expand and contract avoids the rewrite under the lock (ADD COLUMN still takes ACCESS EXCLUSIVE briefly: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 
 def check(ctx, stmt, options):
@@ -73,6 +78,7 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     lock = alter.lock
+    found = []
     for site in columns.column_sites(stmt):
         if site.how != "type":
             continue
@@ -95,15 +101,25 @@ def check(ctx, stmt, options):
             verb, why = "may rewrite", why
         else:
             verb, why = "rewrites", f"{why}; the table and its indexes are rewritten"
-        yield alter.violation(
-            ctx,
-            columns.type_where(ctx, stmt, site.type_name),
-            f'ALTER TABLE … ALTER COLUMN "{site.name}" TYPE {new} {verb} "{alter.table}" under an {lock.label} lock, '
-            f"which blocks {lock.blocks}: {why}",
-            help=("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
-                  "backfill it in batches, switch reads, then drop the old column in a later migration."),
-            rewrite=verb == "rewrites",
-        )
+        found.append((site, new, verb, why))
+    if not found:
+        return
+    # one finding per statement: PostgreSQL rewrites the table once for all its TYPE changes
+    site, new, verb, why = next((f for f in found if f[2] == "rewrites"), found[0])
+    if len(found) == 1:
+        what = f'"{site.name}" TYPE {new}'
+    else:
+        what = ", ".join(f'"{s.name}" TYPE {n}' for s, n, _, _ in found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+    yield alter.violation(
+        ctx,
+        columns.type_where(ctx, stmt, found[0][0].type_name),
+        f'ALTER TABLE … ALTER COLUMN {what} {verb} "{alter.table}" under an {lock.label} lock, '
+        f"which blocks {lock.blocks}: {why}",
+        help=("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
+              "backfill it in batches, switch reads, then drop the old column in a later migration."),
+        rewrite=verb == "rewrites",
+        columns=[s.name for s, _, _, _ in found],
+    )
 
 
 def _plain_cast(expr: dict, column: str) -> bool:

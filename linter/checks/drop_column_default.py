@@ -11,6 +11,8 @@ around a type change), columns added and tables created earlier in the same file
 down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`).
 
+One finding per statement, naming every column it changes.
+
 ## Example
 ```sql
 ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;
@@ -51,17 +53,19 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     statements, lock = ctx.source.statements, alter.lock
-    for col in alter.existing_columns(ctx):
-        if _set_again(statements, stmt, alter.key, col):
-            continue
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "drop_default", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{alter.table}" breaks INSERTs of running code that '
-            f"omit the column (brief {lock.label} lock, which blocks {lock.blocks})",
-            help="Deploy code that always writes this column first; then drop the default.",
-            breaking=True,
-        )
+    cols = [col for col in alter.existing_columns(ctx) if not _set_again(statements, stmt, alter.key, col)]
+    if not cols:
+        return
+    # one finding per statement, naming every column
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "drop_default", cols[0]),
+        f'ALTER TABLE … ALTER COLUMN {names.quoted_list(cols)} DROP DEFAULT on "{alter.table}" breaks INSERTs of running '
+        f"code that omit {'these columns' if len(cols) > 1 else 'the column'} (brief {lock.label} lock, which blocks {lock.blocks})",
+        help=f"Deploy code that always writes {'these columns' if len(cols) > 1 else 'this column'} first; then drop the default.",
+        breaking=True,
+        columns=cols,
+    )
 
 
 def _set_again(statements, stmt, key, col):
