@@ -48,6 +48,9 @@ DEFAULT_LEVEL = "error"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("adding-required-field",)
+#: folded into this finding on its statement: a constant DEFAULT makes the ADD COLUMN catalog-only
+#: (no check of every row under the lock); ACCESS EXCLUSIVE is still taken: a lock timeout still matters
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 _SELF_FILLING = {"CONSTR_IDENTITY", "CONSTR_GENERATED"}
 
