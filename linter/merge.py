@@ -91,6 +91,18 @@ def _ranks() -> dict[str, int]:
     return ranks
 
 
+_ROLES: dict[str, tuple[int, bool, frozenset]] = {}
+
+
+def _role(rule) -> tuple[int, bool, frozenset]:
+    """``(rank, foldable, ids it absorbs)`` of a registry rule, cached by id (one dict
+    lookup per violation on the hot path)."""
+    role = _ROLES.get(rule.id)
+    if role is None:
+        role = _ROLES[rule.id] = (_ranks().get(rule.id, 0), rule.id in foldable(), rule.covers | rule.joins)
+    return role
+
+
 def resolve(raw: list, suppressions: list, source) -> list:
     """The ``[(rule, Violation)]`` to report out of ``raw`` (same shape, in its order),
     given the file's ``suppressions`` (:mod:`linter.suppress`; marked used here) and its
@@ -101,22 +113,23 @@ def resolve(raw: list, suppressions: list, source) -> list:
     reported unless an earlier candidate of its group was."""
     n = len(raw)
     index = source.index if source is not None else None
-    offset = index.offset if index is not None else None
-    ranks = _ranks()
-    fold = foldable()
+    roles = [_ROLES.get(rule.id) or _role(rule) for rule, _ in raw]
+    order = range(n)
+    ranks = [r[0] for r in roles]
+    if any(ranks):  # coverers first; a stable sort keeps file order
+        order = sorted(order, key=ranks.__getitem__)
+    line_starts = index.line_starts if index is not None else None
     starts = [s.start for s in source.statements] if index is not None else []
     absorbers: dict[int, list] = defaultdict(list)  # statement number -> [(j, start, end)] of kept coverers
     keep = [False] * n
     absorbed: dict[int, list[int]] = defaultdict(list)
     done: set = set()
-    order = range(n)
-    if any(rule.id in fold for rule, _ in raw):  # coverers first; a stable sort keeps file order
-        order = sorted(order, key=lambda k: ranks.get(raw[k][0].id, 0))
     for i in order:
         rule, v = raw[i]
+        _, is_folded, absorbs = roles[i]
         key = None if v.once is None else (rule.id, v.once)
-        if suppressions and offset is not None:
-            off = offset(v.span.start)
+        if suppressions and index is not None:
+            off = index.offset(v.span.start)
             hit = next((s for s in suppressions if s.covers(rule.id, off)), None)
             if hit is not None:
                 if key is None or key not in done:
@@ -124,23 +137,29 @@ def resolve(raw: list, suppressions: list, source) -> list:
                     if key is not None:
                         done.add(key)
                 continue
-        a = b = stmt = None
-        if offset is not None and (rule.id in fold or rule.covers or rule.joins):
-            a, b = offset(v.span.start), offset(v.span.end)
+        if key is not None and key in done and not is_folded:
+            continue
+        stmt = None
+        if line_starts is not None and (is_folded or absorbs):
+            s0, s1 = v.span.start, v.span.end
+            a, b = line_starts[s0.line - 1] + s0.column - 1, line_starts[s1.line - 1] + s1.column - 1
             stmt = bisect.bisect_right(starts, a)
-        if rule.id in fold and stmt is not None:
-            j = next((j for j, ja, jb in absorbers.get(stmt, ()) if a <= ja and jb <= b and j != i
-                      and (rule.id in raw[j][0].covers or rule.id in raw[j][0].joins)), None)
-            if j is not None:
-                absorbed[j].append(i)
-                continue
+            if is_folded and stmt in absorbers:
+                for j, ja, jb, ab in absorbers[stmt]:
+                    if a <= ja and jb <= b and rule.id in ab:
+                        absorbed[j].append(i)
+                        break
+                else:
+                    j = None
+                if j is not None:
+                    continue
         if key is not None:
             if key in done:
                 continue
             done.add(key)
         keep[i] = True
-        if stmt is not None and (rule.covers or rule.joins):
-            absorbers[stmt].append((i, a, b))
+        if stmt is not None and absorbs:
+            absorbers[stmt].append((i, a, b, absorbs))
     out = []
     for i, (rule, v) in enumerate(raw):
         if keep[i]:
@@ -149,8 +168,13 @@ def resolve(raw: list, suppressions: list, source) -> list:
             if i in absorbed:
                 v = _absorb(rule, v, [raw[k] for k in sorted(absorbed[i])], source)
             out.append((rule, v))
-    if index is not None and sum(1 for _, v in out if v.fix is not None) > 1:
-        out = _without_clashes(out)
+    if index is not None:
+        fixes = 0
+        for _, v in out:
+            if v.fix is not None:
+                fixes += 1
+                if fixes > 1:
+                    return _without_clashes(out)
     return out
 
 
@@ -168,7 +192,7 @@ def _absorb(rule, v: Violation, extra: list, source) -> Violation:
                 fix = combine(fix, w.fix, source) or fix
     also = list(dict.fromkeys([*v.properties.get("also", ()), *(other.id for other, _ in extra)]))
     message = v.message + "".join("; " + note for note in notes)
-    return replace(v, message=message, fix=fix, properties={**v.properties, "also": also})
+    return Violation(v.span, message, v.help, fix, v.context, v.redacted, {**v.properties, "also": also})
 
 
 def combine(a: Fix | None, b: Fix | None, source) -> Fix | None:

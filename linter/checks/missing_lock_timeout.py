@@ -63,7 +63,6 @@ version.
 - eugene, E9 "Taking dangerous lock without timeout": https://kaveland.no/eugene/hints/E9/
 """
 
-from dataclasses import replace
 from functools import partial
 
 from linter.model import Direction, Violation
@@ -108,5 +107,4 @@ def _finding(ctx, step, effects, value):
     local = "SET LOCAL" if step.tx is not None else "SET"
     help = (f"Set a lock timeout first (`{local} lock_timeout = '{value}';`) so the statement gives up "
             "instead of blocking traffic, and retry the migration when it times out.")
-    v = session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)
-    return replace(v, once=step.run, fold="no lock_timeout is set")
+    return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)

@@ -57,7 +57,6 @@ All supported versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
-from dataclasses import replace
 from functools import partial
 
 from linter.model import Direction, Violation
@@ -120,5 +119,4 @@ def _finding(ctx, step, found, value):
         form, does = session.slow_work(ctx.pg, step)
         message = (f"{form} {does} while this transaction holds {session.article(best.mode.label)} lock on {tables}, "
                    f"with no statement_timeout set: {best.mode.blocks} wait for as long as it takes")
-    v = session.timeout_violation(ctx, step, "statement_timeout", value, effects, message, help)
-    return replace(v, once=step.run, fold="no statement_timeout is set")
+    return session.timeout_violation(ctx, step, "statement_timeout", value, effects, message, help)

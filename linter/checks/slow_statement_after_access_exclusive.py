@@ -51,7 +51,6 @@ All versions.
 - eugene, E4 "Running more statements after taking AccessExclusiveLock": https://kaveland.no/eugene/hints/E4/
 """
 
-from dataclasses import replace
 from functools import partial
 
 from linter.model import Violation
@@ -110,7 +109,7 @@ def check(ctx, options):
             yield Violation(step.stmt.span, "", once=tx,
                             fold=f"this transaction already holds an ACCESS EXCLUSIVE lock on {short} since line {line}, "
                                  "so reads and writes wait for it too",
-                            build=partial(_finding, ctx, step, _held(locks_of_tx, n_locked, own), slow, len(hits) - n - 1, tx))
+                            build=partial(_finding, ctx, step, locks_of_tx, n_locked, own, slow, len(hits) - n - 1))
 
 
 def _held(locks_of_tx: list, n_locked: int, own: set, limit: int | None = None) -> list:
@@ -125,8 +124,9 @@ def _held(locks_of_tx: list, n_locked: int, own: set, limit: int | None = None) 
     return out
 
 
-def _finding(ctx, step, held, slow, later, tx):
+def _finding(ctx, step, locks_of_tx, n_locked, own, slow, later):
     """The complete finding at ``step`` (only built for the candidate that is reported)."""
+    held = _held(locks_of_tx, n_locked, own)
     form, does = slow
     first = held[0]
     locked = ", ".join(dict.fromkeys(session.subject(h.effect) for h in held))
@@ -136,7 +136,7 @@ def _finding(ctx, step, held, slow, later, tx):
         more = " (1 more slow statement follows in this transaction)"
     elif later > 1:
         more = f" ({later} more slow statements follow in this transaction)"
-    v = ctx.violation(
+    return ctx.violation(
         step.stmt,
         f"{form} {does} while this transaction holds an ACCESS EXCLUSIVE lock on {locked} "
         f"(taken by {first.effect.what} on line {line}): reads and writes wait until it and the rest of the "
@@ -148,7 +148,6 @@ def _finding(ctx, step, held, slow, later, tx):
         blocks="reads and writes",
         statements=later + 1,
     )
-    return replace(v, once=tx)
 
 
 def _key(relation: str) -> str:
