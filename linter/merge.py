@@ -23,9 +23,11 @@ reported:
 * **Candidates.** A violation with ``once`` set is one candidate of a group (a run of the
   file for the timeout rules, a transaction for ``slow-statement-after-access-exclusive``):
   the first candidate that is neither suppressed nor covered is reported (made complete by
-  its ``build`` function, if it has one), later ones are not; covered candidates fold into their coverer wherever they are. A suppressed
-  candidate reached before that stands for its group (the group then reports nothing), as
-  the single finding it used to be did.
+  its ``build`` function, if it has one), later ones are not; covered candidates fold into
+  their coverer wherever they are. A candidate joined into another finding (its fix ships
+  with that finding) counts as its group's report. A suppressed candidate reached before
+  that stands for its group (the group then reports nothing), as the single finding it
+  used to be did.
 * **Fixes never clash.** Of two fixes in the file whose edits overlap (or insert at the
   same point) with different text, only the narrower edit is offered: the wider one
   (``repeated-alter-table``'s merge of several statements) loses its fix, and on a tie the
@@ -148,6 +150,8 @@ def resolve(raw: list, suppressions: list, source) -> list:
                 for j, ja, jb, ab in absorbers[stmt]:
                     if a <= ja and jb <= b and rule.id in ab:
                         absorbed[j].append(i)
+                        if key is not None and rule.id in raw[j][0].joins:
+                            done.add(key)  # its fix ships with the joining finding: the group is told
                         break
                 else:
                     j = None
