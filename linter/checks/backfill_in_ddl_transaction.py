@@ -53,6 +53,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: folded into this finding on its statement: moving the backfill out of the schema change's transaction ends the hold
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 _DML = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt")
 _CHANGES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})  # the kinds session.data_change looks at

@@ -28,6 +28,9 @@ declares the column, the old type cannot be known: the message says so ("may rew
 
 Changing a type can also break running code that reads or writes the column.
 
+One finding per column whose type change rewrites (or may): each is judged with the old
+type the file or the earlier migrations of the set give that column.
+
 ## Example
 ```sql
 ALTER TABLE events ALTER COLUMN id TYPE bigint;
@@ -82,6 +85,8 @@ DEFAULTS = {"unknown-old-type": True}
 ALIASES = ("changing-column-type",)
 #: the per-file summary :func:`linter.migset.coltypes.resolve` reads (column types each file declares)
 NEEDS = (coltypes.NEEDS_KEY,)
+#: folded into this finding on its statement: expand and contract avoids the rewrite under the lock (ADD COLUMN still takes ACCESS EXCLUSIVE briefly: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 
 def check(ctx, stmt, options):

@@ -54,6 +54,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: folded into this finding on its statement: batching the change in a later migration ends the long statement and the hold
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("UpdateStmt", "DeleteStmt")
 
 _SKIP = (Direction.SEED, Direction.BASELINE)

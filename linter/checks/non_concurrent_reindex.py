@@ -47,6 +47,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("require-concurrent-reindex",)
+#: folded into this finding on its statement: REINDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (reads and writes go on) and runs outside a transaction: no blocking lock to wait for or hold
+COVERS = ("missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("ReindexStmt",)  # the engine only calls check() for these statement kinds
 
 _KEYWORDS = ("INDEX", "TABLE", "SCHEMA", "DATABASE")

@@ -59,6 +59,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("disallowed-unique-constraint", "adding-serial-primary-key-field")
+#: folded into this finding on its statement: building the index CONCURRENTLY first avoids the build under the lock (ADD CONSTRAINT … USING INDEX still takes ACCESS EXCLUSIVE briefly: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 

@@ -50,6 +50,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ()
+#: folded into this finding on its statement: validating in a later transaction ends the hold of the ADD's lock during the scan
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 
 

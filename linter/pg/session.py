@@ -382,6 +382,22 @@ def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
     return out
 
 
+def unprotected(session: Session, name: str, wants) -> list[tuple[Step, list]]:
+    """Every step for which ``wants(step)`` returns a non-empty list (of lock effects)
+    while the timeout ``name`` is not in effect, in order: ``[(step, what)]``. The timeout
+    rules report the first of each run (``step.run``) that no more specific finding covers
+    (:mod:`linter.merge`); :func:`uncovered` is the first of each run."""
+    out = []
+    for step in session.steps:
+        s = step.settings.get(name)
+        if s is not None and not s.off:
+            continue
+        what = wants(step)
+        if what:
+            out.append((step, what))
+    return out
+
+
 def insert_setting(ctx, step: Step, name: str, value: str):
     """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
     (before the DO block for a statement inside one, before the statement that calls the
