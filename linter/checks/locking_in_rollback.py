@@ -8,11 +8,25 @@ application is still serving. Its `DROP INDEX`, `ALTER TABLE … ALTER COLUMN �
 that exists to restore the previous schema. What the person rolling back needs to know is
 which tables it blocks, and how hard, so they can pick the moment. This note says that
 once per down migration (a down file, a `U` file, a `down/` mirror, a `-- migrate:down`
-or `-- +goose Down` section), at its first locking statement, in place of the lock-hazard
+or `-- +goose Down` section), at its first statement locking an older table, in place of the lock-hazard
 findings (locks, rewrites, scans, timeouts: the rules whose docs say so) on its
 statements. Findings of correctness rules (`syntax-error`,
 `non-transactional-statement-in-transaction`, `nested-transaction`,
 `not-null-column-without-default`, the `rollback` family…) keep their level on down code.
+
+The note lists only tables that existed before the up ran, and is not reported when there
+is none: dropping a table the up created, or an index or constraint on one, blocks no
+production traffic (nothing but the new code used it). The up is the up section of the
+same file (dbmate, goose) or the paired up file (diesel `up.sql`, golang-migrate
+`.up.sql`, `up/`, a Flyway `V` file for its `U` file; all steps of an ory popx
+migration), compared after all files are linted, from what each file's summary says it
+creates. A table the up created and then renamed is its own; one it dropped or renamed
+and then rebuilt under the old name (a view dropped and created again, a table built as
+`x_new` and renamed into place) existed before, and is listed. Tables the down creates
+itself (and temporary tables) are not listed either. A `DROP INDEX` is listed as the lock
+on its table (`DROP INDEX` takes ACCESS EXCLUSIVE on the table): named when the up
+created the index, else "the table of "idx"". A down whose up is not known (no pair, or
+it did not parse) keeps every table.
 
 Teams that roll back under live traffic get the per-statement findings back with
 `rollback_locking: full` in the configuration (the `flyway-dated` preset does that: its
