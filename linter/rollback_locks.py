@@ -111,6 +111,8 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
         if new is None:
             dropped.append(i)
             continue
+        if new is finding:
+            continue
         key = (ROLLBACK_RULE, new.path, new.message)
         n = seen.get(key, 0)
         seen[key] = n + 1

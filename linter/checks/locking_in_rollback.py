@@ -186,14 +186,17 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
 def restate(finding, got: tuple, known: dict):
     """``finding`` (this rule's note) restated from its ``got`` entries (:func:`entries`)
     and what the migration set knows, or ``None`` when the down locks no table that
-    existed before its up ran. ``known`` maps a bare table name to ``None`` (the up or an
+    existed before its up ran (``finding`` itself when nothing changes). ``known`` maps a bare table name to ``None`` (the up or an
     earlier statement of the down created it: no traffic uses it) and, with the key
     ``("index", name)``, an index the up created to its table. The fingerprint is left
     to the caller."""
     on_table = {i: e[6] for e in got if e[6] for i in e[7]}  # DROP INDEX whose table a finding names
-    got = tuple(e for e in (_keep(e, known, on_table) for e in got) if e is not None)
-    if not got:
+    kept = tuple(e for e in (_keep(e, known, on_table) for e in got) if e is not None)
+    if not kept:
         return None
+    if len(kept) == len(got) and all(a is b for a, b in zip(kept, got)):
+        return finding  # nothing the set knows changes it
+    got = kept
     line, col, end_line, end_col, message, help_text, props = _render(got, known)
     return replace(finding, span=Span.at(line, col, end_line, end_col), message=message, help=help_text,
                    properties=props)
@@ -219,6 +222,8 @@ def _keep(entry: tuple, known: dict, on_table: dict):
 
     kept_tables = [t for t in tables if t.startswith("(") or not new(t)]
     if tables:  # the finding names the table of its indexes
+        if len(kept_tables) == len(tables):
+            return entry
         return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), indexes, rewrite, blocks) if kept_tables else None
     kept_indexes = []
     for i in indexes:
@@ -232,6 +237,8 @@ def _keep(entry: tuple, known: dict, on_table: dict):
                 kept_tables.append(t)
     if not kept_tables and not kept_indexes:
         return None
+    if not kept_tables and len(kept_indexes) == len(indexes):
+        return entry
     return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), tuple(kept_indexes), rewrite, blocks)
 
 
