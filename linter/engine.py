@@ -527,10 +527,13 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
 def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
     """The post-pass after all files: findings a statement rule marked as depending on
     what earlier files of the root declare (a column's old type) are restated or dropped
-    from the per-file summaries (:func:`linter.migset.coltypes.resolve`); no file is read
-    again. Costs one scan of the findings when none is marked."""
+    from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
+    ``locking-in-rollback`` notes, without the tables the down's up created
+    (:func:`linter.rollback_locks.resolve`); no file is read again. Costs a scan of the
+    findings per resolver when none is marked."""
     from linter.migset import coltypes
 
+    findings = rollback_locks.resolve(findings, files, summaries)
     return coltypes.resolve(findings, files, summaries, config)
 
 
