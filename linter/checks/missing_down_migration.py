@@ -13,6 +13,12 @@ and this rule reports it, per convention:
 - Flyway (when `flyway` asks for it): no `down/` mirror of the same name (standard 001:
   "Every UP migration MUST have a corresponding DOWN migration") or no `U` undo file.
 
+Ups older than the root's first migration that has a down are not reported: the project
+started keeping downs then, and nobody writes downs for migrations that ran years ago
+(harness/gitness keeps a down for every migration from 0013 on; 0000-0012 predate the
+practice). A later up without a down is reported. A root with no down at all is
+reported in full (a new project's first migration).
+
 Forward-only teams (standard 004, Flyway community, Prisma) turn this off; the
 `dbmate-forward-only` preset reports down sections instead (`unexpected-down-migration`).
 
@@ -69,10 +75,14 @@ def check(ctx, options):
         return
     if mode != "none":
         wanted.add("flyway")
-    for pair in pairsmod.root_pairs(ctx):
+    pairs = pairsmod.root_pairs(ctx)  # in version order (ctx.files is sorted)
+    first = next((i for i, p in enumerate(pairs) if p.down is not None and p.up.version is not None), None)
+    for i, pair in enumerate(pairs):
         f = pair.up
         if pair.down is not None or f.convention.value not in wanted or f.version is None:
             continue
+        if first is not None and i < first and f.version_key != pairs[first].up.version_key:
+            continue  # older than the root's first down: written before the project kept downs
         if f.convention in pairsmod.SECTIONED and "sections" not in ctx.summaries.get(f.path, {}):
             continue  # did not parse: no sections known
         name = f.path.rsplit("/", 1)[-1]
