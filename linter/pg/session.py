@@ -337,17 +337,29 @@ def cte_names(body: dict) -> set[str]:
     return {c.get("CommonTableExpr", {}).get("ctename", "") for c in wc.get("ctes", ()) or ()}
 
 
+def is_catalog(rv: dict) -> bool:
+    """True for a system catalog (``pg_catalog.pg_index``, or an unqualified ``pg_*``
+    name, which resolves to pg_catalog first: "pg_catalog is always effectively part of
+    the search path … searched before searching any of the path's items", PostgreSQL docs,
+    5.10.5 "The System Catalog Schema"). ``UPDATE pg_index SET indisvalid = …`` is
+    catalog surgery on a few rows, not a backfill."""
+    schema = rv.get("schemaname")
+    if schema:
+        return schema == "pg_catalog"
+    return (rv.get("relname") or "").startswith("pg_")
+
+
 def data_change(pg, stmt) -> tuple[str, dict | None] | None:
     """``(statement form, target RangeVar)`` when ``stmt`` changes rows of a table that
     existed before the file, in an amount the file does not bound: UPDATE, DELETE, MERGE,
     or INSERT … SELECT reading a table. ``None`` otherwise (INSERT … VALUES, a SELECT, a
-    statement on a table the file created)."""
+    statement on a table the file created, on a system catalog (:func:`is_catalog`))."""
     kind = stmt.kind
     if kind not in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         return None
     body = stmt.body
     rv = body.get("relation")
-    if rv is None or pg.is_new_table(rv, stmt) or names.table_key(rv) in cte_names(body):
+    if rv is None or is_catalog(rv) or pg.is_new_table(rv, stmt) or names.table_key(rv) in cte_names(body):
         return None
     if kind == "InsertStmt":
         sel = body.get("selectStmt", {}).get("SelectStmt")
