@@ -174,7 +174,7 @@ PRESETS: dict[str, dict] = {
                                                         '900-999': ['reserved']}},
                    'unmarked-emergency-migration': 'error',
                    'missing-down-migration': {'level': 'error', 'flyway': 'down-directory'},
-                   'empty-down-migration': 'error',
+                   'empty-down-migration': {'level': 'error', 'convention-percent': 101},
                    'incomplete-down-migration': 'warning'}},
     'flyway.yaml':
         {'description': 'Flyway community defaults: V/R/B migrations, forward-only, checksummed, '
@@ -281,7 +281,7 @@ PRESETS: dict[str, dict] = {
                                               'conventions': ['up-down-dirs',
                                                               'diesel',
                                                               'golang-migrate']},
-                   'empty-down-migration': 'error',
+                   'empty-down-migration': {'level': 'error', 'convention-percent': 101},
                    'incomplete-down-migration': 'warning',
                    'misordered-down-migration': 'error'}},
 }
