@@ -173,8 +173,10 @@ PRESETS: dict[str, dict] = {
                                                         '800-899': ['drop', 'dml', 'maintenance'],
                                                         '900-999': ['reserved']}},
                    'unmarked-emergency-migration': 'error',
-                   'missing-down-migration': {'level': 'error', 'flyway': 'down-directory'},
-                   'empty-down-migration': 'error',
+                   'missing-down-migration': {'level': 'error',
+                                              'flyway': 'down-directory',
+                                              'since-first-down': False},
+                   'empty-down-migration': {'level': 'error', 'convention-percent': 101},
                    'incomplete-down-migration': 'warning'}},
     'flyway.yaml':
         {'description': 'Flyway community defaults: V/R/B migrations, forward-only, checksummed, '
@@ -280,8 +282,9 @@ PRESETS: dict[str, dict] = {
                    'missing-down-migration': {'level': 'error',
                                               'conventions': ['up-down-dirs',
                                                               'diesel',
-                                                              'golang-migrate']},
-                   'empty-down-migration': 'error',
+                                                              'golang-migrate'],
+                                              'since-first-down': False},
+                   'empty-down-migration': {'level': 'error', 'convention-percent': 101},
                    'incomplete-down-migration': 'warning',
                    'misordered-down-migration': 'error'}},
 }

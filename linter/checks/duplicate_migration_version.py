@@ -15,6 +15,13 @@ versions to collide (harness/gitness's `0001_create_table_a_principals.up.sql`,
 `0001_create_table_b_spaces.up.sql`, ... under maragudk/migrate), and is not reported;
 two files on one version is what a collision looks like.
 
+Files the root's tool does not run by version are left out: a folder with a drizzle-kit
+`meta/_journal.json` runs only the files the journal lists (drizzle-orm's
+`readMigrationFiles`, drizzle-orm/src/migrator.ts), so a hand-written file it does not
+list (midday-ai/midday's `0010_add_invoice_recurring.sql` beside
+`0010_add_customer_enrichment.sql`) is applied some other way and its number keys
+nothing.
+
 ## Example
 ```text
 migrations/0042_add_invoice_recurring.up.sql
@@ -38,10 +45,12 @@ None.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 
 from linter.migset import names
 from linter.model import Convention
+from linter.pg.transactions import drizzle_journal
 
 ID = "duplicate-migration-version"
 FAMILY = "versioning"
@@ -58,6 +67,8 @@ def check(ctx, options):
     for f in names.versioned_ups(ctx.files):
         if f.convention in (Convention.SYNAPSE, Convention.UNKNOWN, Convention.SEED):
             continue
+        if _unlisted_drizzle(f):
+            continue  # not run by drizzle's migrator: no version to collide
         groups[(f.convention is Convention.FLYWAY, f.version_key)].append(f)
     if any(len(g) >= 3 for g in groups.values()):
         return
@@ -75,3 +86,10 @@ def check(ctx, options):
                 help="Give this migration the next free version; the tool keys applied migrations by version, so one of the "
                      "two would be refused or skipped.",
             )
+
+
+def _unlisted_drizzle(f) -> bool:
+    """True when ``f``'s folder has a drizzle-kit journal that does not list ``f``."""
+    folder, name = os.path.split(f.abspath)
+    tags = drizzle_journal(folder)
+    return tags is not None and os.path.splitext(name)[0] not in tags

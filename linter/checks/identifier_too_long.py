@@ -2,26 +2,41 @@
 
 ## Why is this bad?
 PostgreSQL keeps at most NAMEDATALEN - 1 = 63 bytes of an identifier and drops the
-rest with only a NOTICE. Two long names that share their first 63 bytes become the
-same name (the second `CREATE` fails, or `DROP … IF EXISTS` drops the wrong object), and
-code that compares names from the catalog with the names it wrote does not find them.
-Bytes, not characters, count: non-ASCII names reach the limit sooner.
+rest with only a NOTICE. It truncates every later mention the same way, so a long name
+alone works: `CREATE TABLE <long>` and `INSERT INTO <long>` meet on the same 63 bytes.
+The hazard is two *different* long names that share their first 63 bytes in one
+namespace: PostgreSQL sees one name, so the second `CREATE INDEX` fails with "relation …
+already exists", the second column of a table with "specified more than once", the
+second constraint of a table with "already exists", and `DROP INDEX IF EXISTS
+<other long name>` silently drops the first index (all checked on a real server,
+tests/test_identifiers_pg.py). That is what is reported by default: within one file, a
+name defined or dropped whose truncation equals that of another name the file defines
+in the same namespace (relations, indexes, sequences, views and types of a schema share
+one; columns, constraints, triggers and policies are per table). Bytes, not
+characters, count: non-ASCII names reach the limit sooner. With `report: all`, every
+long name is reported where it is defined (a team that wants names to match the
+catalog as written).
 
 Names are checked where they are defined: tables, columns, constraints, indexes, views,
-sequences, triggers, policies, schemas, functions, types, and the new name of a RENAME.
+sequences, triggers, policies, schemas, functions, types, and the new name of a RENAME;
+and where `DROP` names them.
 
 ## Example
 ```sql
 CREATE INDEX index_subscriptions_on_customer_id_and_plan_id_and_created_at_and_status ON subscriptions (customer_id, plan_id, created_at, status);
+CREATE INDEX index_subscriptions_on_customer_id_and_plan_id_and_created_at_and_region ON subscriptions (customer_id, plan_id, created_at, region);
 ```
 
 ## Use instead
 ```sql
 CREATE INDEX subscriptions_customer_plan_created_status_idx ON subscriptions (customer_id, plan_id, created_at, status);
+CREATE INDEX subscriptions_customer_plan_created_region_idx ON subscriptions (customer_id, plan_id, created_at, region);
 ```
 
 ## Options
-None.
+- `report` (str, default `collisions`): `collisions`, only long names whose truncation
+  collides with another name of the file in the same namespace; `all`, every name
+  longer than 63 bytes.
 
 ## PostgreSQL versions
 All versions (NAMEDATALEN is 64 unless PostgreSQL was compiled otherwise).
@@ -37,99 +52,172 @@ from linter.pg.columns import MAX_IDENTIFIER_BYTES
 
 ID = "identifier-too-long"
 FAMILY = "locking"
-SCOPE = "statement"
-KINDS = (
+SCOPE = "file"
+#: Statements that define names (what ``_defined`` reads) or drop them (``_dropped``).
+KINDS = frozenset({
     "CreateStmt", "AlterTableStmt", "IndexStmt", "RenameStmt", "ViewStmt", "CreateTableAsStmt", "CreateSeqStmt", "CreateTrigStmt",
     "CreatePolicyStmt", "CreateSchemaStmt", "CreateFunctionStmt", "CreateEnumStmt", "DefineStmt", "CreateDomainStmt", "CompositeTypeStmt",
-)
-#: ALTER TABLE subcommands whose ``def`` is a ColumnDef or a Constraint (what ``_defined`` reads)
-SUBCOMMANDS = ("AT_AddColumn", "AT_AlterColumnType", "AT_AddConstraint", "AT_AddIdentity")
+    "DropStmt",
+})
 DEFAULT_LEVEL = "warning"
-OPTIONS: dict = {}
-DEFAULTS: dict = {}
+OPTIONS = {"report": str}
+DEFAULTS = {"report": "collisions"}
 ALIASES = ()
+
+_MODES = ("collisions", "all")
 
 #: A long identifier, unquoted or quoted: the parser has already truncated it, so the
 #: statement text is where its full length is.
 _LONG = re.compile(r'"(?:[^"]|""){64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
 #: Non-ASCII text: 16 four-byte characters already make 64 bytes.
 _LONG_MB = re.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
+#: Namespace of relations, indexes, sequences, views and types (one per schema; schemas
+#: are not told apart here).
+_REL = ("relation",)
 
 
-def check(ctx, stmt, options):
-    # the parser keeps at most 63 bytes (cut at a character boundary): a name it cut is
-    # 60-63 bytes long in the tree, so shorter ones need no look at the text
-    defined = {n for n in _defined(stmt) if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
-    if not defined:
+def check(ctx, options):
+    mode = options["report"]
+    if mode not in _MODES:
+        yield ctx.violation(None, f"option report: unknown value {mode!r} (known: {', '.join(_MODES)})")
         return
-    text = stmt.text
-    pattern = _LONG if text.isascii() else _LONG_MB
-    seen = set()
-    for m in pattern.finditer(text):
-        raw = m.group()
-        name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
-        data = name.encode("utf-8")
-        if len(data) <= MAX_IDENTIFIER_BYTES:
+    source = ctx.source
+    if source is None or source.error is not None:
+        return
+    pattern = _LONG if source.text.isascii() else _LONG_MB
+    if not pattern.search(source.text):
+        return  # no long word anywhere: the common case, one regex scan per file
+    live: dict = {}  # (truncated, namespace) -> (full name, line) of the object a name of the file defines
+    for stmt in _statements(source):
+        if stmt.kind not in KINDS:
             continue
-        short = data[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
-        if short not in defined or name in seen:
-            continue
-        seen.add(name)
-        yield ctx.violation(
-            ctx.span(stmt.start + m.start(), stmt.start + m.end()),
-            f'identifier "{name}" is {len(data)} bytes: PostgreSQL truncates it to 63 bytes ("{short}")',
-            help="Use a name of at most 63 bytes; abbreviate (e.g. idx, fk, uq) rather than let PostgreSQL cut it.",
-        )
+        found = [(n, ns, True) for n, ns in _defined(stmt)] if stmt.kind != "DropStmt" else []
+        found += [(n, ns, False) for n, ns in _dropped(stmt)]
+        long_ = {n: (ns, d) for n, ns, d in found if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
+        if not long_:
+            continue  # the parser keeps at most 63 bytes: a name it cut is 60-63 bytes long in the tree
+        seen = set()
+        for m in pattern.finditer(stmt.text):
+            raw = m.group()
+            name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
+            data = name.encode("utf-8")
+            if len(data) <= MAX_IDENTIFIER_BYTES or name in seen:
+                continue
+            short = data[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
+            if short not in long_:
+                continue
+            seen.add(name)
+            ns, defines = long_[short]
+            key = (short, ns)
+            other = live.get(key)
+            line = ctx.source.index.position(stmt.start).line
+            if defines:
+                live[key] = (name, line)
+            else:
+                live.pop(key, None)
+            span = ctx.span(stmt.start + m.start(), stmt.start + m.end())
+            n = len(data)
+            if other is not None and other[0] != name:
+                what = ("so PostgreSQL sees the same name twice: this statement fails (or, with IF NOT EXISTS, does nothing)"
+                        if defines else f"so this DROP removes what line {other[1]} created")
+                yield ctx.violation(
+                    span,
+                    f'identifier "{name}" ({n} bytes) and "{other[0]}" on line {other[1]} are both truncated to the same '
+                    f'63 bytes ("{short}"), {what}',
+                    help="Give both names at most 63 bytes that differ (abbreviate: idx, fk, uq).",
+                )
+            elif mode == "all" and defines:
+                yield ctx.violation(
+                    span,
+                    f'identifier "{name}" is {n} bytes: PostgreSQL truncates it to 63 bytes ("{short}")',
+                    help="Use a name of at most 63 bytes; abbreviate (e.g. idx, fk, uq) rather than let PostgreSQL cut it.",
+                )
+
+
+def _statements(source):
+    """Top-level statements and those embedded in DO blocks and function bodies."""
+    for s in source.statements:
+        yield s
+        if s.kind in ("DoStmt", "CreateFunctionStmt"):
+            yield from source.embedded(s)
 
 
 def _rel(rv: dict | None) -> str | None:
     return (rv or {}).get("relname")
 
 
-def _defined(stmt) -> list[str | None]:
-    """Names ``stmt`` defines (as the parser truncated them; ``None`` for a part without
-    a name)."""
+def _dropped(stmt) -> list[tuple[str | None, tuple]]:
+    """``[(name, namespace)]`` of the relations and types a ``DROP`` names, and of the
+    constraints an ``ALTER TABLE … DROP CONSTRAINT`` names."""
+    b = stmt.body
+    if stmt.kind == "AlterTableStmt":
+        table = _rel(b.get("relation"))
+        return [(c.get("name"), ("constraint", table)) for c in (i.get("AlterTableCmd", {}) for i in b.get("cmds", ()))
+                if c.get("subtype") == "AT_DropConstraint"]
+    if stmt.kind != "DropStmt":
+        return []
+    if b.get("removeType") not in ("OBJECT_INDEX", "OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE", "OBJECT_TYPE"):
+        return []
+    out = []
+    for obj in b.get("objects", ()) or ():
+        parts = names.strings(obj.get("List", {}).get("items")) if "List" in obj else names.strings(obj.get("TypeName", {}).get("names"))
+        if parts:
+            out.append((parts[-1], _REL))
+    return out
+
+
+def _defined(stmt) -> list[tuple[str | None, tuple]]:
+    """``[(name, namespace)]`` of the names ``stmt`` defines (as the parser truncated them;
+    ``None`` for a part without a name). A namespace is ``_REL`` or ``(kind, table)``."""
     kind, b = stmt.kind, stmt.body
     out: list = []
     if kind == "CreateStmt":
-        out.append(_rel(b.get("relation")))
+        table = _rel(b.get("relation"))
+        out.append((table, _REL))
         for e in b.get("tableElts", ()) or ():
             cd = e.get("ColumnDef")
             if cd:
-                out.append(cd.get("colname"))
+                out.append((cd.get("colname"), ("column", table)))
                 for c in cd.get("constraints", ()) or ():
-                    out.append(c.get("Constraint", {}).get("conname"))
+                    out.append((c.get("Constraint", {}).get("conname"), ("constraint", table)))
             elif "Constraint" in e:
-                out.append(e["Constraint"].get("conname"))
+                out.append((e["Constraint"].get("conname"), ("constraint", table)))
     elif kind == "AlterTableStmt":
+        table = _rel(b.get("relation"))
         for item in b.get("cmds", ()):
             cmd = item.get("AlterTableCmd", {})
             d = cmd.get("def", {})
             if "ColumnDef" in d:
-                out.append(d["ColumnDef"].get("colname"))
-                out.extend(c.get("Constraint", {}).get("conname") for c in d["ColumnDef"].get("constraints", ()) or ())
+                out.append((d["ColumnDef"].get("colname"), ("column", table)))
+                out.extend((c.get("Constraint", {}).get("conname"), ("constraint", table)) for c in d["ColumnDef"].get("constraints", ()) or ())
             if "Constraint" in d:
-                out.append(d["Constraint"].get("conname"))
+                out.append((d["Constraint"].get("conname"), ("constraint", table)))
     elif kind == "IndexStmt":
-        out.append(b.get("idxname"))
+        out.append((b.get("idxname"), _REL))
     elif kind == "RenameStmt":
-        out.append(b.get("newname"))
+        rt = b.get("renameType")
+        table = _rel(b.get("relation"))
+        ns = {"OBJECT_COLUMN": ("column", table), "OBJECT_TABCONSTRAINT": ("constraint", table), "OBJECT_TRIGGER": ("trigger", table),
+              "OBJECT_POLICY": ("policy", table), "OBJECT_SCHEMA": ("schema",), "OBJECT_FUNCTION": ("function",),
+              "OBJECT_PROCEDURE": ("function",)}.get(rt, _REL)
+        out.append((b.get("newname"), ns))
     elif kind == "ViewStmt":
-        out.append(_rel(b.get("view")))
+        out.append((_rel(b.get("view")), _REL))
     elif kind == "CreateTableAsStmt":
         into = b.get("into", {})
-        out.append(_rel(into.get("IntoClause", into).get("rel")))
+        out.append((_rel(into.get("IntoClause", into).get("rel")), _REL))
     elif kind == "CreateSeqStmt":
-        out.append(_rel(b.get("sequence")))
+        out.append((_rel(b.get("sequence")), _REL))
     elif kind == "CreateTrigStmt":
-        out.append(b.get("trigname"))
+        out.append((b.get("trigname"), ("trigger", _rel(b.get("relation")))))
     elif kind == "CreatePolicyStmt":
-        out.append(b.get("policy_name"))
+        out.append((b.get("policy_name"), ("policy", _rel(b.get("table")))))
     elif kind == "CreateSchemaStmt":
-        out.append(b.get("schemaname"))
+        out.append((b.get("schemaname"), ("schema",)))
     elif kind in ("CreateFunctionStmt", "CreateEnumStmt", "DefineStmt", "CreateDomainStmt"):
         key = {"CreateFunctionStmt": "funcname", "CreateEnumStmt": "typeName", "DefineStmt": "defnames", "CreateDomainStmt": "domainname"}[kind]
-        out.extend(names.strings(b.get(key))[-1:])
+        ns = ("function",) if kind == "CreateFunctionStmt" else _REL
+        out.extend((n, ns) for n in names.strings(b.get(key))[-1:])
     elif kind == "CompositeTypeStmt":
-        out.append(_rel(b.get("typevar")))
+        out.append((_rel(b.get("typevar")), _REL))
     return out

@@ -13,6 +13,14 @@ and this rule reports it, per convention:
 - Flyway (when `flyway` asks for it): no `down/` mirror of the same name (standard 001:
   "Every UP migration MUST have a corresponding DOWN migration") or no `U` undo file.
 
+Ups older than the root's first migration that has a down are not reported: the project
+started keeping downs then, and nobody writes downs for migrations that ran years ago
+(harness/gitness keeps a down for every migration from 0013 on; 0000-0012 predate the
+practice). A later up without a down is reported. A root with no down at all is
+reported in full (a new project's first migration). Standards that make every down
+mandatory turn this off (`since-first-down: false`; the `flyway-dated` and
+`up-down-pairs` presets do).
+
 Forward-only teams (standard 004, Flyway community, Prisma) turn this off; the
 `dbmate-forward-only` preset reports down sections instead (`unexpected-down-migration`).
 
@@ -37,6 +45,8 @@ DROP INDEX invoices_customer_idx;
 - `flyway` (str, default `none`): `none`; `down-directory`, a file of the same name in a
   `down/` directory beside the migrations (standard 001); or `undo`, a `U<version>__`
   file (Flyway Teams).
+- `since-first-down` (bool, default `true`): ups older than the root's first migration
+  with a down are not reported.
 
 ## References
 - Standard 001, "Rollback migrations"; standard 003, "Migration file structure"
@@ -53,8 +63,8 @@ ID = "missing-down-migration"
 FAMILY = "rollback"
 SCOPE = "file-set"
 DEFAULT_LEVEL = "warning"
-OPTIONS = {"conventions": list, "flyway": str}
-DEFAULTS = {"conventions": ["golang-migrate", "diesel", "up-down-dirs"], "flyway": "none"}
+OPTIONS = {"conventions": list, "flyway": str, "since-first-down": bool}
+DEFAULTS = {"conventions": ["golang-migrate", "diesel", "up-down-dirs"], "flyway": "none", "since-first-down": True}
 ALIASES = ()
 NEEDS = ("sections",)
 
@@ -69,10 +79,16 @@ def check(ctx, options):
         return
     if mode != "none":
         wanted.add("flyway")
-    for pair in pairsmod.root_pairs(ctx):
+    pairs = pairsmod.root_pairs(ctx)  # in version order (ctx.files is sorted)
+    first = None
+    if options["since-first-down"]:
+        first = next((i for i, p in enumerate(pairs) if p.down is not None and p.up.version is not None), None)
+    for i, pair in enumerate(pairs):
         f = pair.up
         if pair.down is not None or f.convention.value not in wanted or f.version is None:
             continue
+        if first is not None and i < first and f.version_key != pairs[first].up.version_key:
+            continue  # older than the root's first down: written before the project kept downs
         if f.convention in pairsmod.SECTIONED and "sections" not in ctx.summaries.get(f.path, {}):
             continue  # did not parse: no sections known
         name = f.path.rsplit("/", 1)[-1]

@@ -14,18 +14,27 @@ and scheme, on the latest such file, with a count. (Flyway's numbered `V100` and
 `V2025.10.31.001` versions never interleave: numbers sort before dates. A standard that
 requires dated versions says so with `invalid-migration-name`'s `scheme: flyway-dated`.)
 
+How an up file ends is not a scheme of its own when the file is marked as an up
+(`.up.sql`, `_up.sql`): the version and name order it as before, and the root's runner
+applies it (getfider/fider runs every `<timestamp>_*.sql`, so its two `.up.sql` and one
+`_up.sql` files among plain `.sql` ones ran; harness/gitness ships `_up.sql` files with
+their `_down.sql` among `.up.sql` pairs). A plain `.sql` file among `.up.sql` files is
+still reported: tools that need the `.up.` marker (golang-migrate) never run it.
+
 ## Example
 ```text
-migrations/201806191904_create_logs.sql
-migrations/202401010000_add_tags.up.sql
-migrations/202402020000_add_colors.sql
+migrations/0001_create_logs.up.sql
+migrations/0002_add_tags.up.sql
+migrations/0003_add_colors.sql
+migrations/0004_add_owner.up.sql
 ```
 
 ## Use instead
 ```text
-migrations/201806191904_create_logs.sql
-migrations/202401010000_add_tags.sql
-migrations/202402020000_add_colors.sql
+migrations/0001_create_logs.up.sql
+migrations/0002_add_tags.up.sql
+migrations/0003_add_colors.up.sql
+migrations/0004_add_owner.up.sql
 ```
 
 ## Options
@@ -59,8 +68,9 @@ def check(ctx, options):
     current = schemes[-1]
     start = schemes.index(current)
     deviant: dict[str, list] = {}
+    cur_file = ups[-1]
     for f, s in zip(ups[start:], schemes[start:]):
-        if s != current:
+        if s != current and not _only_up_marker(f, s, cur_file, current):
             deviant.setdefault(s, []).append(f)
     for s, group in deviant.items():
         last = group[-1]
@@ -73,3 +83,16 @@ def check(ctx, options):
             f"the scheme this root uses since {ups[start].path.rsplit('/', 1)[-1]}",
             help=f"Name new migrations {current}; renaming deployed ones would make the tool see them as new.",
         )
+
+
+_UP_MARKERS = (".up.sql", "_up.sql")
+
+
+def _only_up_marker(f, s: str, cur, current: str) -> bool:
+    """True when ``f``'s scheme ``s`` differs from ``current`` only in that ``f`` ends in an
+    up marker (``.up.sql``, ``_up.sql``) where the root's files end in another up marker or
+    plain ``.sql``: the order is the same and the runner applies the file."""
+    fs, cs = names.suffix(f), names.suffix(cur)
+    if fs not in _UP_MARKERS or cs not in _UP_MARKERS + (".sql",):
+        return False
+    return s[: -len(fs)] == current[: -len(cs)]

@@ -10,7 +10,13 @@ the per-row `ON DELETE` logic. Without CASCADE, `TRUNCATE` fails when another ta
 references the named ones, which is the safe default: name every table to empty, and
 the migration says what it deletes.
 
-Tables created earlier in the same file are not reported.
+Tables created earlier in the same file are not reported. On down code (a down file, a
+`-- migrate:down` or `-- +goose Down` section) the findings are treated like the other
+lock hazards of a rollback (`rollback_locking`): by default they become part of the one
+`locking-in-rollback` note of the down, and what the rollback empties is
+`destructive-down-migration`'s note, which names the CASCADE and reports it only when the
+data existed before the up ran. Five warnings on harness/gitness's
+`0061_alter_cde_tables_gitspace_configs_add_coderef.down.sql` would tell that story again.
 
 The fix removes `CASCADE`.
 
@@ -39,7 +45,7 @@ from linter.pg import columns, tokens
 
 ID = "truncate-cascade"
 FAMILY = "locking"
-HAZARD = "populated"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -157,6 +157,22 @@ def root_units(ctx) -> list[Unit]:
     return cached(ctx, "units", lambda: units(ctx.files, ctx.summaries, root_pairs(ctx)))
 
 
+def empty_down_counts(units_: list[Unit], summaries: dict) -> tuple[int, int]:
+    """``(empty, total)``: how many of ``units_`` have downs holding no statement (comments
+    only, or nothing), out of those whose files all parsed. A root where nearly every down
+    is empty does not write downs by convention (vaultwarden's diesel ``down.sql`` files,
+    supabase/postgres's dbmate ``-- migrate:down`` sections)."""
+    empty = total = 0
+    for unit in units_:
+        secs = [summaries.get(f.path, {}).get("sections") for f in unit.downs]
+        if not all(secs):
+            continue
+        total += 1
+        if sum(s["n_down"] for s in secs) == 0:
+            empty += 1
+    return empty, total
+
+
 def analysed_units(ctx) -> list[tuple[Unit, list]]:
     """``[(unit, problems)]`` for the units of ``ctx``'s root whose files all parsed and
     whose downs hold statements (:func:`linter.migset.rollback.analyse`), computed once
