@@ -12,7 +12,9 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   and ``SUBCOMMANDS`` (the ``AlterTableCmd`` subtypes, ``"AT_DropColumn"`` …, it looks at
   in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), optionally
   ``HAZARD`` (one of :data:`HAZARDS`: what kind of harm its findings are about, which
-  decides where the engine does not report them), and ``check(...)``.
+  decides where the engine does not report them), optionally ``REPORT`` (one of
+  :data:`REPORTS`; ``"per-file"`` rules also define ``group_message(violations,
+  objects) -> (message, help)``, see :mod:`linter.grouping`), and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -134,6 +136,14 @@ SCOPES = ("statement", "file", "file-set")
 #: reported everywhere.
 HAZARDS = ("lock", "type", "populated")
 
+#: How many findings a rule's module (its ``REPORT``) gives for the hazards of one file:
+#:
+#: * ``"each"`` (the default): one per hazard it finds.
+#: * ``"per-file"``: one per file (per dbmate/goose section), at the first, naming all
+#:   (:mod:`linter.grouping`): for hazards on which a reviewer makes one decision per file,
+#:   such as the renames of one deploy or what one down migration leaves behind.
+REPORTS = ("each", "per-file")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -156,6 +166,7 @@ class Rule:
     kinds: frozenset[str] | None = None
     subcommands: frozenset[str] | None = None
     hazard: str | None = None
+    report: str = "each"
 
     @property
     def docs_url(self) -> str:
@@ -185,6 +196,7 @@ def _load(name: str) -> Rule:
         kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
         subcommands=frozenset(module.SUBCOMMANDS) if getattr(module, "SUBCOMMANDS", None) else None,
         hazard=getattr(module, "HAZARD", None),
+        report=getattr(module, "REPORT", "each"),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -199,6 +211,10 @@ def _load(name: str) -> Rule:
         problems.append("SUBCOMMANDS without AlterTableStmt in KINDS")
     if rule.hazard is not None and rule.hazard not in HAZARDS:
         problems.append(f"unknown hazard {rule.hazard!r}")
+    if rule.report not in REPORTS:
+        problems.append(f"unknown report {rule.report!r}")
+    elif rule.report == "per-file" and not callable(getattr(module, "group_message", None)):
+        problems.append('REPORT = "per-file" without a group_message function')
     if set(rule.defaults) - set(rule.options):
         problems.append("DEFAULTS names options not in OPTIONS")
     if problems:
