@@ -7,7 +7,8 @@ then on every query of the application version still running that names the colu
 `INSERT`s a value into it, fails. The data cannot be brought back by a rollback.
 
 Reported once per file (per dbmate/goose section), at the first dropped column, naming
-every dropped column: whether the code still uses them is one decision for the deploy.
+every dropped column: whether the code still uses them is one decision for the deploy. A
+file with one such statement gets its message (`DROP COLUMN "a", "b" and "c" on "t" …`).
 
 Not reported: columns added earlier in the same file, tables created earlier in the same
 file, and down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`,
@@ -38,7 +39,7 @@ All versions.
 """
 
 from linter.grouping import listing
-from linter.pg import columns
+from linter.pg import columns, names
 
 ID = "drop-column"
 FAMILY = "locking"
@@ -57,17 +58,22 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     lock = alter.lock
-    for col in alter.existing_columns(ctx):
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "drop_column", col),
-            f'ALTER TABLE … DROP COLUMN "{col}" on "{alter.table}" breaks running code that still uses it and deletes '
-            f"its data ({lock.label} lock, which blocks {lock.blocks})",
-            help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
-                  "inserts without it work), then drop it in a later migration."),
-            breaking=True,
-            objects=[f'"{alter.table}"."{col}"'],
-        )
+    cols = list(alter.existing_columns(ctx))
+    if not cols:
+        return
+    # one finding per statement, naming every column: one ALTER is one change to review
+    them, it = ("them", "their") if len(cols) > 1 else ("it", "its")
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "drop_column", cols[0]),
+        f'ALTER TABLE … DROP COLUMN {names.quoted_list(cols)} on "{alter.table}" breaks running code that still uses '
+        f"{them} and deletes {it} data ({lock.label} lock, which blocks {lock.blocks})",
+        help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
+              "inserts without it work), then drop it in a later migration."),
+        breaking=True,
+        columns=cols,
+        objects=[f'"{alter.table}"."{c}"' for c in cols],
+    )
 
 
 def group_message(violations, objects):
