@@ -14,6 +14,13 @@ statements. Findings of correctness rules (`syntax-error`,
 `non-transactional-statement-in-transaction`, `nested-transaction`,
 `not-null-column-without-default`, the `rollback` family…) keep their level on down code.
 
+The note is only given when the rollback holds such a lock for as long as the table takes:
+a rewrite, a scan (SET NOT NULL, a constraint validated at once), an index build without
+CONCURRENTLY, an UPDATE or DELETE of every row. A down whose statements only queue for a
+lock they then hold for a moment (`ALTER TABLE … ADD/DROP COLUMN`, `DROP INDEX`, a rename:
+the `missing-lock-timeout` and `non-concurrent-drop-index` findings) gets no note: it
+blocks traffic no longer than its up did, and a rollback is run by hand, once.
+
 The note lists only tables that existed before the up ran, and is not reported when there
 is none: dropping a table the up created, or an index or constraint on one, blocks no
 production traffic (nothing but the new code used it). The up is the up section of the
@@ -35,18 +42,18 @@ them without this note.
 
 ## Example
 ```sql
--- file: 0042_add_email_index.up.sql
-CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
--- file: 0042_add_email_index.down.sql
-DROP INDEX users_email_idx;
+-- file: 0042_drop_email_index.up.sql
+DROP INDEX CONCURRENTLY users_email_idx;
+-- file: 0042_drop_email_index.down.sql
+CREATE INDEX users_email_idx ON users (email);
 ```
 
 ## Use instead
 ```sql
--- file: 0042_add_email_index.up.sql
-CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
--- file: 0042_add_email_index.down.sql
+-- file: 0042_drop_email_index.up.sql
 DROP INDEX CONCURRENTLY users_email_idx;
+-- file: 0042_drop_email_index.down.sql
+CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 ```
 
 ## Options
@@ -78,7 +85,7 @@ ALIASES = ()
 #: (:func:`linter.rollback_locks.resolve`): both parts' effects, and the sections to pair them.
 NEEDS = ("objects", "sections")
 #: Rules the docstring's examples are checked with: this rule summarises their findings.
-EXAMPLE_ALSO = ("non-concurrent-drop-index",)
+EXAMPLE_ALSO = ("non-concurrent-create-index",)
 #: The internal property the note carries to the post-pass: its :func:`entries`.
 LOOKUP = "_rollback_entries"
 
@@ -139,6 +146,12 @@ def entries(ctx, group: list) -> tuple:
     return tuple(out)
 
 
+#: Rules whose findings only say that a statement queues for a lock it then holds briefly
+#: (a catalog change: ADD/DROP COLUMN, DROP INDEX, a rename…): a down made only of those
+#: gets no note. What a rollback does for as long as the table takes (a rewrite, a scan,
+#: an index build, an unbatched UPDATE) is what the person rolling back must plan for.
+BRIEF = frozenset({"missing-lock-timeout", "non-concurrent-drop-index"})
+
 #: The rule whose finding means the down runs without lock_timeout.
 _TIMEOUT_RULE = "missing-lock-timeout"
 
@@ -192,7 +205,7 @@ def restate(finding, got: tuple, known: dict):
     to the caller."""
     on_table = {i: e[6] for e in got if e[6] for i in e[7]}  # DROP INDEX whose table a finding names
     kept = tuple(e for e in (_keep(e, known, on_table) for e in got) if e is not None)
-    if not kept:
+    if not kept or all(e[0] in BRIEF for e in kept):
         return None
     if len(kept) == len(got) and all(a is b for a, b in zip(kept, got)):
         return finding  # nothing the set knows changes it
