@@ -32,6 +32,12 @@ database) rules with a ``HAZARD`` are not run (:data:`BASELINE_SKIPS`); on down 
 ``"lock"`` findings are folded after suppressions into one ``locking-in-rollback`` note
 per down part, or dropped, or kept, as ``rollback_locking`` says (:mod:`linter.rollback_locks`).
 
+A rule whose module declares ``REPORT = "per-file"`` (:data:`linter.registry.REPORTS`:
+hazards on which a reviewer makes one decision per file, such as a file of renames or an
+incomplete down) reports once per file, per dbmate/goose section: after suppressions, the
+engine merges its findings on one file into the first, which names them all
+(:func:`linter.grouping.merge`, also for the ``file-set`` findings of :func:`run_file_sets`).
+
 Files are linted in parallel when there are many of them (the parse is CPU-bound C code;
 there are two cores on CI machines): this process and ``jobs - 1`` forked workers share the
 batches (:func:`lint_files`). One file's failure never stops the run: an
@@ -48,7 +54,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, merge, registry, rollback_locks, suppress
+from linter import HOMEPAGE, __version__, grouping, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
 from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
@@ -159,13 +165,14 @@ class FileSetContext:
     #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
     cache: dict = field(default_factory=dict)
 
-    def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None, **properties: Any) -> Violation:
+    def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None,
+                  context: str | None = None, **properties: Any) -> Violation:
         """A violation about a whole file (or the root, ``file=None``; or a file that no
-        longer exists, ``path=...``)."""
+        longer exists, ``path=...``). The fingerprint context defaults to the message."""
         props = dict(properties)
         if file is not None or "path" not in props:
             props["path"] = file.path if file else self.root
-        return Violation(span or FILE_SPAN, message, help, None, message, False, props)
+        return Violation(span or FILE_SPAN, message, help, None, message if context is None else context, False, props)
 
 
 # --------------------------------------------------------------------------- one file
@@ -303,6 +310,15 @@ def _baseline_settings(settings: dict[str, RuleSetting]) -> dict[str, RuleSettin
     return hit[1]
 
 
+def _section_of(source: Source | None):
+    """For :func:`linter.grouping.merge`: the start offset of the dbmate/goose section a
+    violation is in; ``None`` (one part) for a file without sections."""
+    if source is None or len(source.sections) <= 1:
+        return None
+    starts = [s.start for s in source.sections]
+    return lambda v: max((st for st in starts if st <= source.index.offset(v.span.start)), default=starts[0])
+
+
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     rules = registry.all_rules()
     settings = config.settings_for(file.path)
@@ -348,6 +364,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
         if ctx.rollback_locks:
             kept += _unsuppressed(ctx, [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)])
+    kept = grouping.merge(kept, _section_of(source))  # REPORT = "per-file" rules: one finding per file
     set_ignores = []  # ignore comments naming file-set rules: applied by run_file_sets
     for s in ctx.suppressions:
         if s.whole_file:
@@ -505,6 +522,7 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
         settings = config.settings_for(members[0].path)
         ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history)
         seen: dict = {}
+        kept: list = []
         for rid, setting in settings.items():
             rule = rules[rid]
             if rule.scope != "file-set":
@@ -519,8 +537,11 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
                     continue  # an ignore comment on the statement the finding points at
                 if rid not in config.settings_for(path):
                     continue
-                severity_setting = config.settings_for(path)[rid]
-                out.append(_stamp(rule, severity_setting, path, v, seen))
+                kept.append((rule, v))
+        kept = grouping.merge(kept, lambda v: v.properties.get("path", root))  # one per file
+        for rule, v in kept:
+            path = v.properties.get("path", root)
+            out.append(_stamp(rule, config.settings_for(path)[rule.id], path, v, seen))
     return out
 
 

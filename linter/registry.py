@@ -13,7 +13,9 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), optionally
   ``HAZARD`` (one of :data:`HAZARDS`: what kind of harm its findings are about, which
   decides where the engine does not report them), ``COVERS`` and ``JOINS`` (ids of rules whose finding on the same statement this rule's
-  finding absorbs, see :mod:`linter.merge`), and ``check(...)``.
+  finding absorbs, see :mod:`linter.merge`), optionally ``REPORT`` (one of
+  :data:`REPORTS`; ``"per-file"`` rules also define ``group_message(violations,
+  objects) -> (message, help)``, see :mod:`linter.grouping`), and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -135,6 +137,14 @@ SCOPES = ("statement", "file", "file-set")
 #: reported everywhere.
 HAZARDS = ("lock", "type", "populated")
 
+#: How many findings a rule's module (its ``REPORT``) gives for the hazards of one file:
+#:
+#: * ``"each"`` (the default): one per hazard it finds.
+#: * ``"per-file"``: one per file (per dbmate/goose section), at the first, naming all
+#:   (:mod:`linter.grouping`): for hazards on which a reviewer makes one decision per file,
+#:   such as the renames of one deploy or what one down migration leaves behind.
+REPORTS = ("each", "per-file")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -161,6 +171,7 @@ class Rule:
     covers: frozenset[str] = frozenset()
     #: the same, with the absorbed finding's fix combined into this one's (compatible edits)
     joins: frozenset[str] = frozenset()
+    report: str = "each"
 
     @property
     def docs_url(self) -> str:
@@ -192,6 +203,7 @@ def _load(name: str) -> Rule:
         hazard=getattr(module, "HAZARD", None),
         covers=frozenset(getattr(module, "COVERS", ())),
         joins=frozenset(getattr(module, "JOINS", ())),
+        report=getattr(module, "REPORT", "each"),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -206,6 +218,10 @@ def _load(name: str) -> Rule:
         problems.append("SUBCOMMANDS without AlterTableStmt in KINDS")
     if rule.hazard is not None and rule.hazard not in HAZARDS:
         problems.append(f"unknown hazard {rule.hazard!r}")
+    if rule.report not in REPORTS:
+        problems.append(f"unknown report {rule.report!r}")
+    elif rule.report == "per-file" and not callable(getattr(module, "group_message", None)):
+        problems.append('REPORT = "per-file" without a group_message function')
     if set(rule.defaults) - set(rule.options):
         problems.append("DEFAULTS names options not in OPTIONS")
     if problems:

@@ -131,6 +131,12 @@ def _run_tree(tmp_path, rule_id, also, files, *, base=None, base_later=None, del
     return [f for f in report.findings if f.rule_id == rule_id]
 
 
+def _check_properties(exp: dict, f) -> None:
+    """An expectation's ``properties`` (``{name: value}``) are the finding's, value for value."""
+    for name, value in (exp.get("properties") or {}).items():
+        assert f.properties.get(name) == value, (name, f.properties)
+
+
 @pytest.mark.parametrize("rule_id, also, case", list(_cases()))
 def test_case(tmp_path, rule_id, also, case):
     assert rule_id in registry.all_rules(), f"case file for unknown rule {rule_id}"
@@ -148,6 +154,7 @@ def test_case(tmp_path, rule_id, also, case):
                 assert (f.span.start.line, f.span.start.column) == (exp["line"], exp.get("col", 1)), got
             if "message" in exp:
                 assert exp["message"] in f.message, got
+            _check_properties(exp, f)
         if "help" in case:
             assert found and all(case["help"] in (f.help or "") for f in found), [f.help for f in found]
         return
@@ -172,6 +179,7 @@ def test_case(tmp_path, rule_id, also, case):
             assert f.span.end.column == exp["end_col"], got
         if "message" in exp:
             assert exp["message"] in f.message, got
+        _check_properties(exp, f)
     if "help" in case:
         assert found and all(case["help"] in (f.help or "") for f in found), [f.help for f in found]
 

@@ -244,3 +244,31 @@ def test_rollback_note_is_resolved_with_the_paired_up_and_keeps_no_internal_prop
                       enable=enable)
     got = [f.message for f in alone.findings if f.rule_id == "locking-in-rollback"]
     assert got and '"post_tag"' in got[0] and 'the table of "idx_post_url"' in got[0]
+
+
+GROUPED = "ALTER TABLE a DROP COLUMN x;\nSELECT 1;\nALTER TABLE b DROP COLUMN y, DROP COLUMN z;\n"
+
+
+def test_per_file_findings_keep_their_fingerprint_when_lines_shift(tmp_path):
+    def run(root, text):
+        return [f for f in lint_tree(root, {"V1__x.sql": text}, enable={"drop-column": "warning"}).findings if f.rule_id == "drop-column"]
+
+    before = run(tmp_path / "a", GROUPED)
+    after = run(tmp_path / "b", "-- a new header\n\n" + GROUPED.replace("SELECT 1;\n", "SELECT 1;\nSELECT 2;\n"))
+    assert len(before) == len(after) == 1
+    assert before[0].fingerprint == after[0].fingerprint
+    assert before[0].properties["lines"] == [1, 3, 3] and after[0].properties["lines"] == [3, 6, 6]
+    assert before[0].fix is None
+
+
+def test_grouping_merges_per_part_and_keeps_the_first():
+    # parts: dbmate/goose sections (the engine passes the section's start offset)
+    from linter import grouping
+    from linter.model import FILE_SPAN, Span, Violation
+
+    rule = registry.all_rules()["drop-table"]
+    vs = [Violation(Span.at(line, 1), f"m{line}", "h", None, f"c{line}", False, {"objects": [f'"t{line}"']}) for line in (2, 3, 6)]
+    merged = grouping.merge([(rule, v) for v in vs], lambda v: 0 if v.span.start.line < 5 else 5)
+    assert [(v.span.start.line, v.properties["objects"], v.message[:14]) for _r, v in merged] == [
+        (2, ['"t2"', '"t3"'], "drops 2 tables"), (6, ['"t6"'], "m6")]
+    assert merged[0][1].context == "c2" and FILE_SPAN != merged[0][1].span

@@ -49,3 +49,25 @@ def test_readme_shows_every_preset_verbatim():
     readme = (root / "README.md").read_text(encoding="utf-8")
     for preset in sorted((root / "rules").glob("*.yaml")):
         assert preset.read_text(encoding="utf-8") in readme, f"README.md does not show rules/{preset.name} verbatim"
+
+
+def test_report_is_validated(monkeypatch):
+    import sys
+    import types
+
+    import pytest
+
+    mod = types.ModuleType("linter.checks.grouped_rule")
+    mod.ID, mod.FAMILY, mod.SCOPE, mod.DEFAULT_LEVEL = "grouped-rule", "locking", "statement", "warning"
+    mod.check = lambda ctx, stmt, options: ()
+    monkeypatch.setitem(sys.modules, "linter.checks.grouped_rule", mod)
+    mod.REPORT = "per-statement"
+    with pytest.raises(ImportError, match="unknown report"):
+        registry._load("grouped_rule")
+    mod.REPORT = "per-file"
+    with pytest.raises(ImportError, match="without a group_message"):
+        registry._load("grouped_rule")
+    mod.group_message = lambda violations, objects: ("m", None)
+    assert registry._load("grouped_rule").report == "per-file"
+    assert {r.id for r in registry.all_rules().values() if r.report == "per-file"} == {
+        "rename-column", "rename-table", "drop-column", "drop-table", "incomplete-down-migration", "misordered-down-migration"}

@@ -6,12 +6,13 @@ ACCESS EXCLUSIVE lock, which blocks reads and writes while it waits and runs, an
 then on every query of the application version still running that names the column, or
 `INSERT`s a value into it, fails. The data cannot be brought back by a rollback.
 
+Reported once per file (per dbmate/goose section), at the first dropped column, naming
+every dropped column: whether the code still uses them is one decision for the deploy. A
+file with one such statement gets its message (`DROP COLUMN "a", "b" and "c" on "t" …`).
+
 Not reported: columns added earlier in the same file, tables created earlier in the same
 file, and down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`,
 goose `-- +goose Down`): removing what the up migration added is rollback code.
-
-One finding per statement, at its first such column, naming every column it drops
-(`DROP COLUMN "a", "b" and "c"`): one ALTER TABLE is one change to review.
 
 ## Example
 ```sql
@@ -37,6 +38,7 @@ All versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
+from linter.grouping import listing
 from linter.pg import columns, names
 
 ID = "drop-column"
@@ -48,6 +50,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("ban-drop-column",)
+REPORT = "per-file"
 
 
 def check(ctx, stmt, options):
@@ -69,5 +72,16 @@ def check(ctx, stmt, options):
               "inserts without it work), then drop it in a later migration."),
         breaking=True,
         columns=cols,
+        objects=[f'"{alter.table}"."{c}"' for c in cols],
+    )
+
+
+def group_message(violations, objects):
+    """The message of the one finding for several dropped columns in a file (help: the first's)."""
+    tables = len({v.properties.get("table") for v in violations})
+    return (
+        f"drops {len(objects)} columns of {tables} table{'s' if tables > 1 else ''} ({listing(objects)}): code still "
+        "using them fails from this deploy, and their data is deleted",
+        None,
     )
 

@@ -6,12 +6,13 @@ it waits and runs) and removes the table and its data for good: every query of t
 application version still running, and of other clients, that names it fails, and a
 rollback of the code cannot bring the data back.
 
+Reported once per file (per dbmate/goose section), at the first dropped table, naming
+every dropped table: whether the code still uses them is one decision for the deploy.
+
 Not reported: tables created earlier in the same file (scratch tables), a table swapped
 aside by a RENAME earlier in the file (the rename is what `rename-table` judges), and
 down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`): dropping what the up migration created is what rollback code does.
-
-One finding per statement, naming every table it drops.
 
 ## Example
 ```sql
@@ -37,6 +38,7 @@ All versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
+from linter.grouping import listing
 from linter.pg import columns, lifecycle, names
 from linter.pg.locks import LockMode
 
@@ -48,6 +50,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("ban-drop-table",)
+REPORT = "per-file"
 
 
 def check(ctx, stmt, options):
@@ -80,4 +83,14 @@ def check(ctx, stmt, options):
         table=", ".join(tables),
         blocks=lock.blocks,
         breaking=True,
+        objects=[f'"{t}"' for t in tables],
+    )
+
+
+def group_message(violations, objects):
+    """The message of the one finding for several dropped tables in a file (help: the first's)."""
+    return (
+        f"drops {len(objects)} tables ({listing(objects)}): code still using them fails from this deploy, and their "
+        "data is deleted",
+        None,
     )

@@ -27,6 +27,9 @@ table left behind is reported once, not with each of its indexes and constraints
 Statements a DO block in the down runs count; function bodies are not analysed. ory popx step groups
 are judged as a whole. Empty downs are `empty-down-migration`'s business.
 
+Reported once per down file (per down section), naming everything it leaves undone:
+fixing the down is one task.
+
 ## Example
 ```sql
 -- file: migrations/0042_add_invoice_index.up.sql
@@ -57,6 +60,7 @@ ALTER TABLE invoices DROP COLUMN customer_id;
 
 from __future__ import annotations
 
+from linter.grouping import listing
 from linter.migset import names, pairs as pairsmod, rollback
 from linter.model import Span
 
@@ -68,6 +72,7 @@ OPTIONS = {"check-recreated": bool}
 DEFAULTS = {"check-recreated": True}
 ALIASES = ()
 NEEDS = ("objects", "sections")
+REPORT = "per-file"
 
 _VERB = {"table": "DROP TABLE", "view": "DROP VIEW", "matview": "DROP MATERIALIZED VIEW", "column": "ALTER TABLE ... DROP COLUMN",
          "index": "DROP INDEX", "constraint": "ALTER TABLE ... DROP CONSTRAINT", "trigger": "DROP TRIGGER",
@@ -104,6 +109,8 @@ def check(ctx, options):
             line = ""
             if p.up_span:
                 line = f" (line {p.up_span[0]})" if len(unit.ups) == 1 else f" ({p.up_span[4].rsplit('/', 1)[-1]}, line {p.up_span[0]})"
+            at = f", {line[2:-1]}" if line else ""  # ", line 3" / ", 0001_x.up.sql, line 3"
+            change, what = "create", f"{obj}{line}"
             if p.kind == "not-dropped":
                 msg = f"the down leaves {obj}, which {unit.label} {'create' if len(unit.ups) > 1 else 'creates'}{line}"
                 hint = f"Add {_VERB.get(p.obj[0], 'a DROP')} for it to the down migration, in reverse order of creation."
@@ -122,16 +129,38 @@ def check(ctx, options):
                     msg = f"the down leaves {obj}, which {unit.label} {'create' if len(unit.ups) > 1 else 'creates'}{line}"
                     hint = f"Add {_VERB.get(p.obj[0], 'a DROP')} for it to the down migration."
                 else:
+                    change, what = "redefine", f"{obj} (redefined{at})"
                     msg = f"the down leaves {obj} as {unit.label} {'redefine' if len(unit.ups) > 1 else 'redefines'} it{line}"
                     hint = "Restore its previous definition in the down migration (CREATE OR REPLACE with the old body)."
             elif p.kind == "not-recreated":
                 if not options["check-recreated"]:
                     continue
+                change, what = "drop", f"{obj} (dropped{at})"
                 msg = f"the down does not recreate {obj}, which {unit.label} {'drop' if len(unit.ups) > 1 else 'drops'}{line}"
                 hint = "Recreate it in the down migration; its data cannot come back, so say so in a comment."
             elif p.kind == "not-renamed-back":
+                change, what = "rename", f"{rollback.describe(p.other)} (renamed from \"{p.obj[2]}\"{at})"
                 msg = f"the down does not rename {rollback.describe(p.other)} back to \"{p.obj[2]}\"{line}"
                 hint = "Rename it back in the down migration."
             else:
                 continue
-            yield ctx.violation(unit.report_on, msg, help=hint, span=where)
+            # fingerprint context without the up's line: stable when unrelated lines shift
+            yield ctx.violation(unit.report_on, msg, help=hint, span=where, context=f"{p.kind}:{p.obj}",
+                                objects=[what], change=change)
+
+
+#: What the down should do about each kind of change its up makes (``change`` property).
+_UNDO = {"create": "drop what the up creates, in reverse order of creation",
+         "redefine": "restore the previous definition of what it redefines (CREATE OR REPLACE with the old body)",
+         "drop": "recreate what it drops (its data cannot come back: say so in a comment)",
+         "rename": "rename back what it renames"}
+
+
+def group_message(violations, objects):
+    """The message and help of the one finding for everything a down leaves undone."""
+    changes = [c for c in _UNDO if any(v.properties.get("change") == c for v in violations)]
+    return (
+        f"the down leaves {len(objects)} changes of its up in place ({listing(objects)}): after a rollback the next up "
+        "fails or the application meets objects it does not know",
+        "In the down migration, " + "; ".join(_UNDO[c] for c in changes) + ".",
+    )

@@ -7,6 +7,9 @@ version of the application that is still running, and of every other client, tha
 the old column fails. Deployments are not atomic: old and new code run side by side for a
 while, and a rollback of the code brings the old name back.
 
+Reported once per file (per dbmate/goose section), at the first rename, naming every
+renamed column: whether the code still uses the old names is one decision for the deploy.
+
 Not reported: columns added earlier in the same file, tables created earlier in the same
 file, and down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down` and
 goose `-- +goose Down` sections), which are rollback code run by hand, not against
@@ -36,6 +39,7 @@ All versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
+from linter.grouping import listing
 from linter.pg import columns, names
 from linter.pg.locks import LockMode
 
@@ -47,6 +51,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("renaming-column",)
+REPORT = "per-file"
 
 
 def check(ctx, stmt, options):
@@ -71,4 +76,16 @@ def check(ctx, stmt, options):
         table=table,
         blocks=lock.blocks,
         breaking=True,
+        objects=[f'"{table}"."{old}" → "{new}"'],
+    )
+
+
+def group_message(violations, objects):
+    """The message and help of the one finding for several renames in a file."""
+    tables = len({v.properties.get("table") for v in violations})
+    return (
+        f"renames {len(objects)} columns in {tables} table{'s' if tables > 1 else ''} ({listing(objects)}): "
+        "code still using the old names fails from this deploy until it is updated",
+        "Expand and contract: add the new columns, keep old and new in sync (trigger) and backfill, deploy code that "
+        "uses the new names, then drop the old columns in a later migration.",
     )

@@ -5,6 +5,9 @@
 lock, which blocks reads and writes while held), but every query of the application
 version still running, and of other clients, that names the old table fails from then on.
 
+Reported once per file (per dbmate/goose section), at the first rename, naming every
+renamed table: whether the code still uses the old names is one decision for the deploy.
+
 Not reported: tables created earlier in the same file, renames after which the file
 creates a table or view under the old name again (a swap such as `users` -> `users_old`,
 `users_new` -> `users`, or a compatibility view), and down migrations (`.down.sql`,
@@ -34,6 +37,7 @@ All versions (simple views are automatically updatable from 9.3).
 - Updatable views, CREATE VIEW: https://www.postgresql.org/docs/current/sql-createview.html#SQL-CREATEVIEW-UPDATABLE-VIEWS
 """
 
+from linter.grouping import listing
 from linter.pg import columns, lifecycle, names
 from linter.pg.locks import LockMode
 
@@ -45,6 +49,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("renaming-table",)
+REPORT = "per-file"
 
 _RELKINDS = {"OBJECT_TABLE": "TABLE", "OBJECT_VIEW": "VIEW", "OBJECT_MATVIEW": "MATERIALIZED VIEW", "OBJECT_FOREIGN_TABLE": "FOREIGN TABLE"}
 
@@ -76,4 +81,15 @@ def check(ctx, stmt, options):
         table=table,
         blocks=lock.blocks,
         breaking=True,
+        objects=[f'"{table}" → "{new}"'],
+    )
+
+
+def group_message(violations, objects):
+    """The message and help of the one finding for several renamed tables (views) in a file."""
+    return (
+        f"renames {len(objects)} tables or views ({listing(objects)}): code still using the old names fails from this "
+        "deploy until it is updated",
+        "For each, create a view under the old name over the renamed table in the same migration (simple views are "
+        "updatable) and drop it once no code uses the old name; or expand and contract with a new table.",
     )
