@@ -22,8 +22,10 @@ locks that let reads and writes go on (CREATE INDEX CONCURRENTLY, VALIDATE CONST
 plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; those in
 function bodies run later, when the function is called, and do not.
 
-The fix puts `SET LOCAL lock_timeout = '5s';` (`SET` outside a transaction) before the
-statement.
+The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
+runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns):
+the fix then puts `SET lock_timeout = '5s';` before it and `RESET lock_timeout;` after it,
+so the setting does not outlive it on the migration tool's connection.
 
 ## Example
 ```sql
@@ -87,4 +89,6 @@ def check(ctx, options):
         local = "SET LOCAL" if step.tx is not None else "SET"
         help = (f"Set a lock timeout first (`{local} lock_timeout = '{options['value']}';`) so the statement gives up "
                 "instead of blocking traffic, and retry the migration when it times out.")
+        if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+            help += " It runs outside a transaction: `RESET lock_timeout;` after it, so the setting ends with it."
         yield session.timeout_violation(ctx, step, "lock_timeout", options["value"], effects, message, help)

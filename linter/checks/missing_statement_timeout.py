@@ -20,8 +20,10 @@ the first such statement left uncapped. Tables created earlier in the file are e
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
 CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
-The fix puts `SET LOCAL statement_timeout = '5min';` (`SET` outside a transaction) before
-the statement.
+The fix puts `SET LOCAL statement_timeout = '5min';` before the statement. Where the
+statement runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only
+warns): the fix then puts `SET statement_timeout = '5min';` before it and `RESET
+statement_timeout;` after it, so the setting does not outlive it on the tool's connection.
 
 ## Example
 ```sql
@@ -92,6 +94,8 @@ def check(ctx, options):
         local = "SET LOCAL" if step.tx is not None else "SET"
         help = (f"Cap it first (`{local} statement_timeout = '{options['value']}';`): past that, PostgreSQL cancels the "
                 "statement and releases the lock instead of blocking traffic for as long as the table takes.")
+        if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+            help += " It runs outside a transaction: `RESET statement_timeout;` after it, so the setting ends with it."
         if how == "own":
             work = "rewrites" if any(e.rewrite for e in effects) else "scans"
             message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "

@@ -74,10 +74,10 @@ def check(ctx, stmt, options):
         if tx is not None:
             help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
         fix = None
-        if alone and stmt.parent is None and part_rv.get("location") is not None:
+        if tx is None and alone and stmt.parent is None and part_rv.get("location") is not None:
             start = stmt.offset_of(part_rv["location"])
             at = ctx.source.token_end(start)
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
         yield ctx.violation(
             stmt,
             f'ALTER TABLE "{parent}" DETACH PARTITION "{part}" takes an {lock.label} lock on "{parent}", which '

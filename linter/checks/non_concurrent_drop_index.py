@@ -71,10 +71,10 @@ def check(ctx, stmt, options):
     if tx is not None:
         help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
     fix = None
-    if stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
+    if tx is None and stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
     yield ctx.violation(
         stmt,
         f"DROP INDEX {listed} takes an {lock.label} lock on the index's table, which blocks {lock.blocks} "

@@ -77,12 +77,12 @@ def check(ctx, stmt, options):
         help = ("Use REINDEX … CONCURRENTLY: it builds a new copy of each index under SHARE UPDATE EXCLUSIVE and swaps "
                 "it in, blocking neither reads nor writes, and cannot run inside a transaction block.")
         tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
-        if tx is not None:
+        if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
             help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
-        if stmt.parent is None:
+        elif stmt.parent is None:
             at = tokens.after_keyword(stmt, what)
             if at is not None:
-                fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+                fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
     lock = LockMode.ACCESS_EXCLUSIVE
     yield ctx.violation(
         stmt,
