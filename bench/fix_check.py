@@ -31,7 +31,9 @@ Findings are compared by rule and by the statement they point at, not by line (a
 that inserts a line moves every later finding): each finding's start is mapped to an
 offset of the original text (offsets after the fix move back by the fix's length change,
 offsets inside the replacement map to the fix's start) and from there to the top-level
-statement holding it. A finding is *new* when its rule reports more findings at error or
+statement holding it; the statements the fix's replaced text overlaps count as one (a
+fix that merges statements moves their findings onto the first). The rules of
+:data:`ONCE_PER_RUN` are compared per file. A finding is *new* when its rule reports more findings at error or
 warning level on that statement (or on the file as a whole, for file-level findings)
 after the fix than before.
 
@@ -79,6 +81,11 @@ from linter.source import Source, TextIndex, read_text  # noqa: E402
 #: Severities at which a finding that appears after a fix counts against it.
 COUNTED = (Severity.ERROR, Severity.WARNING)
 
+#: Rules that report once per run or transaction, at its first statement left unprotected
+#: (their docstrings say so): a fix that protects that statement moves the finding to the
+#: next one, which was unprotected before too. Their findings are compared per file.
+ONCE_PER_RUN = frozenset({"missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive"})
+
 
 @dataclass
 class Outcome:
@@ -100,21 +107,25 @@ class Outcome:
         return bool(self.parse_error or self.new or self.kept or self.moved)
 
 
-def _statement_starts(text: str, file: MigrationFile, config) -> list[int]:
-    """Start offsets of the top-level statements of ``text`` (empty when it does not parse)."""
+def _statements(text: str, file: MigrationFile, config) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the top-level statements of ``text`` (empty when it
+    does not parse)."""
     src = Source(text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
-    starts = [s.start for s in src.statements]
+    spans = [(s.start, s.end) for s in src.statements]
     src.close()
-    return starts
+    return spans
 
 
-def _key(f: Finding, index: TextIndex, starts: list[int], back) -> tuple:
-    """``(rule, path, statement index)`` of a finding; ``-1`` for whole-file findings.
-    ``back`` maps an offset of the text the finding was made on to the original text."""
-    if f.span == FILE_SPAN:
+def _key(f: Finding, index: TextIndex, starts: list[int], back, fixed: set[int]) -> tuple:
+    """``(rule, path, statement)`` of a finding: the index of the top-level statement
+    holding it, ``"fix"`` for the statements the fix touches (a fix that merges statements
+    moves their findings onto one), ``-1`` for whole-file findings. ``back`` maps an
+    offset of the text the finding was made on to the original text."""
+    if f.span == FILE_SPAN or f.rule_id in ONCE_PER_RUN:
         return (f.rule_id, f.path, -1)
     off = back(index.offset(f.span.start))
-    return (f.rule_id, f.path, bisect.bisect_right(starts, off) - 1)
+    i = bisect.bisect_right(starts, off) - 1
+    return (f.rule_id, f.path, "fix" if i in fixed else i)
 
 
 def _other_key(f: Finding) -> tuple:
@@ -249,23 +260,28 @@ class Checker:
             shadow.unlink()
             os.symlink(file.abspath, shadow)
 
-        starts = _statement_starts(text, file, self.config)
+        spans = _statements(text, file, self.config)
+        starts = [a for a, _ in spans]
+        # the statements the replaced text overlaps (an insertion: the one it lands in)
+        fixed = {i for i, (a, b) in enumerate(spans) if a <= fix.end and b >= fix.start}
+        if fix.start == fix.end:
+            fixed.add(bisect.bisect_right(starts, fix.start) - 1)
         old_index, new_index = TextIndex(text), TextIndex(new_text)
 
         def keyed(findings: list[Finding], index: TextIndex, mapper) -> Counter:
             c: Counter = Counter()
             for f in findings:
-                k = _key(f, index, starts, mapper) if f.path == file.path else _other_key(f)
+                k = _key(f, index, starts, mapper, fixed) if f.path == file.path else _other_key(f)
                 c[k] += 1
             return c
 
         before_c = keyed(before_findings, old_index, lambda o: o)
         after_c = keyed(after_findings, new_index, back)
-        own = _key(finding, old_index, starts, lambda o: o)
+        own = _key(finding, old_index, starts, lambda o: o, fixed)
         out.kept = after_c[own] >= before_c[own]
         grew = {k for k in after_c if after_c[k] > before_c[k]}
         for f in after_findings:
-            k = _key(f, new_index, starts, back) if f.path == file.path else _other_key(f)
+            k = _key(f, new_index, starts, back, fixed) if f.path == file.path else _other_key(f)
             if k in grew and f.severity in COUNTED:
                 out.new.append((f.rule_id, f.severity.value, f.line, f.message))
                 grew.discard(k)

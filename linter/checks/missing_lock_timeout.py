@@ -24,8 +24,9 @@ function bodies run later, when the function is called, and do not.
 
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
 runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns):
-the fix then puts `SET lock_timeout = '5s';` before it and `RESET lock_timeout;` after it,
-so the setting does not outlive it on the migration tool's connection.
+the fix then puts plain `SET lock_timeout = '5s';` before it (which also covers the
+migration's later statements), and the help asks for `RESET lock_timeout;` at the end of
+the migration, so the setting does not outlive it on the migration tool's connection.
 
 ## Example
 ```sql
@@ -90,5 +91,6 @@ def check(ctx, options):
         help = (f"Set a lock timeout first (`{local} lock_timeout = '{options['value']}';`) so the statement gives up "
                 "instead of blocking traffic, and retry the migration when it times out.")
         if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-            help += " It runs outside a transaction: `RESET lock_timeout;` after it, so the setting ends with it."
+            help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET lock_timeout;` at "
+                     "the end of the migration so the setting does not outlive it on the tool's connection.")
         yield session.timeout_violation(ctx, step, "lock_timeout", options["value"], effects, message, help)

@@ -22,8 +22,9 @@ CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
 The fix puts `SET LOCAL statement_timeout = '5min';` before the statement. Where the
 statement runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only
-warns): the fix then puts `SET statement_timeout = '5min';` before it and `RESET
-statement_timeout;` after it, so the setting does not outlive it on the tool's connection.
+warns): the fix then puts plain `SET statement_timeout = '5min';` before it (which also
+covers the migration's later statements), and the help asks for `RESET statement_timeout;`
+at the end of the migration, so the setting does not outlive it on the tool's connection.
 
 ## Example
 ```sql
@@ -95,7 +96,8 @@ def check(ctx, options):
         help = (f"Cap it first (`{local} statement_timeout = '{options['value']}';`): past that, PostgreSQL cancels the "
                 "statement and releases the lock instead of blocking traffic for as long as the table takes.")
         if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-            help += " It runs outside a transaction: `RESET statement_timeout;` after it, so the setting ends with it."
+            help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET statement_timeout;` at "
+                     "the end of the migration so the setting does not outlive it on the tool's connection.")
         if how == "own":
             work = "rewrites" if any(e.rewrite for e in effects) else "scans"
             message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "

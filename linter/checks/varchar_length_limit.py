@@ -40,6 +40,7 @@ All versions.
 - ALTER TABLE, Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
 
+from linter.model import Direction
 from linter.pg import columns, names
 
 ID = "varchar-length-limit"
@@ -62,7 +63,7 @@ def check(ctx, stmt, options):
         n = mods[0]
         fix = None
         help = f"Use text, with CHECK (char_length(…) <= {n}) if the limit matters: a CHECK can be replaced without blocking."
-        if at and not tn.get("arrayBounds"):
+        if at and not tn.get("arrayBounds") and not _retyped_later(ctx, stmt, site):
             col = names.quote_ident(site.name)
             check = f"CHECK (char_length({col}) <= {n})"
             if site.how == "add" and not ctx.pg.is_new_table(site.table, stmt):
@@ -88,3 +89,12 @@ def check(ctx, stmt, options):
             help=help,
             fix=fix,
         )
+
+
+def _retyped_later(ctx, stmt, site) -> bool:
+    """True when a later statement of the same section changes this column's type: the fix
+    would change what that ALTER COLUMN … TYPE converts from (text → varchar(n) scans and
+    rewrites where varchar(n) → varchar(n) does not)."""
+    evs = columns.history(ctx).events.get((names.table_key(site.table), site.name), ())
+    down = stmt.section is Direction.DOWN
+    return any(ev[0] > stmt.index and ev[1] == down and ev[2] == "type" for ev in evs)

@@ -381,24 +381,16 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     (before the DO block for a statement inside one). SET LOCAL when the statement runs
     in a transaction (also PostgreSQL's implicit one around a multi-statement query), so
     the setting ends with it; outside one SET LOCAL does nothing (a WARNING), so plain
-    SET, and ``RESET name;`` right after the statement so that the setting does not
-    outlive it on the tool's connection (checked in tests/test_fix_safety_pg.py).
-    ``None`` when there is no safe place."""
+    SET, which also covers the later statements of the migration (the rules report the
+    first uncovered one); the rules' help asks for ``RESET name;`` at the end of the
+    migration (checked in tests/test_fix_safety_pg.py). ``None`` when there is no safe
+    place."""
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
     text = ctx.source.text
     line_start = text.rfind("\n", 0, stmt.start) + 1
     indent = text[line_start:stmt.start]
     local = "LOCAL " if step.tx is not None else ""
     sql = f"SET {local}{name} = '{value}';"
-    if step.tx is None:  # SET … statement; RESET: one replacement that holds the statement
-        end = stmt.end
-        rest = text[end:].lstrip(" \t")
-        semi = rest.startswith(";")
-        end_at = end + (len(text[end:]) - len(rest)) + 1 if semi else end
-        sep = "\n" + (indent if not indent.strip() else "")
-        body = text[stmt.start:end_at] + ("" if semi else ";")
-        return ctx.fix(stmt.start, end_at, f"{sql}{sep}{body}{sep}RESET {name};",
-                       f"Add `{sql}` before this statement and `RESET {name};` after it")
     if indent.strip():
         return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before this statement")
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before this statement")
