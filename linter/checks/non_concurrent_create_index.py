@@ -14,6 +14,14 @@ to take it out of one with the file's migration tool (dbmate `transaction:false`
 `-- +goose NO TRANSACTION`, diesel `run_in_transaction = false`, a file of its own for
 golang-migrate and Flyway).
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block (a lone statement of a golang-migrate file, a Flyway script holding only
+it, goose `NO TRANSACTION`, …): in a transaction CONCURRENTLY fails at deploy, so there the
+help says how to move the statement and there is no fix. Where the tool runs statements one
+at a time (goose `NO TRANSACTION`, a Flyway script run outside a transaction, seeds) the fix
+also puts `DROP INDEX CONCURRENTLY IF EXISTS name;` before the build, which a re-run needs
+after a failed build (see `create-without-if-not-exists`).
+
 ## Example
 ```sql
 CREATE INDEX users_email_idx ON users (email);
@@ -21,6 +29,7 @@ CREATE INDEX users_email_idx ON users (email);
 
 ## Use instead
 ```sql
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 ```
 

@@ -10,6 +10,10 @@ go on. It cannot run inside a transaction block, cannot be combined with other
 subcommands, and is refused when the parent has a DEFAULT partition. If it is
 interrupted, finish it with `ALTER TABLE … DETACH PARTITION … FINALIZE`.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 ALTER TABLE events DETACH PARTITION events_2019;

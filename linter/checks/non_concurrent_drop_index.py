@@ -10,6 +10,10 @@ transaction block. It drops one index at a time, without CASCADE, and cannot dro
 index that backs a constraint (use `ALTER TABLE … DROP CONSTRAINT`) or a partitioned
 table's index.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 DROP INDEX users_email_idx;

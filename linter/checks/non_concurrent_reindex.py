@@ -9,6 +9,10 @@ reads of the table too, for as long as the rebuild takes (the documentation says
 UPDATE EXCLUSIVE and swaps them, blocking neither reads nor writes; it cannot run inside
 a transaction block.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 REINDEX INDEX users_email_idx;
