@@ -20,7 +20,8 @@ it, goose `NO TRANSACTION`, …): in a transaction CONCURRENTLY fails at deploy,
 help says how to move the statement and there is no fix. Where the tool runs statements one
 at a time (goose `NO TRANSACTION`, a Flyway script run outside a transaction, seeds) the fix
 also puts `DROP INDEX CONCURRENTLY IF EXISTS name;` before the build, which a re-run needs
-after a failed build (see `create-without-if-not-exists`).
+after a failed build (see `create-without-if-not-exists`). An unnamed index gets no fix:
+name it first (a re-run would build a second, duplicate index).
 
 ## Example
 ```sql
@@ -79,6 +80,8 @@ def check(ctx, stmt, options):
     fix = None
     if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
         help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+    elif not name:  # a re-run of a failed concurrent build would build a second index
+        help += " Name the index first: a re-run after a failed concurrent build would otherwise build a second one."
     elif stmt.parent is None:
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
