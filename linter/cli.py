@@ -204,7 +204,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         cfg.base = args.base  # the history rules compare with it (linter.migset.history)
 
     paths = args.paths or cfg.roots or ["."]
-    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     if found.errors:
         raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
     notes = list(found.notes)
@@ -328,7 +328,7 @@ def cmd_locks(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     cfg = configmod.load(args.config, cwd=cwd, pg_version=args.pg_version)
     paths = args.paths or cfg.roots or ["."]
-    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     if found.errors:
         raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
     notes = list(found.notes)
@@ -363,7 +363,7 @@ def cmd_hash(args: argparse.Namespace) -> int:
     if not target.is_absolute():
         target = cwd / target
     paths = args.paths or cfg.roots or ["."]
-    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     if found.errors:
         raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
     here = target.resolve().parent
@@ -439,7 +439,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version)
     cfg = cfg.select(args.select, args.ignore)
     paths = args.paths or cfg.roots or ["."]
-    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     if found.errors:
         raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
     _tune_gc()

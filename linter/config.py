@@ -23,6 +23,9 @@ The keys (all optional)::
     roots: [db/migrations]       # migration roots (default: inferred from file names)
     seeds: ["seeds/**/*.sql"]    # gitignore-style patterns of seed files
     exclude: ["legacy/**"]       # gitignore-style patterns of files not to lint
+    snapshots: ["db/structure.sql"]  # gitignore-style patterns of files run once on an
+                                 # empty database (schema dumps, baselines, init scripts)
+    rollback_locking: summary    # lock findings on down code: off | summary | full
     placeholders: {SCHEMA: app}  # values for ${SCHEMA}, :SCHEMA, :'SCHEMA', $%SCHEMA%$
     placeholder_syntax: [flyway, psql, synapse]
     max_file_size: 5242880       # bytes; larger files get an unreadable-file finding
@@ -55,6 +58,10 @@ if TYPE_CHECKING:
 
 CONFIG_NAMES = (".miglint.yml", ".miglint.yaml")
 FAIL_ON = ("error", "warning", "note", "never")
+#: ``rollback_locking`` values: what becomes of lock-hazard findings on down code (down
+#: files and down sections). ``summary``: one ``locking-in-rollback`` note per down;
+#: ``full``: every finding at its configured level; ``off``: none.
+ROLLBACK_LOCKING = ("off", "summary", "full")
 DEFAULT_MAX_FILE_SIZE = 5 * 1024 * 1024
 
 _TOP_KEYS = {
@@ -66,6 +73,8 @@ _TOP_KEYS = {
     "roots": list,
     "seeds": list,
     "exclude": list,
+    "snapshots": list,
+    "rollback_locking": str,
     "placeholders": dict,
     "placeholder_syntax": list,
     "max_file_size": int,
@@ -249,6 +258,11 @@ class Config:
     roots: list[str] = field(default_factory=list)
     seeds: list[str] = field(default_factory=lambda: ["**/seeds/**/*.sql", "**/seed/**/*.sql"])
     exclude: list[str] = field(default_factory=list)
+    #: gitignore-style patterns of baseline files (schema dumps, init scripts): run once on
+    #: an empty database, so lock, type-hygiene and populated-table rules skip them
+    snapshots: list[str] = field(default_factory=list)
+    #: what lock-hazard findings on down code become (:data:`ROLLBACK_LOCKING`)
+    rollback_locking: str = "summary"
     placeholders: dict[str, str] = field(default_factory=dict)
     placeholder_syntax: tuple[str, ...] = PLACEHOLDER_SYNTAXES
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -463,7 +477,11 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
             if value not in FAIL_ON:
                 raise ConfigError(f"must be one of {', '.join(FAIL_ON)}", source, key, line)
             cfg.fail_on = value
-        elif key in ("roots", "seeds", "exclude"):
+        elif key == "rollback_locking":
+            if value not in ROLLBACK_LOCKING:
+                raise ConfigError(f"must be one of {', '.join(ROLLBACK_LOCKING)}", source, key, line)
+            cfg.rollback_locking = value
+        elif key in ("roots", "seeds", "exclude", "snapshots"):
             if not all(isinstance(v, str) for v in value):
                 raise ConfigError("must be a list of strings", source, key, line)
             setattr(cfg, key, list(value))

@@ -75,7 +75,7 @@ import gc
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from linter.model import Convention, Direction, MigrationFile
@@ -155,6 +155,19 @@ _PRISMA_DIR = re.compile(r"^(?P<ver>\d+)_(?P<desc>.+)$")
 _SYNAPSE_NUM = re.compile(r"^\d+_?")
 #: A file name stem that says "whole-schema snapshot" (dhis2 ``dhis2_base_schema``, dbmate ``schema``).
 _BASELINE_STEM = re.compile(r"(?:^|[_.-])(?:base(?:line)?(?:_schema)?|schema|structure|full_schema|schema_dump)$", re.I)
+#: Directories of scripts run once when a database is created (supabase/postgres
+#: ``init-scripts/``, the postgres Docker image's ``/docker-entrypoint-initdb.d``): BASELINE.
+_INIT_DIRS = frozenset({"init-scripts", "init_scripts", "initdb", "initdb.d", "docker-entrypoint-initdb.d"})
+#: What plain ``pg_dump`` output starts with (pg_dump.c, ``dumpDatabase``/the archive
+#: header: ``-- PostgreSQL database dump``, ``-- Dumped from database version``,
+#: ``-- Dumped by pg_dump version``) ...
+_DUMP_HEADER = re.compile(rb"^--[ \t]*(?:PostgreSQL database dump\s*$|Dumped (?:from database|by pg_dump) version )", re.M)
+#: ... and the comment it writes before each object (pg_backup_archiver.c, ``_printTocEntry``:
+#: ``-- Name: users; Type: TABLE; Schema: public; Owner: app``). A migration may quote one
+#: such comment with a copied definition: :func:`_is_dump` asks for several.
+_DUMP_TOC = re.compile(rb"^-- Name: [^;\n]+; Type: [A-Z ]+; Schema: [^;\n]*; Owner: ", re.M)
+#: How many object comments of pg_dump in a file's head make it a dump.
+_DUMP_TOC_MIN = 3
 #: One ``key=value`` line of a Java properties file (``=``, ``:`` or blanks separate; lines
 #: starting with ``#`` or ``!`` are comments and do not match).
 _PROPERTY = re.compile(r"\s*([^#!=:\s][^=:\s]*)\s*[=:\s]\s*(.*)")
@@ -266,6 +279,8 @@ class _Ctx:
         self._clash: dict[str, bool] = {}
         self._rel_cache: dict[str, str] = {}
         self.notes: list[str] = []
+        #: directories given to walk (may lie outside base_dir): neighbour lookups stay inside them too
+        self.tops: list[str] = []
 
     # -- paths
 
@@ -375,7 +390,12 @@ class _Ctx:
                 return self._updown(d, names, parent, name)
             if name == "down":
                 return self._flat(d, names, dirs, mirror_of=parent)
-        return self._flat(d, names, dirs)
+        out = self._flat(d, names, dirs)
+        if name.lower() in _INIT_DIRS:  # run once, on an empty database
+            for p in out.values():
+                if p.skip is None:
+                    p.dir = Direction.BASELINE
+        return out
 
     # -- dialect trees
 
@@ -674,9 +694,11 @@ class _Ctx:
         """dbmate / goose by markers (majority of the directory wins), else timestamp
         (versions of 12+ digits, majority) or sequential."""
         marks = []
+        dumps = []  # pg_dump output under a migration's name: a baseline (not in a down/ mirror)
         n_db = n_goose = 0
         for f, _v, _desc, _stem in items:
             head = _read_head(os.path.join(d, f))
+            dumps.append(not force_down and _is_dump(head))
             # The markers have no literal prefix for the regex engine to skip ahead with;
             # a lowercase substring test rules out most heads first.
             low = head.lower()
@@ -695,10 +717,10 @@ class _Ctx:
         shape = Convention.TIMESTAMP if 2 * n_ts >= n else Convention.SEQUENTIAL
         out = {}
         direction = Direction.DOWN if force_down else Direction.UP
-        for (f, v, desc, stem), (db, gs) in zip(items, marks):
+        for (f, v, desc, stem), (db, gs), dump in zip(items, marks, dumps):
             conv = dir_conv or (Convention.DBMATE if db else Convention.GOOSE if gs else shape)
             key = tuple(int(x) for x in v.split("_")) if "_" in v else (int(v),)  # hybrid: (Y, M, D, N)
-            out[f] = _P(conv, direction, root, stem, ver=v, key=key, desc=desc)
+            out[f] = _P(conv, Direction.BASELINE if dump else direction, root, stem, ver=v, key=key, desc=desc)
         return out
 
     def _unknown(self, d: str, f: str, root: str, force_down: bool, siblings: dict[str, _P]) -> _P:
@@ -711,6 +733,8 @@ class _Ctx:
             conv = self._neighbour_convention(d, siblings)
             if conv is not None:
                 return _P(conv, Direction.BASELINE, d, f"baseline:{f}", desc=stem)
+        if not force_down and _is_dump(_read_head(os.path.join(d, f))):
+            return _P(Convention.UNKNOWN, Direction.BASELINE, root, f"baseline:{f}", desc=stem)
         return _P(Convention.UNKNOWN, direction, root, f)
 
     def _neighbour_convention(self, d: str, siblings: dict[str, _P]) -> Convention | None:
@@ -760,8 +784,10 @@ class _Ctx:
         return r
 
     def inside(self, d: str) -> bool:
-        """True when ``d`` is base_dir or below it."""
-        return d == self.base or d.startswith(self._prefix)
+        """True when ``d`` is base_dir or below it, or a directory given to walk or below it."""
+        if d == self.base or d.startswith(self._prefix):
+            return True
+        return any(d == t or d.startswith(t.rstrip(os.sep) + os.sep) for t in self.tops)
 
     def flyway_only(self, d: str, need_one: bool = False, depth: int = _FLYWAY_DEPTH) -> bool:
         """True when every SQL file in ``d``'s tree has a Flyway name and the tree is at
@@ -903,6 +929,16 @@ def _read_head(path: str) -> bytes:
         os.close(fd)
 
 
+def _is_dump(head: bytes) -> bool:
+    """True when ``head`` (a file's first bytes) is ``pg_dump`` plain output: its header
+    lines, or at least :data:`_DUMP_TOC_MIN` of its per-object comments."""
+    if b"-- " not in head:
+        return False
+    if b"dump" in head and _DUMP_HEADER.search(head):
+        return True
+    return head.count(b"; Type: ") >= _DUMP_TOC_MIN and len(_DUMP_TOC.findall(head)) >= _DUMP_TOC_MIN
+
+
 def _seed_root(abspath: str, base: str) -> str:
     """The ``seed``/``seeds`` directory above a seed file, else the file's directory."""
     d = os.path.dirname(abspath)
@@ -927,6 +963,7 @@ def discover(
     roots: Sequence[str] = (),
     seeds: Sequence[str] = ("seeds/**/*.sql", "seed/**/*.sql", "**/seeds/**/*.sql"),
     exclude: Sequence[str] = (),
+    snapshots: Sequence[str] = (),
 ) -> Discovery:
     """Find the migration files under ``paths`` and classify them.
 
@@ -950,6 +987,14 @@ def discover(
       relative to ``base_dir``. Seed matches get :attr:`Convention.SEED` and
       :attr:`Direction.SEED`; excluded files and directories are left out silently (also
       when given explicitly).
+    * ``snapshots``: gitignore-style patterns of baseline files (schema dumps, init
+      scripts: run once on an empty database), which get :attr:`Direction.BASELINE`
+      whatever their name says. Without a pattern, baselines are Flyway ``B`` files,
+      Synapse ``full_schemas/``, whole-schema snapshots beside migrations
+      (``schema.sql``, ``structure.sql``, dhis2's ``base/dhis2_base_schema.sql``), files
+      in ``init-scripts/``-like directories (:data:`_INIT_DIRS`) and files whose first
+      4 KB are ``pg_dump`` output (:func:`_is_dump`; checked for files that follow no
+      naming rule and for numbered files, whose heads are read anyway).
 
     Files for other SQL dialects (popx ``.mysql.``/``.sqlite3.``/``.cockroach.``, Synapse
     ``.sql.sqlite``, hawkbit ``__MYSQL``, per-dialect directories such as ``mysql/`` next to
@@ -973,15 +1018,17 @@ def discover(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _discover(paths, base_dir=base_dir, roots=roots, seeds=seeds, exclude=exclude)
+        return _discover(paths, base_dir=base_dir, roots=roots, seeds=seeds, exclude=exclude, snapshots=snapshots)
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seeds: Sequence[str], exclude: Sequence[str]) -> Discovery:
+def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seeds: Sequence[str], exclude: Sequence[str],
+              snapshots: Sequence[str] = ()) -> Discovery:
     ctx = _Ctx(base_dir, roots)
     seed_match = _matcher(seeds)
+    snap_match = _matcher(snapshots)
     excl_match = _matcher(exclude)
     result = Discovery()
     found: dict[str, MigrationFile] = {}
@@ -1002,6 +1049,8 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
             return
         if seed_match is not None and seed_match(rel):
             found[abspath] = ctx.make(abspath, rel, p, seed_root=_seed_root(abspath, ctx.base))
+        elif snap_match is not None and snap_match(rel):
+            found[abspath] = replace(ctx.make(abspath, rel, p), direction=Direction.BASELINE)
         else:
             found[abspath] = ctx.make(abspath, rel, p)
 
@@ -1011,6 +1060,7 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
     for given in paths:
         ap = os.path.abspath(os.path.join(ctx.base, given))
         if os.path.isdir(ap):
+            ctx.tops.append(ap)
             before = counts()
             _walk(ctx, ap, given, excl_match, take, result)
             if counts() == before:

@@ -47,10 +47,20 @@ def render() -> str:
         if body.startswith("## "):
             body = "#" + body
         meta = f"family: `{r.family}` · default level: `{r.default_level}`"
+        if r.hazard:
+            meta += " · " + _HAZARD_NOTES[r.hazard]
         if r.aliases:
             meta += " · aliases: " + ", ".join(f"`{a}`" for a in r.aliases)
         out += ["", f'<a id="{r.id}"></a>', f"## {r.id}", "", f"**{r.summary}**", "", meta, "", body]
     return "\n".join(out).rstrip() + "\n"
+
+
+#: What a rule's ``HAZARD`` (:data:`linter.registry.HAZARDS`) means for where it reports.
+_HAZARD_NOTES = {
+    "lock": "lock hazard: not on baselines; on down code summarised by [`locking-in-rollback`](#locking-in-rollback) (`rollback_locking`)",
+    "type": "type hygiene: not on baselines",
+    "populated": "needs a table with rows: not on baselines",
+}
 
 
 def render_presets() -> str:

@@ -19,6 +19,12 @@ never prints, picks a severity or reads other files. The engine stamps rule id, 
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
 adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
 
+Where a rule's ``HAZARD`` (:data:`linter.registry.HAZARDS`) does not apply, the engine
+decides, not the rule: on baselines (:attr:`Direction.BASELINE`, run once on an empty
+database) rules with a ``HAZARD`` are not run (:data:`BASELINE_SKIPS`); on down code,
+``"lock"`` findings are folded after suppressions into one ``locking-in-rollback`` note
+per down part, or dropped, or kept, as ``rollback_locking`` says (:mod:`linter.rollback_locks`).
+
 Files are linted in parallel when there are many of them (the parse is CPU-bound C code;
 there are two cores on CI machines): this process and ``jobs - 1`` forked workers share the
 batches (:func:`lint_files`). One file's failure never stops the run: an
@@ -35,9 +41,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, registry, suppress
+from linter import HOMEPAGE, __version__, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
-from linter.model import FILE_SPAN, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
+from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
@@ -48,6 +54,10 @@ _QUOTED_TOKEN = re.compile(r'"[^"]{9,}"')
 
 #: Rules the engine itself produces from suppression comments.
 SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")
+#: The rule that summarises lock-hazard findings on down code (:mod:`linter.rollback_locks`).
+ROLLBACK_RULE = "locking-in-rollback"
+#: Rules the engine runs itself, after the others (never from the plan).
+ENGINE_RULES = (*SUPPRESSION_RULES, ROLLBACK_RULE)
 
 
 # --------------------------------------------------------------------------- contexts
@@ -70,6 +80,8 @@ class FileContext:
         self.config = config
         self.pg_version = config.pg_version
         self.suppressions: list[suppress.Suppression] = []
+        #: lock-hazard findings on down code, per down part (:func:`linter.rollback_locks.fold`)
+        self.rollback_locks: list[list] = []
         self._pg = None
 
     @property
@@ -227,7 +239,7 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
         return hit[1], hit[2], hit[3]
     rules = registry.all_rules()
     stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
-    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in SUPPRESSION_RULES]
+    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in ENGINE_RULES]
     every = [(r, s) for r, s in stmt_rules if r.kinds is None]
     by_kind: dict = {}
     for r, s in stmt_rules:
@@ -251,9 +263,44 @@ def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
     return hit
 
 
+def _unsuppressed(ctx: FileContext, found: list) -> list:
+    """``found`` (``[(rule, violation)]``) without what the file's ignore comments cover;
+    marks the comments used."""
+    if not ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
+        return found
+    kept = []
+    for rule, v in found:
+        off = ctx.source.index.offset(v.span.start) if ctx.source is not None else 0
+        hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
+        if hit is not None:
+            hit.used.add(rule.id)
+            continue
+        kept.append((rule, v))
+    return kept
+
+
+#: ``HAZARD`` values of rules that assume an existing table with rows: not run on
+#: baselines (:attr:`Direction.BASELINE`: dumps, init scripts, Flyway ``B`` files), which
+#: run once on an empty database.
+BASELINE_SKIPS = frozenset({"lock", "type", "populated"})
+_BASELINE_SETTINGS: dict[int, tuple] = {}
+
+
+def _baseline_settings(settings: dict[str, RuleSetting]) -> dict[str, RuleSetting]:
+    """``settings`` without the rules whose ``HAZARD`` is in :data:`BASELINE_SKIPS`;
+    cached per settings object, like :func:`_plan`."""
+    hit = _BASELINE_SETTINGS.get(id(settings))
+    if hit is None or hit[0] is not settings:
+        rules = registry.all_rules()
+        hit = _BASELINE_SETTINGS[id(settings)] = (settings, {r: s for r, s in settings.items() if rules[r].hazard not in BASELINE_SKIPS})
+    return hit[1]
+
+
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     rules = registry.all_rules()
     settings = config.settings_for(file.path)
+    if file.direction is Direction.BASELINE:
+        settings = _baseline_settings(settings)
     read = read_text(file.abspath, config.max_file_size)
     source = None
     if read.text is not None:
@@ -276,20 +323,21 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     ignored: set[str] | None = None
     if source is not None:
         ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
-    kept: list[tuple[registry.Rule, Violation]] = raw
-    if ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
-        kept = []
-        for rule, v in raw:
-            off = source.index.offset(v.span.start) if source is not None else 0
-            hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
-            if hit is not None:
-                hit.used.add(rule.id)
-                continue
-            kept.append((rule, v))
+    kept = _unsuppressed(ctx, raw)
+    if source is not None and config.rollback_locking != "full":  # lock findings on down code
+        kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
+        if ctx.rollback_locks:
+            kept += _unsuppressed(ctx, [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)])
+    set_ignores = []  # ignore comments naming file-set rules: applied by run_file_sets
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
             ignored |= s.rules if s.names else {"*"}
+        elif s.region is not None:
+            for rid in s.rules:
+                if rules[rid].scope == "file-set" and rid in settings:
+                    s.used.add(rid)  # whether it suppresses anything is known only later
+                    set_ignores.append((rid, source.index.position(s.region[0]).line, source.index.position(s.region[1]).line))
     for rid in SUPPRESSION_RULES:
         if rid in settings and ctx.suppressions:
             for v in rules[rid].module.check(ctx, settings[rid].options) or ():
@@ -314,6 +362,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
                     if ln <= source.index.line_count:
                         excerpts[ln] = source.index.line_text(ln)
     summary = {"parsed": source is not None and source.error is None}
+    if set_ignores:
+        summary["set_ignores"] = set_ignores
     needs = _summary_needs(settings)
     if needs:
         from linter.migset.summary import summarize
@@ -415,7 +465,9 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
 
 
 def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
-    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``.
+    """Run the ``file-set`` checks once per migration root; honours ``ignore-file``, and
+    ignore comments on the statement a finding points at (the workers send their lines in
+    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``).
     Loads the history (git or manifest, :mod:`linter.migset.history`) once when an enabled
     rule needs it; raises :class:`linter.migset.history.HistoryError` when git fails."""
     rules = registry.all_rules()
@@ -441,6 +493,9 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
                 ig = ignored.get(path)
                 if ig and ("*" in ig or rid in ig):
                     continue
+                line = v.span.start.line
+                if any(r == rid and l0 <= line <= l1 for r, l0, l1 in summaries.get(path, {}).get("set_ignores", ())):
+                    continue  # an ignore comment on the statement the finding points at
                 if rid not in config.settings_for(path):
                     continue
                 severity_setting = config.settings_for(path)[rid]

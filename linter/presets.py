@@ -89,6 +89,7 @@ PRESETS: dict[str, dict] = {
                    'domain-constraint-validation': 'warning',
                    'nested-transaction': 'error',
                    'uncommitted-transaction': 'error',
+                   'locking-in-rollback': 'note',
                    'create-without-if-not-exists': 'warning',
                    'drop-without-if-exists': 'warning',
                    'create-without-or-replace': 'warning',
@@ -119,7 +120,7 @@ PRESETS: dict[str, dict] = {
                         'redo-able rollbacks.',
          'extends': 'default',
          'rules': {'missing-down-migration': {'level': 'warning', 'conventions': ['diesel']},
-                   'empty-down-migration': {'level': 'warning', 'allow-comment-only': True},
+                   'empty-down-migration': 'warning',
                    'out-of-order-migration': 'warning'}},
     'flyway-dated.yaml':
         {'description': 'Flyway V{YYYY.MM.DD.XXX}__description.sql with down/ mirrors and per-day '
@@ -127,6 +128,7 @@ PRESETS: dict[str, dict] = {
          'standard': '001: Database Migration Versioning Standard',
          'extends': 'default',
          'placeholder_syntax': ['flyway'],
+         'rollback_locking': 'full',
          'rules': {'empty-migration': 'error',
                    'rename-column': 'error',
                    'rename-table': 'error',

@@ -10,8 +10,9 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   ``ALIASES`` (other tools' ids and old ids, e.g. squawk's), optionally ``KINDS`` (the
   pglast statement kinds a ``statement`` rule looks at, so the engine skips the others)
   and ``SUBCOMMANDS`` (the ``AlterTableCmd`` subtypes, ``"AT_DropColumn"`` …, it looks at
-  in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), and
-  ``check(...)``.
+  in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), optionally
+  ``HAZARD`` (one of :data:`HAZARDS`: what kind of harm its findings are about, which
+  decides where the engine does not report them), and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -85,6 +86,7 @@ CHECK_MODULES = (
     "domain_constraint_validation",
     "nested_transaction",
     "uncommitted_transaction",
+    "locking_in_rollback",
     # idempotency
     "create_without_if_not_exists",
     "drop_without_if_exists",
@@ -117,6 +119,20 @@ CHECK_MODULES = (
 
 SCOPES = ("statement", "file", "file-set")
 
+#: What a rule's findings are about (its module's ``HAZARD``), for where they do not apply:
+#:
+#: * ``"lock"``: locks, rewrites, scans and timeouts that block live traffic. On down
+#:   code (down files, down sections) these become one ``locking-in-rollback`` note per
+#:   down (the ``rollback_locking`` setting); baselines do not get them.
+#: * ``"type"``: column-type hygiene (``varchar(n)``, ``serial``, ``timestamp`` ...). A
+#:   baseline records the schema as it is: advice on its types is not acted on there.
+#: * ``"populated"``: fails or loses data only on a table that has rows (a NOT NULL column
+#:   without default). A baseline runs on an empty database: not reported there.
+#:
+#: Rules without ``HAZARD`` (syntax, transactions, secrets, rollback, naming ...) are
+#: reported everywhere.
+HAZARDS = ("lock", "type", "populated")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -138,6 +154,7 @@ class Rule:
     module: ModuleType = field(hash=False, compare=False, repr=False)
     kinds: frozenset[str] | None = None
     subcommands: frozenset[str] | None = None
+    hazard: str | None = None
 
     @property
     def docs_url(self) -> str:
@@ -166,6 +183,7 @@ def _load(name: str) -> Rule:
         module=module,
         kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
         subcommands=frozenset(module.SUBCOMMANDS) if getattr(module, "SUBCOMMANDS", None) else None,
+        hazard=getattr(module, "HAZARD", None),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -178,6 +196,8 @@ def _load(name: str) -> Rule:
         problems.append(f"unknown default level {rule.default_level!r}")
     if rule.subcommands and "AlterTableStmt" not in (rule.kinds or ()):
         problems.append("SUBCOMMANDS without AlterTableStmt in KINDS")
+    if rule.hazard is not None and rule.hazard not in HAZARDS:
+        problems.append(f"unknown hazard {rule.hazard!r}")
     if set(rule.defaults) - set(rule.options):
         problems.append("DEFAULTS names options not in OPTIONS")
     if problems:

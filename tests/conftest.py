@@ -28,7 +28,7 @@ def lint_tree(tmp_path: Path, files: dict[str, bytes | str], *, enable: dict[str
     cfg_path = tmp_path / ".miglint-test.yml"
     cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     cfg = configmod.load(str(cfg_path), cwd=tmp_path)
-    found = discover([str(tmp_path / rel) for rel in files], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover([str(tmp_path / rel) for rel in files], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     return engine.lint(found.files, cfg, jobs=1)
 
 

@@ -30,7 +30,8 @@ File-set rules (naming, versioning, rollback, history) lint a tree instead of ``
 
 Docstring examples of such rules are ```sql blocks whose files start with ``-- file: P``
 (``-- base: P``, ``-- base-later: P``, ``-- deleted: P``), or ```text blocks listing paths.
-A rule module's ``EXAMPLE_OPTIONS`` are the options its examples are checked with.
+A rule module's ``EXAMPLE_OPTIONS`` are the options its examples are checked with, and its
+``EXAMPLE_ALSO`` the rules enabled alongside (``locking-in-rollback`` summarises theirs).
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _run_tree(tmp_path, rule_id, also, files, *, base=None, base_later=None, del
     cfg = configmod.load(str(cfg_path), cwd=root)
     if git:
         cfg.base = "main"
-    found = discover([str(root)], base_dir=str(root), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    found = discover([str(root)], base_dir=str(root), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     report = engine.lint(found.files, cfg, jobs=1)
     return [f for f in report.findings if f.rule_id == rule_id]
 
@@ -227,10 +228,11 @@ def test_doc_example_fires_and_use_instead_passes(tmp_path, rule_id):
         assert rule.section(title), f"{rule_id}: docstring lacks '## {title}'"
     options = getattr(rule.module, "EXAMPLE_OPTIONS", None)
     config = {"rules": {rule_id: options}} if options else None
+    example_also = list(getattr(rule.module, "EXAMPLE_ALSO", ()))
     bad_tree, good_tree = _tree_block(rule.section("Example")), _tree_block(rule.section("Use instead"))
     if bad_tree is not None and good_tree is not None:
         for tree, want, where in ((bad_tree, True, "bad"), (good_tree, False, "good")):
-            found = _run_tree(tmp_path / where, rule_id, [], tree.pop("files"), delete=tree.pop("delete", ()),
+            found = _run_tree(tmp_path / where, rule_id, example_also, tree.pop("files"), delete=tree.pop("delete", ()),
                               config=config, **tree)
             assert bool(found) == want, f"{rule_id}: {'Example does not fire' if want else 'Use instead fires'}: {found}"
         return
@@ -238,6 +240,6 @@ def test_doc_example_fires_and_use_instead_passes(tmp_path, rule_id):
     if bad is None or good is None:
         pytest.skip("examples are not SQL files")
     path = "20240101000000_example.sql" if "migrate:" in bad else "V1__example.sql"
-    also = ["syntax-error"] if rule_id == "unused-suppression" else []
+    also = ["syntax-error"] if rule_id == "unused-suppression" else example_also
     assert _run(tmp_path / "bad", rule_id, also, bad, path=path, config=config), f"{rule_id}: Example does not fire"
     assert not _run(tmp_path / "good", rule_id, also, good, path=path, config=config), f"{rule_id}: Use instead fires"

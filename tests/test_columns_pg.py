@@ -4,6 +4,11 @@
   when PostgreSQL gives the table a new relfilenode (the rewrite), on a table with rows.
 * `set-not-null-without-check`: the rule passes exactly when SET NOT NULL does not scan
   the table (``pg_stat_get_xact_numscans`` counts the scans of the current transaction).
+* `drop-column-default`: an INSERT that omits the column fails on a NOT NULL column and
+  stores NULL on a nullable one, as the message says; an identity added after the drop
+  gives omitted values one (the rule is silent then, and on columns made nullable).
+* `drop-constraint`: the default names PostgreSQL gives constraints added without one,
+  which the rule compares to tell a constraint added back under another name.
 """
 
 from __future__ import annotations
@@ -106,3 +111,54 @@ def test_set_not_null_scan_matches_server(pg_cluster, tmp_path, sql):
     scanned = int(rows[1][0]) > int(rows[0][0])
     found = _findings(tmp_path, "set-not-null-without-check", sql + ";\n", pg_version=pg_cluster.version)
     assert bool(found) == scanned, (sql, scanned, [f.message for f in found])
+
+
+# drop-column-default: what an INSERT that omits the column does once the default is
+# gone, as the message says it (fails on NOT NULL, NULL otherwise; an identity added after
+# the drop gives omitted values one again, so the rule is silent then).
+DROP_DEFAULT = [
+    # (the column before, what the file does, the outcome of an INSERT omitting c, the words of the message)
+    ("c int DEFAULT 1", "ALTER TABLE d ALTER COLUMN c SET NOT NULL;\nALTER TABLE d ALTER COLUMN c DROP DEFAULT", "fails", "now fail: the column is NOT NULL"),
+    ("c int DEFAULT 1", "ALTER TABLE d ALTER COLUMN c DROP DEFAULT", "null", "store NULL instead of the default"),
+    ("c int NOT NULL DEFAULT 1", "ALTER TABLE d ALTER COLUMN c DROP DEFAULT", "fails", "(or fail, if the column is NOT NULL)"),
+    ("c int NOT NULL DEFAULT 1", "ALTER TABLE d ALTER COLUMN c DROP NOT NULL, ALTER COLUMN c DROP DEFAULT", "null", None),
+    ("c int NOT NULL DEFAULT 1", "ALTER TABLE d ALTER COLUMN c DROP DEFAULT;\nALTER TABLE d ALTER COLUMN c ADD GENERATED ALWAYS AS IDENTITY", "value", None),
+]
+
+
+@pytest.mark.parametrize("column, script, outcome, words", DROP_DEFAULT)
+def test_drop_column_default_matches_server(pg_cluster, tmp_path, column, script, outcome, words):
+    pg_cluster.sql(f"DROP TABLE IF EXISTS d; CREATE TABLE d (id int, {column});\n" + script + ";")
+    try:
+        rows = pg_cluster.sql("INSERT INTO d (id) VALUES (1) RETURNING coalesce(c::text, 'NULL');")
+        got = "null" if rows == [["NULL"]] else "value"
+    except RuntimeError as e:
+        assert "violates not-null constraint" in str(e)
+        got = "fails"
+    assert got == outcome, script
+    found = _findings(tmp_path, "drop-column-default", script + ";\n")
+    assert [bool(words and words in f.message) for f in found] == ([True] if words else []), [f.message for f in found]
+
+
+# drop-constraint: a constraint re-added without a name, or as a PRIMARY KEY / unique
+# index, keeps the dropped one's guarantee when PostgreSQL's default name for it (what the
+# rule compares: <table>_<columns>_key, _fkey, _check) is the dropped name.
+DEFAULT_NAMES = [
+    ("UNIQUE (b, a)", "d_b_a_key"),
+    ("FOREIGN KEY (a) REFERENCES p (id)", "d_a_fkey"),
+    ("CHECK (a > 0)", "d_a_check"),
+    ("CHECK (a > b)", "d_check"),
+    ("PRIMARY KEY (a, b)", "d_pkey"),
+]
+
+
+@pytest.mark.parametrize("constraint, name", DEFAULT_NAMES)
+def test_default_constraint_names_match_server(pg_cluster, tmp_path, constraint, name):
+    rows = pg_cluster.sql(
+        "DROP TABLE IF EXISTS d; DROP TABLE IF EXISTS p; CREATE TABLE p (id int PRIMARY KEY);\n"
+        f"CREATE TABLE d (a int, b int);\nALTER TABLE d ADD {constraint};\n"
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'd'::regclass;"
+    )
+    assert rows == [[name]]
+    sql = f"ALTER TABLE d DROP CONSTRAINT {name};\nALTER TABLE d ADD {constraint};\n"
+    assert _findings(tmp_path, "drop-constraint", sql) == [], sql

@@ -198,3 +198,19 @@ def test_lint_without_a_configuration_file_does_not_import_yaml(tmp_path):
     code = "import sys; from linter.cli import main; main(['lint', '.']); print('yaml' in sys.modules)"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+
+
+def test_rollback_locking_and_snapshots(tmp_path):
+    assert configmod.load(cwd=tmp_path).rollback_locking == "summary"
+    write(tmp_path / ".miglint.yml", "rollback_locking: full\nsnapshots: [db/structure.sql]\n")
+    cfg = configmod.load(cwd=tmp_path)
+    assert cfg.rollback_locking == "full" and cfg.snapshots == ["db/structure.sql"]
+    msg, f = error_of(tmp_path / "bad", "pg_version: 16\nrollback_locking: some\n")
+    assert msg.endswith(".miglint.yml:2: rollback_locking: must be one of off, summary, full")
+    msg, _ = error_of(tmp_path / "bad2", "snapshots: db/structure.sql\n")
+    assert "snapshots" in msg and "list" in msg
+
+
+def test_flyway_dated_reports_every_lock_finding_on_downs():
+    assert configmod.load_preset("flyway-dated").rollback_locking == "full"
+    assert configmod.load_preset("default").rollback_locking == "summary"

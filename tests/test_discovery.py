@@ -693,3 +693,103 @@ def test_flyway_script_configuration_files(tmp_path):
     opts = {f.path.rsplit("/", 1)[-1]: f.option("executeInTransaction") for f in found.files}
     assert opts == {"V1__a.sql": False, "V2__b.sql": True, "V3__c.sql": None, "V4__d.sql": None, "R__e.sql": False}
     assert found.notes == ["ignored db/migration/V3__c.sql.conf: executeInTransaction must be true or false"]
+
+
+# --------------------------------------------------------------------------- baselines (issue 11, section 2)
+
+#: The head of plain pg_dump output (pg_dump 15), as dbmate's db/schema.sql and Rails'
+#: db/structure.sql start.
+_PG_DUMP_HEAD = ("--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.4\n"
+                 "-- Dumped by pg_dump version 15.4\n\nSET statement_timeout = 0;\n\n"
+                 "CREATE TABLE public.users (\n    id integer NOT NULL,\n    name character varying(255)\n);\n")
+#: dhis2__dhis2-core/base/dhis2_base_schema.sql starts with pg_dump's per-object comments.
+_TOC_HEAD = "".join(f"-- Name: t{i}; Type: TABLE; Schema: public; Owner: -\n--\n\nCREATE TABLE t{i} (id integer);\n\n"
+                    for i in range(3))
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> dict[str, MigrationFile]:
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    return {f.path: f for f in discover(["."], base_dir=str(tmp_path)).files}
+
+
+def test_pg_dump_output_is_a_baseline_whatever_its_name(tmp_path):
+    got = _tree(tmp_path, {
+        "db/dump.sql": _PG_DUMP_HEAD,                                 # follows no naming rule
+        "db/migrations/0001_initial.sql": _PG_DUMP_HEAD,              # a dump as the first migration
+        "db/migrations/0002_add_email.sql": "ALTER TABLE users ADD COLUMN email text;\n",
+        "legacy/prod_schema_2019.sql": _TOC_HEAD,                     # pg_dump object comments only
+    })
+    assert got["db/dump.sql"].direction is Direction.BASELINE
+    assert got["db/migrations/0001_initial.sql"].direction is Direction.BASELINE
+    assert got["db/migrations/0001_initial.sql"].convention is Convention.SEQUENTIAL
+    assert got["db/migrations/0002_add_email.sql"].direction is Direction.UP
+    assert got["legacy/prod_schema_2019.sql"].direction is Direction.BASELINE
+
+
+def test_near_misses_stay_migrations(tmp_path):
+    one_toc = "-- Name: users_name_idx; Type: INDEX; Schema: public; Owner: -\nCREATE INDEX users_name_idx ON users (name);\n"
+    got = _tree(tmp_path, {
+        # a definition copied from a dump keeps pg_dump's comment: one is not a dump
+        "m/0003_add_index.sql": one_toc + "-- Name: x; Type: TABLE; Schema: public; Owner: -\n",
+        # mentioning pg_dump is not being its output
+        "m/0004_pg_graphql_pg_dump_perms.sql": "-- lets pg_dump read the schema (PostgreSQL database dump permissions)\nGRANT USAGE ON SCHEMA graphql TO postgres;\n",
+        # real first migrations named "schema" (MarquezProject__marquez, openfga__openfga)
+        "flyway/V1__initial_schema.sql": "CREATE TABLE jobs (uuid uuid PRIMARY KEY, name varchar(255));\n",
+        "goose/001_initialize_schema.sql": "-- +goose Up\nCREATE TABLE tuple (store text);\n-- +goose Down\nDROP TABLE tuple;\n",
+        # crates.io "dumped_migration" directories are diesel migrations
+        "diesel/20140924113530_dumped_migration_1/up.sql": "CREATE TABLE users (id SERIAL PRIMARY KEY);\n",
+        "diesel/20140924113530_dumped_migration_1/down.sql": "DROP TABLE users;\n",
+        # supabase__storage/vector_store/0001-init.sql: an "init" file, not an init-scripts directory
+        "vector_store/0001-init.sql": "CREATE SCHEMA IF NOT EXISTS storage;\n",
+    })
+    assert {p: f.direction for p, f in got.items()} == {
+        "m/0003_add_index.sql": Direction.UP,
+        "m/0004_pg_graphql_pg_dump_perms.sql": Direction.UP,
+        "flyway/V1__initial_schema.sql": Direction.UP,
+        "goose/001_initialize_schema.sql": Direction.UP,
+        "diesel/20140924113530_dumped_migration_1/up.sql": Direction.UP,
+        "diesel/20140924113530_dumped_migration_1/down.sql": Direction.DOWN,
+        "vector_store/0001-init.sql": Direction.UP,
+    }
+
+
+def test_init_scripts_directories_are_baselines(tmp_path):
+    # supabase__postgres/init-scripts: dbmate-marked files run once when the database is created
+    dbmate = "-- migrate:up\nCREATE TABLE auth.users (id uuid, email varchar(255));\n-- migrate:down\n"
+    got = _tree(tmp_path, {
+        "init-scripts/00000000000001-auth-schema.sql": dbmate,
+        "migrations/20211115181400_update-auth-permissions.sql": dbmate,
+        "docker-entrypoint-initdb.d/01-roles.sql": "CREATE ROLE app;\n",
+    })
+    init = got["init-scripts/00000000000001-auth-schema.sql"]
+    assert (init.direction, init.convention) == (Direction.BASELINE, Convention.DBMATE)
+    assert got["docker-entrypoint-initdb.d/01-roles.sql"].direction is Direction.BASELINE
+    assert got["migrations/20211115181400_update-auth-permissions.sql"].direction is Direction.UP
+
+
+def test_snapshots_patterns_make_baselines(tmp_path):
+    for rel, text in {"db/structure.sql": "CREATE TABLE a (id int);\n", "db/migrate/0001_x.sql": "SELECT 1;\n",
+                      "db/migrate/0002_y.sql": "SELECT 1;\n"}.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    files = {f.path: f for f in discover(["."], base_dir=str(tmp_path), snapshots=["db/migrate/0001_*.sql"]).files}
+    assert files["db/migrate/0001_x.sql"].direction is Direction.BASELINE
+    assert files["db/migrate/0002_y.sql"].direction is Direction.UP
+
+
+def test_baseline_beside_migrations_found_when_linting_a_tree_outside_the_working_directory(tmp_path):
+    # dhis2__dhis2-core/base/dhis2_base_schema.sql beside migration/2.31/V2_31_1__x.sql, linted
+    # as `miglint lint /elsewhere/dhis2` from another directory: the neighbour lookup may
+    # look at the given tree (it used to stop at the working directory)
+    repo = tmp_path / "dhis2"
+    for rel in ("base/dhis2_base_schema.sql", "migration/2.31/V2_31_1__x.sql", "migration/2.32/V2_32_1__y.sql"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text("SELECT 1;\n", encoding="utf-8")
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    files = {f.path.split("dhis2/", 1)[1]: f for f in discover([str(repo)], base_dir=str(cwd)).files}
+    assert files["base/dhis2_base_schema.sql"].direction is Direction.BASELINE
+    assert files["migration/2.31/V2_31_1__x.sql"].root == files["migration/2.32/V2_32_1__y.sql"].root

@@ -168,3 +168,55 @@ def test_findings_survive_pickling_whole(shared_dir):
     assert back == report.findings
     assert [f.properties for f in back] == [f.properties for f in report.findings]  # not part of ==
     assert all(type(f.severity) is Severity and type(f.span.start) is Position for f in back)
+
+
+_DOWN_RULES = {"non-concurrent-drop-index": "warning", "missing-lock-timeout": "warning", "locking-in-rollback": "note",
+               "unused-suppression": "warning", "nested-transaction": "error"}
+
+
+def test_rollback_locking_summary_keeps_suppressions_working(tmp_path):
+    """An ignore comment on a down statement is applied before the summary: the statement
+    is left out of the note, and the comment is used (no unused-suppression)."""
+    sql = ("-- miglint: ignore non-concurrent-drop-index, missing-lock-timeout -- dropped at night\n"
+           "DROP INDEX idx_a;\nDROP INDEX idx_b;\n")
+    report = lint_tree(tmp_path, {"migrations/2024-01-01-000000_x/down.sql": sql}, enable=_DOWN_RULES)
+    got = [(f.rule_id, f.line, f.severity) for f in report.findings]
+    assert got == [("locking-in-rollback", 3, Severity.NOTE)]
+    assert report.findings[0].message.startswith("rolling back takes ACCESS EXCLUSIVE on the table of \"idx_b\"")
+
+
+@pytest.mark.parametrize("mode, want", [
+    ("summary", [("locking-in-rollback", 2)]),
+    ("full", [("missing-lock-timeout", 2), ("non-concurrent-drop-index", 2)]),
+    ("off", []),
+])
+def test_rollback_locking_modes_on_a_down_file(tmp_path, mode, want):
+    # LemmyNet__lemmy down.sql shape; the up file is untouched by the setting
+    files = {"m/2024-01-01-000000_x/up.sql": "CREATE INDEX CONCURRENTLY idx_a ON t (a);\n",
+             "m/2024-01-01-000000_x/down.sql": "-- undo\nDROP INDEX idx_a;\n"}
+    report = lint_tree(tmp_path, files, enable=_DOWN_RULES, extra={"rollback_locking": mode})
+    assert [(f.rule_id, f.line) for f in report.findings if f.path.endswith("down.sql")] == want
+
+
+def test_correctness_rules_keep_their_level_on_down_code(tmp_path):
+    sql = "-- migrate:up\nSELECT 1;\n-- migrate:down\nBEGIN;\nDROP INDEX i;\n"
+    report = lint_tree(tmp_path, {"20240101000000_x.sql": sql}, enable={**_DOWN_RULES, "nested-transaction": "error"})
+    rules = sorted(f.rule_id for f in report.findings)
+    assert "nested-transaction" in rules and "locking-in-rollback" in rules
+    assert "non-concurrent-drop-index" not in rules
+
+
+def test_ignore_comments_apply_to_file_set_findings_on_their_statement(tmp_path):
+    """A file-set rule's finding inside a file honours an ignore comment on its statement
+    (the worker sends the comment's lines); the comment is not reported unused."""
+    files = {"0001_x.up.sql": "ALTER TABLE users ADD COLUMN a int;\n",
+             "0001_x.down.sql": ("ALTER TABLE users DROP COLUMN a;\n"
+                                 "-- miglint: ignore destructive-down-migration -- re-imported from LDAP\n"
+                                 "DROP TABLE users;\nDROP TABLE orders;\n")}
+    enable = {"destructive-down-migration": "note", "unused-suppression": "warning"}
+    report = lint_tree(tmp_path, files, enable=enable)
+    assert [(f.rule_id, f.line) for f in report.findings] == []  # the note sits on line 3, the first destroying statement
+    # the note is at the down's first destroying statement: a comment on a later one does not silence it
+    files["0001_x.down.sql"] = "DROP TABLE orders;\n-- miglint: ignore destructive-down-migration\nDROP TABLE users;\n"
+    report = lint_tree(tmp_path / "b", files, enable=enable)
+    assert [(f.rule_id, f.line) for f in report.findings] == [("destructive-down-migration", 1)]

@@ -34,7 +34,8 @@ ALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();
   `false` when your own default functions are declared `STABLE`/`IMMUTABLE`.
 
 Tables created earlier in the same file are empty: adding columns to them is not reported.
-Down migrations are judged too: a rollback runs against production traffic as well.
+On down code (down files and sections) this is one of the lock-hazard findings that
+`locking-in-rollback` summarises, unless `rollback_locking: full` is set.
 
 ## PostgreSQL versions
 From 11, non-volatile defaults no longer rewrite (release notes 11, "E.1.3.2"); before
@@ -51,6 +52,7 @@ from linter.pg import columns, rewrites
 
 ID = "add-column-rewrite"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
 SUBCOMMANDS = ("AT_AddColumn",)

@@ -45,6 +45,7 @@ from linter.pg.locks import LockMode
 
 ID = "attach-partition-without-check"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS = {}

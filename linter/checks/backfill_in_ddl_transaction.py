@@ -46,6 +46,7 @@ from linter.pg.locks import LockMode
 
 ID = "backfill-in-ddl-transaction"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

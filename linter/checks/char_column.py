@@ -36,6 +36,7 @@ from linter.pg import columns, names
 
 ID = "char-column"
 FAMILY = "locking"
+HAZARD = "type"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
 SUBCOMMANDS = columns.SITE_SUBCOMMANDS

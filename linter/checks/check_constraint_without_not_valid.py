@@ -41,6 +41,7 @@ from linter.pg.locks import LockMode
 
 ID = "check-constraint-without-not-valid"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

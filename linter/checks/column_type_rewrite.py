@@ -42,7 +42,8 @@ ALTER TABLE events ALTER COLUMN name TYPE varchar(100);
   only the changes miglint can prove rewrite.
 
 Tables created earlier in the same file are empty: they are not reported.
-Down migrations are judged too: a rollback runs against production traffic as well.
+On down code (down files and sections) this is one of the lock-hazard findings that
+`locking-in-rollback` summarises, unless `rollback_locking: full` is set.
 
 ## PostgreSQL versions
 Binary-coercible changes skip the rewrite on every supported version (the typmod
@@ -59,6 +60,7 @@ from linter.pg import columns, names, rewrites
 
 ID = "column-type-rewrite"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
 SUBCOMMANDS = ("AT_AlterColumnType",)

@@ -41,6 +41,7 @@ from linter.pg import columns, names
 
 ID = "domain-constraint-validation"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -48,6 +48,7 @@ from linter.pg import columns, names
 
 ID = "domain-with-constraint"
 FAMILY = "locking"
+HAZARD = "type"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -5,7 +5,16 @@ An empty down runs "successfully" and records the rollback as done while every c
 the up migration stays: the next up then fails on objects that already exist, or the
 application runs against a schema it does not expect. If a migration really cannot be
 undone, the down should fail loudly (`RAISE EXCEPTION` in a `DO` block) rather than
-pretend. With `allow-comment-only`, a down holding only a comment that says why passes.
+pretend, or at least say so.
+
+A down whose comment says why it is empty, or that it is empty on purpose, passes: it is
+a decision a reviewer can read ("-- irreversible", "-- Not reversible", "-- no-op",
+"-- This file intentionally left blank", "-- Can't migrate down from this point",
+"-- Rolling back would require restoring …"). What a generator writes is no reason:
+diesel's `-- This file should undo anything in `up.sql``, ory's "This is a blank
+migration. It is generated to ensure that all dialects are represented" headers, and
+TODO lines are left out before looking (:mod:`linter.migset.blank`). With
+`allow-comment-only`, any comment passes.
 
 Only downs whose up changes the schema are reported: a no-op up (ory's "this migration is
 only for sqlite" files) rightly has a no-op down, and so may an up that only changes
@@ -31,8 +40,8 @@ DROP INDEX invoices_customer_idx;
 ```
 
 ## Options
-- `allow-comment-only` (bool, default `false`): a down holding only comments passes
-  (the comment should say why the migration cannot be undone).
+- `allow-comment-only` (bool, default `false`): a down holding only comments passes,
+  even when they give no reason (a generator's template).
 
 ## References
 - Standard 003, "Writing rollback scripts" and "Rollback testing"
@@ -65,6 +74,8 @@ def check(ctx, options):
         text = any(d["down_text"] for d in downs)
         if options["allow-comment-only"] and text:
             continue
+        if any(d.get("down_reason") for d in downs):
+            continue  # the down says why it is empty
         what = "only comments" if text else "nothing"
         if unit.sectioned:
             yield ctx.violation(unit.report_on, f"the down section holds {what}, but the up section changes the schema",

@@ -44,6 +44,7 @@ from linter.pg.locks import LockMode
 
 ID = "foreign-key-without-not-valid"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

@@ -7,8 +7,10 @@ base64 or hex with letters and digits and a high Shannon entropy, the measure
 detect-secrets uses) is almost certainly a real credential, even when its format is not
 one miglint knows (those are `secret-key-in-migration`). Words, UUIDs, placeholders and
 short values are not reported; neither are names *about* a secret (`token_type`,
-`api_key_id`, `secret_name`, `token_hash`). The finding names the place and the length,
-never the value.
+`api_key_id`, `secret_name`, `token_hash`). In a settings table the row's key is the
+name (`UPDATE app_config SET value = '…' WHERE key = 'jwt_secret'`, `INSERT … (key,
+value) VALUES ('jwt_secret', '…')`). The finding names the place and the length, never
+the value.
 
 Development and test seed files (option `dev-seeds`) are not checked unless
 `check-dev-seeds` is set.

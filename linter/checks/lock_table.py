@@ -44,6 +44,7 @@ from linter.pg import columns, session
 
 ID = "lock-table"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -63,6 +63,7 @@ from linter.pg import session
 
 ID = "missing-lock-timeout"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS = {"value": str}

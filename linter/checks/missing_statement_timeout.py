@@ -57,6 +57,7 @@ from linter.pg import session
 
 ID = "missing-statement-timeout"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS = {"value": str}

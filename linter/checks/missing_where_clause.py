@@ -47,6 +47,7 @@ from linter.pg import columns, names
 
 ID = "missing-where-clause"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -56,6 +56,7 @@ from linter.pg.locks import LockMode
 
 ID = "non-concurrent-create-index"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

@@ -42,6 +42,7 @@ from linter.pg.locks import LockMode
 
 ID = "non-concurrent-detach-partition"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS = {}

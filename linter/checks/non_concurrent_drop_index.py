@@ -43,6 +43,7 @@ from linter.pg.locks import LockMode
 
 ID = "non-concurrent-drop-index"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS = {}

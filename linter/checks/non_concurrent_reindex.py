@@ -42,6 +42,7 @@ from linter.pg.locks import LockMode
 
 ID = "non-concurrent-reindex"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

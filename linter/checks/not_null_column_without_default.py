@@ -26,7 +26,8 @@ or add the column nullable, backfill it in batches, then make it NOT NULL with a
 
 ## Options
 None. Tables created earlier in the same file are empty: they are not reported.
-Down migrations are judged too: a rollback runs against production traffic as well.
+Down migrations are judged too: a rollback that adds the column back fails on a table with
+rows, whatever `rollback_locking` says (it only folds lock hazards).
 
 ## PostgreSQL versions
 All versions. From 11 a constant DEFAULT is added without a rewrite (before 11 the DEFAULT
@@ -41,6 +42,7 @@ from linter.pg import columns, names, rewrites
 
 ID = "not-null-column-without-default"
 FAMILY = "locking"
+HAZARD = "populated"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
 SUBCOMMANDS = ("AT_AddColumn",)

@@ -8,8 +8,10 @@ with the column, option or setting it is stored under, so it finds plain-text pa
 `INSERT`/`UPDATE`/`COPY` data (columns named like `password`, `passwd`, `pwd`,
 `encrypted_password`, also inside `crypt('…', gen_salt('bf'))` and JSON values), in
 `CREATE/ALTER ROLE … PASSWORD '…'`, in `CREATE SERVER`/`USER MAPPING … OPTIONS (password
-'…')`, in key/value rows (`('smtp_password', '…')`) and in comments (`-- admin password:
-…`). Placeholders (`changeme`, `password`, `xxx`, `${VAR}`, `:'var'`, `<password>`) are
+'…')`, in key/value rows of settings tables (`INSERT INTO app_config (key, value) VALUES
+('smtp_password', '…')`, `UPDATE app_config SET value = '…' WHERE key = 'smtp_password'`,
+the row's key naming the value; `max_password_length` and the like name no password)
+and in comments (`-- admin password: …`). Placeholders (`changeme`, `password`, `xxx`, `${VAR}`, `:'var'`, `<password>`) are
 not reported. The finding shows the place and the length, never the password.
 
 Development and test seed files (option `dev-seeds`) are not checked unless

@@ -53,6 +53,7 @@ from linter.pg import columns, names, tokens
 
 ID = "repeated-alter-table"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

@@ -37,6 +37,7 @@ from linter.pg import columns
 
 ID = "serial-column"
 FAMILY = "locking"
+HAZARD = "type"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
 SUBCOMMANDS = columns.SITE_SUBCOMMANDS

@@ -35,7 +35,8 @@ during the scan: split the steps into separate migrations, or separate transacti
   file whose name mentions the column and `null`/`nn` counts as the recipe's last step.
 
 Tables created earlier in the same file are empty and are not reported.
-Down migrations are judged too: a rollback runs against production traffic as well.
+On down code (down files and sections) this is one of the lock-hazard findings that
+`locking-in-rollback` summarises, unless `rollback_locking: full` is set.
 
 ## PostgreSQL versions
 From 12 a validated CHECK lets SET NOT NULL skip its scan (release notes 12). Before 12
@@ -54,6 +55,7 @@ from linter.pg import columns
 
 ID = "set-not-null-without-check"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 KINDS = ("AlterTableStmt",)
 SUBCOMMANDS = ("AT_SetNotNull",)

@@ -52,6 +52,7 @@ from linter.pg.locks import LockMode
 
 ID = "slow-statement-after-access-exclusive"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "file"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

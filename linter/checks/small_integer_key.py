@@ -42,6 +42,7 @@ from linter.pg import columns, names
 
 ID = "small-integer-key"
 FAMILY = "locking"
+HAZARD = "type"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
 SUBCOMMANDS = columns.SITE_SUBCOMMANDS

@@ -39,6 +39,7 @@ from linter.pg import columns, tokens
 
 ID = "truncate-cascade"
 FAMILY = "locking"
+HAZARD = "populated"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

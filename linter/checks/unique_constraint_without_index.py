@@ -41,6 +41,7 @@ from linter.pg.locks import LockMode
 
 ID = "unique-constraint-without-index"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

@@ -47,6 +47,7 @@ from linter.pg import columns, names
 
 ID = "vacuum-full-or-cluster"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}

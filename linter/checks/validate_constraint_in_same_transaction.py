@@ -42,6 +42,7 @@ from linter.pg.locks import LockMode
 
 ID = "validate-constraint-in-same-transaction"
 FAMILY = "locking"
+HAZARD = "lock"
 SCOPE = "statement"
 DEFAULT_LEVEL = "error"
 OPTIONS = {}

@@ -45,6 +45,7 @@ from linter.pg import columns, names
 
 ID = "varchar-length-limit"
 FAMILY = "locking"
+HAZARD = "type"
 SCOPE = "statement"
 KINDS = ("CreateStmt", "AlterTableStmt")
 SUBCOMMANDS = columns.SITE_SUBCOMMANDS

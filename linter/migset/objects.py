@@ -7,7 +7,9 @@ reads the up file). :func:`effects` turns one statement (pglast JSON) into a lis
 
     (verb, kind, schema, table, name, arg)
 
-* ``verb``: ``create``, ``replace`` (CREATE OR REPLACE), ``drop``, ``rename``, ``dep``.
+* ``verb``: ``create``, ``replace`` (CREATE OR REPLACE), ``drop``, ``rename``, ``dep``;
+  ``retype`` (``ALTER COLUMN … TYPE``: ``arg`` is the new type, :func:`type_text`) and
+  ``truncate`` (``arg`` ``"c"`` with CASCADE), which change data, not which objects exist.
 * ``kind``: ``table``, ``view``, ``matview``, ``column``, ``index``, ``constraint``,
   ``trigger``, ``policy``, ``function``, ``type``, ``sequence``, ``schema``, ``extension``.
 * ``schema``: the schema named in the statement, or ``""``.
@@ -301,6 +303,10 @@ def _columns_in(node) -> Iterator[str]:
             stack.extend(n)
 
 
+#: :func:`_columns_in` for the rules (drop-constraint names the CHECK it compares).
+columns_in = _columns_in
+
+
 def _index(body: dict) -> Iterator[Op]:
     schema, table = _rv(body.get("relation"))
     cols = set()
@@ -340,6 +346,39 @@ def _alter_table(body: dict) -> Iterator[Op]:
             yield from _constraint_ops(table, schema, con, None, ("table", schema, "", table), add=True)
         elif sub == "AT_DropConstraint":
             yield ("drop", "constraint", schema, table, cmd.get("name", ""), _flags(cmd))
+        elif sub == "AT_AlterColumnType":
+            col = cmd.get("def", {}).get("ColumnDef", {})
+            yield ("retype", "column", schema, table, cmd.get("name", ""), type_text(col.get("typeName")))
+
+
+#: Type names as ``format_type`` spells them, for the spellings the parser keeps as written.
+_TYPE_ALIASES = {"integer": "int4", "int": "int4", "smallint": "int2", "bigint": "int8", "decimal": "numeric",
+                 "real": "float4", "float": "float8", "double precision": "float8", "character varying": "varchar",
+                 "character": "bpchar", "char": "bpchar", "boolean": "bool"}
+
+
+def type_text(type_name: dict | None) -> str:
+    """A TypeName node as short text: ``varchar(255)``, ``numeric(10,2)``, ``int4``,
+    ``text[]`` (the last name part, PostgreSQL's internal names; ``""`` when absent).
+    Type modifiers that are not integer constants are left out."""
+    names = _type_names(type_name)
+    if not names:
+        return ""
+    name = _TYPE_ALIASES.get(names[-1], names[-1])
+    mods = []
+    for m in (type_name or {}).get("typmods") or ():
+        ival = m.get("A_Const", {}).get("ival")
+        if ival is not None:
+            mods.append(str(ival.get("ival", 0)))
+    text = name + (f"({','.join(mods)})" if mods else "")
+    return text + "[]" * len((type_name or {}).get("arrayBounds") or ())
+
+
+def _truncate(body: dict) -> Iterator[Op]:
+    flags = "c" if body.get("behavior") == "DROP_CASCADE" else ""
+    for rel in body.get("relations") or ():
+        schema, name = _rv(rel)
+        yield ("truncate", "table", schema, "", name, flags)
 
 
 def _flags(node: dict) -> str:
@@ -496,4 +535,5 @@ _HANDLERS = {
     "CreateSchemaStmt": _schema,
     "CreateExtensionStmt": _extension,
     "CreatePolicyStmt": _policy,
+    "TruncateStmt": _truncate,
 }

@@ -274,3 +274,143 @@ def analyse(up: list, down: list) -> list[Problem]:
             other = (dependant[0], dtable if dependant[0] in CHILD_KINDS else "", dependant[2])
             out.append(Problem("misordered", key, None, span, other=other, other_span=spans[dpos]))
     return out
+
+
+# --------------------------------------------------------------------------- data a down destroys
+
+#: Integer and floating-point types, narrowest first: assigning a value of a later one to
+#: an earlier one fails out of range or rounds (``numeric`` → ``int4`` rounds silently).
+_NUMERIC_ORDER = ("int2", "int4", "int8", "float4", "float8", "numeric")
+#: Bounded text types: ``varchar(n)``/``bpchar(n)`` cut or refuse what is longer.
+_TEXTS = ("varchar", "bpchar", "text", "citext")
+#: Time types that lose parts of a value: ``timestamp`` → ``date`` drops the time of day.
+_TIMES = ("timestamp", "timestamptz")
+
+
+def _parse_type(text: str) -> tuple[str, tuple[int, ...], int]:
+    """``("varchar", (255,), 0)`` from ``varchar(255)``; the last item counts ``[]``."""
+    dims = text.count("[]")
+    base = text.replace("[]", "")
+    name, _, mods = base.partition("(")
+    return name, tuple(int(m) for m in mods.rstrip(")").split(",") if m.strip().isdigit()), dims
+
+
+def narrows(old: str, new: str) -> bool:
+    """True when changing a column from type ``old`` to ``new`` (:func:`linter.migset.objects.type_text`
+    spellings) loses or refuses values ``old`` holds: a shorter ``varchar``/``char`` length
+    (or one at all after ``text``), fewer ``numeric`` digits or decimals, a narrower number
+    type (``int8`` → ``int4``, ``numeric`` → ``int4``, ``float8`` → ``float4``), a
+    timestamp → ``date`` or a lower timestamp precision. Unknown pairs are not narrowing
+    (PostgreSQL's assignment casts: https://www.postgresql.org/docs/current/datatype.html)."""
+    (on, om, od), (nn, nm, nd) = _parse_type(old), _parse_type(new)
+    if od != nd or not on or not nn:
+        return False
+    if on in _TEXTS and nn in ("varchar", "bpchar"):
+        return bool(nm) and (on in ("text", "citext") or not om or nm[0] < om[0])
+    if on in _NUMERIC_ORDER and nn in _NUMERIC_ORDER:
+        if on == nn == "numeric":
+            if not nm:
+                return False
+            if not om:
+                return True
+            o_scale = om[1] if len(om) > 1 else 0
+            n_scale = nm[1] if len(nm) > 1 else 0
+            return nm[0] < om[0] or n_scale < o_scale
+        return _NUMERIC_ORDER.index(nn) < _NUMERIC_ORDER.index(on)
+    if on in _TIMES:
+        if nn == "date":
+            return True
+        if nn in _TIMES and nm:
+            return nm[0] < (om[0] if om else 6)
+    return False
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    """Data of before the up that a down destroys: ``what`` (``drops table 'users'``,
+    ``drops column 'email' of 'users'``, ``empties 'countries' (TRUNCATE)``) and the down
+    statement's span ``(line, col, end_line, end_col, path)``."""
+
+    what: str
+    span: tuple
+
+
+def destroyed(up: list, down: list) -> list[Destroyed]:
+    """What the down destroys of the data that existed **before** its up ran, from both
+    parts' ``(op, span)`` effects (:mod:`linter.migset.objects`): a table, column or
+    schema (``CASCADE``) it drops, or a table it truncates, that the up did not create
+    (dropping what the up added only removes what was written since); a column it narrows
+    (:func:`narrows`) from the type the up gave it. Names are matched without schema, as
+    :func:`analyse` does; renames in the up are followed (a table the up created and
+    renamed is still its own), and so are the down's: what the down creates or renames
+    into place itself is a rebuild (copy into ``x_new``, drop ``x``, rename ``x_new`` to
+    ``x``), not a loss."""
+    tables: set[str] = set()
+    columns: set[tuple[str, str]] = set()
+    schemas: set[str] = set()
+    types: dict[tuple[str, str], str] = {}
+    was: dict[str, str] = {}  # pre-existing relations the up renamed: new name -> old name
+    emptied: set[str] = set()  # relations the up dropped or truncated: their old rows are gone already
+    for op, _span in up:
+        verb, kind, _schema, table, name, arg = op
+        if verb == "truncate" or (verb == "drop" and kind in RELATIONS):
+            emptied.add(name)
+        elif verb == "create":
+            if kind in RELATIONS:
+                tables.add(name)
+            elif kind == "column":
+                columns.add((table, name))
+            elif kind == "schema":
+                schemas.add(name)
+        elif verb == "rename" and kind in RELATIONS:
+            if name in tables:
+                tables.add(arg)
+            else:
+                was[arg] = was.get(name, name)
+            columns |= {(arg, c) for t, c in columns if t == name}  # its new columns move with it
+        elif verb == "rename" and kind == "column" and (table, name) in columns:
+            columns.add((table, arg))
+        elif verb == "retype" and arg:
+            types[(table, name)] = arg
+    # what the down builds itself (a rebuild: ADD COLUMN x_new, copy, DROP COLUMN x,
+    # RENAME x_new TO x loses nothing), and the names it renames things from
+    made: set = set()
+    for op, _span in down:
+        verb, kind, _schema, table, name, arg = op
+        if verb in ("create", "replace"):
+            made.add(name if kind in RELATIONS else (table, name) if kind == "column" else None)
+        elif verb == "rename" and kind in RELATIONS:
+            made.add(arg)
+        elif verb == "rename" and kind == "column":
+            made.add((table, arg))
+    alias: dict = {}  # table name, or (table, column), in the down so far -> its name before the down
+    out: list[Destroyed] = []
+    for op, span in down:
+        verb, kind, _schema, table, name, arg = op
+        if verb == "rename" and kind in RELATIONS:
+            alias[arg] = alias.get(name, name)
+        elif verb == "rename" and kind == "column":
+            alias[(table, arg)] = alias.get((table, name), (table, name))
+        if kind in RELATIONS or verb == "truncate":
+            name = alias.get(name, name)
+            if name in made or was.get(name) in made:  # rebuilt, or the up's rename undone by a rebuild
+                continue
+        elif kind == "column":
+            table, name = alias.get((table, name), (table, name))
+            if (table, name) in made or table in made:
+                continue
+        if kind in RELATIONS and name in emptied and (verb == "truncate" or "e" in arg):
+            continue  # TRUNCATE after the up's, DROP IF EXISTS of what the up dropped
+        if verb == "drop" and kind == "table" and name and name not in tables:
+            out.append(Destroyed(f"drops table {name!r}", span))
+        elif verb == "drop" and kind == "column" and name and table not in tables and (table, name) not in columns:
+            out.append(Destroyed(f"drops column {name!r} of {table!r}", span))
+        elif verb == "drop" and kind == "schema" and "c" in arg and name not in schemas:
+            out.append(Destroyed(f"drops schema {name!r} with everything in it", span))
+        elif verb == "truncate" and name not in tables:
+            out.append(Destroyed(f"empties {name!r} (TRUNCATE{' … CASCADE' if 'c' in arg else ''})", span))
+        elif verb == "retype" and table not in tables and (table, name) not in columns:
+            old = types.get((table, name))
+            if old and arg and narrows(old, arg):
+                out.append(Destroyed(f"narrows column {name!r} of {table!r} from {old} to {arg}", span))
+    return out

@@ -7,10 +7,11 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
 
 * ``sections`` (files of conventions that pair ups with downs): ``{"n_up": int,
   "n_schema": int, "n_down": int, "down_marker": int,
-  "down_text": bool}``: statements outside down sections (and how many of those change
+  "down_text": bool, "down_reason": bool}``: statements outside down sections (and how many of those change
   the schema, not data, comments or enum values), statements inside (a whole down file is one down section),
   the 1-based line of the first ``-- migrate:down`` / ``-- +goose Down`` marker (0 when
-  there is none), and whether the down part holds any text besides whitespace (comments).
+  there is none), whether the down part holds any text besides whitespace (comments), and
+  whether, holding no statement, its comments say why (:func:`linter.migset.blank.gives_reason`).
 * ``categories``: ``{category: [(what, span, table), ...]}`` for the up part's statements
   (:mod:`linter.migset.kinds`; statements in DO blocks count as what they run): the first
   statement of each category, and for ``dml`` the first per target table.
@@ -33,7 +34,7 @@ import os
 import re
 from functools import lru_cache
 
-from linter.migset import kinds, manifest, objects
+from linter.migset import blank, kinds, manifest, objects
 from linter.model import Convention, Direction, MigrationFile
 
 NEEDS = ("sections", "categories", "objects", "digest")
@@ -233,6 +234,7 @@ def _sections(source) -> dict:
         n_schema = sum(1 for st in blocks if any(_changes_schema(inner) for inner in source.embedded(st)))
     down_marker = 0
     down_text = False
+    down_reason = False
     text = source.text
     for sec in source.sections:
         if sec.direction is not Direction.DOWN:
@@ -244,9 +246,12 @@ def _sections(source) -> dict:
             start = text.find("\n", start, sec.end) + 1
             if not start:
                 continue
-        if not down_text and _TEXT.search(text, start, sec.end):
+        if _TEXT.search(text, start, sec.end):
             down_text = True
-    return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text}
+            if not n_down and not down_reason:
+                down_reason = blank.gives_reason(text[start : sec.end])
+    return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text,
+            "down_reason": down_reason}
 
 
 def _categories(source) -> dict:

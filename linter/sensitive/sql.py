@@ -8,7 +8,10 @@ literal worth judging, with the column, option or setting name it goes into:
   VALUES ('smtp_password', '…')``) pair the value with the key; JSON objects in a literal
   pair each string with its key; the first argument of a hashing call
   (``crypt('pw', gen_salt('bf'))``, ``md5('pw')``) counts as the column's value;
-* ``UPDATE … SET col = 'lit'``;
+  rows of ``INSERT … SELECT 'k', 'v' UNION ALL SELECT …`` likewise, and an ``ON CONFLICT
+  … DO UPDATE SET value = 'lit'`` pairs with the key of the row it upserts;
+* ``UPDATE … SET col = 'lit'``; on a key/value table, ``UPDATE settings SET value = 'lit'
+  WHERE key = 'smtp_password'`` pairs the value with the key the WHERE clause names;
 * ``CREATE/ALTER ROLE … PASSWORD 'lit'``;
 * ``CREATE/ALTER SERVER`` and ``USER MAPPING … OPTIONS (password 'lit')``;
 * ``ALTER SYSTEM SET``, ``SET``, ``ALTER DATABASE/ROLE … SET name = 'lit'``;
@@ -88,6 +91,49 @@ def _sval(node: dict | None) -> tuple[str, int] | None:
     return None
 
 
+def _where_key(where: dict | None) -> tuple[str, str] | None:
+    """``(key column, key)`` when a WHERE clause pins a key/value row by its key:
+    ``key = 'smtp_password'`` (either side; alone or as one AND-ed term; also
+    ``key IN ('smtp_password')``), the key column one of :data:`EAV_KEYS`; else ``None``."""
+    stack = [where] if where else []
+    while stack:
+        e = stack.pop()
+        be = e.get("BoolExpr")
+        if be is not None:
+            if be.get("boolop") == "AND_EXPR":
+                stack.extend(be.get("args", ()))
+            continue
+        ax = e.get("A_Expr")
+        if ax is None or [n.get("String", {}).get("sval") for n in ax.get("name", ())] != ["="]:
+            continue
+        kind = ax.get("kind")
+        left, right = ax.get("lexpr") or {}, ax.get("rexpr") or {}
+        if kind == "AEXPR_IN":
+            items = right.get("List", {}).get("items", [])
+            right = items[0] if len(items) == 1 else {}
+        elif kind != "AEXPR_OP":
+            continue
+        for col, lit in ((left, right), (right, left)):
+            fields = col.get("ColumnRef", {}).get("fields", ())
+            name = fields[-1].get("String", {}).get("sval", "") if fields else ""
+            sv = _sval(lit)
+            if name.lower() in EAV_KEYS and sv is not None:
+                return name, sv[0]
+    return None
+
+
+def _select_rows(sel: dict):
+    """The target lists of a SELECT, and of each branch of a ``UNION [ALL]`` of SELECTs
+    (``INSERT … SELECT 'k', 'v' UNION ALL SELECT …``): one list of expressions per row."""
+    stack = [sel]
+    while stack:
+        s = stack.pop()
+        if s.get("op", "SETOP_NONE") == "SETOP_UNION":
+            stack.extend(x.get("SelectStmt", x) for x in (s.get("rarg"), s.get("larg")) if x)  # larg/rarg: bare SelectStmt fields
+        elif s.get("targetList") and not s.get("fromClause"):
+            yield [t.get("ResTarget", {}).get("val") for t in s["targetList"]]
+
+
 class Walker:
     """Builds :class:`Item` lists for the statements of one file."""
 
@@ -155,6 +201,8 @@ class Walker:
         low = {c.lower() for c in cols}
         if low & EAV_KEYS and low & EAV_VALUES:
             return True
+        if stmt.kind == "UpdateStmt" and low & EAV_VALUES and _where_key(b.get("whereClause")):
+            return True
         if self.text.find("{", stmt.start, stmt.end) >= 0:
             body = self.text[stmt.start : stmt.end].lower()
             return any(w in body for w in GATE_WORDS)
@@ -182,12 +230,31 @@ class Walker:
         rows = []
         for row in sel.get("valuesLists", ()):
             rows.append(row.get("List", {}).get("items", []))
-        if not rows and sel.get("targetList"):
-            rows.append([t.get("ResTarget", {}).get("val") for t in sel["targetList"]])
+        if not rows:
+            rows = list(_select_rows(sel))
+        keys, values = set(), set()
         for row in rows:
-            yield from self._row(stmt, table, cols, row)
+            for item in self._row(stmt, table, cols, row):
+                if item is not None:
+                    values.add(item.value)
+                    if item.where.endswith("]"):
+                        keys.add(item.name)
+                yield item
         if sel and not sel.get("valuesLists"):
             yield from self._calls(stmt, sel)
+        upsert = (b.get("onConflictClause") or {}).get("targetList")
+        if upsert:
+            key = next(iter(keys)) if len(keys) == 1 else None  # the row it upserts, when one key is inserted
+            for t in upsert:
+                rt = t.get("ResTarget", {})
+                col = rt.get("name")
+                sv = _sval(rt.get("val"))
+                if sv is not None and sv[0] in values:
+                    continue  # the inserted value again: one finding for it
+                if key and col and col.lower() in EAV_VALUES:
+                    yield from self._value(stmt, rt.get("val"), key, f"{table}.{col}[{key}]", "")
+                else:
+                    yield from self._value(stmt, rt.get("val"), col, f"{table}.{col}", "")
 
     def _row(self, stmt, table, cols, values):
         named = [(cols[i] if i < len(cols) else None, v) for i, v in enumerate(values)]
@@ -252,10 +319,18 @@ class Walker:
     def _update(self, stmt):
         b = stmt.body
         table = _relname(b.get("relation"))
-        for t in b.get("targetList", ()):
+        targets = b.get("targetList", ())
+        found = None
+        if any((t.get("ResTarget", {}).get("name") or "").lower() in EAV_VALUES for t in targets):
+            found = _where_key(b.get("whereClause"))
+        for t in targets:
             rt = t.get("ResTarget", {})
             col = rt.get("name")
-            yield from self._value(stmt, rt.get("val"), col, f"{table}.{col}", "")
+            if found and col and col.lower() in EAV_VALUES and names.classify(found[1]):
+                keycol, key = found
+                yield from self._value(stmt, rt.get("val"), key, f"{table}.{col}[{key}]", f"{keycol}={key}")
+            else:
+                yield from self._value(stmt, rt.get("val"), col, f"{table}.{col}", "")
 
     def _defelems(self, stmt, options, where, origin):
         for o in options or ():
