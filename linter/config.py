@@ -29,6 +29,7 @@ The keys (all optional)::
     placeholders: {SCHEMA: app}  # values for ${SCHEMA}, :SCHEMA, :'SCHEMA', $%SCHEMA%$
     placeholder_syntax: [flyway, psql, synapse]
     max_file_size: 5242880       # bytes; larger files get an unreadable-file finding
+    foreign_suppressions: true   # honour Atlas `atlas:nolint` and diesel-guard `safety-assured`
     manifest: .miglint.sum       # `miglint hash` checksum manifest (history rules without --base)
     new_template: tpl.sql.j2     # `miglint new` jinja2 template (default: the packaged one)
     transactions: {sequential: false}  # does the tool run each file in a transaction?
@@ -78,6 +79,7 @@ _TOP_KEYS = {
     "placeholders": dict,
     "placeholder_syntax": list,
     "max_file_size": int,
+    "foreign_suppressions": bool,
     "manifest": str,
     "new_template": str,
     "transactions": dict,
@@ -266,6 +268,9 @@ class Config:
     placeholders: dict[str, str] = field(default_factory=dict)
     placeholder_syntax: tuple[str, ...] = PLACEHOLDER_SYNTAXES
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    #: honour Atlas's ``atlas:nolint`` and diesel-guard's ``safety-assured`` blocks
+    #: (:mod:`linter.foreign_suppressions`)
+    foreign_suppressions: bool = True
     transactions: dict[str, bool] = field(default_factory=dict)
     levels: dict[str, str] = field(default_factory=dict)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -505,6 +510,8 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
                 if not isinstance(v, bool):
                     raise ConfigError("must be true or false", source, f"transactions.{conv}", _line(value, conv))
             cfg.transactions = {**cfg.transactions, **value}
+        elif key == "foreign_suppressions":
+            cfg.foreign_suppressions = value
         elif key == "max_file_size":
             if value <= 0:
                 raise ConfigError("must be a positive number of bytes", source, key, line)

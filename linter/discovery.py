@@ -39,7 +39,9 @@ Where the facts come from (each rule below cites its tool):
   ``<schema>/delta/<schema_version>/`` are applied by schema version, and within one
   version sorted by file name; ``.sql.postgres`` files run on PostgreSQL only and
   ``.sql.sqlite`` on SQLite only; ``full_schemas/<v>/`` are snapshots used for new
-  databases.
+  databases (``_setup_new_database``: the highest snapshot at or below the current version,
+  then only the deltas above it), so deltas at or below 16, the version PostgreSQL support
+  started from, never ran on PostgreSQL.
 
 What the fields hold, per convention (``migration_id`` is always ``"<root>:<key>"``):
 
@@ -201,6 +203,17 @@ _POSTGRES_DIRS = frozenset({"postgres", "postgresql", "pg", "pgsql", "psql"})
 
 _SKIP_DIALECT = "dialect"
 _SKIP_SHADOWED = "shadowed"
+_SKIP_SUPERSEDED = "superseded"
+
+#: Synapse's schema version when it gained PostgreSQL support: commit 127fad17dd "Add
+#: postgres database engine" (2015-04-14) has ``SCHEMA_VERSION = 16`` and
+#: ``full_schemas/16``. ``_setup_new_database`` in ``synapse/storage/prepare_database.py``
+#: builds a new database from the highest ``full_schemas/<N>`` at or below
+#: ``SCHEMA_VERSION`` and then applies only deltas for versions above N (``start_ver += 1``
+#: in ``_upgrade_existing_database`` when the version came from a full schema), and
+#: ``synapse_port_db`` creates its PostgreSQL database the same way. So no PostgreSQL
+#: database ever ran a delta at version 16 or below: they are SQLite-era history.
+SYNAPSE_FIRST_POSTGRES_SCHEMA = 16
 
 
 #: ``*.sql``, Synapse's ``*.sql.postgres``, and ``*.sql.sqlite`` (kept only to be reported
@@ -426,13 +439,18 @@ class _Ctx:
     def _synapse(self, d: str, names: list[str], n: int, *, baseline: bool) -> dict[str, _P]:
         """Root: the schema directory (``main``, ``state``, ``common``), the parent of
         ``delta``: Synapse applies ``main`` and ``state`` deltas to different databases,
-        and ``common`` deltas to both, so each schema directory is one sequence."""
+        and ``common`` deltas to both, so each schema directory is one sequence. Deltas at
+        :data:`SYNAPSE_FIRST_POSTGRES_SCHEMA` or below never ran on PostgreSQL: skipped
+        (one note per root)."""
         schema_dir = os.path.dirname(os.path.dirname(d))
         out: dict[str, _P] = {}
         sub = "full_schemas" if baseline else "delta"
         for f in names:
             if f.endswith(".sql.sqlite"):
                 out[f] = _skip(schema_dir, "sqlite")
+                continue
+            if not baseline and n <= SYNAPSE_FIRST_POSTGRES_SCHEMA:
+                out[f] = _skip(schema_dir, "synapse", _SKIP_SUPERSEDED)
                 continue
             dialect = "postgres" if f.endswith(".sql.postgres") else None
             stem = f.split(".", 1)[0]
@@ -998,8 +1016,9 @@ def discover(
 
     Files for other SQL dialects (popx ``.mysql.``/``.sqlite3.``/``.cockroach.``, Synapse
     ``.sql.sqlite``, hawkbit ``__MYSQL``, per-dialect directories such as ``mysql/`` next to
-    ``postgres/``) and popx generic files overridden by a ``.postgres.`` file are skipped,
-    with one note per root. Non-SQL files are never migration files.
+    ``postgres/``), popx generic files overridden by a ``.postgres.`` file and Synapse deltas
+    from before its PostgreSQL support (schema version 16 or below) are skipped, with one
+    note per root. Non-SQL files are never migration files.
 
     Returns a :class:`Discovery`; never raises for missing or unreadable paths (they go to
     ``errors``). Directory contents are read once; file contents only for the first 4 KB
@@ -1032,7 +1051,8 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
     excl_match = _matcher(exclude)
     result = Discovery()
     found: dict[str, MigrationFile] = {}
-    skipped: dict[str, list] = defaultdict(lambda: [0, set(), 0])  # root -> [n dialect, dialects, n shadowed]
+    # root -> [n dialect, dialects, n shadowed, n superseded]
+    skipped: dict[str, list] = defaultdict(lambda: [0, set(), 0, 0])
 
     def take(abspath: str, rel: str, p: _P) -> None:
         if abspath in found:
@@ -1043,6 +1063,8 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
             entry = skipped[ctx.rel_dir(ctx.root_for(abspath, p.root))]
             if p.skip[0] == _SKIP_SHADOWED:
                 entry[2] += 1
+            elif p.skip[0] == _SKIP_SUPERSEDED:
+                entry[3] += 1
             else:
                 entry[0] += 1
                 entry[1].add(p.skip[1])
@@ -1055,7 +1077,7 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
             found[abspath] = ctx.make(abspath, rel, p)
 
     def counts() -> tuple[int, int, int]:
-        return len(found), len(result.errors), sum(e[0] + e[2] for e in skipped.values())
+        return len(found), len(result.errors), sum(e[0] + e[2] + e[3] for e in skipped.values())
 
     for given in paths:
         ap = os.path.abspath(os.path.join(ctx.base, given))
@@ -1077,7 +1099,7 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
             result.errors.append((given, "no such file or directory"))
 
     for root in sorted(skipped):
-        n, dialects, shadowed = skipped[root]
+        n, dialects, shadowed, superseded = skipped[root]
         if n:
             result.notes.append(
                 f"skipped {n} file{'s' if n != 1 else ''} for other SQL dialects ({', '.join(sorted(dialects))}) under {root}/"
@@ -1086,6 +1108,12 @@ def _discover(paths: Sequence[str], *, base_dir: str, roots: Sequence[str], seed
             result.notes.append(
                 f"skipped {shadowed} generic popx file{'s' if shadowed != 1 else ''} overridden by "
                 f".postgres. variants under {root}/"
+            )
+        if superseded:
+            result.notes.append(
+                f"skipped {superseded} Synapse delta{'s' if superseded != 1 else ''} at schema version "
+                f"{SYNAPSE_FIRST_POSTGRES_SCHEMA} or below under {root}/: PostgreSQL databases start from "
+                f"full_schemas/{SYNAPSE_FIRST_POSTGRES_SCHEMA} or a later snapshot and never run them"
             )
     result.notes.extend(ctx.notes)
     files = list(found.values())

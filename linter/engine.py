@@ -4,7 +4,9 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 
 * ``"statement"``: ``check(ctx, stmt, options)`` for every statement of a file that
   parsed, top-level ones and those inside ``DO`` blocks / PL/pgSQL bodies
-  (``stmt.parent`` is set for those). A rule module that declares
+  (``stmt.parent`` is set for those), and those the ``EXECUTE``s of DO blocks and called
+  functions build (``stmt.dynamic`` is set: their findings get no fix and point at the
+  string literal, :func:`linter.pg.dynamic.finish_all`, whichever rule reports them). A rule module that declares
   ``KINDS = ("IndexStmt", ...)`` is only called for statements of those kinds; one that
   also declares ``SUBCOMMANDS = ("AT_DropColumn", ...)`` is called for an
   ``AlterTableStmt`` only when one of its subcommands (``AlterTableCmd.subtype``) is of
@@ -312,17 +314,28 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None and source.error is None:
         statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
+            n = len(raw)
             for rule, setting in _statement_rules(stmt, by_kind, every):
                 for v in rule.module.check(ctx, stmt, setting.options) or ():
                     raw.append((rule, v))
+            if stmt.dynamic is not None and len(raw) > n:  # built by EXECUTE: at its literal, no fix
+                from linter.pg.dynamic import finish
+
+                raw[n:] = [(rule, finish(v, stmt)) for rule, v in raw[n:]]
     for rule, setting in file_rules:
         for v in rule.module.check(ctx, setting.options) or ():
             raw.append((rule, v))
+    if source is not None and source._dynamic and raw:  # findings of other scopes on EXECUTEd commands
+        from linter.pg.dynamic import finish_all
+
+        raw = finish_all(source, raw)
 
     # suppressions
     ignored: set[str] | None = None
     if source is not None:
-        ctx.suppressions = suppress.parse(source.text, statements, lambda c: source.index.position(c).line)
+        ctx.suppressions = suppress.parse(
+            source.text, statements, lambda c: source.index.position(c).line, foreign=config.foreign_suppressions
+        )
     kept = _unsuppressed(ctx, raw)
     if source is not None and config.rollback_locking != "full":  # lock findings on down code
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
@@ -332,7 +345,7 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     for s in ctx.suppressions:
         if s.whole_file:
             ignored = ignored or set()
-            ignored |= s.rules if s.names else {"*"}
+            ignored |= s.rules if s.names or s.acknowledges is not None else {"*"}
         elif s.region is not None:
             for rid in s.rules:
                 if rules[rid].scope == "file-set" and rid in settings:

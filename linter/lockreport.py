@@ -1,7 +1,9 @@
 """The lock report behind ``miglint locks``: what each statement locks, and what that blocks.
 
 Static analysis only: nothing is executed. For every statement of every file (top-level,
-and those inside ``DO`` blocks and PL/pgSQL function bodies, marked as such) the report
+and those inside ``DO`` blocks and PL/pgSQL function bodies, marked as such, with the
+commands their ``EXECUTE``s build, :mod:`linter.pg.dynamic`: names chosen at run time
+shown as written, ``%I``) the report
 gives its position, its readable form (:func:`linter.pg.forms.statement_form`), each
 relation it locks with the lock mode PostgreSQL requests, whether that rewrites or scans
 the table, what application traffic waits (:mod:`linter.pg.locks`, checked against a real
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 
 from linter import __version__
 from linter.model import Direction, MigrationFile
-from linter.pg import forms, transactions
+from linter.pg import dynamic, forms, transactions
 from linter.pg.locks import LockMode
 from linter.source import Source, read_text
 
@@ -183,13 +185,17 @@ def _statement(ctx, source, stmt) -> StatementLocks:
             nested, nested_in = f"DO block at line {pline}", "do"
         else:
             fname = ".".join(s.get("String", {}).get("sval", "") for s in parent.body.get("funcname", ()))
-            nested, nested_in = f"function {fname}() at line {pline}, runs when called", "function"
+            when = "called in this file" if dynamic.runs_in_migration(parent) else "runs when called"
+            nested, nested_in = f"function {fname}() at line {pline}, {when}", "function"
+        if stmt.dynamic is not None:
+            nested += ", run by EXECUTE"
     in_tx, why = _transaction(ctx, stmt)
     effects = pg.locks(stmt)
     held = []
     for e in effects:
         key = e.node if e.node else e.relation.rsplit(".", 1)[-1]
-        held.append(RelationLock(e.relation, e.mode.label, e.what, e.rewrite, e.scan, e.mode.blocks, pg.is_new_table(key, stmt)))
+        relation = e.relation if stmt.dynamic is None else dynamic.said(e.relation, stmt.dynamic, quoted=False)
+        held.append(RelationLock(relation, e.mode.label, e.what, e.rewrite, e.scan, e.mode.blocks, pg.is_new_table(key, stmt)))
     refused = transactions.cannot_run_in_transaction(stmt, ctx.pg_version)
     if refused and in_tx and nested_in != "function":
         verdict = "fails in a transaction"
@@ -201,7 +207,7 @@ def _statement(ctx, source, stmt) -> StatementLocks:
         verdict = _verdict(stmt, effects, held)
     return StatementLocks(
         span.start.line, span.start.column, span.end.line, span.end.column,
-        forms.statement_form(stmt), _excerpt(stmt.text), nested, nested_in, str(stmt.section),
+        forms.statement_form(stmt), _excerpt(stmt.text if stmt.dynamic is None else dynamic.said(stmt.text, stmt.dynamic, quoted=False)), nested, nested_in, str(stmt.section),
         in_tx, why, tuple(held), verdict, tuple(notes),
     )
 

@@ -82,6 +82,7 @@ PRESETS: dict[str, dict] = {
                    'missing-where-clause': 'warning',
                    'backfill-in-ddl-transaction': 'warning',
                    'vacuum-full-or-cluster': 'warning',
+                   'dynamic-sql-not-analysed': 'note',
                    'truncate-cascade': 'warning',
                    'lock-table': 'warning',
                    'enum-value-used-before-commit': 'error',

@@ -79,6 +79,7 @@ CHECK_MODULES = (
     "missing_where_clause",
     "backfill_in_ddl_transaction",
     "vacuum_full_or_cluster",
+    "dynamic_sql_not_analysed",
     "truncate_cascade",
     "lock_table",
     "enum_value_used_before_commit",

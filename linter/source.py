@@ -282,10 +282,15 @@ class Statement:
     * ``section``: the direction of the file section it is in.
     * ``parent``: for a statement inside a ``DO`` block or PL/pgSQL function body, the
       ``DoStmt`` / ``CreateFunctionStmt`` around it; ``None`` for top-level statements.
+    * ``dynamic``: for a statement built by PL/pgSQL's ``EXECUTE`` (:mod:`linter.pg.dynamic`),
+      a :class:`~linter.pg.dynamic.Dynamic` (its evaluated SQL, run-time names); its span
+      is then the string literal it was built from and ``text`` the evaluated SQL.
+      ``None`` for every other statement.
     """
 
     __slots__ = (
-        "node", "kind", "body", "start", "end", "index", "section", "parent", "_source", "_loc_index", "_loc_base", "_span"
+        "node", "kind", "body", "start", "end", "index", "section", "parent", "_source", "_loc_index", "_loc_base", "_span",
+        "dynamic",
     )
 
     def __init__(
@@ -300,6 +305,7 @@ class Statement:
         source: "Source",
         loc_index: TextIndex | None,
         loc_base: int,
+        dynamic=None,
     ) -> None:
         self.node = node
         self.kind = kind
@@ -313,6 +319,7 @@ class Statement:
         self._loc_index = loc_index  # index of the text node locations are relative to
         self._loc_base = loc_base  # character offset in the parse text where that text starts
         self._span: Span | None = None
+        self.dynamic = dynamic
 
     def __repr__(self) -> str:
         return f"<Statement {self.kind} {self.start}:{self.end}>"
@@ -326,7 +333,10 @@ class Statement:
 
     @property
     def text(self) -> str:
-        """The statement's original text (placeholders as written)."""
+        """The statement's original text (placeholders as written); for a statement built by
+        ``EXECUTE``, the evaluated SQL."""
+        if self.dynamic is not None:
+            return self.dynamic.sql
         return self._source.text[self.start : self.end]
 
     @property
@@ -335,8 +345,11 @@ class Statement:
         return self.parent is not None
 
     def offset_of(self, location: int) -> int:
-        """Original-text character offset of a node ``location`` (a UTF-8 byte offset)."""
-        assert self._loc_index is not None
+        """Original-text character offset of a node ``location`` (a UTF-8 byte offset);
+        the statement's start when its node locations do not map into the file (nested
+        statements not found verbatim, statements built by ``EXECUTE``)."""
+        if self._loc_index is None:
+            return self.start
         c = self._loc_index.char_of_byte(location) + self._loc_base
         return self._source.offset_map.to_original(c)
 
@@ -401,12 +414,17 @@ class Source:
         self.placeholders_replaced = 0
         self.statements: list[Statement] = []
         self._embedded: dict[int, list[Statement]] = {}
+        self._dynamic: dict[int, tuple] = {}  # linter.pg.dynamic.statements, per DO block / function
+        self._called: set[int] | None = None  # linter.pg.dynamic.called_functions
+        self._call_sites: dict[int, list] = {}  # and the functions each statement runs
+        self._dyn_names: dict[str, str] = {}  # run-time name sentinels of EXECUTEd commands
+        self._dyn_roles: dict[str, str] = {}
         self._parse(placeholders or {}, tuple(placeholder_syntax))
 
     # -- parsing
 
     def _parse(self, values: dict[str, str], syntaxes: tuple[str, ...]) -> None:
-        text = self.text
+        text = self._end_dbmate_sections(self.text)
         self.offset_map = OffsetMap()
         if values and has_placeholder(text, syntaxes):
             text, self.offset_map, n = substitute_placeholders(text, values, syntaxes, dummies=False)
@@ -464,11 +482,31 @@ class Source:
         (kind,) = node.keys()
         return Statement(node, kind, o0, o1, index, section, parent, self, loc_index, loc_base)
 
+    def _end_dbmate_sections(self, text: str) -> str:
+        """``text`` with each dbmate marker line replaced by ``;`` and spaces (same length
+        in characters, so offsets need no map): dbmate cuts the file at its markers and
+        runs each block as one script (``parseMigrationSection`` in dbmate's
+        ``pkg/dbmate/migration.go``: the up block is the text from ``-- migrate:up`` to
+        ``-- migrate:down``), so a statement never runs on across a marker, and the last
+        statement of a block needs no ``;``. Without the cut the file would not parse as
+        one text."""
+        if not self._dbmate_lines:
+            return text
+        parts, last = [], 0
+        for c0, c1 in self._dbmate_lines:
+            parts.append(text[last:c0])
+            parts.append(";" + " " * (c1 - c0 - 1))
+            last = c1
+        parts.append(text[last:])
+        return "".join(parts)
+
     def _find_sections(self) -> list[Section]:
         text = self.text
         markers: list[tuple[int, Direction, int]] = []
+        self._dbmate_lines: list[tuple[int, int]] = []
         if "migrate:" in text:
             for m in _DBMATE_MARKER.finditer(text):
+                self._dbmate_lines.append((m.start(), m.end()))
                 d = Direction.UP if m.group(1).lower() == "up" else Direction.DOWN
                 markers.append((m.start(), d, self.index.position(m.start()).line))
                 if d is Direction.UP and re.search(r"transaction\s*:\s*false", m.group(2), re.I):
@@ -532,8 +570,8 @@ class Source:
         """Statements inside a ``DO`` block or ``CREATE FUNCTION/PROCEDURE … LANGUAGE
         plpgsql`` body, parsed with libpg_query's PL/pgSQL parser (``parse_plpgsql_json``)
         and then each SQL statement with the SQL parser. Only the statements PL/pgSQL runs
-        as plain SQL (``PLpgSQL_stmt_execsql``) are returned; dynamic ``EXECUTE`` strings
-        are not. Spans are exact when the body text appears verbatim in the file (dollar
+        as plain SQL (``PLpgSQL_stmt_execsql``) are returned; the commands of dynamic
+        ``EXECUTE`` strings are in :meth:`dynamic`. Spans are exact when the body text appears verbatim in the file (dollar
         quoting); otherwise they are the enclosing statement's span. Bodies that do not
         parse give ``[]``.
         """
@@ -561,7 +599,14 @@ class Source:
         wrapper = f"CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS {tag}{code}{tag}"
         if stmt.kind == "CreateFunctionStmt" and body.get("is_procedure"):
             wrapper = f"CREATE PROCEDURE miglint_do() LANGUAGE plpgsql AS {tag}{code}{tag}"
-        tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+        try:
+            tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+        except pg.ParseError:
+            # "RETURN cannot have a parameter in function returning void": a function that
+            # returns a value; its own statement says what it returns
+            if stmt.kind != "CreateFunctionStmt" or self.placeholders_replaced:
+                raise
+            tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
         queries = list(_execsql_queries(tree))
         out: list[Statement] = []
         # locate the body in the parse text to map nested offsets exactly
@@ -609,13 +654,28 @@ class Source:
         this when a file is done, which keeps collector time off the hot path."""
         self.statements = []
         self._embedded.clear()
+        self._dynamic.clear()
+        self._called = None
+        self._call_sites = {}
+        self._dyn_names = {}
+        self._dyn_roles = {}
+
+    def dynamic(self, stmt: Statement) -> list[Statement]:
+        """Statements built by the ``EXECUTE``s of a ``DO`` block or of a PL/pgSQL function
+        this file calls (:func:`linter.pg.dynamic.statements`), after its embedded ones;
+        ``[]`` for anything else."""
+        from linter.pg import dynamic
+
+        return dynamic.statements(self, stmt)[0]
 
     def all_statements(self) -> Iterator[Statement]:
-        """Top-level statements, each followed by those embedded in it (DO / PL/pgSQL)."""
+        """Top-level statements, each followed by those embedded in it (DO / PL/pgSQL) and
+        those its ``EXECUTE``s build (:meth:`dynamic`)."""
         for s in self.statements:
             yield s
             if s.kind in ("DoStmt", "CreateFunctionStmt"):
                 yield from self.embedded(s)
+                yield from self.dynamic(s)
 
     def statements_in(self, direction: Direction) -> list[Statement]:
         """Top-level statements in sections of ``direction``."""

@@ -10,6 +10,9 @@ Forms (the pattern of squawk's ``crates/squawk_linter/src/ignore.rs`` and ruff's
 * ``-- squawk-ignore RULE[, RULE …]`` and ``-- squawk-ignore-file [RULE …]``: squawk's
   own comments, honoured for squawk ids that are aliases of miglint rules; squawk ids
   miglint has no equivalent for are left alone (squawk itself may still be in use).
+* Atlas's ``-- atlas:nolint [CODE …]`` and diesel-guard's ``-- safety-assured:start`` …
+  ``-- safety-assured:end``: read by :mod:`linter.foreign_suppressions` as acknowledged
+  hazards (unless the ``foreign_suppressions`` setting is false).
 
 Rule names may be ids or aliases. Comments are found with a line-based match, including
 inside PL/pgSQL bodies (where ``--`` starts a comment too).
@@ -20,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter import registry
+from linter import foreign_suppressions, registry
 
 _DIRECTIVE = re.compile(
     r"--[ \t]*(?:(?P<mg>miglint:[ \t]*(?P<mgkind>ignore-file|ignore)\b)|(?P<sq>squawk-ignore(?P<sqfile>-file)?\b))"
@@ -37,6 +40,9 @@ class Suppression:
     ``start``/``end``: character offsets of the comment; ``region``: ``(start, end)``
     offsets the suppression covers (``None`` for whole-file ones, and for next-statement
     ones with nothing after them); ``used``: rule ids it actually suppressed.
+    ``foreign``: the other tool's name (``"atlas"``, ``"diesel-guard"``) for another
+    linter's directive, whose ``names`` are that tool's codes (resolved id ``None``) and
+    ``acknowledges`` the miglint rule ids it covers; never reported as unused or unknown.
     """
 
     start: int
@@ -48,13 +54,21 @@ class Suppression:
     reason: str
     region: tuple[int, int] | None = None
     used: set[str] = field(default_factory=set)
+    foreign: str | None = None
+    acknowledges: frozenset[str] | None = None
 
     @property
     def rules(self) -> set[str]:
+        if self.acknowledges is not None:
+            return set(self.acknowledges)
         return {rid for _, _, rid in self.names if rid}
 
     def covers(self, rule_id: str, offset: int) -> bool:
         """True when this comment suppresses ``rule_id`` at character ``offset``."""
+        if self.acknowledges is not None:
+            if rule_id not in self.acknowledges:
+                return False
+            return self.whole_file or (self.region is not None and self.region[0] <= offset < self.region[1])
         if self.names and rule_id not in self.rules:
             return False
         if not self.names and not self.whole_file:
@@ -64,17 +78,21 @@ class Suppression:
         return self.region is not None and self.region[0] <= offset < self.region[1]
 
 
-def parse(text: str, statements: list, line_of) -> list[Suppression]:
+def parse(text: str, statements: list, line_of, *, foreign: bool = True) -> list[Suppression]:
     """Find the suppressions in ``text``.
 
     ``statements`` are the file's statements (anything with ``start``/``end`` character
-    offsets, nested ones included), ``line_of(offset)`` gives a 1-based line. Returns them
+    offsets, nested ones included), ``line_of(offset)`` gives a 1-based line; ``foreign``:
+    also read other linters' directives (:mod:`linter.foreign_suppressions`). Returns them
     in file order with ``region`` filled in.
     """
-    if "miglint:" not in text and "squawk-ignore" not in text:
+    others = foreign and foreign_suppressions.has_any(text)
+    if "miglint:" not in text and "squawk-ignore" not in text and not others:
         return []
     out: list[Suppression] = []
     spans = sorted((s.start, s.end) for s in statements)
+    if others:
+        out = foreign_suppressions.parse(text, spans, line_of, _foreign)
     for m in _DIRECTIVE.finditer(text):
         rest = m.group("rest")
         reason = ""
@@ -95,7 +113,13 @@ def parse(text: str, statements: list, line_of) -> list[Suppression]:
         if not whole:
             s.region = _region(text, m.start(), m.end(), spans)
         out.append(s)
+    if others:
+        out.sort(key=lambda s: s.start)
     return out
+
+
+def _foreign(start, end, line, whole_file, names, region, tool, rules) -> Suppression:
+    return Suppression(start, end, line, whole_file, False, names, "", region=region, foreign=tool, acknowledges=rules)
 
 
 def _region(text: str, c0: int, c1: int, spans: list[tuple[int, int]]) -> tuple[int, int] | None:

@@ -214,3 +214,10 @@ def test_rollback_locking_and_snapshots(tmp_path):
 def test_flyway_dated_reports_every_lock_finding_on_downs():
     assert configmod.load_preset("flyway-dated").rollback_locking == "full"
     assert configmod.load_preset("default").rollback_locking == "summary"
+
+
+def test_foreign_suppressions_is_a_boolean(tmp_path):
+    assert configmod.load(cwd=tmp_path).foreign_suppressions is True
+    f = write(tmp_path / "a" / ".miglint.yml", "foreign_suppressions: false\n")
+    assert configmod.load(str(f), cwd=tmp_path / "a").foreign_suppressions is False
+    assert "foreign_suppressions: must be true or false" in error_of(tmp_path / "b", "foreign_suppressions: sometimes\n")[0]

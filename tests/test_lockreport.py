@@ -244,3 +244,13 @@ def test_real_corpus_files(shared_dir):
     assert not marquez.wrapped and "outside a transaction" in marquez.why
     assert [(s.kind, s.verdict) for s in marquez.statements] == [("CREATE INDEX CONCURRENTLY", "safe")]
     assert "lineage_events" in locks_markdown.render(report)
+
+
+def test_statements_run_by_execute_show_run_time_names_as_written(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "dynsql" / "V2_41_10__Add_missing_uid_indexes_all_tables.sql"
+    report = _report(tmp_path, {"db/V2_41_10__Add_missing_uid_indexes_all_tables.sql": fixture.read_text(encoding="utf-8")})
+    lines, _ = _by_line(report, "db/V2_41_10__Add_missing_uid_indexes_all_tables.sql")
+    index = lines[27]
+    assert index.nested == "function make_uid_unique() at line 17, called in this file, run by EXECUTE"
+    assert [(h.relation, h.mode) for h in index.locks] == [("%I", "SHARE")] and index.verdict == "blocks writes"
+    assert "miglint_rt" not in locks_text.render(report)

@@ -168,6 +168,29 @@ def test_dbmate_sections_and_transaction_option():
     assert [s.marker_line for s in src.sections] == [1, 4]
 
 
+def test_dbmate_block_ends_its_last_statement():
+    # UPchieve__subway/seed-updates/20220710190730_add_new_response_choice_question.sql:
+    # the up block's INSERT has no ";" before "-- migrate:down"; dbmate runs each block as
+    # its own script, so this runs fine and must parse.
+    sql = (
+        "-- migrate:up\n"
+        "INSERT INTO upchieve.survey_response_choices (score, choice_text, created_at, updated_at)\n"
+        "SELECT 0, 'I''m curious', NOW(), NOW()\n"
+        "-- migrate:down\n"
+        "DELETE FROM upchieve.survey_response_choices\n"
+        "WHERE upchieve.survey_response_choices.choice_text = 'I''m curious and ünïcode';\n"
+    )
+    src = Source(sql)
+    assert src.error is None
+    assert [(s.kind, s.section) for s in src.statements] == [("InsertStmt", Direction.UP), ("DeleteStmt", Direction.DOWN)]
+    assert src.statements[0].text.endswith("NOW(), NOW()")
+    assert src.statements[1].span.start == Position(5, 1)
+    # an indented marker is no marker for dbmate (``^--``): the statement runs on into the
+    # next line, as in UPchieve__subway/migrations/20211026205335_create_cities_table.sql
+    bad = Source("-- migrate:up\nALTER TABLE t\n    ADD CONSTRAINT u UNIQUE (a)\n    -- migrate:down\n    DROP CONSTRAINT u;\n")
+    assert bad.error is not None
+
+
 def test_goose_sections():
     sql = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +goose Down\nDROP INDEX CONCURRENTLY i;\n"
     src = Source(sql)

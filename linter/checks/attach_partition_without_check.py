@@ -29,7 +29,7 @@ ALTER TABLE events_2025 DROP CONSTRAINT events_2025_bound;
 
 ## Options
 None. Not reported: partitions created earlier in the same file (empty), and statements
-inside function bodies.
+inside the bodies of functions the file does not call.
 
 ## PostgreSQL versions
 All versions with declarative partitioning (10+). The lighter SHARE UPDATE EXCLUSIVE

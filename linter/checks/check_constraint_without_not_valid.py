@@ -25,7 +25,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0) NOT V
 
 ## Options
 None. Not reported: tables created earlier in the same file (empty), and statements
-inside function bodies. Foreign keys have their own rule, `foreign-key-without-not-valid`.
+inside the bodies of functions the file does not call. Foreign keys have their own rule, `foreign-key-without-not-valid`.
 
 ## PostgreSQL versions
 `NOT VALID` CHECK constraints exist from PostgreSQL 9.2; the lock and scan are the same on

@@ -21,8 +21,10 @@ after a statement can fail once it has run, and a failing statement leaves nothi
 so a re-run never finds the last statement's work done); the object was dropped
 earlier in the file (`DROP TABLE IF EXISTS t; CREATE TABLE t …`); the statement sits in a
 `DO` block under an `IF` / `CASE` / loop / matching `EXCEPTION` handler (a catalog check);
-temporary tables and sequences (they vanish with the session). Statements inside function
-bodies are not checked (they run when the function is called). Down sections are not
+temporary tables and sequences (they vanish with the session). Statements inside the bodies
+of functions the file does not call are not checked (they run when something calls the
+function); those the `EXECUTE`s of a DO block build are, under the `IF` around the
+`EXECUTE` as above (`EXECUTE 'CREATE TABLE …'` is reported at its string, without a fix). Down sections are not
 checked. `CREATE INDEX CONCURRENTLY` is checked even alone in a file: a failed build leaves
 an INVALID index behind, and the re-run fails on it. Its fix is never `IF NOT EXISTS`
 (which would silently keep the INVALID index) but `DROP INDEX CONCURRENTLY IF EXISTS name;`

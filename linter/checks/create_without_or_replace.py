@@ -18,7 +18,7 @@ It does not fire when the file runs in one transaction or on its last statement 
 default `rely-on-transaction: true`), when the object is dropped earlier in the file
 (`DROP FUNCTION IF EXISTS f; CREATE FUNCTION f …`), or when the statement sits in a `DO`
 block under an `IF` / `CASE` / loop / matching `EXCEPTION` handler. Down sections and
-function bodies are not checked.
+the bodies of functions the file does not call are not checked.
 
 ## Example
 ```sql

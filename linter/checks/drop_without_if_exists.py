@@ -15,7 +15,7 @@ It does not fire when the re-run cannot find the object already gone: the file r
 transaction, or the statement is its last (with the default `rely-on-transaction: true`); the
 object is created earlier in the same file (`CREATE TABLE tmp …; … DROP TABLE tmp;`); the
 statement sits in a `DO` block under an `IF` / `CASE` / loop / matching `EXCEPTION`
-handler. Statements inside function bodies and down sections are not checked.
+handler. Statements inside the bodies of functions the file does not call and down sections are not checked.
 
 Dropping is also a breaking change for running code and takes an ACCESS EXCLUSIVE lock:
 those are the `locking` rules' business; this rule is only about re-runs.

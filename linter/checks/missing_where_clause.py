@@ -15,8 +15,8 @@ Often it is also a mistake: a `WHERE` lost in editing. When every row really is 
 backfill in batches (`UPDATE … WHERE id BETWEEN … AND …`, a few thousand rows per
 transaction, outside the schema migration), or, to empty a table, use `TRUNCATE`, which
 is instant but takes an ACCESS EXCLUSIVE lock. Tables created earlier in the same file
-(their rows are the migration's own), statements in function bodies (they run when the
-function is called), seed files (they fill development databases) and baselines are not
+(their rows are the migration's own), statements in the bodies of functions the file does not call (they
+run when something calls them), seed files (they fill development databases) and baselines are not
 reported; statements in `DO` blocks are.
 
 ## Example

@@ -38,8 +38,12 @@ CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 None. Not reported: indexes on tables created earlier in the same file (they are empty),
 `CREATE INDEX … ON ONLY parent` (the first step of indexing a partitioned table, which
 has no CONCURRENTLY form: then `CREATE INDEX CONCURRENTLY` on each partition and
-`ALTER INDEX … ATTACH PARTITION`), and statements inside function bodies (they run when
-the function is called, not when the migration runs).
+`ALTER INDEX … ATTACH PARTITION`), and statements inside the bodies of functions the file does not call (they run
+when something calls the function, not when the migration runs). A function the file
+calls (`SELECT f();`, `PERFORM f();`, `CALL p();`) runs its body during the migration,
+like a DO block; the commands `EXECUTE` builds there (`EXECUTE format('CREATE INDEX …
+ON %I …', t)`) are checked too, and their findings name a table chosen at run time as
+such and carry no fix.
 
 ## PostgreSQL versions
 All supported versions (CONCURRENTLY exists since 8.2). PostgreSQL cannot build

@@ -26,7 +26,7 @@ ALTER TABLE events DETACH PARTITION events_2019 CONCURRENTLY;
 
 ## Options
 None. Not reported: partitioned tables created earlier in the same file, `… FINALIZE`,
-and statements inside function bodies.
+and statements inside the bodies of functions the file does not call.
 
 ## PostgreSQL versions
 `CONCURRENTLY` exists from PostgreSQL 14; with `pg_version` below 14 there is no

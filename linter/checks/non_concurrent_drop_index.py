@@ -27,8 +27,8 @@ DROP INDEX CONCURRENTLY users_email_idx;
 ## Options
 None. Not reported: indexes created earlier in the same file, DROP INDEXes followed
 (after more DROP INDEXes only) by a DROP TABLE, which takes the same lock anyway (the
-usual shape of a down migration), and statements inside function bodies (they run when
-the function is called).
+usual shape of a down migration), and statements inside the bodies of functions the file does not call (they run
+when something calls the function).
 
 ## PostgreSQL versions
 All supported versions (`DROP INDEX CONCURRENTLY` exists since 9.2).

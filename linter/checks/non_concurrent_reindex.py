@@ -24,8 +24,8 @@ REINDEX INDEX CONCURRENTLY users_email_idx;
 ```
 
 ## Options
-None. `REINDEX SYSTEM` (no concurrent form) and statements inside function bodies are not
-reported, nor `REINDEX TABLE` of a table created earlier in the same file.
+None. `REINDEX SYSTEM` (no concurrent form) and statements inside the bodies of functions the file does not
+call are not reported, nor `REINDEX TABLE` of a table created earlier in the same file.
 
 ## PostgreSQL versions
 `REINDEX … CONCURRENTLY` exists from PostgreSQL 12. With `pg_version` below 12 the help

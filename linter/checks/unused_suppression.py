@@ -5,7 +5,8 @@ A suppression that no longer matches a finding is dead weight that hides the nex
 problem on that statement. It usually means the statement was fixed, or the comment is on
 the wrong line (it applies to the *next* statement, or to its own when written after the
 code). Rules that are disabled for the file are not judged: the comment may be waiting for
-them.
+them. Other linters' comments (squawk's, Atlas's `atlas:nolint`, diesel-guard's
+`safety-assured` blocks) are not judged either: they are for that tool.
 
 ## Example
 ```sql
@@ -38,7 +39,7 @@ ALIASES = ()
 def check(ctx, options):
     enabled = set(ctx.config.settings_for(ctx.file.path))
     for s in ctx.suppressions:
-        if s.squawk:
+        if s.squawk or s.foreign:  # another tool's comment: its codes are that tool's
             continue
         if not s.names:
             if s.whole_file and not s.used:

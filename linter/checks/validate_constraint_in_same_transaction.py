@@ -25,7 +25,7 @@ ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCE
 
 ## Options
 None. Not reported: tables created earlier in the same file, and statements inside
-function bodies. A COMMIT (and new BEGIN) between the two statements passes, as does a
+the bodies of functions the file does not call. A COMMIT (and new BEGIN) between the two statements passes, as does a
 file the tool runs statement by statement outside a transaction.
 
 ## PostgreSQL versions

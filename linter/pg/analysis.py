@@ -152,13 +152,20 @@ class FileAnalysis:
 
     @cached_property
     def _created_in_do(self) -> dict[str, list[tuple[int, int]]]:
-        """``{table key: [(index of the DO block, offset of the CREATE TABLE)]}``."""
+        """``{table key: [(index of the DO block, offset of the CREATE TABLE)]}``; the bodies
+        of functions the file calls count as DO blocks (:func:`linter.pg.dynamic.runs_in_migration`),
+        and so do the ``EXECUTE``d CREATE TABLEs whose name is written out (a table named at
+        run time is never new: it may be any table)."""
+        from linter.pg import dynamic
+
         out: dict[str, list[tuple[int, int]]] = {}
         for st in self._top:
-            if st.kind == "DoStmt":
-                for nested in self._source.embedded(st):
+            if st.kind == "DoStmt" or (st.kind == "CreateFunctionStmt" and dynamic.runs_in_migration(st)):
+                for nested in (*self._source.embedded(st), *self._source.dynamic(st)):
                     if nested.kind == "CreateStmt":
-                        out.setdefault(names.table_key(nested.body.get("relation")), []).append((st.index, nested.start))
+                        key = names.table_key(nested.body.get("relation"))
+                        if dynamic.SENTINEL not in key:
+                            out.setdefault(key, []).append((st.index, nested.start))
         return out
 
     @cached_property

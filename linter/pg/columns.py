@@ -332,9 +332,16 @@ def type_offsets(stmt, type_name: dict) -> tuple[int, int] | None:
 
 
 def in_function_body(stmt) -> bool:
-    """True for a statement inside a ``CREATE FUNCTION/PROCEDURE`` body: it runs when the
-    function is called, not when the migration runs (a ``DO`` block runs at once)."""
-    return stmt.parent is not None and stmt.parent.kind == "CreateFunctionStmt"
+    """True for a statement inside a ``CREATE FUNCTION/PROCEDURE`` body that the file does
+    not call: it runs when something calls the function, not when the migration runs (a
+    ``DO`` block runs at once; so does the body of a function a later statement of the file
+    calls, ``SELECT f();`` / ``PERFORM f();`` / ``CALL p();``, see
+    :func:`linter.pg.dynamic.called_functions`)."""
+    if stmt.parent is None or stmt.parent.kind != "CreateFunctionStmt":
+        return False
+    from linter.pg import dynamic
+
+    return not dynamic.runs_in_migration(stmt.parent)
 
 
 def own_lock(effects: list, rv: dict | None):

@@ -719,13 +719,17 @@ class FileFacts:
 
     @cached_property
     def _statements(self) -> list:
-        """Top-level statements and those of DO blocks (not function bodies: they run only
-        when the function is called), in file order."""
+        """Top-level statements and those of DO blocks and of functions the file calls (not
+        other function bodies: they run only when the function is called), with those their
+        ``EXECUTE``s build, in file order."""
+        from linter.pg import dynamic
+
         out = []
         for s in self._source.statements:
             out.append(s)
-            if s.kind == "DoStmt":
+            if s.kind == "DoStmt" or (s.kind == "CreateFunctionStmt" and dynamic.runs_in_migration(s)):
                 out.extend(self._source.embedded(s))
+                out.extend(self._source.dynamic(s))
         return out
 
     @cached_property
@@ -759,6 +763,8 @@ class FileFacts:
         parent = stmt.parent
         if parent is None:
             return None
+        if stmt.dynamic is not None:  # built by EXECUTE: its guard was found with it
+            return stmt.dynamic.guard
         if id(parent) not in self._guarded_parents:
             from linter.pg import plpgsql
 
@@ -804,8 +810,8 @@ def atomic_reason(ctx, stmt) -> str | None:
 def unguarded(ctx, stmt, rule: str, options: dict) -> list[Hazard]:
     """The hazards of kind ``rule`` in ``stmt`` that a re-run would hit.
 
-    Skipped: statements in down sections and inside function bodies (they run when the
-    function is called, not when the migration runs); with ``rely-on-transaction``,
+    Skipped: statements in down sections and inside the bodies of functions the file does
+    not call (they run when the function is called, not when the migration runs); with ``rely-on-transaction``,
     files that run atomically (:func:`atomic_reason`); statements in a DO block under an
     IF / CASE / loop / EXCEPTION handler; objects dropped earlier in the file (for
     CREATE/ADD) or created earlier in it (for DROP). Worked out once per statement for
@@ -823,7 +829,10 @@ def _unguarded(ctx, facts: FileFacts, stmt, rely_on_transaction: bool) -> dict[s
         return {}
     parent = stmt.parent
     if parent is not None and parent.kind != "DoStmt":
-        return {}
+        from linter.pg import dynamic
+
+        if not dynamic.runs_in_migration(parent):
+            return {}
     if rely_on_transaction and atomic_reason(ctx, stmt) is not None:
         return {}
     found = facts.hazards(stmt)

@@ -103,7 +103,12 @@ def execsql_guards(stmt) -> list[tuple[int, str | None]]:
     try:
         tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
     except Exception:
-        return []
+        if stmt.kind != "CreateFunctionStmt":
+            return []
+        try:  # a function that returns a value: its own statement (as Source.embedded does)
+            tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
+        except Exception:
+            return []
     return list(_walk(tree, None))
 
 

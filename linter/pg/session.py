@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.pg import locks, names
+from linter.pg import dynamic, locks, names
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -149,7 +149,8 @@ _TX_END = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE")
 def walk(pg, source) -> Session:
     """The :class:`Session` of a file: a :class:`Step` for every statement the migration
     runs, in order (top-level ones, each ``DO`` block followed by the statements inside
-    it). ``pg`` is ``ctx.pg``."""
+    it and those its ``EXECUTE``s build, each statement that calls functions the file
+    defines followed by their bodies', :mod:`linter.pg.dynamic`). ``pg`` is ``ctx.pg``."""
     out = Session()
     if source is None or source.error is not None:
         return out
@@ -238,6 +239,11 @@ def walk(pg, source) -> Session:
         add(st, tx)
         if st.kind == "DoStmt":
             for sub in source.embedded(st):
+                add(sub, tx)
+            for sub in source.dynamic(st):  # the commands its EXECUTEs build
+                add(sub, tx)
+        for fn in dynamic.functions_run_by(source, st):  # SELECT f(); the body runs here, in its transaction
+            for sub in (*source.embedded(fn), *source.dynamic(fn)):
                 add(sub, tx)
         if own:
             settings = {k: v for k, v in settings.items() if not v.local}
@@ -378,22 +384,28 @@ def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
 
 def insert_setting(ctx, step: Step, name: str, value: str):
     """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
-    (before the DO block for a statement inside one). SET LOCAL when the statement runs
-    in a transaction (also PostgreSQL's implicit one around a multi-statement query), so
-    the setting ends with it; outside one SET LOCAL does nothing (a WARNING), so plain
-    SET, which also covers the later statements of the migration (the rules report the
-    first uncovered one); the rules' help asks for ``RESET name;`` at the end of the
-    migration (checked in tests/test_fix_safety_pg.py). ``None`` when there is no safe
-    place."""
+    (before the DO block for a statement inside one, before the statement that calls the
+    function for one in a function body). SET LOCAL when the statement runs in a
+    transaction (also PostgreSQL's implicit one around a multi-statement query), so the
+    setting ends with it; outside one SET LOCAL does nothing (a WARNING), so plain SET,
+    which also covers the later statements of the migration (the rules report the first
+    uncovered one); the rules' help asks for ``RESET name;`` at the end of the migration
+    (checked in tests/test_fix_safety_pg.py). ``None`` when there is no safe place."""
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
+    where = "this statement"
+    if stmt.kind == "CreateFunctionStmt":  # a called function's body runs at its call
+        stmt = dynamic.call_site(ctx.source, stmt)
+        if stmt is None:
+            return None
+        where = f"the call on line {ctx.source.index.position(stmt.start).line}"
     text = ctx.source.text
     line_start = text.rfind("\n", 0, stmt.start) + 1
     indent = text[line_start:stmt.start]
     local = "LOCAL " if step.tx is not None else ""
     sql = f"SET {local}{name} = '{value}';"
     if indent.strip():
-        return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before this statement")
-    return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before this statement")
+        return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
+    return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
 
 
 def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, message: str, help: str):
