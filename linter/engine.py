@@ -16,6 +16,11 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 * ``"file-set"``: ``check(ctx, options)`` once per migration root, with every
   :class:`~linter.model.MigrationFile` of that root (naming, versions, down files).
 
+A rule of any scope lists in ``NEEDS`` what the per-file summaries must hold for it
+(:mod:`linter.migset.summary`). After the file-set checks, one post-pass resolves the
+findings a statement rule marked as depending on earlier files of the root (a column's
+old type: :func:`_resolve_with_set`, :mod:`linter.migset.coltypes`), from those summaries.
+
 A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
 never prints, picks a severity or reads other files. The engine stamps rule id, family,
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
@@ -466,13 +471,14 @@ _NEEDS: dict[int, tuple] = {}
 
 
 def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
-    """What the enabled ``file-set`` rules need in each file's summary (their ``NEEDS``);
-    cached per settings object, like :func:`_plan`."""
+    """What the enabled rules need in each file's summary (their ``NEEDS``: the
+    ``file-set`` rules, and statement rules whose findings the set resolves after all
+    files, :func:`_resolve_with_set`); cached per settings object, like :func:`_plan`."""
     hit = _NEEDS.get(id(settings))
     if hit is not None and hit[0] is settings:
         return hit[1]
     rules = registry.all_rules()
-    needs = frozenset(n for r in settings if rules[r].scope == "file-set" for n in getattr(rules[r].module, "NEEDS", ()))
+    needs = frozenset(n for r in settings for n in getattr(rules[r].module, "NEEDS", ()))
     _NEEDS[id(settings)] = (settings, needs)
     return needs
 
@@ -516,6 +522,16 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     return out
 
 
+def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
+    """The post-pass after all files: findings a statement rule marked as depending on
+    what earlier files of the root declare (a column's old type) are restated or dropped
+    from the per-file summaries (:func:`linter.migset.coltypes.resolve`); no file is read
+    again. Costs one scan of the findings when none is marked."""
+    from linter.migset import coltypes
+
+    return coltypes.resolve(findings, files, summaries, config)
+
+
 def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: dict[str, dict[int, str]], config: Config) -> None:
     """Source lines for ``file-set`` findings inside a file (the workers only send the lines
     of their own findings); each such file is read once, and only these few."""
@@ -552,6 +568,7 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     set_findings = run_file_sets(files, config, summaries, ignored)
     _set_excerpts(set_findings, files, excerpts, config)
     findings.extend(set_findings)
+    findings = _resolve_with_set(findings, files, summaries, config)
     findings.sort(key=Finding.sort_key)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]

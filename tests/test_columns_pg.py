@@ -91,6 +91,54 @@ def test_timestamptz_with_utc_session_does_not_rewrite(pg_cluster, tmp_path):
     assert _findings(tmp_path / "oslo", "column-type-rewrite", f"{add};\n{other};\n")
 
 
+#: Type changes whose old type an *earlier migration file* declares (linter/migset/coltypes.py):
+#: the post-pass either proves them metadata-only (no finding) or restates them as "rewrites".
+SET_TYPE_CHANGES = [
+    (old, new) for old, new, using in TYPE_CHANGES if not using and not old.startswith("timestamp")
+] + [
+    ("varchar(10)", "varchar"),
+    ("varchar(512)", "varchar(2000)"),
+    ("numeric(10,2)", "numeric(10,2)"),
+    ("numeric", "numeric(12,2)"),
+    ("int", "int"),
+    ("bigint", "int"),
+    ("text", "text"),
+    ("xml", "text"),
+    ("char(5)", "char(10)"),
+    ("char(5)", "text"),
+    ("varbit(5)", "varbit(10)"),
+    ("time(2)", "time(4)"),
+    ("interval", "interval(3)"),
+    ("uuid", "text"),
+    ("int", "numeric"),
+]
+
+
+@pytest.mark.parametrize("old, new", SET_TYPE_CHANGES)
+def test_type_from_an_earlier_file_matches_server(pg_cluster, tmp_path, old, new):
+    add = f"ALTER TABLE t ADD COLUMN c {old}"
+    change = f"ALTER TABLE t ALTER COLUMN c TYPE {new}"
+    rewritten = _rewrites_on_server(pg_cluster, add, change)
+    files = {"db/migration/V1__t.sql": f"CREATE TABLE t (id bigint);\n{add};\n", "db/migration/V2__c.sql": f"{change};\n"}
+    report = lint_tree(tmp_path, files, enable={"column-type-rewrite": "error"}, extra={"pg_version": pg_cluster.version})
+    found = [f for f in report.findings if f.rule_id == "column-type-rewrite"]
+    if rewritten:  # proven: one finding that says so and names where the old type came from
+        assert len(found) == 1 and " rewrites " in found[0].message and "db/migration/V1__t.sql:2" in found[0].message, (old, new, [f.message for f in found])
+    else:  # proven metadata-only: nothing to report
+        assert not found, (old, new, [f.message for f in found])
+
+
+def test_timestamptz_to_timestamp_follows_the_session_zone_too(pg_cluster, tmp_path):
+    add = "ALTER TABLE t ADD COLUMN c timestamptz"
+    utc = "SET timezone = 'UTC';\nALTER TABLE t ALTER COLUMN c TYPE timestamp"
+    assert not _rewrites_on_server(pg_cluster, add, utc)
+    assert not _findings(tmp_path, "column-type-rewrite", f"{add};\n{utc};\n")
+    oslo = "SET timezone = 'Europe/Oslo';\nALTER TABLE t ALTER COLUMN c TYPE timestamp"
+    assert _rewrites_on_server(pg_cluster, add, oslo)
+    found = _findings(tmp_path / "oslo", "column-type-rewrite", f"{add};\n{oslo};\n")
+    assert found and "may rewrite" in found[0].message and "unless the session TimeZone is UTC" in found[0].message
+
+
 NOT_NULL = [
     "ALTER TABLE t ALTER COLUMN id SET NOT NULL",
     "ALTER TABLE t ADD CONSTRAINT t_id_nn CHECK (id IS NOT NULL) NOT VALID;\nALTER TABLE t ALTER COLUMN id SET NOT NULL",

@@ -235,3 +235,22 @@ def test_explicit_transaction_problems(tmp_path):
     flags, problems = transactions.statement_flags(src.statements, tx)
     assert not tx.wrapped and [p.message[:31] for p in problems] == ["this BEGIN is never committed: "]
     assert flags[id(src.statements[1])] is True
+
+
+def test_popx_and_drizzle_transactions(tmp_path):
+    """popx wraps every file but .autocommit. ones (github.com/ory/x popx/migrator.go); a
+    drizzle folder's journal decides which files drizzle's migrator runs at all."""
+    idx = "CREATE INDEX CONCURRENTLY i ON t (a);\n"
+    f, _, tx = _tx("m/20200519101057000006_x.postgres.up.sql", idx, tmp_path / "popx", {"m/20200519101057000006_x.down.sql": ""})
+    assert transactions.is_popx(f) and tx.wrapped and not tx.implicit
+    f, _, tx = _tx("m/20200519101057000006_x.postgres.autocommit.up.sql", idx, tmp_path / "popx2")
+    assert not tx.wrapped
+    f, _, tx = _tx("m/0001_idx.up.sql", idx, tmp_path / "gm", {"m/0001_idx.down.sql": ""})
+    assert not transactions.is_popx(f) and not tx.wrapped  # plain golang-migrate, one statement
+    journal = '{"entries": [{"idx": 0, "tag": "0000_init"}]}'
+    _, _, tx = _tx("drizzle/0000_init.sql", idx, tmp_path / "dz", {"drizzle/meta/_journal.json": journal})
+    assert tx.wrapped and not tx.unknown
+    _, _, tx = _tx("drizzle/0016_hand.sql", idx, tmp_path / "dz", {"drizzle/meta/_journal.json": journal})
+    assert not tx.wrapped and tx.unknown and "does not list" in tx.why
+    _, _, tx = _tx("drizzle/0001_x.sql", idx, tmp_path / "dz2", {"drizzle/meta/_journal.json": "{not json"})
+    assert not tx.unknown and tx.wrapped  # no readable journal: the convention's default

@@ -7,15 +7,20 @@ rewrites the whole table and rebuilds its indexes while holding it. Changes that
 rewrite: `varchar(n)` to a larger `varchar` or to `text`, `text` to unconstrained
 `varchar`, `numeric(p,s)` to a larger precision with the same scale or to unconstrained
 `numeric`, a larger precision of `timestamp`/`time`/`interval`, `cidr` to `inet`, and
-timestamp to timestamptz when the session TimeZone is UTC (PG 12+). `int` to `bigint`,
+timestamp to timestamptz (or back) when the session TimeZone is UTC (PG 12+; without a
+`SET timezone` in the file the change is reported as "may rewrite"). `int` to `bigint`,
 `varchar` to a shorter one, `text` to `varchar(n)`, `json` to `jsonb` and any `USING`
 that computes new contents rewrite. (`USING c::t`, a plain cast of the column, is judged
 like no `USING`.) A `SET timezone = 'UTC'` earlier in the file makes timestamp <->
 timestamptz changes pass on PostgreSQL 12+.
 
 To know the old type miglint looks at earlier statements of the same file (CREATE TABLE,
-ADD COLUMN, earlier type changes, renames). When the column was created in another file
-the old type cannot be known here: the message says so ("may rewrite").
+ADD COLUMN, earlier type changes, renames), then at the earlier migrations of the same
+root, in version order (a down file: the ups up to its own version). A change the old type
+proves binary coercible is not reported; one it proves to rewrite says so and names the
+file and line that set the old type. Old types that are not built in (domains, enums,
+extension types such as citext) are not judged by name. When no migration of the set
+declares the column, the old type cannot be known: the message says so ("may rewrite").
 
 Changing a type can also break running code that reads or writes the column.
 
@@ -37,9 +42,9 @@ ALTER TABLE events ALTER COLUMN name TYPE varchar(100);
 ```
 
 ## Options
-- `unknown-old-type` (bool, default `true`): also report changes whose old type is not
-  defined in the file (the column came from another migration). Set to `false` to report
-  only the changes miglint can prove rewrite.
+- `unknown-old-type` (bool, default `true`): also report changes whose old type neither
+  the file nor an earlier migration of its root defines. Set to `false` to report only the
+  changes miglint can prove rewrite.
 
 Tables created earlier in the same file are empty: they are not reported.
 On down code (down files and sections) this is one of the lock-hazard findings that
@@ -48,7 +53,7 @@ On down code (down files and sections) this is one of the lock-hazard findings t
 ## PostgreSQL versions
 Binary-coercible changes skip the rewrite on every supported version (the typmod
 relaxations of varchar, numeric and the time types since 9.2). timestamp to timestamptz
-skips it from 12, when the session TimeZone is UTC.
+and back skip it from 12, when the session TimeZone is UTC.
 
 ## References
 - ALTER TABLE, SET DATA TYPE and Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
@@ -56,6 +61,9 @@ skips it from 12, when the session TimeZone is UTC.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
+from dataclasses import replace
+
+from linter.migset import coltypes
 from linter.pg import columns, names, rewrites
 
 ID = "column-type-rewrite"
@@ -68,6 +76,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {"unknown-old-type": bool}
 DEFAULTS = {"unknown-old-type": True}
 ALIASES = ("changing-column-type",)
+#: the per-file summary :func:`linter.migset.coltypes.resolve` reads (column types each file declares)
+NEEDS = (coltypes.NEEDS_KEY,)
 
 
 def check(ctx, stmt, options):
@@ -84,10 +94,12 @@ def check(ctx, stmt, options):
         why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version)
         if why is None or (not has_using and _utc_timestamptz(ctx, stmt, site.type_name, old)):
             continue
-        if old is None and not has_using and not options["unknown-old-type"]:
-            continue
         new = columns.written_type(stmt, site.type_name)
+        extra = {}
         if old is None and not has_using:
+            # the set may know the old type: the engine asks with_old_type() after all files
+            payload = (site.name, new, coltypes.compact(site.type_name), options["unknown-old-type"])
+            extra = {coltypes.LOOKUP: coltypes.lookup_property(stmt, alter.key, site.name, payload)}
             verb = "may rewrite"
             why = (f'the old type of "{site.name}" is not defined in this file, and only a binary-coercible '
                    f"change skips the rewrite ({why})" if why.startswith("unless") else
@@ -102,10 +114,58 @@ def check(ctx, stmt, options):
             columns.type_where(ctx, stmt, site.type_name),
             f'ALTER TABLE … ALTER COLUMN "{site.name}" TYPE {new} {verb} "{alter.table}" under an {lock.label} lock, '
             f"which blocks {lock.blocks}: {why}",
-            help=("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
-                  "backfill it in batches, switch reads, then drop the old column in a later migration."),
+            help=_HELP,
             rewrite=verb == "rewrites",
+            **extra,
         )
+
+
+_HELP = ("Expand and contract: add a column of the new type, keep it in sync (trigger or application), "
+         "backfill it in batches, switch reads, then drop the old column in a later migration.")
+
+
+def with_old_type(finding, old, where, pg_version, payload):
+    """Restate a "may rewrite" finding whose column came from another file, now that the
+    migration set says what its old type was (:func:`linter.migset.coltypes.resolve`):
+    ``old`` is the TypeName dict (``None`` when no earlier file of the root declares the
+    column), ``where`` ``(path, line)`` of the statement that gave it that type, ``payload``
+    ``(column, new type as written, compact new type, unknown-old-type option)`` as
+    :func:`check` left it. Returns the finding to report, or ``None`` when the change is
+    proven metadata-only (or the old type stays unknown and ``unknown-old-type`` is off).
+
+    Only built-in old types are judged (a domain or an extension's type such as citext may
+    be binary coercible to the new type by a cast miglint does not know, and a user type's
+    name may have been given to another type since), and arrays only when the type does
+    not change."""
+    column, written, new_key, report_unknown = payload
+    if old is None:
+        return finding if report_unknown else None
+    new_type = coltypes.type_node(new_key)
+    props = dict(finding.properties)
+    if names.base_type(old) not in rewrites.BUILTIN_TYPES:
+        # a domain, enum or extension type: its name may even stand for another type by
+        # now (Lemmy renames an enum and creates a new one under the old name)
+        return finding if report_unknown else None
+    if coltypes.compact(old) == coltypes.compact(new_type):
+        return None  # the column already has this type: PostgreSQL changes nothing
+    if old.get("arrayBounds") or new_type.get("arrayBounds"):
+        return finding if report_unknown else None
+    why = rewrites.type_change_rewrites(new_type, old, False, pg_version)
+    if why is None:
+        return None  # proven binary coercible with the old type the set declares
+    table = props.get("table", "?")
+    lock, blocks = props.get("lock", "ACCESS EXCLUSIVE"), props.get("blocks", "reads and writes")
+    old_text = names.type_name(old)
+    origin = f"line {where[1]}" if where[0] == finding.path else f"{where[0]}:{where[1]}"
+    if why.startswith("unless"):
+        verb, why = "may rewrite", f'"{column}" is {old_text} (set by {origin}); {why}'
+    else:
+        tail = "" if "rewritten" in why else "; the table and its indexes are rewritten"
+        verb, why = "rewrites", f'"{column}" is {old_text} (set by {origin}): {why}{tail}'
+        props["rewrite"] = True
+    message = (f'ALTER TABLE … ALTER COLUMN "{column}" TYPE {written} {verb} "{table}" under an {lock} lock, '
+               f"which blocks {blocks}: {why}")
+    return replace(finding, message=message, properties=props)
 
 
 def _plain_cast(expr: dict, column: str) -> bool:

@@ -26,7 +26,8 @@ condition of an `IF` is not inspected: writing one is taken as the author's guar
 
 It does not fire, with the default `rely-on-transaction: true`, when the file runs in one
 transaction, or on the file's last statement (only what comes after a statement can fail
-once it has run, and a failing statement leaves nothing behind). Down sections and the bodies of functions the file does not call are not checked.
+once it has run, and a failing statement leaves nothing behind). Nor on a file no known tool
+runs (a drizzle file that `meta/_journal.json` does not list): how it is applied is unknown. Down sections and the bodies of functions the file does not call are not checked.
 There is no mechanical fix.
 
 ## Example

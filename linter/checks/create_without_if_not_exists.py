@@ -15,7 +15,8 @@ a second, duplicate index: name it), `CREATE SCHEMA`, `CREATE SEQUENCE`, `CREATE
 EXTENSION`, `CREATE COLLATION`, `ALTER TABLE … ADD COLUMN` and `ALTER TYPE … ADD VALUE`.
 
 It does not fire when a re-run cannot find the object already there: the file runs in one
-transaction (per migration tool: see `miglint locks` or the README, "Configuration"), or
+transaction (per migration tool: see `miglint locks` or the README, "Configuration"; a file no
+known tool runs, such as a drizzle file `meta/_journal.json` does not list, counts too), or
 the statement is its last (with the default `rely-on-transaction: true`: only what comes
 after a statement can fail once it has run, and a failing statement leaves nothing behind,
 so a re-run never finds the last statement's work done); the object was dropped

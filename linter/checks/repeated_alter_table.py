@@ -15,7 +15,9 @@ and makes at most one pass over the table; separate statements pay each time:
   TABLE docs).
 
 So in a transaction, only runs where two or more statements scan or rewrite are
-reported; outside one, any run of two or more on an existing table. Only statements that
+reported; outside one, any run of two or more on an existing table (a file no known
+tool runs, such as a drizzle file `meta/_journal.json` does not list, is judged as in a
+transaction: only what holds either way is said). Only statements that
 follow each other directly count (a `SET` between them does not break the run; the fix
 is then not offered, since it would move a statement across the `SET`), with the same
 `ONLY` and `IF EXISTS`; `ATTACH` and
@@ -113,6 +115,8 @@ def _report(ctx, group):
         return
     passes = [s for s in group if any(e.rewrite or e.scan for e in s.existing())]
     same_tx = all(s.tx is not None and s.tx == group[0].tx for s in group)
+    if ctx.pg.transaction.unknown:  # no known tool runs the file (unlisted drizzle file)
+        same_tx = True  # claim only what holds either way: a pass of its own per scan or rewrite
     if same_tx and len(passes) < 2:
         return
     table = names.relation(group[0].stmt.body.get("relation"))

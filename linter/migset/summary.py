@@ -21,6 +21,9 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
   the statements a DO block runs count, at the DO block's span); only for files the rollback rules can pair
   (up files of conventions with downs, down files). A ``replace`` op's ``arg`` is a hash
   of the statement's whitespace-normalised text.
+* ``column_types``: the column-type events of the file's top-level statements
+  (:func:`linter.migset.coltypes.events`), for up, down and baseline files; omitted when
+  there are none. Asked for by ``column-type-rewrite``.
 * ``digest``: ``(sha256, bare)`` of the text (:func:`linter.migset.manifest.digest`), only
   when a manifest is in use (no ``--base`` and the manifest file exists).
 
@@ -34,10 +37,10 @@ import os
 import re
 from functools import lru_cache
 
-from linter.migset import blank, kinds, manifest, objects
+from linter.migset import blank, coltypes, kinds, manifest, objects
 from linter.model import Convention, Direction, MigrationFile
 
-NEEDS = ("sections", "categories", "objects", "digest")
+NEEDS = ("sections", "categories", "objects", "digest", "column_types")
 
 
 class _Positions:
@@ -164,7 +167,15 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
         out["categories"] = _categories(source)
     if "objects" in needs and pairable and _has_counterpart(file, source):
         out["objects"] = _objects(source, file.path)
+    if "column_types" in needs and file.direction in _TYPED:
+        got = coltypes.events(source)
+        if got:
+            out["column_types"] = got
     return out
+
+
+#: Files whose column types :mod:`linter.migset.coltypes` replays or looks up in.
+_TYPED = frozenset({Direction.UP, Direction.DOWN, Direction.BASELINE})
 
 
 def _objects(source, path: str) -> dict:

@@ -9,7 +9,8 @@ Built lazily, once per file, on the first rule that asks. Shapes:
 * ``ctx.pg.same_transaction(a, b)``: both run in one transaction; ``ctx.pg.explicit_begin(stmt)``:
   the file's own BEGIN whose block holds ``stmt``; ``ctx.pg.transaction_context(stmt)``:
   ``(why, way_out)`` for help texts when ``stmt`` runs in a transaction;
-* ``ctx.pg.is_new_table(rangevar, stmt)``: the table was created earlier in this file;
+* ``ctx.pg.is_new_table(rangevar, stmt)``: the table was created earlier in this file (or
+  by an earlier step of the same ory popx migration);
 * ``ctx.pg.locks(stmt)``: :func:`linter.pg.locks.effects` for the run's ``pg_version``;
 * ``ctx.pg.settings_before(stmt)``: ``{setting name: statement}`` of ``SET``/``SET LOCAL``
   statements before ``stmt`` (``lock_timeout``, ``statement_timeout`` …);
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from linter.model import Convention
+from linter.model import Convention, Direction
 from linter.pg import locks, names, objects, transactions
 
 #: Transaction statements that end one transaction or start another.
@@ -129,10 +130,15 @@ class FileAnalysis:
     def is_new_table(self, rv: dict | str | None, stmt) -> bool:
         """True when the table ``rv`` (RangeVar dict or name) was created earlier in this file,
         in the same up/down section (a down section runs long after the up section that
-        created the table, against a table in use: it is not new there)."""
+        created the table, against a table in use: it is not new there); also renamed
+        into place after being created in the file (:func:`linter.pg.objects.created_tables`)
+        and, in an ory popx step file, created by an earlier step of the same migration
+        (:func:`linter.pg.objects.popx_unit_tables`)."""
         if not self.creates_tables:
             return False
         key = rv if isinstance(rv, str) else names.table_key(rv)
+        if self._unit_tables and key in self._unit_tables and stmt.section is not Direction.DOWN:
+            return True
         at = self._created.get(key)
         if at is not None and at < stmt.index and self._top[at].section is stmt.section:
             return True
@@ -146,9 +152,18 @@ class FileAnalysis:
 
     @cached_property
     def creates_tables(self) -> bool:
-        """True when the file creates a table (top level or in a DO block); when it does
-        not, :meth:`is_new_table` is False for every table."""
-        return bool(self._created or self._created_in_do)
+        """True when the file creates a table (top level or in a DO block), or is a popx
+        step whose earlier steps did; when it does not, :meth:`is_new_table` is False for
+        every table."""
+        return bool(self._created or self._created_in_do or self._unit_tables)
+
+    @cached_property
+    def _unit_tables(self) -> frozenset[str]:
+        """Tables the earlier steps of this popx step group created (empty for other files)."""
+        file = self._ctx.file
+        if file.direction is not Direction.UP or not transactions.is_popx(file):
+            return frozenset()
+        return objects.popx_unit_tables(file.abspath)
 
     @cached_property
     def _created_in_do(self) -> dict[str, list[tuple[int, int]]]:

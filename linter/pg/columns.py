@@ -313,7 +313,7 @@ def node_offset(stmt, location: int | None) -> int | None:
 #: ``timestamp(3) without time zone``, ``pg_catalog.int4``, ``"char"``, with ``[]``s.
 _TYPE_TEXT = re.compile(
     r'(?:\w+\s*\.\s*)?(?:"[^"]*"|double\s+precision|character\s+varying|national\s+character(?:\s+varying)?'
-    r'|bit\s+varying|(?:timestamp|time)(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
+    r'|bit\s+varying|(?:timestamp|time)\b(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
     r'(?:\s*\(\s*\d+(?:\s*,\s*-?\d+)?\s*\))?(?:\s*\[\s*\d*\s*\])*',
     re.I,
 )

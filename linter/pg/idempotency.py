@@ -799,6 +799,8 @@ def atomic_reason(ctx, stmt) -> str | None:
     top = stmt.parent or stmt
     if stmt.kind == "IndexStmt" and stmt.body.get("concurrent"):
         return None
+    if ctx.pg.transaction.unknown:  # no known tool runs the file: nothing to claim either way
+        return ctx.pg.transaction.why
     if ctx.pg.in_transaction(top):
         tool = ctx.pg.transaction
         return tool.why if tool.wrapped else "the file wraps it in BEGIN … COMMIT"

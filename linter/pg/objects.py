@@ -7,19 +7,96 @@ itself wrote): locking rules do not fire on it, as squawk's
 
 from __future__ import annotations
 
+import os
+import re
+from functools import lru_cache
+
 from linter.pg import names
 
 
 def created_tables(statements: list) -> dict[str, int]:
     """``{table key: index of the statement that created it}`` over top-level
-    ``statements`` (CREATE TABLE, CREATE TABLE AS / SELECT INTO, CREATE MATERIALIZED VIEW)."""
+    ``statements`` (CREATE TABLE, CREATE TABLE AS / SELECT INTO, CREATE MATERIALIZED VIEW).
+
+    A table created in the file and then renamed (``CREATE TABLE x_new …; INSERT INTO x_new
+    SELECT … FROM x; DROP TABLE x; ALTER TABLE x_new RENAME TO x``, Synapse's
+    ``delta/44/expire_url_cache.sql``) is new under its new name too, from the rename on:
+    it is still the table this transaction created, which no other session can see or
+    lock before the commit."""
     out: dict[str, int] = {}
     for i, st in enumerate(statements):
         rv = None
-        if st.kind == "CreateStmt":
+        kind = st.kind
+        if kind == "CreateStmt":
             rv = st.body.get("relation")
-        elif st.kind == "CreateTableAsStmt":
+        elif kind == "CreateTableAsStmt":
             rv = st.body.get("into", {}).get("IntoClause", st.body.get("into", {})).get("rel")
+        elif kind == "RenameStmt" and st.body.get("renameType") == "OBJECT_TABLE" and out:
+            old = names.table_key(st.body.get("relation"))
+            if old in out and out[old] < i and statements[out[old]].section is st.section:
+                out.setdefault(st.body.get("newname", ""), i)
+            continue
         if rv is not None:
             out.setdefault(names.table_key(rv), i)
     return out
+
+
+#: A popx up file of a step group: 14-digit timestamp, 6-digit step, optional dialect and
+#: ``.autocommit`` infixes (popx's ``MigrationFileRegexp``, github.com/ory/x popx/match.go).
+_POPX_STEP = re.compile(r"^(\d{14})(\d{6})_[^.]+(?:\.(postgres|all))?(?:\.autocommit)?\.up\.sql$")
+#: ``CREATE [UNLOGGED] TABLE [IF NOT EXISTS] [schema.]name``, after comments are removed
+#: (not temporary tables: they do not outlive their step's session).
+_CREATE_TABLE = re.compile(
+    r'\bcreate\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?'
+    r'(?:"?\w+"?\s*\.\s*)?(?:"([^"]+)"|(\w+))', re.I)
+_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+
+
+def popx_step(path: str) -> tuple[str, int] | None:
+    """``(unit, step)`` of an ory popx up file of a step group (``20200519101057000006_x.up.sql``
+    is step 6 of unit ``20200519101057``), ``None`` for other names or other dialects."""
+    m = _POPX_STEP.match(os.path.basename(path))
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+@lru_cache(maxsize=64)
+def _popx_units(folder: str) -> dict[str, list[tuple[int, frozenset[str]]]]:
+    """``{unit: [(step, tables its up files create)]}`` for the popx up files of ``folder``
+    (PostgreSQL and generic variants). Read once per folder and process, with a regular
+    expression (no parse): only table names are needed, and only for popx step groups."""
+    out: dict[str, list] = {}
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return out
+    for name in entries:
+        got = popx_step(name)
+        if got is None:
+            continue
+        try:
+            with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
+                text = _SQL_COMMENT.sub(" ", fh.read())
+        except OSError:
+            continue
+        tables = frozenset(q or bare.lower() for q, bare in _CREATE_TABLE.findall(text))
+        if tables:
+            out.setdefault(got[0], []).append((got[1], tables))
+    return out
+
+
+def popx_unit_tables(abspath: str) -> frozenset[str]:
+    """Tables created by the earlier steps of the popx step group ``abspath`` belongs to.
+
+    ory popx splits one migration into numbered step files (kratos
+    ``sql/20200519101057000005_…`` creates a table that ``…000006`` indexes); ``popx
+    migrate up`` applies the steps one after the other in one run, each in a transaction
+    of its own (popx/migrator.go ``Up``). A table an earlier step created is not used by
+    the running application yet (it does not know it), so locking it blocks nobody, like a
+    table created earlier in the same file. A table an earlier step renamed into an
+    existing name is *not* counted: once that step commits, the running application uses it."""
+    got = popx_step(abspath)
+    if got is None or got[1] == 0:
+        return frozenset()
+    unit, step = got
+    steps = _popx_units(os.path.dirname(abspath)).get(unit, ())
+    return frozenset().union(*(t for s, t in steps if s < step))

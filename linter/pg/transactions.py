@@ -4,7 +4,8 @@ Not one global flag (squawk's ``assume_in_transaction`` is the root of its most-
 false positives): it is worked out per file, from the convention and its markers, then
 from explicit ``BEGIN``/``COMMIT`` in the file. What each tool does:
 
-=================  ========================================================================
+=================  =================================================================
+
 tool               the file runs in one transaction …
 =================  ========================================================================
 dbmate             unless ``-- migrate:up transaction:false`` (dbmate README, "Options"); even
@@ -15,8 +16,18 @@ diesel             unless ``metadata.toml`` says ``run_in_transaction = false`` 
                    ``batch_execute`` then sends up.sql as one query (implicit transaction)
 golang-migrate     when it holds several statements: the postgres driver sends the file as
                    one query, which PostgreSQL runs as one implicit transaction
-                   ("53.2.2.1. Multiple Statements in a Simple Query"); ory popx: unless the
-                   name holds ``.autocommit.``
+                   ("53.2.2.1. Multiple Statements in a Simple Query")
+ory popx           always, one transaction per file, unless the name holds ``.autocommit.``
+                   (github.com/ory/x, popx/migrator.go: ``shouldNotUseTransaction`` is
+                   ``m.Autocommit`` on PostgreSQL, else ``Up``/``Down`` run the file and
+                   the version insert in ``mb.isolatedTransaction``): :func:`is_popx`
+drizzle            a folder with ``meta/_journal.json``: drizzle-orm's migrator runs only
+                   the files the journal lists (``readMigrationFiles`` in
+                   drizzle-orm/src/migrator.ts reads ``${tag}.sql`` for each journal entry),
+                   all pending ones in one transaction (``migrate`` in
+                   drizzle-orm/src/pg-core/dialect.ts: ``session.transaction`` around the
+                   loop); a file the journal does not list is not run by it at all: how
+                   it is applied is unknown (``ToolTransaction.unknown``, :func:`drizzle_journal`)
 Flyway             as its script configuration file (``V1__x.sql.conf``) says
                    (``executeInTransaction``, overriding the rest; Flyway 6.1+); else
                    unless ``-- flyway:executeInTransaction=false`` or every statement is one
@@ -36,8 +47,11 @@ others             assumed yes; set ``transactions: {CONVENTION: false}`` to cha
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from linter.model import Convention, Direction
 
@@ -122,11 +136,16 @@ class ToolTransaction:
     """How the migration tool runs a file: ``wrapped`` in one transaction or not, and
     ``why`` (a sentence naming the tool and the marker that decided). ``implicit`` marks
     PostgreSQL's implicit block around a multi-statement query: an explicit BEGIN there
-    turns it into a regular block (docs 53.2.2.1), so BEGIN/COMMIT in the file is fine."""
+    turns it into a regular block (docs 53.2.2.1), so BEGIN/COMMIT in the file is fine.
+    ``unknown`` marks a file no known tool runs (a drizzle folder's file that
+    ``meta/_journal.json`` does not list): ``wrapped`` is False, so no statement is said to
+    fail in a transaction, and rules that would claim a hazard of running *outside* one
+    (re-run after a partial failure, a lock queue per statement) stay silent too."""
 
     wrapped: bool
     why: str
     implicit: bool = False
+    unknown: bool = False
 
 
 _FLYWAY_NO_TX = re.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
@@ -168,6 +187,8 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
         tool = "golang-migrate" if conv is Convention.GOLANG_MIGRATE else "Prisma Migrate"
         if file.option("autocommit"):
             return ToolTransaction(False, "popx runs .autocommit. files outside a transaction")
+        if is_popx(file):
+            return ToolTransaction(True, "popx runs each migration file in a transaction (the file name has no .autocommit.)")
         if _several(file, source):
             return ToolTransaction(True, f"{tool} sends the file as one query, which PostgreSQL runs as one implicit transaction", implicit=True)
         return ToolTransaction(False, f"{tool} sends the file as one query; a single statement runs on its own")
@@ -197,6 +218,14 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
         return ToolTransaction(False, "the file starts with -- no-transaction (sqlx)")
     if conv is Convention.SEED:
         return ToolTransaction(False, "seed files run with psql, which autocommits each statement")
+    if conv in (Convention.SEQUENTIAL, Convention.TIMESTAMP, Convention.UNKNOWN):
+        folder, name = os.path.split(file.abspath)
+        tags = drizzle_journal(folder)
+        if tags is not None:
+            if os.path.splitext(name)[0] in tags:
+                return ToolTransaction(True, "drizzle's migrator runs every pending migration of meta/_journal.json in one transaction")
+            return ToolTransaction(False, "meta/_journal.json does not list this file, so drizzle's migrator does not run it "
+                                   "(how it is applied is not known)", unknown=True)
     return ToolTransaction(True, f"{conv.value} files are assumed to run in a transaction (set `transactions: {{{conv.value}: false}}` if not)")
 
 
@@ -214,6 +243,35 @@ def runs_statements_apart(file, tx: ToolTransaction) -> bool:
     if tx.wrapped or tx.why.startswith("the configuration says"):
         return False
     return file.convention in (Convention.GOOSE, Convention.FLYWAY, Convention.SEED)
+=======
+#: popx versions: a 14-digit timestamp and a 6-digit step (``20200519101057000006``).
+POPX_VERSION_DIGITS = 20
+
+
+def is_popx(file) -> bool:
+    """True for an ory popx migration (kratos, hydra, keto): a golang-migrate-style name
+    with a dialect infix (``.postgres.``), ``.autocommit.``, or a 20-digit version (a
+    14-digit timestamp and a 6-digit step; golang-migrate itself uses up to 14 digits).
+    popx's file pattern: ``MigrationFileRegexp`` in github.com/ory/x popx/match.go."""
+    if file.convention is not Convention.GOLANG_MIGRATE:
+        return False
+    return file.dialect is not None or bool(file.option("autocommit")) or len(file.version or "") == POPX_VERSION_DIGITS
+
+
+@lru_cache(maxsize=256)
+def drizzle_journal(folder: str) -> frozenset[str] | None:
+    """The tags (file names without ``.sql``) ``folder/meta/_journal.json`` lists, or
+    ``None`` when there is no readable drizzle-kit journal there. drizzle-orm's
+    ``readMigrationFiles`` (drizzle-orm/src/migrator.ts) reads ``meta/_journal.json`` and
+    then ``${migrationsFolder}/${entry.tag}.sql`` for each of its ``entries``: no other
+    file of the folder is run. Read once per folder and process."""
+    path = os.path.join(folder, "meta", "_journal.json")
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read())
+        return frozenset(str(e["tag"]) for e in data.get("entries", ()) if isinstance(e, dict) and "tag" in e)
+    except (OSError, ValueError, AttributeError, TypeError, KeyError):
+        return None
 
 
 def _deciding_run(file, source) -> list:
@@ -316,12 +374,15 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
     problems: list[TransactionProblem] = []
     tool_open = tool.wrapped and not tool.implicit  # the tool's block, until a COMMIT ends it
     explicit = None  # the BEGIN statement of an open explicit block
+    # the file's COMMIT ended the tool's block: a BEGIN left open after it is committed by
+    # the tool's own COMMIT at the end of the migration (popx/fizz "COMMIT; BEGIN;")
+    reopened = False
     section = statements[0].section if statements else None
-    for st in statements:
+    for i, st in enumerate(statements):
         if st.section is not section:  # a new run of the tool: close the previous one
-            if explicit is not None:
+            if explicit is not None and not reopened:
                 problems.append(_uncommitted(explicit))
-            section, explicit = st.section, None
+            section, explicit, reopened = st.section, None, False
             tool_open = tool.wrapped and not tool.implicit
         if st.kind == "TransactionStmt" and not tool.implicit:
             k = st.body.get("kind", "")
@@ -337,8 +398,14 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
                 if explicit is not None:
                     explicit = None
                 elif tool_open:
-                    problems.append(TransactionProblem(st, f"{word} ends the migration tool's transaction early, and what follows runs in autocommit: {tool.why}", "Remove it; the tool commits the migration together with its own bookkeeping.", "early-commit"))
+                    nxt = statements[i + 1] if i + 1 < len(statements) else None
+                    if nxt is not None and nxt.kind == "TransactionStmt" and nxt.body.get("kind", "") in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+                        after = "so what came before it commits on its own, apart from the rest and the tool's bookkeeping (the BEGIN after it opens a transaction the tool commits)"
+                    else:
+                        after = "and what follows runs in autocommit"
+                    problems.append(TransactionProblem(st, f"{word} ends the migration tool's transaction early, {after}: {tool.why}", "Remove it; the tool commits the migration together with its own bookkeeping.", "early-commit"))
                     tool_open = False
+                    reopened = True
                 else:
                     problems.append(TransactionProblem(st, f"{word} with no transaction in progress: PostgreSQL ignores it with a warning", "Remove it, or add the BEGIN it was meant to close.", "no-transaction"))
             flags[id(st)] = explicit is not None or tool_open
@@ -349,7 +416,7 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
             word = do_block_transaction_control(st)
             if word:
                 problems.append(TransactionProblem(st, f"this DO block runs {word} inside a transaction, which fails with \"invalid transaction termination\"", "Run the batches as separate migrations or statements, or run this file outside a transaction (and say so to the tool).", "commit-in-do"))
-    if explicit is not None:
+    if explicit is not None and not reopened:
         problems.append(_uncommitted(explicit))
     return flags, problems
 

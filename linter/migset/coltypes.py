@@ -1,0 +1,341 @@
+"""Column types the migration set declares: the old type of an ``ALTER COLUMN … TYPE``
+whose column was created by an earlier file of the same root.
+
+A statement rule sees one file; when the column it changes was created in another file
+it cannot know the old type (``column-type-rewrite`` then says "may rewrite"). The set
+knows it, and the engine has every file's summary after the workers are done, so no file
+is parsed twice:
+
+1. Each worker records, in the file's summary (key ``column_types``, asked for by a
+   rule's ``NEEDS``), what the file's top-level statements do to column types, in file
+   order (:func:`events`).
+2. A finding that needs an old type carries the property :data:`LOOKUP` (see
+   :func:`lookup_property`): the table, the column, the statement's index, its up/down
+   side and what the rule wants back; :func:`resolve` removes it.
+3. After all files (and the file-set rules), :func:`resolve` replays, per root and in
+   version order, the up parts of the files before the finding's file (for a down file:
+   the ups up to and including its version), then the finding's own file up to the
+   statement, and hands the old type it found to the rule module's
+   ``with_old_type(finding, old, where, pg_version, payload)``, which returns the finding
+   restated, or ``None`` to drop it. Findings whose old type the set does not know
+   either are passed to ``with_old_type`` with ``old=None``.
+
+Event shapes (tuples of strings and ints, cheap to pickle), each ``(index, down, op, …)``
+with ``index`` the statement's index in the file and ``down`` True in a down part:
+
+* ``("create", table, ((column, type), ...), if_not_exists, line)``: CREATE TABLE;
+* ``("add", table, column, type, line, if_not_exists)``: ADD COLUMN;
+* ``("type", table, column, type, line)``: ALTER COLUMN … TYPE;
+* ``("drop", table, column)``, ``("rename", table, old, new)``: DROP / RENAME COLUMN;
+* ``("rename_table", table, new)``, ``("drop_table", table)``.
+
+``type`` is :func:`compact` of a TypeName: ``(base name, integer modifiers, is array)``.
+Tables are compared by bare name (:func:`linter.pg.names.table_key`), as everywhere else.
+What is not recorded makes a column unknown, never wrong: CREATE TABLE … LIKE / AS,
+statements inside DO blocks and functions, columns of views.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+
+from linter.model import Direction
+from linter.pg import names
+
+#: The finding property that asks :func:`resolve` for an old type (removed by it).
+LOOKUP = "old_type_lookup"
+
+#: The summary key of :func:`events`.
+NEEDS_KEY = "column_types"
+
+
+#: A serial column's type is the integer type behind it ("8.1.4. Serial Types").
+_SERIAL = {"serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8", "smallserial": "int2", "serial2": "int2"}
+
+
+def compact(type_name: dict | None) -> tuple:
+    """``(base, (typmod, ...), is_array)`` of a TypeName dict: ``("varchar", (20,), False)``;
+    serial types as the integer type the column gets (``serial`` is ``int4``). The same
+    names as :func:`linter.pg.names.base_type` and :func:`~linter.pg.names.typmods`
+    (inlined: every column definition of the corpus passes here)."""
+    if not type_name:
+        return ("", (), False)
+    base = ""
+    for item in reversed(type_name.get("names") or ()):
+        if "String" in item:
+            base = item["String"].get("sval", "")
+            break
+    mods = type_name.get("typmods")
+    if mods:
+        mods = tuple(int(m["A_Const"]["ival"].get("ival", 0)) for m in mods if "ival" in m.get("A_Const", ()))
+    return (_SERIAL.get(base, base), mods or (), "arrayBounds" in type_name)
+
+
+def type_node(t: tuple) -> dict:
+    """A minimal TypeName dict for a :func:`compact` type (what :mod:`linter.pg.rewrites`
+    and :func:`linter.pg.names.type_name` read)."""
+    node: dict = {"names": [{"String": {"sval": t[0]}}], "typmods": [{"A_Const": {"ival": {"ival": m}}} for m in t[1]]}
+    if t[2]:
+        node["arrayBounds"] = [{"Integer": {"ival": -1}}]
+    return node
+
+
+def lookup_property(stmt, table: str, column: str, payload=None) -> tuple:
+    """The value of the :data:`LOOKUP` property for ``column`` of ``table`` as it is just
+    before ``stmt``: ``(table, column, statement index, in a down part, payload)``;
+    ``payload`` (picklable) is handed back to the rule's ``with_old_type``."""
+    top = stmt
+    while top.parent is not None:
+        top = top.parent
+    return (table, column, top.index, top.section is Direction.DOWN, payload)
+
+
+_KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt"})
+
+
+def events(source) -> tuple:
+    """The column-type events of a parsed file's top-level statements (module doc)."""
+    from linter.migset.summary import _Positions  # the summary's cheap line counter
+
+    out: list = []
+    where = None
+    wanted = _KINDS
+    for st in source.statements:
+        kind = st.kind
+        if kind not in wanted:
+            continue
+        body = st.body
+        down = st.section is Direction.DOWN
+        i = st.index
+        if kind == "DropStmt":
+            if body.get("removeType") == "OBJECT_TABLE":
+                for obj in body.get("objects", ()) or ():
+                    parts = names.strings(obj)
+                    if parts:
+                        out.append((i, down, "drop_table", parts[-1]))
+            continue
+        if kind == "RenameStmt":
+            rt = body.get("renameType")
+            table = names.table_key(body.get("relation"))
+            if rt == "OBJECT_COLUMN":
+                out.append((i, down, "rename", table, body.get("subname", ""), body.get("newname", "")))
+            elif rt == "OBJECT_TABLE":
+                out.append((i, down, "rename_table", table, body.get("newname", "")))
+            continue
+        table = names.table_key(body.get("relation"))
+        if kind == "CreateStmt":
+            cols = tuple(
+                (cd.get("colname", ""), compact(cd["typeName"]))
+                for elt in body.get("tableElts", ()) or ()
+                if (cd := elt.get("ColumnDef")) is not None and cd.get("typeName")
+            )
+            if where is None:
+                where = _Positions(source.text)
+            out.append((i, down, "create", table, cols, bool(body.get("if_not_exists")), where._at(st.start)[0]))
+            continue
+        if body.get("objtype") not in (None, "OBJECT_TABLE"):
+            continue
+        line = 0
+        for c in body.get("cmds", ()) or ():
+            cmd = c.get("AlterTableCmd", {})
+            sub = cmd.get("subtype")
+            if sub == "AT_AddColumn" or sub == "AT_AlterColumnType":
+                cd = cmd.get("def", {}).get("ColumnDef", {})
+                if not cd.get("typeName"):
+                    continue
+                if not line:
+                    if where is None:
+                        where = _Positions(source.text)
+                    line = where._at(st.start)[0]
+                if sub == "AT_AddColumn":
+                    out.append((i, down, "add", table, cd.get("colname", ""), compact(cd["typeName"]), line, bool(cmd.get("missing_ok"))))
+                else:
+                    out.append((i, down, "type", table, cmd.get("name", ""), compact(cd["typeName"]), line))
+            elif sub == "AT_DropColumn":
+                out.append((i, down, "drop", table, cmd.get("name", "")))
+    return tuple(out)
+
+
+class _State:
+    """``{table: {column: (type, path, line)}}`` as the replayed files leave it."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[str, tuple]] = {}
+
+    def apply(self, ev: tuple, path: str) -> None:
+        op = ev[2]
+        tables = self.tables
+        if op == "create":
+            if ev[5] and ev[3] in tables:  # IF NOT EXISTS on an existing table: nothing
+                return
+            line = ev[6]
+            tables[ev[3]] = {col: (t, path, line) for col, t in ev[4]}
+        elif op == "add":
+            cols = tables.setdefault(ev[3], {})
+            if not (ev[7] and ev[4] in cols):
+                cols[ev[4]] = (ev[5], path, ev[6])
+        elif op == "type":
+            tables.setdefault(ev[3], {})[ev[4]] = (ev[5], path, ev[6])
+        elif op == "drop":
+            tables.get(ev[3], {}).pop(ev[4], None)
+        elif op == "rename":
+            cols = tables.get(ev[3])
+            if cols is not None:
+                got = cols.pop(ev[4], None)
+                if got is not None:
+                    cols[ev[5]] = got
+                else:
+                    cols.pop(ev[5], None)
+        elif op == "rename_table":
+            got = tables.pop(ev[3], None)
+            if got is not None:
+                tables[ev[4]] = got
+            else:
+                tables.pop(ev[4], None)
+        elif op == "drop_table":
+            tables.pop(ev[3], None)
+
+
+class _OwnFile:
+    """The events of the finding's own file, indexed for walking back from a statement:
+    the up part's events, then the down part's (a down part runs after the up part), and
+    for each table the positions of the events that touch it (a table rename touches both
+    names)."""
+
+    __slots__ = ("seq", "up_at", "down_at", "by_table")
+
+    def __init__(self, evs: tuple) -> None:
+        ups = [ev for ev in evs if not ev[1]]
+        downs = [ev for ev in evs if ev[1]]
+        self.seq = ups + downs
+        self.up_at = [ev[0] for ev in ups]
+        self.down_at = [ev[0] for ev in downs]
+        by_table: dict[str, list[int]] = {}
+        for pos, ev in enumerate(self.seq):
+            by_table.setdefault(ev[3], []).append(pos)
+            if ev[2] == "rename_table":
+                by_table.setdefault(ev[4], []).append(pos)
+        self.by_table = by_table
+
+    def limit(self, index: int, down: bool) -> int:
+        """How many events of :attr:`seq` run before statement ``index`` of the up or down part."""
+        if down:
+            return len(self.up_at) + bisect_left(self.down_at, index)
+        return bisect_left(self.up_at, index)
+
+    def origin(self, table: str, column: str, limit: int):
+        """Walk back from event ``limit``: ``("known", (type, line))`` when the file itself
+        says the type, ``("gone", None)`` when the column or table was dropped or
+        (re)created without it, else ``("before", (table, column))``: the names to look up
+        in the state before the file."""
+        seq = self.seq
+        while True:
+            positions = self.by_table.get(table, ())
+            switched = False
+            for k in range(bisect_left(positions, limit) - 1, -1, -1):
+                pos = positions[k]
+                ev = seq[pos]
+                op = ev[2]
+                if op == "rename_table":
+                    if ev[4] == table and ev[3] != table:
+                        table, limit, switched = ev[3], pos, True
+                        break
+                    return "gone", None  # renamed away before the statement
+                if op == "create":
+                    for col, t in ev[4]:
+                        if col == column:
+                            return "known", (t, ev[6])
+                    if not ev[5]:
+                        return "gone", None
+                elif op in ("add", "type"):
+                    if ev[4] == column:
+                        return "known", (ev[5], ev[6])
+                elif op == "drop":
+                    if ev[4] == column:
+                        return "gone", None
+                elif op == "drop_table":
+                    return "gone", None
+                elif op == "rename":
+                    if ev[5] == column:
+                        column = ev[4]
+                    elif ev[4] == column:
+                        return "gone", None  # renamed away before the statement
+            if not switched:
+                return "before", (table, column)
+
+
+def _version_order(f) -> tuple:
+    # as discovery orders a root's files: version_key (ints before strings), then path
+    return (tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key), f.path)
+
+
+_REPLAYED = (Direction.UP, Direction.BASELINE)
+
+
+def resolve(findings: list, files: list, summaries: dict[str, dict], config) -> list:
+    """``findings`` with every :data:`LOOKUP` finding resolved (module doc); the others
+    unchanged, in the same order. Cost: one replay of each root's events that has such a
+    finding, in version order."""
+    marked = [i for i, f in enumerate(findings) if LOOKUP in f.properties]
+    if not marked:
+        return findings
+    from linter import registry
+
+    rules = registry.all_rules()
+    by_path = {f.path: f for f in files}
+    roots: dict[str, list] = defaultdict(list)
+    for f in files:
+        roots[f.root].append(f)
+    todo: dict[str, list] = defaultdict(list)
+    for i in marked:
+        f = by_path.get(findings[i].path)
+        if f is not None:
+            todo[f.root].append(i)
+    out = list(findings)
+    dropped: set[int] = set()
+    for root, idxs in todo.items():
+        decorated = sorted((_version_order(f), f) for f in roots[root] if f.direction in _REPLAYED)
+        ups = [f for _, f in decorated]
+        keys = [k[0] for k, _ in decorated]
+        pos_of = {f.path: n for n, f in enumerate(ups)}
+        jobs = []
+        for i in idxs:
+            f = by_path[findings[i].path]
+            if f.path in pos_of:
+                pos = pos_of[f.path]  # the ups before this file
+            else:  # a down file: after the ups up to and including its version
+                pos = bisect_right(keys, _version_order(f)[0])
+            jobs.append((pos, i, f))
+        jobs.sort(key=lambda j: (j[0], j[1]))
+        state = _State()
+        done = 0
+        own_files: dict[str, _OwnFile] = {}
+        for pos, i, f in jobs:
+            while done < pos:
+                u = ups[done]
+                for ev in summaries.get(u.path, {}).get(NEEDS_KEY, ()):
+                    if not ev[1]:
+                        state.apply(ev, u.path)
+                done += 1
+            finding = findings[i]
+            # the lookup is internal: taken out of the finding's own properties (no copy)
+            table, column, index, down, payload = finding.properties.pop(LOOKUP)
+            own = own_files.get(f.path)
+            if own is None:
+                own = own_files[f.path] = _OwnFile(summaries.get(f.path, {}).get(NEEDS_KEY, ()))
+            how, what = own.origin(table, column, own.limit(index, down))
+            old = where = None
+            if how == "known":
+                old, where = what[0], (f.path, what[1])
+            elif how == "before":
+                got = state.tables.get(what[0], {}).get(what[1])
+                if got is not None:
+                    old, where = got[0], (got[1], got[2])
+            module = rules[finding.rule_id].module
+            new = module.with_old_type(finding, type_node(old) if old is not None else None, where, config.pg_version, payload)
+            if new is None:
+                dropped.add(i)
+            else:
+                out[i] = new
+    return [f for i, f in enumerate(out) if i not in dropped]
