@@ -4,8 +4,7 @@ Not one global flag (squawk's ``assume_in_transaction`` is the root of its most-
 false positives): it is worked out per file, from the convention and its markers, then
 from explicit ``BEGIN``/``COMMIT`` in the file. What each tool does:
 
-=================  =================================================================
-
+=================  ========================================================================
 tool               the file runs in one transaction …
 =================  ========================================================================
 dbmate             unless ``-- migrate:up transaction:false`` (dbmate README, "Options"); even
@@ -243,7 +242,8 @@ def runs_statements_apart(file, tx: ToolTransaction) -> bool:
     if tx.wrapped or tx.why.startswith("the configuration says"):
         return False
     return file.convention in (Convention.GOOSE, Convention.FLYWAY, Convention.SEED)
-=======
+
+
 #: popx versions: a 14-digit timestamp and a 6-digit step (``20200519101057000006``).
 POPX_VERSION_DIGITS = 20
 
