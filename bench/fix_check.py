@@ -4,7 +4,7 @@
 A fix becomes a one-click suggestion on a pull request, so it is a promise: applied alone,
 the file still parses, still runs under its migration tool's transaction semantics, and
 miglint reports no *new* error or warning on it. This script checks that promise over a
-corpus (default ``../shared/corpus``, default preset, no configuration file) and prints,
+corpus (default ``../shared/corpus``, default preset or ``--preset``, no configuration file) and prints,
 per rule that offered fixes:
 
 * ``fixes``: findings of the rule that carry a fix (all of them, or the ``--max`` sample);
@@ -43,6 +43,7 @@ Usage::
     python bench/fix_check.py --max 300 --seed 1      # a seeded sample of 300 fixes
     python bench/fix_check.py --rule varchar-length-limit --examples 10
     python bench/fix_check.py --json fixcheck.json
+    python bench/fix_check.py --preset strict --ignore sqlfluff-style   # also the opt-in type-hygiene fixes
 
 A report, never a test: exits 0 whatever the figures (tests/test_fix_check.py runs the
 same check on the fixed sample in tests/fixtures/fixcheck/ and asserts it is clean).
@@ -139,15 +140,17 @@ class Checker:
     ``corpus``: directory to lint; ``base_dir``: what reported paths are relative to (the
     repository, so paths read ``../shared/corpus/...`` as in the other bench scripts);
     ``config``: a :class:`linter.config.Config` (default: what ``miglint lint`` loads in a
-    directory without a configuration file). Call :meth:`close` to remove the scratch tree.
+    directory without a configuration file, with ``preset`` if given, e.g. ``"strict"``,
+    which turns on the opt-in type-hygiene rules and their fixes). Call :meth:`close` to remove the scratch tree.
     """
 
-    def __init__(self, corpus: Path, base_dir: Path = REPO, config=None, jobs: int | None = None) -> None:
+    def __init__(self, corpus: Path, base_dir: Path = REPO, config=None, jobs: int | None = None,
+                 preset: str | None = None) -> None:
         self.base_dir = base_dir.resolve()
         self.corpus = corpus.resolve()
         if config is None:
             empty = tempfile.mkdtemp(prefix="fixcheck-cfg-")
-            config = configmod.load(None, cwd=empty)
+            config = configmod.load(None, cwd=empty, preset=preset)
             os.rmdir(empty)
         self.config = config
         found = discover([str(self.corpus)], base_dir=str(self.base_dir), roots=config.roots, seeds=config.seeds, exclude=config.exclude)
@@ -289,12 +292,12 @@ class Checker:
 
 
 def run(corpus: Path, *, max_fixes: int | None = None, seed: int = 0, rules: list[str] | None = None,
-        jobs: int | None = None, base_dir: Path = REPO, config=None) -> dict:
+        jobs: int | None = None, base_dir: Path = REPO, config=None, preset: str | None = None) -> dict:
     """Check the fixes of ``corpus`` (all, or a seeded sample of ``max_fixes``) and return
     ``{"findings": int, "fixes_total": {rule: n}, "outcomes": [Outcome], "seconds": float}``.
     ``rules``: only fixes of these rules."""
     t0 = time.perf_counter()
-    ck = Checker(corpus, base_dir=base_dir, config=config, jobs=jobs)
+    ck = Checker(corpus, base_dir=base_dir, config=config, jobs=jobs, preset=preset)
     try:
         fixes = ck.fixes()
         total = Counter(f.rule_id for f in fixes)
@@ -331,13 +334,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="directory to lint (default ../shared/corpus)")
     ap.add_argument("--max", type=int, dest="max_fixes", metavar="N", help="check a seeded random sample of N fixes")
     ap.add_argument("--seed", type=int, default=0, help="seed of the --max sample (default 0)")
+    ap.add_argument("--preset", help="preset instead of the default one (strict: also the opt-in type-hygiene rules)")
+    ap.add_argument("--ignore", action="append", default=[], metavar="RULES",
+                    help="rules not to run, as miglint lint --ignore (e.g. sqlfluff-style with --preset strict)")
     ap.add_argument("--rule", action="append", default=[], help="only fixes of this rule (repeatable)")
     ap.add_argument("--examples", type=int, default=3, help="bad fixes to print per rule (default 3)")
     ap.add_argument("--jobs", type=int, help="processes for the first lint (default: as miglint)")
     ap.add_argument("--json", metavar="FILE", help="also write totals and every bad fix as JSON")
     args = ap.parse_args(argv)
 
-    result = run(args.corpus, max_fixes=args.max_fixes, seed=args.seed, rules=args.rule or None, jobs=args.jobs)
+    config = None
+    if args.preset or args.ignore:
+        empty = tempfile.mkdtemp(prefix="fixcheck-cfg-")
+        config = configmod.load(None, cwd=empty, preset=args.preset).select([], args.ignore)
+        os.rmdir(empty)
+    result = run(args.corpus, max_fixes=args.max_fixes, seed=args.seed, rules=args.rule or None, jobs=args.jobs,
+                 config=config)
     summ = summarize(result)
     outcomes = result["outcomes"]
     print(f"corpus: {args.corpus}  findings: {result['findings']}  findings with a fix: {sum(result['fixes_total'].values())}"

@@ -32,8 +32,17 @@ def fix_check():
 
 
 @pytest.fixture(scope="module")
-def result(fix_check):
-    return fix_check.run(FIXTURES, base_dir=FIXTURES, jobs=1)
+def config(tmp_path_factory):
+    """The strict preset (it also turns on the opt-in type-hygiene rules and their fixes),
+    without sqlfluff-style (a formatter's opinion on the inserted text is not a new hazard)."""
+    from linter import config as configmod
+
+    return configmod.load(None, cwd=tmp_path_factory.mktemp("cfg"), preset="strict").select([], ["sqlfluff-style"])
+
+
+@pytest.fixture(scope="module")
+def result(fix_check, config):
+    return fix_check.run(FIXTURES, base_dir=FIXTURES, jobs=1, config=config)
 
 
 def test_every_fix_keeps_its_promise(result):
@@ -52,10 +61,10 @@ def test_the_sample_covers_the_fixing_rules(result):
     assert len(result["outcomes"]) == sum(result["fixes_total"].values())
 
 
-def test_no_concurrently_fix_where_the_statement_runs_in_a_transaction(fix_check):
+def test_no_concurrently_fix_where_the_statement_runs_in_a_transaction(fix_check, config):
     # supabase__storage tenant/0020: the file runs in one transaction (postgres-migrations);
     # CONCURRENTLY there fails at deploy, so the finding has help and no fix
-    ck = fix_check.Checker(FIXTURES, base_dir=FIXTURES, jobs=1)
+    ck = fix_check.Checker(FIXTURES, base_dir=FIXTURES, jobs=1, config=config)
     try:
         found = [f for r in ck.results.values() for f in r.findings if f.rule_id == "non-concurrent-create-index"]
     finally:
