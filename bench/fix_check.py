@@ -228,14 +228,17 @@ class Checker:
         shadow.unlink()
         try:
             shadow.write_text(new_text, encoding="utf-8")
+            # classify() alone, before and after: it does not climb Flyway release folders
+            # as a whole-tree discover() does, so it is compared with itself
+            was = classify(file.abspath, base_dir=str(self.base_dir))
             again = classify(str(shadow), base_dir=str(self._shadow(self.base_dir)))
             mine = replace(file, abspath=str(shadow))
             if again is None:
                 out.moved = "no longer a migration file"
-            elif (again.path, again.root, again.convention, again.direction, again.options) != (
-                file.path, file.root, file.convention, file.direction, file.options
+            elif was is not None and (again.path, again.root, again.convention, again.direction, again.options) != (
+                was.path, was.root, was.convention, was.direction, was.options
             ):
-                out.moved = f"{file.convention}/{file.direction} -> {again.convention}/{again.direction}"
+                out.moved = f"{was.convention}/{was.direction} -> {again.convention}/{again.direction}"
             res = engine.lint_file(mine, self.config)
             before = self.results[file.path]
             if not res.summary.get("parsed") and before.summary.get("parsed"):
