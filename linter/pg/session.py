@@ -403,8 +403,8 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     indent = text[line_start:stmt.start]
     local = "LOCAL " if step.tx is not None else ""
     sql = f"SET {local}{name} = '{value}';"
-    if not indent.strip():  # above the comments right over it (an ignore comment must stay next to it)
-        line_start = _comment_block_start(text, line_start)
+    if not indent.strip():  # above an ignore comment right over it, which must stay next to it
+        line_start = _above_ignore_comments(text, line_start)
     if indent.strip():
         return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
@@ -412,18 +412,24 @@ def insert_setting(ctx, step: Step, name: str, value: str):
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
 _TOOL_COMMENT = re.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
+#: An ignore comment of miglint, squawk, Atlas or diesel-guard (linter.suppress, linter.foreign_suppressions).
+_IGNORE_COMMENT = re.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
 
 
-def _comment_block_start(text: str, line_start: int) -> int:
-    """The start of the ``--`` comment lines directly above the line at ``line_start`` (no
-    blank line between), stopping below a tool's marker comment; ``line_start`` if none."""
-    while line_start > 0:
-        prev = text.rfind("\n", 0, line_start - 1) + 1
-        line = text[prev : line_start - 1]
+def _above_ignore_comments(text: str, line_start: int) -> int:
+    """Where a line inserted before the statement at ``line_start`` goes: above the
+    ``--`` comment lines directly over it (no blank line between) when one of them is an
+    ignore comment (a line between it and its statement would end the waiver), never
+    above a tool's marker comment; else ``line_start``."""
+    top, ignore = line_start, False
+    while top > 0:
+        prev = text.rfind("\n", 0, top - 1) + 1
+        line = text[prev : top - 1]
         if not line.lstrip().startswith("--") or _TOOL_COMMENT.match(line):
             break
-        line_start = prev
-    return line_start
+        ignore = ignore or bool(_IGNORE_COMMENT.match(line))
+        top = prev
+    return top if ignore else line_start
 
 
 def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, message: str, help: str):
