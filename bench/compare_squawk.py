@@ -94,8 +94,11 @@ def main() -> int:
         if rid:
             sq_by[rid][v["file"]] += 1
     for f in mg:
-        if f["rule"] in mapping.values():
-            mg_by[f["rule"]][f["path"]] += 1
+        # a finding folded into a more specific one (its rule id in "also", its point in the
+        # message: linter/merge.py) is still reported in that file
+        for rid in (f["rule"], *f.get("properties", {}).get("also", ())):
+            if rid in mapping.values():
+                mg_by[rid][f["path"]] += 1
 
     rows = []
     for rid in sorted(set(mapping.values())):

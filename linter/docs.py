@@ -34,6 +34,8 @@ def render() -> str:
         "",
         "Generated from the rule modules by `python -m linter.docs`; do not edit by hand.",
         "`miglint rules` lists the same, `miglint explain RULE` prints one rule's section.",
+        '"Also tells" names the rules whose finding on the same statement is folded into this',
+        "rule's finding (its point appended to the message) instead of being reported twice.",
         "",
         "| rule | family | default level | summary | aliases |",
         "|---|---|---|---|---|",
@@ -51,6 +53,9 @@ def render() -> str:
             meta += " · " + _HAZARD_NOTES[r.hazard]
         if r.aliases:
             meta += " · aliases: " + ", ".join(f"`{a}`" for a in r.aliases)
+        absorbs = sorted(r.covers | r.joins)
+        if absorbs:  # linter/merge.py: their finding on the same statement is told in this one
+            meta += " · also tells: " + ", ".join(f"[`{a}`](#{a})" for a in absorbs)
         out += ["", f'<a id="{r.id}"></a>', f"## {r.id}", "", f"**{r.summary}**", "", meta, "", body]
     return "\n".join(out).rstrip() + "\n"
 

@@ -24,7 +24,7 @@ old type: :func:`_resolve_with_set`, :mod:`linter.migset.coltypes`), from those 
 A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
 never prints, picks a severity or reads other files. The engine stamps rule id, family,
 severity (from the configuration, per path) and a fingerprint, drops suppressed ones,
-adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
+folds findings that repeat a more specific one's hazard into it (:mod:`linter.merge`), adds ``unknown-rule-in-suppression``/``unused-suppression`` findings, and sorts.
 
 Where a rule's ``HAZARD`` (:data:`linter.registry.HAZARDS`) does not apply, the engine
 decides, not the rule: on baselines (:attr:`Direction.BASELINE`, run once on an empty
@@ -48,7 +48,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, registry, rollback_locks, suppress
+from linter import HOMEPAGE, __version__, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
 from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
 from linter.source import ReadResult, Source, Statement, read_text
@@ -330,10 +330,6 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     for rule, setting in file_rules:
         for v in rule.module.check(ctx, setting.options) or ():
             raw.append((rule, v))
-    if source is not None and source._dynamic and raw:  # findings of other scopes on EXECUTEd commands
-        from linter.pg.dynamic import finish_all
-
-        raw = finish_all(source, raw)
 
     # suppressions
     ignored: set[str] | None = None
@@ -341,7 +337,13 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         ctx.suppressions = suppress.parse(
             source.text, statements, lambda c: source.index.position(c).line, foreign=config.foreign_suppressions
         )
-    kept = _unsuppressed(ctx, raw)
+    kept = raw
+    if ctx.suppressions or merge.wanted(raw):  # most files: no ignore comment, nothing to fold
+        kept = merge.resolve(raw, ctx.suppressions, source)  # suppressions, one finding per hazard
+    if source is not None and source._dynamic and kept:  # findings of other scopes on EXECUTEd commands
+        from linter.pg.dynamic import finish_all  # (after merge: it builds candidates' messages and fixes)
+
+        kept = finish_all(source, kept)
     if source is not None and config.rollback_locking != "full":  # lock findings on down code
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
         if ctx.rollback_locks:
@@ -525,10 +527,13 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
 def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
     """The post-pass after all files: findings a statement rule marked as depending on
     what earlier files of the root declare (a column's old type) are restated or dropped
-    from the per-file summaries (:func:`linter.migset.coltypes.resolve`); no file is read
-    again. Costs one scan of the findings when none is marked."""
+    from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
+    ``locking-in-rollback`` notes, without the tables the down's up created
+    (:func:`linter.rollback_locks.resolve`); no file is read again. Costs a scan of the
+    findings per resolver when none is marked."""
     from linter.migset import coltypes
 
+    findings = rollback_locks.resolve(findings, files, summaries)
     return coltypes.resolve(findings, files, summaries, config)
 
 

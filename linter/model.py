@@ -111,6 +111,19 @@ class Violation:
     normalised text); ``redacted`` marks findings whose source must never be echoed
     (secrets). ``properties`` carries rule-specific data for output formats (for example
     ``{"lock": "ACCESS EXCLUSIVE"}``); values must be JSON-serialisable.
+
+    Two fields tell the engine's merge step (:mod:`linter.merge`) how the violation
+    relates to others of the same file; checks set them with :func:`dataclasses.replace`:
+
+    * ``once``: a key (any hashable value: a run of the file, a transaction) grouping
+      *candidates* of one rule, of which only the first that is neither suppressed nor
+      covered by a more specific finding is reported. ``None``: always reported.
+    * ``fold``: the clause this violation adds to the message of a finding that covers it
+      (``"no statement_timeout is set"``); ``None``: it adds nothing when folded.
+    * ``build``: for a candidate, a function of no arguments that returns the complete
+      violation (message, help, fix, properties); the merge step calls it only for the
+      candidate it reports, so a rule can offer many candidates cheaply (span, ``once``
+      and ``fold`` are all the merge step reads of the others).
     """
 
     span: Span
@@ -120,6 +133,9 @@ class Violation:
     context: str = ""
     redacted: bool = False
     properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    once: Any = field(default=None, hash=False, compare=False)
+    fold: str | None = field(default=None, hash=False, compare=False)
+    build: Any = field(default=None, hash=False, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

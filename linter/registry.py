@@ -12,7 +12,8 @@ Every rule is one module in :mod:`linter.checks`, named after its id with unders
   and ``SUBCOMMANDS`` (the ``AlterTableCmd`` subtypes, ``"AT_DropColumn"`` …, it looks at
   in an ``AlterTableStmt``: the engine skips ALTER TABLEs with none of them), optionally
   ``HAZARD`` (one of :data:`HAZARDS`: what kind of harm its findings are about, which
-  decides where the engine does not report them), and ``check(...)``.
+  decides where the engine does not report them), ``COVERS`` and ``JOINS`` (ids of rules whose finding on the same statement this rule's
+  finding absorbs, see :mod:`linter.merge`), and ``check(...)``.
 * A docstring: a one-line summary, then ``## Why is this bad?``, ``## Example``,
   ``## Use instead``, ``## Options``, ``## References`` sections (markdown).
 
@@ -156,6 +157,10 @@ class Rule:
     kinds: frozenset[str] | None = None
     subcommands: frozenset[str] | None = None
     hazard: str | None = None
+    #: rules whose finding inside this rule's finding's span folds into it, fix dropped
+    covers: frozenset[str] = frozenset()
+    #: the same, with the absorbed finding's fix combined into this one's (compatible edits)
+    joins: frozenset[str] = frozenset()
 
     @property
     def docs_url(self) -> str:
@@ -185,6 +190,8 @@ def _load(name: str) -> Rule:
         kinds=frozenset(module.KINDS) if getattr(module, "KINDS", None) else None,
         subcommands=frozenset(module.SUBCOMMANDS) if getattr(module, "SUBCOMMANDS", None) else None,
         hazard=getattr(module, "HAZARD", None),
+        covers=frozenset(getattr(module, "COVERS", ())),
+        joins=frozenset(getattr(module, "JOINS", ())),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -231,6 +238,10 @@ def all_rules() -> dict[str, Rule]:
                 raise ValueError(f"rule id or alias {key!r} is claimed by {seen[key]} and {rule.id}")
             seen[key] = rule.id
         rules[rule.id] = rule
+    for rule in rules.values():
+        unknown = sorted((rule.covers | rule.joins) - set(rules))
+        if unknown:
+            raise ImportError(f"linter.checks.{rule.id.replace('-', '_')}: COVERS/JOINS name unknown rules {unknown}")
     return rules
 
 

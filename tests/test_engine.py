@@ -187,7 +187,9 @@ def test_rollback_locking_summary_keeps_suppressions_working(tmp_path):
 
 @pytest.mark.parametrize("mode, want", [
     ("summary", [("locking-in-rollback", 2)]),
-    ("full", [("missing-lock-timeout", 2), ("non-concurrent-drop-index", 2)]),
+    # missing-lock-timeout folds into non-concurrent-drop-index (DROP INDEX CONCURRENTLY
+    # queues for no lock that blocks traffic): one finding on the statement
+    ("full", [("non-concurrent-drop-index", 2)]),
     ("off", []),
 ])
 def test_rollback_locking_modes_on_a_down_file(tmp_path, mode, want):
@@ -220,3 +222,23 @@ def test_ignore_comments_apply_to_file_set_findings_on_their_statement(tmp_path)
     files["0001_x.down.sql"] = "DROP TABLE orders;\n-- miglint: ignore destructive-down-migration\nDROP TABLE users;\n"
     report = lint_tree(tmp_path / "b", files, enable=enable)
     assert [(f.rule_id, f.line) for f in report.findings] == [("destructive-down-migration", 1)]
+
+
+def test_rollback_note_is_resolved_with_the_paired_up_and_keeps_no_internal_property(tmp_path):
+    # LemmyNet__lemmy-like pair: the down drops the up's own table (no traffic) and an index
+    # the up added to an existing table (ACCESS EXCLUSIVE on "post"): the note names "post" only
+    files = {
+        "migrations/2023-06-06-104440_x/up.sql": "CREATE TABLE post_tag (id bigint);\nCREATE INDEX idx_post_url ON post (url);\n",
+        "migrations/2023-06-06-104440_x/down.sql": "DROP TABLE post_tag;\nDROP INDEX idx_post_url;\n",
+    }
+    report = lint_tree(tmp_path, files, enable={"locking-in-rollback": "note", "missing-lock-timeout": "warning",
+                                                "non-concurrent-drop-index": "warning"})
+    notes = [f for f in report.findings if f.rule_id == "locking-in-rollback"]
+    assert [(f.line, f.message.split(":")[0]) for f in notes] == [(2, 'rolling back takes ACCESS EXCLUSIVE on "post"')]
+    assert notes[0].properties["table"] == "post"
+    assert all(not k.startswith("_") for f in report.findings for k in f.properties)
+    # the same down alone (its up not linted): the index's table is not known, the own table is
+    alone = lint_tree(tmp_path / "alone", {"migrations/2023-06-06-104440_x/down.sql": files["migrations/2023-06-06-104440_x/down.sql"]},
+                      enable={"locking-in-rollback": "note", "missing-lock-timeout": "warning", "non-concurrent-drop-index": "warning"})
+    got = [f.message for f in alone.findings if f.rule_id == "locking-in-rollback"]
+    assert got and '"post_tag"' in got[0] and 'the table of "idx_post_url"' in got[0]

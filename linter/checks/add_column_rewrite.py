@@ -60,6 +60,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {"include-unknown-functions": bool}
 DEFAULTS = {"include-unknown-functions": True}
 ALIASES = ("adding-field-with-default",)
+#: folded into this finding on its statement: the recommended form avoids the rewrite under the lock (ACCESS EXCLUSIVE is still taken briefly: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 
 def check(ctx, stmt, options):

@@ -51,6 +51,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ()
+#: folded into this finding on its statement: a matching CHECK spares the scan of the partition (ATTACH still takes its locks: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 SUBCOMMANDS = ("AT_AttachPartition",)  # and only ALTER TABLEs with one of these subcommands
 

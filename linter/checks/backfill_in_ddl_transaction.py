@@ -31,7 +31,8 @@ UPDATE orders SET customer_id = 0 WHERE customer_id IS NULL AND id BETWEEN 1 AND
 ```
 
 ## Options
-None.
+None. Not reported: writes to system catalogs (`UPDATE pg_index SET indisvalid …`,
+`pg_catalog.*`), which are catalog surgery, not changes to application rows.
 
 ## PostgreSQL versions
 All versions.
@@ -52,6 +53,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: folded into this finding on its statement: moving the backfill out of the schema change's transaction ends the hold
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 _DML = ("InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "SelectStmt")
 _CHANGES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})  # the kinds session.data_change looks at

@@ -47,6 +47,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("constraint-missing-not-valid",)
+#: folded into this finding on its statement: NOT VALID skips the scan under the lock (ACCESS EXCLUSIVE is still taken: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 

@@ -12,7 +12,11 @@ timestamp to timestamptz (or back) when the session TimeZone is UTC (PG 12+; wit
 `varchar` to a shorter one, `text` to `varchar(n)`, `json` to `jsonb` and any `USING`
 that computes new contents rewrite. (`USING c::t`, a plain cast of the column, is judged
 like no `USING`.) A `SET timezone = 'UTC'` earlier in the file makes timestamp <->
-timestamptz changes pass on PostgreSQL 12+.
+timestamptz changes pass on PostgreSQL 12+: with the old type known to be the other one of
+the pair, and also with the old type unknown (setting the zone right before such a change
+says what the old type is; the shared cost model, :mod:`linter.pg.rewrites`, counts that
+case as "may rewrite", not as a rewrite). A column of another type changed to
+timestamptz still rewrites.
 
 To know the old type miglint looks at earlier statements of the same file (CREATE TABLE,
 ADD COLUMN, earlier type changes, renames), then at the earlier migrations of the same
@@ -23,6 +27,9 @@ extension types such as citext) are not judged by name. When no migration of the
 declares the column, the old type cannot be known: the message says so ("may rewrite").
 
 Changing a type can also break running code that reads or writes the column.
+
+One finding per column whose type change rewrites (or may): each is judged with the old
+type the file or the earlier migrations of the set give that column.
 
 ## Example
 ```sql
@@ -78,6 +85,8 @@ DEFAULTS = {"unknown-old-type": True}
 ALIASES = ("changing-column-type",)
 #: the per-file summary :func:`linter.migset.coltypes.resolve` reads (column types each file declares)
 NEEDS = (coltypes.NEEDS_KEY,)
+#: folded into this finding on its statement: expand and contract avoids the rewrite under the lock (ADD COLUMN still takes ACCESS EXCLUSIVE briefly: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 
 def check(ctx, stmt, options):
@@ -89,11 +98,11 @@ def check(ctx, stmt, options):
         if site.how != "type":
             continue
         old = columns.history(ctx).column_type(stmt, alter.key, site.name)
-        using = site.coldef.get("raw_default")
-        has_using = using is not None and not _plain_cast(using, site.name)
-        why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version)
-        if why is None or (not has_using and _utc_timestamptz(ctx, stmt, site.type_name, old)):
-            continue
+        has_using = rewrites.using_computes(site.coldef.get("raw_default"), site.name)
+        utc = columns.session_is_utc(ctx, stmt)
+        why = rewrites.type_change_rewrites(site.type_name, old, has_using, ctx.pg_version, utc)
+        if why is None or (old is None and utc is True and not has_using and why.endswith(rewrites.UTC_MAYBE)):
+            continue  # SET timezone = 'UTC' right before the change says the old type is timestamp(tz)
         new = columns.written_type(stmt, site.type_name)
         extra = {}
         if old is None and not has_using:
@@ -167,20 +176,3 @@ def with_old_type(finding, old, where, pg_version, payload):
                f"which blocks {blocks}: {why}")
     return replace(finding, message=message, properties=props)
 
-
-def _plain_cast(expr: dict, column: str) -> bool:
-    """``USING column::type`` (casts of the column itself, nested or not)."""
-    while "TypeCast" in expr:
-        expr = expr["TypeCast"].get("arg", {})
-    fields = names.strings(expr.get("ColumnRef", {}).get("fields"))
-    return bool(fields) and fields[-1] == column
-
-
-def _utc_timestamptz(ctx, stmt, new, old) -> bool:
-    """timestamp <-> timestamptz with the session TimeZone set to UTC earlier in the file
-    (PG 12+): binary compatible, no rewrite. An unknown old type counts, since setting the
-    zone right before such a change says what the old type is."""
-    pair = {names.base_type(new), names.base_type(old) if old else None}
-    if ctx.pg_version < 12 or not ({"timestamp", "timestamptz"} & pair) or not pair <= {"timestamp", "timestamptz", None}:
-        return False
-    return columns.session_is_utc(ctx, stmt)

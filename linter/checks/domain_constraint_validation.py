@@ -47,6 +47,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("ban-alter-domain-with-add-constraint",)
+#: folded into this finding on its statement: this finding already tells the scan under the lock and how to avoid it
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterDomainStmt",)
 
 

@@ -10,6 +10,9 @@ Not reported: columns added earlier in the same file, tables created earlier in 
 file, and down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`,
 goose `-- +goose Down`): removing what the up migration added is rollback code.
 
+One finding per statement, at its first such column, naming every column it drops
+(`DROP COLUMN "a", "b" and "c"`): one ALTER TABLE is one change to review.
+
 ## Example
 ```sql
 ALTER TABLE payments DROP COLUMN merchant_id;
@@ -34,7 +37,7 @@ All versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
-from linter.pg import columns
+from linter.pg import columns, names
 
 ID = "drop-column"
 FAMILY = "locking"
@@ -52,14 +55,19 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     lock = alter.lock
-    for col in alter.existing_columns(ctx):
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "drop_column", col),
-            f'ALTER TABLE … DROP COLUMN "{col}" on "{alter.table}" breaks running code that still uses it and deletes '
-            f"its data ({lock.label} lock, which blocks {lock.blocks})",
-            help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
-                  "inserts without it work), then drop it in a later migration."),
-            breaking=True,
-        )
+    cols = list(alter.existing_columns(ctx))
+    if not cols:
+        return
+    # one finding per statement, naming every column: one ALTER is one change to review
+    them, it = ("them", "their") if len(cols) > 1 else ("it", "its")
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "drop_column", cols[0]),
+        f'ALTER TABLE … DROP COLUMN {names.quoted_list(cols)} on "{alter.table}" breaks running code that still uses '
+        f"{them} and deletes {it} data ({lock.label} lock, which blocks {lock.blocks})",
+        help=("Contract last: deploy code that no longer reads or writes the column (make it nullable first so "
+              "inserts without it work), then drop it in a later migration."),
+        breaking=True,
+        columns=cols,
+    )
 

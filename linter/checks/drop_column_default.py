@@ -15,6 +15,8 @@ gives omitted values one), a column the same file makes nullable with `DROP NOT 
 created earlier in the same file, and down migrations (`.down.sql`, Flyway `U` files,
 dbmate `-- migrate:down`, goose `-- +goose Down`).
 
+One finding per statement, naming every column it changes.
+
 ## Example
 ```sql
 ALTER TABLE accounts ALTER COLUMN plan DROP DEFAULT;
@@ -59,24 +61,32 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     statements, lock = ctx.source.statements, alter.lock
+    cols = []
     for col in alter.existing_columns(ctx):
         if _set_again(statements, stmt, alter.key, col):
             continue
         null = _nullability(statements, stmt, alter.key, col)
         if null == "null":
             continue  # made nullable on purpose: drop-not-null reports the NULLs readers may get
-        if null == "not null":
-            what = "fail: the column is NOT NULL and has no default any more"
-        else:
-            what = "store NULL instead of the default (or fail, if the column is NOT NULL)"
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "drop_default", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" DROP DEFAULT on "{alter.table}": INSERTs of running code that '
-            f"omit the column now {what} (brief {lock.label} lock, which blocks {lock.blocks})",
-            help="Deploy code that always writes this column first; then drop the default.",
-            breaking=True,
-        )
+        cols.append((col, null))
+    if not cols:
+        return
+    # one finding per statement, naming every column
+    names_ = [c for c, _ in cols]
+    many = len(names_) > 1
+    if all(null == "not null" for _, null in cols):
+        what = f"fail: {'the columns are' if many else 'the column is'} NOT NULL and {'have' if many else 'has'} no default any more"
+    else:
+        what = "store NULL instead of the default (or fail, if the column is NOT NULL)"
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "drop_default", names_[0]),
+        f'ALTER TABLE … ALTER COLUMN {names.quoted_list(names_)} DROP DEFAULT on "{alter.table}": INSERTs of running code that '
+        f"omit {'these columns' if many else 'the column'} now {what} (brief {lock.label} lock, which blocks {lock.blocks})",
+        help=f"Deploy code that always writes {'these columns' if many else 'this column'} first; then drop the default.",
+        breaking=True,
+        columns=names_,
+    )
 
 
 def _later_alters(statements, stmt, key):

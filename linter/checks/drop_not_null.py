@@ -12,6 +12,8 @@ Not reported: columns added and tables created earlier in the same file, and dow
 migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`).
 
+One finding per statement, naming every column it changes.
+
 ## Example
 ```sql
 ALTER TABLE orders ALTER COLUMN shipped_at DROP NOT NULL;
@@ -35,7 +37,7 @@ All versions.
 - ALTER TABLE, SET/DROP NOT NULL: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-DESC-SET-DROP-NOT-NULL
 """
 
-from linter.pg import columns
+from linter.pg import columns, names
 
 ID = "drop-not-null"
 FAMILY = "locking"
@@ -53,13 +55,17 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     lock = alter.lock
-    for col in alter.existing_columns(ctx):
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "drop_not_null", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" DROP NOT NULL on "{alter.table}" lets NULLs in where running code '
-            f"may assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
-            help="Deploy code that handles NULL in this column first; then drop the constraint.",
-            breaking=True,
-        )
+    cols = list(alter.existing_columns(ctx))
+    if not cols:
+        return
+    # one finding per statement, naming every column
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "drop_not_null", cols[0]),
+        f'ALTER TABLE … ALTER COLUMN {names.quoted_list(cols)} DROP NOT NULL on "{alter.table}" lets NULLs in where '
+        f"running code may assume a value (brief {lock.label} lock, which blocks {lock.blocks})",
+        help=f"Deploy code that handles NULL in {'these columns' if len(cols) > 1 else 'this column'} first; then drop the constraint.",
+        breaking=True,
+        columns=cols,
+    )
 

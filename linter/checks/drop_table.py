@@ -11,6 +11,8 @@ aside by a RENAME earlier in the file (the rename is what `rename-table` judges)
 down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`): dropping what the up migration created is what rollback code does.
 
+One finding per statement, naming every table it drops.
+
 ## Example
 ```sql
 DROP TABLE legacy_sessions;
@@ -55,6 +57,7 @@ def check(ctx, stmt, options):
         return
     statements = ctx.source.statements
     lock = LockMode.ACCESS_EXCLUSIVE
+    tables = []
     for obj in stmt.body.get("objects", ()) or ():
         parts = names.strings(obj)
         if not parts:
@@ -62,14 +65,19 @@ def check(ctx, stmt, options):
         key, table = parts[-1], ".".join(parts)
         if ctx.pg.is_new_table(key, stmt) or lifecycle.renamed_to_before(statements, stmt, key):
             continue
-        yield ctx.violation(
-            stmt,
-            f'DROP TABLE "{table}" breaks running code that still uses it and deletes its data '
-            f"({lock.label} lock, which blocks {lock.blocks})",
-            help=("Contract last: deploy code that no longer uses the table first; keep it renamed aside for a "
-                  "release so a rollback still finds its data, then drop it in a later migration."),
-            lock=lock.label,
-            table=table,
-            blocks=lock.blocks,
-            breaking=True,
-        )
+        tables.append(table)
+    if not tables:
+        return
+    # one finding per statement, naming every table it drops
+    them, their = ("them", "their") if len(tables) > 1 else ("it", "its")
+    yield ctx.violation(
+        stmt,
+        f"DROP TABLE {names.quoted_list(tables)} breaks running code that still uses {them} and deletes {their} data "
+        f"({lock.label} lock, which blocks {lock.blocks})",
+        help=("Contract last: deploy code that no longer uses the table first; keep it renamed aside for a "
+              "release so a rollback still finds its data, then drop it in a later migration."),
+        lock=lock.label,
+        table=", ".join(tables),
+        blocks=lock.blocks,
+        breaking=True,
+    )

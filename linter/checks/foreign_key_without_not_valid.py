@@ -50,6 +50,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("adding-foreign-key-constraint",)
+#: folded into this finding on its statement: NOT VALID skips the scan under the lock (a lock timeout still matters: SHARE ROW EXCLUSIVE is still taken)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 SUBCOMMANDS = ("AT_AddConstraint", "AT_AddColumn")  # and only ALTER TABLEs with one of these subcommands
 

@@ -8,11 +8,25 @@ application is still serving. Its `DROP INDEX`, `ALTER TABLE … ALTER COLUMN �
 that exists to restore the previous schema. What the person rolling back needs to know is
 which tables it blocks, and how hard, so they can pick the moment. This note says that
 once per down migration (a down file, a `U` file, a `down/` mirror, a `-- migrate:down`
-or `-- +goose Down` section), at its first locking statement, in place of the lock-hazard
+or `-- +goose Down` section), at its first statement locking an older table, in place of the lock-hazard
 findings (locks, rewrites, scans, timeouts: the rules whose docs say so) on its
 statements. Findings of correctness rules (`syntax-error`,
 `non-transactional-statement-in-transaction`, `nested-transaction`,
 `not-null-column-without-default`, the `rollback` family…) keep their level on down code.
+
+The note lists only tables that existed before the up ran, and is not reported when there
+is none: dropping a table the up created, or an index or constraint on one, blocks no
+production traffic (nothing but the new code used it). The up is the up section of the
+same file (dbmate, goose) or the paired up file (diesel `up.sql`, golang-migrate
+`.up.sql`, `up/`, a Flyway `V` file for its `U` file; all steps of an ory popx
+migration), compared after all files are linted, from what each file's summary says it
+creates. A table the up created and then renamed is its own; one it dropped or renamed
+and then rebuilt under the old name (a view dropped and created again, a table built as
+`x_new` and renamed into place) existed before, and is listed. Tables the down creates
+itself (and temporary tables) are not listed either. A `DROP INDEX` is listed as the lock
+on its table (`DROP INDEX` takes ACCESS EXCLUSIVE on the table): named when the up
+created the index, else "the table of "idx"". A down whose up is not known (no pair, or
+it did not parse) keeps every table.
 
 Teams that roll back under live traffic get the per-statement findings back with
 `rollback_locking: full` in the configuration (the `flyway-dated` preset does that: its
@@ -48,6 +62,9 @@ All versions.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from linter.model import Span
 from linter.pg.locks import LockMode
 
 ID = "locking-in-rollback"
@@ -57,8 +74,13 @@ DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: What the post-pass needs to tell the up's own tables from older ones
+#: (:func:`linter.rollback_locks.resolve`): both parts' effects, and the sections to pair them.
+NEEDS = ("objects", "sections")
 #: Rules the docstring's examples are checked with: this rule summarises their findings.
 EXAMPLE_ALSO = ("non-concurrent-drop-index",)
+#: The internal property the note carries to the post-pass: its :func:`entries`.
+LOOKUP = "_rollback_entries"
 
 _MODES = {m.label: m for m in LockMode}
 _SHOWN = 4
@@ -66,34 +88,182 @@ _SHOWN = 4
 
 def check(ctx, options):
     """One note per group of ``ctx.rollback_locks`` (:func:`linter.rollback_locks.fold`):
-    the lock modes the down takes, strongest first, each with its tables."""
+    the lock modes the down takes, strongest first, each with its tables. The note
+    carries its :func:`entries` (property :data:`LOOKUP`); after all files the engine's
+    post-pass (:func:`linter.rollback_locks.resolve`) restates it without the tables the
+    up created, or drops it (:func:`restate`)."""
     for group in getattr(ctx, "rollback_locks", None) or ():
-        yield _note(ctx, group)
+        got = entries(ctx, group)
+        line, col, end_line, end_col, message, help_text, props = _render(got, {})
+        props[LOOKUP] = got
+        yield ctx.violation(Span.at(line, col, end_line, end_col), message, help=help_text, context=message, **props)
 
 
-def _note(ctx, group: list):
+def entries(ctx, group: list) -> tuple:
+    """What each folded finding of ``group`` (``[(rule, violation)]``) says the down
+    locks, in statement order: ``(rule id, line, column, end line, end column, lock mode
+    label or "", tables, indexes, rewrite, blocks)``; ``tables`` as the finding names
+    them (maybe schema-qualified), ``indexes`` the index names of a ``DROP INDEX``
+    (whose table the file does not know: PostgreSQL locks it too). Tuples of strings,
+    cheap to pickle."""
+    from bisect import bisect_right
+
+    from linter.migset import objects
+
+    group = sorted(group, key=lambda rv: (rv[1].span.start.line, rv[1].span.start.column))
+    steps = _steps(ctx, group) if any(rule.id == _TIMEOUT_RULE for rule, _v in group) else []
+    statements = ctx.source.statements
+    starts = [st.start for st in statements]
+    dropped: dict[str, None] = {}  # indexes the down drops: lock effects name them, not their tables
+    for _rule, v in group:
+        at = bisect_right(starts, ctx.source.index.offset(v.span.start)) - 1
+        st = statements[at] if at >= 0 else None
+        if st is not None and st.kind == "DropStmt" and st.body.get("removeType") == "OBJECT_INDEX":
+            dropped.update((op[4], None) for op in objects.effects(st.kind, st.body) if op[4])
+    for step in steps:
+        dropped.update((_bare(e.relation), None) for e in step.effects if e.what.startswith("DROP INDEX"))
+    out = []
+    for rule, v in group:
+        tables = tuple(t for t in str(v.properties.get("table") or "").split(", ") if t)
+        index = v.properties.get("index")
+        indexes = tuple([index] if isinstance(index, str) else index or ())
+        if dropped:
+            indexes = tuple(dict.fromkeys(indexes + tuple(t for t in tables if _bare(t) in dropped)))
+            tables = tuple(t for t in tables if _bare(t) not in dropped)
+        s = v.span
+        out.append((rule.id, s.start.line, s.start.column, s.end.line, s.end.column, str(v.properties.get("lock") or ""),
+                    tables, indexes, bool(v.properties.get("rewrite")), str(v.properties.get("blocks") or "")))
+    if steps:
+        out.extend(_unprotected(steps, {e[1] for e in out}, dropped))
+        out.sort(key=lambda e: (e[1], e[2]))
+    return tuple(out)
+
+
+#: The rule whose finding means the down runs without lock_timeout.
+_TIMEOUT_RULE = "missing-lock-timeout"
+
+
+def _steps(ctx, group: list) -> list:
+    """The session steps (:mod:`linter.pg.session`, built by ``missing-lock-timeout``) of
+    ``group``'s down part that run with no ``lock_timeout`` in effect."""
+    from linter import rollback_locks
+
+    source = ctx.source
+    part = (0 if len(source.sections) == 1 else
+            rollback_locks.down_part(source, source.index.offset(group[0][1].span.start)))
+    out = []
+    for step in ctx.pg.session.steps:
+        top = step.stmt if step.stmt.parent is None else step.stmt.parent
+        if step.timeout("lock_timeout") is None and (not part or rollback_locks.down_part(source, top.start) == part):
+            out.append(step)
+    return out
+
+
+def _unprotected(steps: list, lines: set, dropped: dict) -> list:
+    """Entries for the later ``steps`` (:func:`_steps`) that also wait for a lock blocking
+    writes on a relation older than the file: ``missing-lock-timeout`` reports only the
+    first of a run, and when that one locks a table the up created, the note must still
+    name the older ones after it."""
+    from linter.pg import locks
+
+    out = []
+    for step in steps:
+        effects = [e for e in step.existing() if e.mode.blocks_writes]
+        if not effects:
+            continue
+        span = step.stmt.span
+        if span.start.line in lines:
+            continue
+        best = locks.strongest(effects)
+        tables = tuple(dict.fromkeys(e.relation for e in effects if e.mode == best.mode))
+        indexes = tuple(t for t in tables if _bare(t) in dropped)
+        tables = tuple(t for t in tables if _bare(t) not in dropped)
+        out.append((_TIMEOUT_RULE, span.start.line, span.start.column, span.end.line, span.end.column, best.mode.label,
+                    tables, indexes, False, best.mode.blocks))
+    return out
+
+
+def restate(finding, got: tuple, known: dict):
+    """``finding`` (this rule's note) restated from its ``got`` entries (:func:`entries`)
+    and what the migration set knows, or ``None`` when the down locks no table that
+    existed before its up ran (``finding`` itself when nothing changes). ``known`` maps a bare table name to ``None`` (the up or an
+    earlier statement of the down created it: no traffic uses it) and, with the key
+    ``("index", name)``, an index the up created to its table. The fingerprint is left
+    to the caller."""
+    on_table = {i: e[6] for e in got if e[6] for i in e[7]}  # DROP INDEX whose table a finding names
+    kept = tuple(e for e in (_keep(e, known, on_table) for e in got) if e is not None)
+    if not kept:
+        return None
+    if len(kept) == len(got) and all(a is b for a, b in zip(kept, got)):
+        return finding  # nothing the set knows changes it
+    got = kept
+    line, col, end_line, end_col, message, help_text, props = _render(got, known)
+    return replace(finding, span=Span.at(line, col, end_line, end_col), message=message, help=help_text,
+                   properties=props)
+
+
+def _bare(table: str) -> str:
+    return table.rsplit(".", 1)[-1].strip('"')
+
+
+def _keep(entry: tuple, known: dict, on_table: dict):
+    """``entry`` with only the tables that existed before the up ran (its DROP INDEX
+    indexes resolved to their tables when the up created them, or when another finding
+    names it: ``on_table``), or ``None`` when none is left. A name in parentheses
+    (``(every table)``) is kept. Down-created tables count only for statements after the
+    one that creates them (``known[name]`` is that line)."""
+    rid, line, col, end_line, end_col, mode, tables, indexes, rewrite, blocks = entry
+    if not tables and not indexes:  # nothing named: cannot be judged, kept
+        return entry
+
+    def new(name: str) -> bool:
+        got = known.get(_bare(name), -1)
+        return got is None or (got != -1 and got < line)
+
+    kept_tables = [t for t in tables if t.startswith("(") or not new(t)]
+    if tables:  # the finding names the table of its indexes
+        if len(kept_tables) == len(tables):
+            return entry
+        return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), indexes, rewrite, blocks) if kept_tables else None
+    kept_indexes = []
+    for i in indexes:
+        on = known.get(("index", _bare(i)))
+        ons = (on,) if on is not None else on_table.get(i, ())
+        if not ons:
+            if not new(i):  # an index created earlier in the down is new too
+                kept_indexes.append(i)
+        for t in ons:
+            if not new(t) and t not in kept_tables:
+                kept_tables.append(t)
+    if not kept_tables and not kept_indexes:
+        return None
+    if not kept_tables and len(kept_indexes) == len(indexes):
+        return entry
+    return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), tuple(kept_indexes), rewrite, blocks)
+
+
+def _render(got: tuple, known: dict) -> tuple:
+    """``(line, column, end line, end column, message, help, properties)`` of the note
+    for ``got`` (:func:`entries`): at the first entry's statement."""
     locks: dict[str, dict[str, None]] = {}
     blocking: dict[str, str] = {}  # lock mode -> what it blocks, as the first finding with it says
     rewrites: dict[str, None] = {}
     rules: dict[str, None] = {}
     lines: dict[int, None] = {}
-    group = sorted(group, key=lambda rv: (rv[1].span.start.line, rv[1].span.start.column))
-    named = {v.span.start.line for _r, v in group if v.properties.get("table")}
-    for rule, v in group:
-        rules[rule.id] = None
-        lines[v.span.start.line] = None
-        mode = v.properties.get("lock")
-        tables = [f'"{t}"' for t in str(v.properties.get("table") or "").split(", ") if t]
-        if not tables and v.properties.get("index") and v.span.start.line not in named:  # DROP INDEX, table unknown
-            index = v.properties["index"]
-            tables = [f'the table of "{i}"' for i in ([index] if isinstance(index, str) else index)]
-        if mode in _MODES and tables:
-            for t in tables:
+    covered = {i for e in got if e[6] for i in e[7]}  # indexes a finding names the table of
+    for rid, line, _c, _el, _ec, mode, tables, indexes, rewrite, blocks in got:
+        rules[rid] = None
+        lines[line] = None
+        shown = [f'"{t}"' for t in tables]
+        if not shown:  # DROP INDEX, table unknown
+            shown = [f'the table of "{i}"' for i in indexes if i not in covered]
+        if mode in _MODES and shown:
+            for t in shown:
                 locks.setdefault(mode, {})[t] = None
-            blocking.setdefault(mode, str(v.properties.get("blocks") or _MODES[mode].blocks))
-        if v.properties.get("rewrite"):
-            rewrites.update(dict.fromkeys(tables))
-    first = group[0][1]
+            blocking.setdefault(mode, blocks or _MODES[mode].blocks)
+        if rewrite:
+            rewrites.update(dict.fromkeys(shown))
+    first = got[0]
     modes = sorted(locks, key=lambda m: -_MODES[m])
     if modes:
         what = "; ".join(f"{m} on {_names(list(locks[m]))}" for m in modes)
@@ -106,12 +276,12 @@ def _note(ctx, group: list):
         blocks = ""
         message = "rolling back runs statements that hold their locks for long: run it off-peak"
     shown = ", ".join(map(str, lines))
-    help_text = (f"Flagged on line{'s' if len(lines) > 1 else ''} {shown} by {', '.join(rules)}. "
+    help_text = (f"Locks taken on line{'s' if len(lines) > 1 else ''} {shown} (findings of {', '.join(rules)}). "
                  "Set `lock_timeout` at the top of the down migration so a rollback never queues "
                  "behind a long transaction; set `rollback_locking: full` to report each finding.")
     props = {"lock": modes[0] if modes else "", "table": ", ".join(t[1:-1] for m in modes for t in locks[m] if t[0] == '"'),
              "blocks": blocks, "rules": list(rules), "statements": len(lines)}
-    return ctx.violation(first.span, message, help=help_text, context=message, **props)
+    return (*first[1:5], message, help_text, props)
 
 
 def _names(tables: list[str]) -> str:

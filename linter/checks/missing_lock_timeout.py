@@ -17,7 +17,15 @@ transaction block `SET LOCAL` does nothing); `RESET`, `SET … TO DEFAULT` and a
 `0` turn it off again; `ALTER ROLE … SET lock_timeout` and `ALTER DATABASE … SET` only
 change the default of *new* sessions, so they do not count. Each up/down section of a
 file is its own run. The finding is reported once per run, at the first statement left
-unprotected; statements on tables created earlier in the file, and those taking only
+unprotected that no more specific finding covers: where `non-concurrent-create-index`,
+`non-concurrent-drop-index`, `non-concurrent-reindex` or `vacuum-full-or-cluster` reports
+the statement (their fix takes no lock that blocks traffic), that finding ends with "no
+lock_timeout is set" instead, and the next unprotected statement gets this one. Rules
+whose fix still queues for a blocking lock (a foreign key `NOT VALID` still takes SHARE ROW
+EXCLUSIVE, `SET NOT NULL` and a rewrite ACCESS EXCLUSIVE) leave it in place. Where
+`missing-statement-timeout` would report the same statement, this one finding tells both
+(it ends with "no statement_timeout is set") and its fix sets both. Statements on tables
+created earlier in the file, and those taking only
 locks that let reads and writes go on (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT,
 plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; those in
 function bodies run later, when the function is called, and do not.
@@ -58,7 +66,9 @@ version.
 - eugene, E9 "Taking dangerous lock without timeout": https://kaveland.no/eugene/hints/E9/
 """
 
-from linter.model import Direction
+from functools import partial
+
+from linter.model import Direction, Violation
 from linter.pg import session
 
 ID = "missing-lock-timeout"
@@ -69,6 +79,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {"value": str}
 DEFAULTS = {"value": "5s"}
 ALIASES = ("require-lock-timeout", "require-timeout-settings")
+#: on one statement, a missing statement_timeout is told in this finding, both SETs in one fix
+JOINS = ("missing-statement-timeout",)
 
 _SKIP = (Direction.BASELINE,)
 
@@ -82,16 +94,24 @@ def _blocking(step):
 def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
         return
-    for step, effects in session.uncovered(ctx.pg.session, "lock_timeout", _blocking):
-        best, tables = session.lock_target(effects)
-        who = "every later query" if best.mode.blocks_reads else "every later write"
-        message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
-                   f"while it waits behind a running transaction, {who} on {tables} queues behind it "
-                   f"(it blocks {best.mode.blocks})")
-        local = "SET LOCAL" if step.tx is not None else "SET"
-        help = (f"Set a lock timeout first (`{local} lock_timeout = '{options['value']}';`) so the statement gives up "
-                "instead of blocking traffic, and retry the migration when it times out.")
-        if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-            help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET lock_timeout;` at "
-                     "the end of the migration so the setting does not outlive it on the tool's connection.")
-        yield session.timeout_violation(ctx, step, "lock_timeout", options["value"], effects, message, help)
+    # every unprotected statement is a candidate: the first one no more specific finding
+    # covers is reported (linter.merge); the others only fold "no lock_timeout is set" in
+    for step, effects in session.unprotected(ctx.pg.session, "lock_timeout", _blocking):
+        yield Violation(step.stmt.span, "", once=step.run, fold="no lock_timeout is set",
+                        build=partial(_finding, ctx, step, effects, options["value"]))
+
+
+def _finding(ctx, step, effects, value):
+    """The complete finding at ``step`` (only built for the candidate that is reported)."""
+    best, tables = session.lock_target(effects)
+    who = "every later query" if best.mode.blocks_reads else "every later write"
+    message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
+               f"while it waits behind a running transaction, {who} on {tables} queues behind it "
+               f"(it blocks {best.mode.blocks})")
+    local = "SET LOCAL" if step.tx is not None else "SET"
+    help = (f"Set a lock timeout first (`{local} lock_timeout = '{value}';`) so the statement gives up "
+            "instead of blocking traffic, and retry the migration when it times out.")
+    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET lock_timeout;` at "
+                 "the end of the migration so the setting does not outlive it on the tool's connection.")
+    return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)

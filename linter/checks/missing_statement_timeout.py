@@ -16,7 +16,15 @@ up/down section a run of its own, `ALTER ROLE/DATABASE … SET` not counting for
 current session. Slow work (an UPDATE or DELETE of an existing table, an INSERT …
 SELECT, a scan) run while the transaction already holds such a lock from an earlier
 statement counts too: the lock is held for as long as it runs. One finding per run, at
-the first such statement left uncapped. Tables created earlier in the file are empty and
+the first such statement left uncapped that no more specific finding covers: where a rule
+names the statement's own hazard (`non-concurrent-create-index`,
+`foreign-key-without-not-valid`, `check-constraint-without-not-valid`,
+`set-not-null-without-check`, `column-type-rewrite`, `add-column-rewrite`,
+`unique-constraint-without-index`, `slow-statement-after-access-exclusive`,
+`backfill-in-ddl-transaction`, `missing-where-clause`, …), its finding ends with "no
+statement_timeout is set" instead, and the next uncapped statement gets this one; where
+`missing-lock-timeout` reports the same statement, its finding says both and its fix sets
+both timeouts. Tables created earlier in the file are empty and
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
 CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
@@ -52,7 +60,9 @@ All supported versions.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
-from linter.model import Direction
+from functools import partial
+
+from linter.model import Direction, Violation
 from linter.pg import session
 
 ID = "missing-statement-timeout"
@@ -91,20 +101,29 @@ def _long(pg):
 def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
         return
-    for step, (how, effects) in session.uncovered(ctx.pg.session, "statement_timeout", _long(ctx.pg)):
-        best, tables = session.lock_target(effects)
-        local = "SET LOCAL" if step.tx is not None else "SET"
-        help = (f"Cap it first (`{local} statement_timeout = '{options['value']}';`): past that, PostgreSQL cancels the "
-                "statement and releases the lock instead of blocking traffic for as long as the table takes.")
-        if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-            help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET statement_timeout;` at "
-                     "the end of the migration so the setting does not outlive it on the tool's connection.")
-        if how == "own":
-            work = "rewrites" if any(e.rewrite for e in effects) else "scans"
-            message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "
-                       f"statement_timeout set: it blocks {best.mode.blocks} for as long as the table takes")
-        else:
-            form, does = session.slow_work(ctx.pg, step)
-            message = (f"{form} {does} while this transaction holds {session.article(best.mode.label)} lock on {tables}, "
-                       f"with no statement_timeout set: {best.mode.blocks} wait for as long as it takes")
-        yield session.timeout_violation(ctx, step, "statement_timeout", options["value"], effects, message, help)
+    # every uncapped statement is a candidate: the first one no more specific finding covers
+    # is reported (linter.merge); the others only fold "no statement_timeout is set" in
+    for step, found in session.unprotected(ctx.pg.session, "statement_timeout", _long(ctx.pg)):
+        yield Violation(step.stmt.span, "", once=step.run, fold="no statement_timeout is set",
+                        build=partial(_finding, ctx, step, found, options["value"]))
+
+
+def _finding(ctx, step, found, value):
+    """The complete finding at ``step`` (only built for the candidate that is reported)."""
+    how, effects = found
+    best, tables = session.lock_target(effects)
+    local = "SET LOCAL" if step.tx is not None else "SET"
+    help = (f"Cap it first (`{local} statement_timeout = '{value}';`): past that, PostgreSQL cancels the "
+            "statement and releases the lock instead of blocking traffic for as long as the table takes.")
+    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET statement_timeout;` at "
+                 "the end of the migration so the setting does not outlive it on the tool's connection.")
+    if how == "own":
+        work = "rewrites" if any(e.rewrite for e in effects) else "scans"
+        message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "
+                   f"statement_timeout set: it blocks {best.mode.blocks} for as long as the table takes")
+    else:
+        form, does = session.slow_work(ctx.pg, step)
+        message = (f"{form} {does} while this transaction holds {session.article(best.mode.label)} lock on {tables}, "
+                   f"with no statement_timeout set: {best.mode.blocks} wait for as long as it takes")
+    return session.timeout_violation(ctx, step, "statement_timeout", value, effects, message, help)

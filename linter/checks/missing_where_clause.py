@@ -30,7 +30,8 @@ UPDATE users SET email = lower(email) WHERE id BETWEEN 1 AND 10000 AND email <> 
 ```
 
 ## Options
-None.
+None. Not reported: writes to system catalogs (`UPDATE pg_index SET indisvalid …`,
+`pg_catalog.*`), which are catalog surgery, not changes to application rows.
 
 ## PostgreSQL versions
 All versions.
@@ -43,7 +44,7 @@ All versions.
 """
 
 from linter.model import Direction
-from linter.pg import columns, names
+from linter.pg import columns, names, objects
 
 ID = "missing-where-clause"
 FAMILY = "locking"
@@ -53,6 +54,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: folded into this finding on its statement: batching the change in a later migration ends the long statement and the hold
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("UpdateStmt", "DeleteStmt")
 
 _SKIP = (Direction.SEED, Direction.BASELINE)
@@ -63,8 +66,8 @@ def check(ctx, stmt, options):
     if body.get("whereClause") or stmt.section in _SKIP or ctx.file.direction in _SKIP or columns.in_function_body(stmt):
         return
     rv = body.get("relation")
-    if not rv or ctx.pg.is_new_table(rv, stmt):
-        return
+    if not rv or objects.is_system_catalog(rv) or ctx.pg.is_new_table(rv, stmt):
+        return  # UPDATE pg_index …: catalog surgery, not application rows
     table = names.relation(rv)
     if stmt.kind == "UpdateStmt":
         form, does = "UPDATE", "writes a new version of every row"

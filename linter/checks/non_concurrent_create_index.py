@@ -66,6 +66,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("require-concurrent-index-creation",)
+#: folded into this finding on its statement: CREATE INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (reads and writes go on) and runs outside a transaction: no blocking lock to wait for or hold
+COVERS = ("missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("IndexStmt",)  # the engine only calls check() for these statement kinds
 
 

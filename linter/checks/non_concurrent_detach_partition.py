@@ -6,7 +6,8 @@ partitioned table and on the partition. The detach itself is quick, but the lock
 every running query on the parent, and every query on the parent, reads included, queues
 behind it meanwhile. `DETACH PARTITION … CONCURRENTLY` (PostgreSQL 14+) takes SHARE UPDATE
 EXCLUSIVE on the parent and works in two transactions, so reads and writes of the parent
-go on. It cannot run inside a transaction block, cannot be combined with other
+go on; the second transaction still takes ACCESS EXCLUSIVE on the partition itself, so it
+waits for queries that read the partition directly (checked on a real server). It cannot run inside a transaction block, cannot be combined with other
 subcommands, and is refused when the parent has a DEFAULT partition. If it is
 interrupted, finish it with `ALTER TABLE … DETACH PARTITION … FINALIZE`.
 

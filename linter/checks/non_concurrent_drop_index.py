@@ -49,6 +49,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("require-concurrent-index-deletion",)
+#: folded into this finding on its statement: DROP INDEX CONCURRENTLY waits for transactions using the index without blocking reads and writes: the lock-queue hazard is gone
+COVERS = ("missing-lock-timeout",)
 KINDS = ("DropStmt",)  # the engine only calls check() for these statement kinds
 
 

@@ -26,6 +26,9 @@ REINDEX INDEX CONCURRENTLY users_email_idx;
 ## Options
 None. `REINDEX SYSTEM` (no concurrent form) and statements inside the bodies of functions the file does not
 call are not reported, nor `REINDEX TABLE` of a table created earlier in the same file.
+None. `REINDEX SYSTEM` (no concurrent form) and statements inside function bodies are not
+reported, nor `REINDEX TABLE` of a table created earlier in the same file.
+`REINDEX (CONCURRENTLY false) …` is a plain REINDEX and is reported.
 
 ## PostgreSQL versions
 `REINDEX … CONCURRENTLY` exists from PostgreSQL 12. With `pg_version` below 12 the help
@@ -38,7 +41,7 @@ gives the older recipe instead: `CREATE INDEX CONCURRENTLY` a replacement, then
 """
 
 from linter.pg import columns, names, tokens
-from linter.pg.locks import LockMode
+from linter.pg.locks import LockMode, reindex_concurrent
 
 ID = "non-concurrent-reindex"
 FAMILY = "locking"
@@ -48,6 +51,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ("require-concurrent-reindex",)
+#: folded into this finding on its statement: REINDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE (reads and writes go on) and runs outside a transaction: no blocking lock to wait for or hold
+COVERS = ("missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("ReindexStmt",)  # the engine only calls check() for these statement kinds
 
 _KEYWORDS = ("INDEX", "TABLE", "SCHEMA", "DATABASE")
@@ -57,7 +62,7 @@ def check(ctx, stmt, options):
     body = stmt.body
     if stmt.kind != "ReindexStmt" or columns.in_function_body(stmt):
         return
-    if any(d.get("DefElem", {}).get("defname") == "concurrently" for d in body.get("params", ()) or ()):
+    if reindex_concurrent(body):
         return
     what = body.get("kind", "").removeprefix("REINDEX_OBJECT_")
     if what not in _KEYWORDS:

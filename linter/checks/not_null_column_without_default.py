@@ -11,6 +11,8 @@ application code that does not know the new column fails too.
 Identity, serial and generated columns fill themselves and are not reported here (see
 `add-column-rewrite` for their rewrite).
 
+One finding per statement, naming every such column it adds.
+
 ## Example
 ```sql
 ALTER TABLE users ADD COLUMN tenant_id bigint NOT NULL;
@@ -50,6 +52,9 @@ DEFAULT_LEVEL = "error"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("adding-required-field",)
+#: folded into this finding on its statement: a constant DEFAULT makes the ADD COLUMN catalog-only
+#: (no check of every row under the lock); ACCESS EXCLUSIVE is still taken: a lock timeout still matters
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 _SELF_FILLING = {"CONSTR_IDENTITY", "CONSTR_GENERATED"}
 
@@ -59,6 +64,7 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     lock = alter.lock
+    found = []
     for site in columns.column_sites(stmt):
         if site.how != "add":
             continue
@@ -69,13 +75,22 @@ def check(ctx, stmt, options):
         expr, has_default = rewrites.column_default(site.coldef)
         if has_default and not (expr or {}).get("A_Const", {}).get("isnull"):
             continue
-        what = "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"
-        yield alter.violation(
-            ctx,
-            stmt,
-            f'ALTER TABLE … ADD COLUMN "{site.name}" {what} without a DEFAULT fails on "{alter.table}" if it has rows '
-            f"(and breaks INSERTs that omit the column); it takes an {lock.label} lock, which blocks {lock.blocks}",
-            ("Give the column a constant DEFAULT (catalog-only on PostgreSQL 11+), or add it nullable, "
-             "backfill it, then SET NOT NULL after a validated CHECK (col IS NOT NULL)."),
-            node=site.coldef,
-        )
+        found.append((site, "PRIMARY KEY" if "CONSTR_PRIMARY" in kinds else "NOT NULL"))
+    if not found:
+        return
+    # one finding per statement, naming every column
+    site, what = found[0]
+    cols = [s.name for s, _ in found]
+    if len(found) > 1:
+        what = "NOT NULL" if all(w == "NOT NULL" for _, w in found) else "NOT NULL / PRIMARY KEY"
+    yield alter.violation(
+        ctx,
+        stmt,
+        f"ALTER TABLE … ADD COLUMN {names.quoted_list(cols)} {what} without a DEFAULT fails on \"{alter.table}\" if it has "
+        f"rows (and breaks INSERTs that omit {'them' if len(cols) > 1 else 'the column'}); it takes an {lock.label} lock, "
+        f"which blocks {lock.blocks}",
+        ("Give the column a constant DEFAULT (catalog-only on PostgreSQL 11+), or add it nullable, "
+         "backfill it, then SET NOT NULL after a validated CHECK (col IS NOT NULL)."),
+        node=site.coldef,
+        columns=cols,
+    )

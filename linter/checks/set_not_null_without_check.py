@@ -12,6 +12,9 @@ adds it without `NOT VALID`) before the SET NOT NULL, and when the file drops, a
 SET NOT NULL, a constraint on that table whose name mentions the column and "null" /
 "nn" (the recipe's last step, its CHECK added and validated by an earlier migration).
 
+One finding per statement, naming every column it changes: PostgreSQL checks them all in
+one scan of the table.
+
 ## Example
 ```sql
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
@@ -51,7 +54,7 @@ the help suggests keeping the CHECK constraint instead of NOT NULL.
 
 import re
 
-from linter.pg import columns
+from linter.pg import columns, names
 
 ID = "set-not-null-without-check"
 FAMILY = "locking"
@@ -63,6 +66,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {"trust-dropped-check": bool}
 DEFAULTS = {"trust-dropped-check": True}
 ALIASES = ("adding-not-nullable-field",)
+#: folded into this finding on its statement: a validated CHECK spares the scan under the lock (ACCESS EXCLUSIVE is still taken: a lock timeout still matters)
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
 _NN = re.compile(r"null|(?:^|_)nn(?:_|$)", re.I)
 
@@ -73,6 +78,7 @@ def check(ctx, stmt, options):
         return
     key, lock = alter.key, alter.lock
     statements = ctx.source.statements
+    cols = []
     for cmd in alter.cmds:
         col = cmd.get("name", "")
         if ctx.pg_version >= 12:
@@ -81,22 +87,31 @@ def check(ctx, stmt, options):
             if options["trust-dropped-check"]:
                 if columns.constraint_dropped_after(statements, stmt, key, lambda n: _names_check(n, col)):
                     continue
-            help_ = (f"Add CONSTRAINT … CHECK ({col} IS NOT NULL) NOT VALID, VALIDATE it in a separate "
-                     "transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL skips "
-                     "the scan; drop the CHECK afterwards.")
-            why = f'no validated CHECK ("{col}" IS NOT NULL) proves it first'
-        else:
-            help_ = (f"Before PostgreSQL 12 SET NOT NULL always scans: keep a validated CHECK ({col} IS NOT NULL) "
-                     "(added NOT VALID, then VALIDATE) instead, or run this in a maintenance window.")
-            why = "before PostgreSQL 12 a CHECK constraint cannot spare the scan"
-        yield alter.violation(
-            ctx,
-            columns.where(ctx, stmt, "set_not_null", col),
-            f'ALTER TABLE … ALTER COLUMN "{col}" SET NOT NULL scans all of "{alter.table}" under an {lock.label} lock, '
-            f"which blocks {lock.blocks}: {why}",
-            help=help_,
-            scan=True,
-        )
+        cols.append(col)
+    if not cols:
+        return
+    # one finding per statement, naming every column: the columns are checked in one scan
+    check = f"{cols[0]} IS NOT NULL" if len(cols) == 1 else "<column> IS NOT NULL"
+    each = "" if len(cols) == 1 else f" for each of {', '.join(cols)}"
+    if ctx.pg_version >= 12:
+        help_ = (f"Add CONSTRAINT … CHECK ({check}) NOT VALID{each}, VALIDATE it in a separate "
+                 "transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on), then SET NOT NULL skips "
+                 "the scan; drop the CHECK afterwards.")
+        why = f'no validated CHECK ("{cols[0]}" IS NOT NULL) proves it first' if len(cols) == 1 else \
+            "no validated CHECK (<column> IS NOT NULL) proves them first"
+    else:
+        help_ = (f"Before PostgreSQL 12 SET NOT NULL always scans: keep a validated CHECK ({check}){each} "
+                 "(added NOT VALID, then VALIDATE) instead, or run this in a maintenance window.")
+        why = "before PostgreSQL 12 a CHECK constraint cannot spare the scan"
+    yield alter.violation(
+        ctx,
+        columns.where(ctx, stmt, "set_not_null", cols[0]),
+        f'ALTER TABLE … ALTER COLUMN {names.quoted_list(cols)} SET NOT NULL scans all of "{alter.table}" under an '
+        f"{lock.label} lock, which blocks {lock.blocks}: {why}",
+        help=help_,
+        scan=True,
+        columns=cols,
+    )
 
 
 def _names_check(name: str, column: str) -> bool:

@@ -38,6 +38,8 @@ All versions.
 - ALTER TABLE, Notes (type changes rewrite): https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
 
+from dataclasses import replace
+
 from linter.pg import columns, names
 
 ID = "small-integer-key"
@@ -79,7 +81,7 @@ def check(ctx, stmt, options):
         fix = ctx.fix(at[0], at[0] + len(first), wider, f"Use {wider}") if at and wider and len(first) == len(written.strip()) else None
         limit = "2,147,483,647" if bits == 32 else "32,767"
         table = names.relation(site.table)
-        yield columns.type_violation(
+        v = columns.type_violation(
             ctx,
             stmt,
             site,
@@ -89,3 +91,5 @@ def check(ctx, stmt, options):
             help=f"Use {(wider or 'bigint').lower()} (64-bit) for ids and keys, and for the columns that reference them.",
             fix=fix,
         )
+        # folded into serial-column's finding on the same serial (its fix is a bigint identity)
+        yield replace(v, fold=f"{written} is also {bits}-bit (at most {limit}): widening it later rewrites the table")

@@ -8,7 +8,11 @@ transaction holds every lock the migration took until something else commits it.
 Each up/down section of a file (dbmate, goose) is checked on its own, since each runs
 separately. Where the migration tool already wraps the file in a transaction, the `BEGIN`
 itself is the problem (`nested-transaction`); this rule is for files that run without
-one (seeds, Flyway `executeInTransaction=false`, dbmate `transaction:false`, …).
+one (seeds, Flyway `executeInTransaction=false`, goose `NO TRANSACTION`, …). A `BEGIN`
+that re-opens a block after the file ended the tool's transaction early (`COMMIT; CREATE
+INDEX CONCURRENTLY …; BEGIN;`) is not reported: the tool's own final COMMIT closes it. Nor
+is a file the tool sends as one query (golang-migrate, dbmate `transaction:false`): the
+tool's next statements on the connection close what it leaves open.
 
 ## Example
 ```sql

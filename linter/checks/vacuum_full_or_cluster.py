@@ -53,6 +53,8 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("prefer-repack",)
+#: folded into this finding on its statement: plain VACUUM blocks neither reads nor writes: no blocking lock to wait for or hold
+COVERS = ("missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("VacuumStmt", "ClusterStmt")
 
 

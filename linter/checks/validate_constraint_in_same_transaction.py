@@ -6,7 +6,8 @@ CONSTRAINT's SHARE UPDATE EXCLUSIVE lock, which blocks neither reads nor writes.
 locks are held until the transaction ends: when the VALIDATE runs in the transaction that
 added the constraint, the ADD's lock (ACCESS EXCLUSIVE for a CHECK, SHARE ROW EXCLUSIVE
 on both tables for a foreign key) is still held for the whole scan. The migration blocks
-exactly as much as it would without NOT VALID. Migration tools that run each file in
+exactly as much as it would without NOT VALID. The message names the strongest lock the
+transaction holds on each table (an ADD COLUMN earlier in it takes ACCESS EXCLUSIVE). Migration tools that run each file in
 one transaction (dbmate, goose, diesel, Flyway, golang-migrate with several statements)
 make this the usual outcome of writing both statements in one file.
 
@@ -38,6 +39,7 @@ CHECK constraints).
 """
 
 from linter.pg import columns, names
+from linter.pg.session import article
 from linter.pg.locks import LockMode
 
 ID = "validate-constraint-in-same-transaction"
@@ -48,6 +50,8 @@ DEFAULT_LEVEL = "error"
 OPTIONS = {}
 DEFAULTS = {}
 ALIASES = ()
+#: folded into this finding on its statement: validating in a later transaction ends the hold of the ADD's lock during the scan
+COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("AlterTableStmt",)  # the engine only calls check() for these statement kinds
 
 
@@ -70,15 +74,24 @@ def check(ctx, stmt, options):
         if not ctx.pg.same_transaction(earlier, stmt):
             continue
         fk = con.get("contype") == "CONSTR_FOREIGN"
-        lock = LockMode.SHARE_ROW_EXCLUSIVE if fk else LockMode.ACCESS_EXCLUSIVE
-        on = f'"{table}" and "{names.relation(con.get("pktable"))}"' if fk else f'"{table}"'
+        added = LockMode.SHARE_ROW_EXCLUSIVE if fk else LockMode.ACCESS_EXCLUSIVE
+        rels = [table] + ([names.relation(con.get("pktable"))] if fk else [])
+        # the strongest lock the transaction holds on each table (an earlier ADD COLUMN
+        # may have taken ACCESS EXCLUSIVE), at least the ADD CONSTRAINT's
+        held = _held(ctx, stmt, rels, added)
+        lock = max(held.values())
+        if len(set(held.values())) == 1:
+            on = " and ".join(f'"{r}"' for r in rels)
+            locks_text = f"{article(lock.label)} lock on {on}"
+        else:
+            locks_text = " and ".join(f'{article(m.label)} lock on "{r}"' for r, m in held.items())
         line = ctx.source.index.position(earlier.start).line
         tx = ctx.pg.transaction_context(stmt)
         why = tx[0] if tx else "both run in one transaction"
         yield ctx.violation(
             stmt,
             f'VALIDATE CONSTRAINT "{name}" runs in the same transaction as its ADD CONSTRAINT … NOT VALID (line {line}), '
-            f"whose {lock.label} lock on {on} is still held: the validation scan blocks {lock.blocks} as if NOT VALID "
+            f"so this transaction still holds {locks_text}: the validation scan blocks {lock.blocks} as if NOT VALID "
             f"had not been used ({why})",
             help=("Move the VALIDATE CONSTRAINT to a later migration, which runs in its own transaction "
                   "(or COMMIT between the two statements when the file manages its own transactions)."),
@@ -87,6 +100,21 @@ def check(ctx, stmt, options):
             blocks=lock.blocks,
             scan=True,
         )
+
+
+def _held(ctx, stmt, rels: list[str], floor: LockMode) -> dict[str, LockMode]:
+    """``{relation: strongest lock mode}`` the transaction of ``stmt`` holds on each of
+    ``rels`` when ``stmt`` starts (at least ``floor``), from the session walk."""
+    out = dict.fromkeys(rels, floor)
+    keys = {r.rsplit(".", 1)[-1]: r for r in rels}
+    for step in ctx.pg.session.steps:
+        if step.stmt is stmt:
+            for h in step.held:
+                rel = keys.get(h.effect.relation.rsplit(".", 1)[-1])
+                if rel is not None and h.effect.mode > out[rel]:
+                    out[rel] = h.effect.mode
+            break
+    return out
 
 
 def _added_not_valid(ctx, stmt, table_key):

@@ -68,7 +68,10 @@ Each finding:
     ``description`` is a short imperative ("Add CONCURRENTLY").
 ``properties`` (object)
     Rule-specific data, e.g. ``{"lock": "ACCESS EXCLUSIVE"}``. Keys are documented with
-    each rule; ``{}`` when there are none.
+    each rule; ``{}`` when there are none. Two keys any rule may carry: ``also`` (the ids
+    of rules whose findings on the same statement were folded into this one, their point
+    appended to the message, see ``linter/merge.py``) and ``columns`` (the columns a
+    once-per-statement finding names).
 """
 
 from __future__ import annotations

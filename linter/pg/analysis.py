@@ -35,6 +35,22 @@ _BOUNDARIES = frozenset({
 })
 
 
+def _needs_facts(body: dict) -> bool:
+    """True when an ALTER TABLE (its body) has a subcommand whose cost depends on the rest of
+    the file: ALTER COLUMN … TYPE, VALIDATE CONSTRAINT, ADD … USING INDEX. Cheap: it runs
+    for every ALTER TABLE."""
+    if body.get("objtype") != "OBJECT_TABLE":
+        return False
+    for item in body.get("cmds", ()):
+        cmd = item["AlterTableCmd"]
+        sub = cmd.get("subtype")
+        if sub == "AT_AlterColumnType" or sub == "AT_ValidateConstraint":
+            return True
+        if sub == "AT_AddConstraint" and "indexname" in cmd.get("def", {}).get("Constraint", ()):
+            return True
+    return False
+
+
 class FileAnalysis:
     """Shared facts about one parsed file (see the module doc)."""
 
@@ -197,8 +213,37 @@ class FileAnalysis:
         key = id(stmt)
         hit = cache.get(key)
         if hit is None:
-            hit = cache[key] = locks.effects(stmt, self.pg_version)
+            facts = self._alter_facts(stmt) if stmt.kind == "AlterTableStmt" and _needs_facts(stmt.body) else None
+            hit = cache[key] = locks.effects(stmt, self.pg_version, facts)
         return hit
+
+    def _alter_facts(self, stmt) -> locks.AlterFacts | None:
+        """What the file says that changes an ALTER TABLE's cost (:class:`locks.AlterFacts`):
+        old column types and the session TimeZone for ``ALTER COLUMN … TYPE``, foreign keys
+        for ``VALIDATE CONSTRAINT``, nullable key columns for ``ADD PRIMARY KEY USING
+        INDEX`` (:func:`_needs_facts` says whether one is there)."""
+        cmds = [c.get("AlterTableCmd", {}) for c in stmt.body.get("cmds", ())]
+        subs = {c.get("subtype") for c in cmds}
+        pk_using = [c for c in cmds if c.get("subtype") == "AT_AddConstraint"
+                    and c.get("def", {}).get("Constraint", {}).get("contype") == "CONSTR_PRIMARY"
+                    and c.get("def", {}).get("Constraint", {}).get("indexname")]
+        from linter.pg import columns
+
+        table = names.table_key(stmt.body.get("relation"))
+        old_types, utc, fks, nullable = {}, None, {}, set()
+        if "AT_AlterColumnType" in subs:
+            hist = columns.history(self._ctx)
+            for c in cmds:
+                if c.get("subtype") == "AT_AlterColumnType":
+                    old_types[c.get("name", "")] = hist.column_type(stmt, table, c.get("name", ""))
+            utc = columns.session_is_utc(self._ctx, stmt)
+        if "AT_ValidateConstraint" in subs:
+            fks = columns.foreign_keys_added(self._ctx, stmt, table)
+        for c in pk_using:
+            index = c["def"]["Constraint"]["indexname"]
+            if columns.index_key_nullable(self._ctx, stmt, table, index):
+                nullable.add(index)
+        return locks.AlterFacts(old_types, utc, fks, frozenset(nullable))
 
     @cached_property
     def session(self):
@@ -206,6 +251,25 @@ class FileAnalysis:
         from linter.pg import session
 
         return session.walk(self, self._source)
+
+    @cached_property
+    def _top_sets(self) -> dict[str, list[tuple[int, object]]]:
+        """``{setting name: [(statement index, SET statement)]}`` of top-level SETs, in order."""
+        out: dict[str, list[tuple[int, object]]] = {}
+        for st in self._top:
+            if st.kind == "VariableSetStmt" and st.body.get("name"):
+                out.setdefault(st.body["name"].lower(), []).append((st.index, st))
+        return out
+
+    def setting_before(self, name: str, stmt):
+        """The last top-level ``SET name …`` before ``stmt`` (what :meth:`settings_before`
+        gives for ``name``), or ``None``; indexed once per file."""
+        found = None
+        for index, st in self._top_sets.get(name, ()):
+            if index >= stmt.index:
+                break
+            found = st
+        return found
 
     def settings_before(self, stmt) -> dict[str, object]:
         """``{name: SET statement}`` for settings set before ``stmt`` at top level."""

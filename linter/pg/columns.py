@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.model import Direction
-from linter.pg import names, tokens
+from linter.pg import names, rewrites, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
 #: and Key Words").
@@ -313,7 +313,7 @@ def node_offset(stmt, location: int | None) -> int | None:
 #: ``timestamp(3) without time zone``, ``pg_catalog.int4``, ``"char"``, with ``[]``s.
 _TYPE_TEXT = re.compile(
     r'(?:\w+\s*\.\s*)?(?:"[^"]*"|double\s+precision|character\s+varying|national\s+character(?:\s+varying)?'
-    r'|bit\s+varying|(?:timestamp|time)\b(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
+    r'|bit\s+varying|(?:timestamp|time)(?!\w)(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
     r'(?:\s*\(\s*\d+(?:\s*,\s*-?\d+)?\s*\))?(?:\s*\[\s*\d*\s*\])*',
     re.I,
 )
@@ -426,8 +426,10 @@ def table_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
     """The :class:`TableAlter` of ``stmt`` for its ``subtype`` subcommands (those for which
     ``keep(cmd)`` is true, if given); ``None`` when there are none, for statements other
     than ALTER TABLE or inside a function body, and for tables created earlier in the same
-    file (empty, and no running code uses them yet)."""
-    if stmt.kind != "AlterTableStmt" or in_function_body(stmt):
+    file (empty, and no running code uses them yet). ``ALTER TYPE … ALTER/DROP/ADD
+    ATTRIBUTE`` (also an AlterTableStmt, objtype OBJECT_TYPE) changes a composite type,
+    not a table: ``None``."""
+    if stmt.kind != "AlterTableStmt" or in_function_body(stmt) or stmt.body.get("objtype") == "OBJECT_TYPE":
         return None
     cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
     if not cmds:
@@ -498,16 +500,20 @@ def type_where(ctx, stmt, type_name: dict):
 _UTC_ZONES = {"utc", "etc/utc", "gmt", "etc/gmt", "zulu", "z", "universal", "etc/universal", "gmt0", "+00", "00:00", "+00:00"}
 
 
-def session_is_utc(ctx, stmt) -> bool:
+def session_is_utc(ctx, stmt) -> bool | None:
     """True when a ``SET timezone = 'UTC'`` (or ``SET TIME ZONE``) earlier in the file
-    makes the session TimeZone UTC, so timestamp <-> timestamptz skips the rewrite (PG 12+)."""
-    st = ctx.pg.settings_before(stmt).get("timezone")
+    makes the session TimeZone UTC, so timestamp <-> timestamptz skips the rewrite (PG 12+);
+    False when the file sets another zone; ``None`` when it sets none (the server's or
+    role's default applies, which the file does not show)."""
+    st = ctx.pg.setting_before("timezone", stmt)
     if st is None:
-        return False
+        return None
     args = st.body.get("args") or ()
     val = args[0].get("A_Const", {}) if args else {}
     text = val.get("sval", {}).get("sval") if "sval" in val else str(val.get("ival", {}).get("ival", "")) if "ival" in val else None
-    return text is not None and text.strip().lower() in _UTC_ZONES | {"0"}
+    if text is None:
+        return None
+    return text.strip().lower() in _UTC_ZONES | {"0"}
 
 
 def typed_sites(ctx, stmt) -> list[tuple[ColumnSite, str]]:
@@ -547,3 +553,131 @@ def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: 
         table=table,
         column=site.name,
     )
+
+
+def _not_null_columns(st, table: str) -> tuple[set[str], set[str]]:
+    """``(made NOT NULL, allowing NULLs)``: columns of ``table`` that statement ``st``
+    creates or alters, by what it says of their nullability."""
+    sure, loose = set(), set()
+    kind = st.kind
+    if kind not in ("CreateStmt", "AlterTableStmt") or names.table_key(st.body.get("relation")) != table:
+        return sure, loose
+    for site in column_sites(st):
+        if site.how == "type":
+            continue
+        kinds = {c.get("Constraint", {}).get("contype") for c in site.coldef.get("constraints", ()) or ()}
+        # serial and identity columns are NOT NULL implicitly ("8.1.4. Serial Types", CREATE TABLE)
+        implicit = names.base_type(site.coldef.get("typeName")) in rewrites.SERIAL_TYPES
+        (sure if implicit or kinds & {"CONSTR_NOTNULL", "CONSTR_PRIMARY", "CONSTR_IDENTITY"} else loose).add(site.name)
+    if kind == "CreateStmt":
+        for elt in st.body.get("tableElts", ()) or ():
+            con = elt.get("Constraint", {})
+            if con.get("contype") == "CONSTR_PRIMARY":
+                sure.update(names.strings(con.get("keys")))
+        return sure, loose
+    for cmd in alter_cmds(st, "AT_SetNotNull", "AT_DropNotNull"):
+        (sure if cmd["subtype"] == "AT_SetNotNull" else loose).add(cmd.get("name", ""))
+    return sure, loose
+
+
+def _not_null_state(ctx, stmt, table: str) -> dict[str, bool]:
+    """``{column: NOT NULL}`` for the columns of ``table`` (a table key) whose nullability
+    the file states before ``stmt`` (same up/down section); a validated ``CHECK (col IS NOT
+    NULL)`` counts as NOT NULL from PG 12 (SET NOT NULL then skips its scan)."""
+    state: dict[str, bool] = {}
+    for st in ctx.source.statements:
+        if st.index >= stmt.index:
+            break
+        if st.section is not stmt.section:
+            continue
+        sure, loose = _not_null_columns(st, table)
+        for c in loose:
+            state[c] = False
+        for c in sure:
+            state[c] = True
+    if ctx.pg_version >= 12:
+        for c in validated_not_null_checks(ctx, stmt, table):
+            state[c] = True
+    return state
+
+
+def index_keys(ctx, stmt, table: str, index: str) -> list[str] | None:
+    """The key columns of ``CREATE [UNIQUE] INDEX index ON table (…)`` earlier in the file,
+    ``None`` when the file does not create it there (or a key is an expression)."""
+    keys = None
+    for st in ctx.source.statements:
+        if st.index >= stmt.index:
+            break
+        if st.kind == "IndexStmt" and st.body.get("idxname") == index and names.table_key(st.body.get("relation")) == table:
+            keys = [p.get("IndexElem", {}).get("name") for p in st.body.get("indexParams", ()) or ()]
+    return None if not keys or None in keys else keys
+
+
+def columns_nullable(ctx, stmt, table: str, cols: list[str]) -> bool | None:
+    """True when one of ``cols`` of ``table`` is known to allow NULLs before ``stmt`` (the
+    file creates it without NOT NULL and does not make it NOT NULL), False when all are
+    known NOT NULL, ``None`` when the file does not say (a column from another file)."""
+    state = _not_null_state(ctx, stmt, table)
+    known = [state.get(c) for c in cols]
+    if any(v is False for v in known):
+        return True
+    return False if all(known) else None
+
+
+def index_key_nullable(ctx, stmt, table: str, index: str) -> bool | None:
+    """For ``ADD PRIMARY KEY USING INDEX index`` on ``table`` (a table key):
+    :func:`columns_nullable` of the index's key columns (``None`` when the index comes
+    from another file). PostgreSQL sets nullable key columns NOT NULL, with a scan of the
+    table under ACCESS EXCLUSIVE (checked on a real server, tests/test_columns_pg.py)."""
+    keys = index_keys(ctx, stmt, table, index)
+    return None if keys is None else columns_nullable(ctx, stmt, table, keys)
+
+
+def validated_not_null_checks(ctx, stmt, table: str) -> set[str]:
+    """Columns of ``table`` with a ``CHECK (col IS NOT NULL)`` added before ``stmt`` in the
+    file and validated (added without NOT VALID, or VALIDATEd later): SET NOT NULL and
+    ADD PRIMARY KEY USING INDEX skip their scan for them (PG 12+)."""
+    pending: dict[str, str] = {}
+    valid: set[str] = set()
+    for st in ctx.source.statements:
+        if st.index >= stmt.index:
+            break
+        if st.kind != "AlterTableStmt" or names.table_key(st.body.get("relation")) != table:
+            continue
+        for cmd in alter_cmds(st, "AT_AddConstraint", "AT_ValidateConstraint"):
+            if cmd["subtype"] == "AT_ValidateConstraint":
+                col = pending.pop(cmd.get("name", ""), None)
+                if col:
+                    valid.add(col)
+                continue
+            con = cmd.get("def", {}).get("Constraint", {})
+            test = con.get("raw_expr", {}).get("NullTest", {})
+            if con.get("contype") != "CONSTR_CHECK" or test.get("nulltesttype") != "IS_NOT_NULL":
+                continue
+            col = (names.strings(test.get("arg", {}).get("ColumnRef", {}).get("fields")) or [""])[-1]
+            if con.get("skip_validation"):
+                pending[con.get("conname") or ""] = col
+            else:
+                valid.add(col)
+    return valid
+
+
+def foreign_keys_added(ctx, stmt, table: str) -> dict[str, dict]:
+    """``{constraint name: referenced RangeVar}`` of the named foreign keys the file adds to
+    ``table`` (a table key) before ``stmt``, in CREATE TABLE or ALTER TABLE."""
+    out: dict[str, dict] = {}
+    for st in ctx.source.statements:
+        if st.index >= stmt.index:
+            break
+        if st.kind not in ("CreateStmt", "AlterTableStmt") or names.table_key(st.body.get("relation")) != table:
+            continue
+        if st.kind == "CreateStmt":
+            cons = [e.get("Constraint", {}) for e in st.body.get("tableElts", ()) or ()]
+            for e in st.body.get("tableElts", ()) or ():
+                cons += [c.get("Constraint", {}) for c in e.get("ColumnDef", {}).get("constraints", ()) or ()]
+        else:
+            cons = [c.get("def", {}).get("Constraint", {}) for c in alter_cmds(st, "AT_AddConstraint")]
+        for con in cons:
+            if con.get("contype") == "CONSTR_FOREIGN" and con.get("conname") and con.get("pktable"):
+                out[con["conname"]] = con["pktable"]
+    return out

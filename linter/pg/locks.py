@@ -10,6 +10,11 @@ Sources (PostgreSQL 18 documentation; the facts hold from the version noted):
   "VACUUM", "TRUNCATE", "LOCK", "REFRESH MATERIALIZED VIEW", "CREATE TRIGGER",
   "CREATE POLICY", "COMMENT", "CREATE TABLE … PARTITION OF".
 
+Two statements lock a second table: ``VALIDATE CONSTRAINT`` of a foreign key takes ROW
+SHARE on the referenced table (when the file shows the constraint is a foreign key), and
+``DETACH PARTITION … CONCURRENTLY`` takes ACCESS EXCLUSIVE on the partition in its second
+transaction (checked on a real server, tests/test_costmodel_pg.py).
+
 This is static analysis: nothing is executed, so what is reported is the lock PostgreSQL
 requests, not how long it waits for it. A table's own name is as written (schema-qualified
 when the SQL qualifies it).
@@ -236,20 +241,39 @@ def subcommand_text(cmd: dict) -> str:
 # --------------------------------------------------------------------------- statements
 
 
-def _option_names(items) -> set[str]:
-    return {i.get("DefElem", {}).get("defname", "") for i in items or ()}
+class AlterFacts:
+    """What the rest of the file says about one ALTER TABLE (built by
+    :meth:`linter.pg.analysis.FileAnalysis.locks`): ``old_types`` ``{column: TypeName}``
+    before it (columns the file does not type are absent); ``utc_session``: the session
+    TimeZone is UTC (True), another zone (False) or not set by the file (``None``);
+    ``foreign_keys`` ``{constraint name: referenced RangeVar}`` of foreign keys the file
+    added to the table; ``nullable_keys``: index names whose key columns are known to allow
+    NULLs (``ADD PRIMARY KEY USING INDEX`` then scans). A plain class: a dataclass costs
+    more to create at import than this module's every other definition together."""
+
+    __slots__ = ("old_types", "utc_session", "foreign_keys", "nullable_keys")
+
+    def __init__(self, old_types: dict | None = None, utc_session: bool | None = None,
+                 foreign_keys: dict | None = None, nullable_keys: frozenset = frozenset()) -> None:
+        self.old_types = old_types or {}
+        self.utc_session = utc_session
+        self.foreign_keys = foreign_keys or {}
+        self.nullable_keys = nullable_keys
 
 
-def effects(stmt, pg_version: int = 16) -> list[LockEffect]:
+def effects(stmt, pg_version: int = 16, facts: AlterFacts | None = None) -> list[LockEffect]:
     """The table-level locks ``stmt`` (a :class:`linter.source.Statement`) takes.
 
     Returns ``[]`` for statements that lock no table beyond what they read or write row by
     row in the normal course (``SELECT``, ``SET``, ``CREATE TABLE`` of a new table, …).
     ``INSERT``/``UPDATE``/``DELETE`` report ROW EXCLUSIVE so reports can list them.
-    ``pg_version`` selects version-dependent facts (noted at each place).
+    ``pg_version`` selects version-dependent facts (noted at each place); ``facts``: what
+    the file says about an ALTER TABLE's columns and constraints (:class:`AlterFacts`).
     """
     kind = stmt.kind
     body = stmt.body
+    if facts is not None and kind == "AlterTableStmt":
+        return _alter_table(body, pg_version, facts)
     fn = _HANDLERS.get(kind)
     return fn(body, pg_version) if fn else []
 
@@ -258,7 +282,10 @@ def _eff(rv: dict | None, mode: LockMode, what: str, *, rewrite: bool = False, s
     return LockEffect(names.relation(rv) if rv else "?", mode, what, rewrite, scan, rv)
 
 
-def _alter_table(body: dict, pg: int) -> list[LockEffect]:
+_NO_FACTS = AlterFacts()
+
+
+def _alter_table(body: dict, pg: int, facts: AlterFacts = _NO_FACTS) -> list[LockEffect]:
     objtype = body.get("objtype")
     if objtype not in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", None, "OBJECT_INDEX"):
         return []
@@ -273,9 +300,21 @@ def _alter_table(body: dict, pg: int) -> list[LockEffect]:
             mode = _M.ACCESS_EXCLUSIVE  # SHARE UPDATE EXCLUSIVE on the parent from PG 12 (release notes E.23.3.1.1)
         if objtype == "OBJECT_INDEX":
             mode = min(mode, _M.SHARE_UPDATE_EXCLUSIVE) if sub in ("AT_SetRelOptions", "AT_ResetRelOptions", "AT_SetStatistics") else mode
-        rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
+        if facts is _NO_FACTS:
+            rewrite, scan = rewrites.alter_cmd_cost(cmd, pg)
+        else:
+            con = cmd.get("def", {}).get("Constraint", {}) if sub == "AT_AddConstraint" else {}
+            rewrite, scan = rewrites.alter_cmd_cost(
+                cmd, pg, facts.old_types.get(cmd.get("name", "")), facts.utc_session,
+                con.get("indexname") in facts.nullable_keys)
         out.append(LockEffect(relation, mode, subcommand_text(cmd), rewrite, scan, rv))
-        if sub == "AT_AddConstraint":
+        if sub == "AT_ValidateConstraint":
+            # a foreign key's validation reads the referenced table under ROW SHARE
+            # (RI_Initial_Check; checked on a real server, tests/test_pg.py)
+            ref = facts.foreign_keys.get(cmd.get("name", ""))
+            if ref:
+                out.append(_eff(ref, _M.ROW_SHARE, "ALTER TABLE … VALIDATE CONSTRAINT (referenced table)", scan=True))
+        elif sub == "AT_AddConstraint":
             con = cmd.get("def", {}).get("Constraint", {})
             if con.get("contype") == "CONSTR_FOREIGN" and con.get("pktable"):
                 out.append(_eff(con["pktable"], _M.SHARE_ROW_EXCLUSIVE, "ALTER TABLE … ADD FOREIGN KEY (referenced table)"))
@@ -288,8 +327,11 @@ def _alter_table(body: dict, pg: int) -> list[LockEffect]:
             part = cmd.get("def", {}).get("PartitionCmd", {}).get("name")
             concurrent = cmd.get("def", {}).get("PartitionCmd", {}).get("concurrent")
             if part:
-                pmode = _M.SHARE_UPDATE_EXCLUSIVE if concurrent else _M.ACCESS_EXCLUSIVE
-                out.append(_eff(part, pmode, subcommand_text(cmd) + " (partition)", scan=sub == "AT_AttachPartition"))
+                # DETACH … CONCURRENTLY: SHARE UPDATE EXCLUSIVE on both in its first
+                # transaction, then ACCESS EXCLUSIVE on the partition in the second ("ALTER
+                # TABLE", DETACH PARTITION; checked on a real server, tests/test_pg.py)
+                what = subcommand_text(cmd) + (" CONCURRENTLY (partition, second transaction)" if concurrent else " (partition)")
+                out.append(_eff(part, _M.ACCESS_EXCLUSIVE, what, scan=sub == "AT_AttachPartition"))
     # "When multiple subcommands are given, the lock acquired will be the strictest one
     # required by any subcommand": one effect per relation would hide which subcommand;
     # reports show each, rules look at the strongest.
@@ -358,8 +400,15 @@ def _cluster(body: dict, pg: int) -> list[LockEffect]:
     return [_eff(rv, _M.ACCESS_EXCLUSIVE, "CLUSTER", rewrite=True, scan=True)]
 
 
+def reindex_concurrent(body: dict) -> bool:
+    """True for ``REINDEX CONCURRENTLY …`` / ``REINDEX (CONCURRENTLY [true]) …`` (a ReindexStmt
+    dict); ``REINDEX (CONCURRENTLY false)`` (or off, 0) is a plain REINDEX ("REINDEX":
+    boolean options; checked on a real server, tests/test_locking_indexes_constraints.py)."""
+    return any(_is_true(d.get("DefElem", {})) for d in body.get("params") or () if d.get("DefElem", {}).get("defname") == "concurrently")
+
+
 def _reindex(body: dict, pg: int) -> list[LockEffect]:
-    concurrent = "concurrently" in _option_names(body.get("params"))
+    concurrent = reindex_concurrent(body)
     rv = body.get("relation")
     kind = body.get("kind", "")
     if concurrent:

@@ -121,3 +121,14 @@ def quote_ident(name: str) -> str:
     ):
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def quoted_list(items, limit: int = 8) -> str:
+    """Names for a message: ``"a"``, ``"a" and "b"``, ``"a", "b" and "c"``; past ``limit``
+    names, the first ``limit`` then ``and N more`` (``"a", "b", … and 22 more``)."""
+    q = [f'"{i}"' for i in items]
+    if len(q) > limit:
+        return ", ".join(q[:limit]) + f" and {len(q) - limit} more"
+    if len(q) <= 2:
+        return " and ".join(q)
+    return ", ".join(q[:-1]) + " and " + q[-1]

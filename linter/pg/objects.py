@@ -100,3 +100,30 @@ def popx_unit_tables(abspath: str) -> frozenset[str]:
     unit, step = got
     steps = _popx_units(os.path.dirname(abspath)).get(unit, ())
     return frozenset().union(*(t for s, t in steps if s < step))
+#: The system catalog tables (``SELECT relname FROM pg_class WHERE relnamespace =
+#: 'pg_catalog'::regnamespace AND relkind = 'r'`` on PostgreSQL 15, plus pg_statistic_ext
+#: and later additions; checked against a real server in tests/test_pg.py).
+SYSTEM_CATALOGS = frozenset("""
+pg_aggregate pg_am pg_amop pg_amproc pg_attrdef pg_attribute pg_auth_members pg_authid pg_cast pg_class
+pg_collation pg_constraint pg_conversion pg_database pg_db_role_setting pg_default_acl pg_depend
+pg_description pg_enum pg_event_trigger pg_extension pg_foreign_data_wrapper pg_foreign_server
+pg_foreign_table pg_index pg_inherits pg_init_privs pg_language pg_largeobject pg_largeobject_metadata
+pg_namespace pg_opclass pg_operator pg_opfamily pg_parameter_acl pg_partitioned_table pg_policy pg_proc
+pg_publication pg_publication_namespace pg_publication_rel pg_range pg_replication_origin pg_rewrite
+pg_seclabel pg_sequence pg_shdepend pg_shdescription pg_shseclabel pg_statistic pg_statistic_ext
+pg_statistic_ext_data pg_subscription pg_subscription_rel pg_tablespace pg_transform pg_trigger
+pg_ts_config pg_ts_config_map pg_ts_dict pg_ts_parser pg_ts_template pg_type pg_user_mapping
+""".split())
+
+
+def is_system_catalog(rv: dict | None) -> bool:
+    """True when the RangeVar ``rv`` names a system catalog table: ``pg_catalog.x``, or an
+    unqualified catalog name (``pg_catalog`` is searched first whatever the search_path,
+    "5.10.5. The System Catalog Schema"). Writing to one (``UPDATE pg_index SET
+    indisvalid …``) is catalog surgery, not a data backfill: no application rows change."""
+    if not rv:
+        return False
+    schema = rv.get("schemaname")
+    if schema == "pg_catalog":
+        return True
+    return schema is None and rv.get("relname") in SYSTEM_CATALOGS

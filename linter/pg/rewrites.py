@@ -11,7 +11,13 @@ Sources:
   "Allow ALTER TABLE to add a column with a non-null default without doing a table
   rewrite" (non-volatile defaults only). https://www.postgresql.org/docs/current/sql-altertable.html
 * SET NOT NULL skips the scan when a valid CHECK constraint proves the column is not null
-  (PG 12 release notes).
+  (PG 12 release notes); so does the implicit SET NOT NULL of ADD PRIMARY KEY USING INDEX.
+* ADD COLUMN … REFERENCES without a DEFAULT skips the foreign key's validation (every row
+  is NULL): ``transformAlterTableStmt`` in src/backend/parser/parse_utilcmd.c.
+* timestamp <-> timestamptz is binary compatible while the session TimeZone is UTC, from
+  PG 12 (release notes).
+Every fact here is checked against a real server in tests/test_pg.py,
+tests/test_columns_pg.py and tests/test_costmodel_pg.py.
 * Function volatility: "37.7. Function Volatility Categories" and the pg_proc entries of the
   built-in functions named below.
 """
@@ -20,21 +26,80 @@ from __future__ import annotations
 
 from linter.pg import names
 
-#: Built-in functions whose volatility is VOLATILE (pg_proc.provolatile = 'v'): a column
-#: added with one of these as DEFAULT is computed per row, which rewrites the table.
-VOLATILE_FUNCTIONS = frozenset({
-    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4",
-    "uuidv4", "uuidv7", "clock_timestamp", "timeofday", "nextval", "setval", "txid_current",
-    "pg_current_xact_id", "random_normal", "gen_random_bytes",
-})
+#: Built-in functions by volatility (pg_proc.provolatile, checked against a real server in
+#: tests/test_columns_pg.py): ``name -> (volatility, (fewest, most) arguments)``, ``most`` ``None``
+#: for VARIADIC functions. A call only matches when it names the function unqualified or as
+#: ``pg_catalog.name`` and passes a number of arguments one of its signatures takes: the
+#: ``pg_catalog`` schema comes first in every search_path, but ``myschema.now()`` or
+#: ``now(123)`` is another (user) function, whose volatility is unknown.
+#: VOLATILE: a column added with one of these as DEFAULT is computed per row (a rewrite).
+#: STABLE/IMMUTABLE: evaluated once for ADD COLUMN … DEFAULT.
+BUILTIN_FUNCTIONS: dict[str, tuple[str, tuple[int, int | None]]] = {
+    "random": ("volatile", (0, 2)),  # random(min, max): PostgreSQL 17
+    "random_normal": ("volatile", (0, 2)),  # PostgreSQL 16, both arguments have defaults
+    "gen_random_uuid": ("volatile", (0, 0)),
+    "uuidv4": ("volatile", (0, 0)),  # PostgreSQL 18
+    "uuidv7": ("volatile", (0, 1)),  # PostgreSQL 18, uuidv7(shift interval)
+    "clock_timestamp": ("volatile", (0, 0)),
+    "timeofday": ("volatile", (0, 0)),
+    "nextval": ("volatile", (1, 1)),
+    "setval": ("volatile", (2, 3)),
+    "now": ("stable", (0, 0)),
+    "statement_timestamp": ("stable", (0, 0)),
+    "transaction_timestamp": ("stable", (0, 0)),
+    "txid_current": ("stable", (0, 0)),  # STABLE: one value per transaction
+    "pg_current_xact_id": ("stable", (0, 0)),
+    "current_setting": ("stable", (1, 2)),
+    "lower": ("stable", (1, 1)),
+    "upper": ("stable", (1, 1)),
+    "btrim": ("stable", (1, 2)),  # TRIM(…) parses as pg_catalog.btrim
+    "length": ("stable", (1, 2)),
+    "jsonb_build_object": ("stable", (0, None)),
+    "json_build_object": ("stable", (0, None)),
+    "jsonb_build_array": ("stable", (0, None)),
+    "json_build_array": ("stable", (0, None)),
+    "to_jsonb": ("stable", (1, 1)),
+    "to_json": ("stable", (1, 1)),
+    "concat": ("stable", (1, None)),
+    "date_trunc": ("stable", (2, 3)),
+    "timezone": ("stable", (2, 2)),
+    "make_interval": ("stable", (0, 7)),  # every argument has a default
+    "to_timestamp": ("stable", (1, 2)),
+    "to_date": ("stable", (2, 2)),
+    "abs": ("stable", (1, 1)),
+}
 
-#: Built-in functions that are STABLE or IMMUTABLE: evaluated once for ADD COLUMN … DEFAULT.
-STABLE_FUNCTIONS = frozenset({
-    "now", "statement_timestamp", "transaction_timestamp", "current_timestamp", "current_date",
-    "localtimestamp", "current_setting", "lower", "upper", "btrim", "trim", "length", "coalesce",
-    "jsonb_build_object", "json_build_object", "jsonb_build_array", "array", "to_jsonb", "to_json",
-    "concat", "date_trunc", "timezone", "make_interval", "to_timestamp", "to_date", "abs",
-})
+#: Volatile functions of extensions (uuid-ossp, pgcrypto), installed in whatever schema
+#: the extension was created in: any schema qualification matches.
+EXTENSION_VOLATILE = {
+    "uuid_generate_v1": (0, 0), "uuid_generate_v1mc": (0, 0), "uuid_generate_v4": (0, 0),
+    "gen_random_uuid": (0, 0), "gen_random_bytes": (1, 1),
+}
+
+#: The names of the built-in VOLATILE / STABLE functions (any signature).
+VOLATILE_FUNCTIONS = frozenset({n for n, (v, _) in BUILTIN_FUNCTIONS.items() if v == "volatile"} | set(EXTENSION_VOLATILE))
+STABLE_FUNCTIONS = frozenset(n for n, (v, _) in BUILTIN_FUNCTIONS.items() if v == "stable")
+
+
+def function_volatility(call: dict) -> str:
+    """``"volatile"``, ``"stable"`` (STABLE or IMMUTABLE) or ``"unknown"`` for one
+    ``FuncCall`` dict, by :data:`BUILTIN_FUNCTIONS` / :data:`EXTENSION_VOLATILE`."""
+    parts = names.strings(call.get("funcname")) or [""]
+    name = parts[-1]
+    nargs = len(call.get("args") or ())
+    ext = EXTENSION_VOLATILE.get(name)
+    if ext is not None and ext[0] <= nargs <= ext[1]:
+        return "volatile"
+    if len(parts) > 1 and parts[-2] != "pg_catalog":
+        return "unknown"
+    known = BUILTIN_FUNCTIONS.get(name)
+    if known is None or call.get("agg_star") or call.get("func_variadic"):
+        return "unknown"
+    volatility_, (low, high) = known
+    if nargs < low or (high is not None and nargs > high):
+        return "unknown"
+    return volatility_
+
 
 #: Types whose default is a sequence's nextval(): "8.1.4. Serial Types".
 SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
@@ -44,9 +109,10 @@ def volatility(expr: dict | None) -> str:
     """``"constant"``, ``"stable"``, ``"volatile"`` or ``"unknown"`` for a default expression.
 
     Constants and casts of constants are ``constant``; SQL value functions
-    (``CURRENT_TIMESTAMP``) and the :data:`STABLE_FUNCTIONS` are ``stable``; the
-    :data:`VOLATILE_FUNCTIONS` make it ``volatile``; a call to any other function is
-    ``unknown`` (a user function may be volatile).
+    (``CURRENT_TIMESTAMP``) and the stable built-ins are ``stable``; the volatile ones
+    make it ``volatile``; a call to any other function, a schema-qualified one outside
+    ``pg_catalog`` or one with arguments no built-in signature takes is ``unknown`` (a
+    user function may be volatile): :func:`function_volatility`.
     """
     if expr is None:
         return "constant"
@@ -61,8 +127,7 @@ def volatility(expr: dict | None) -> str:
         if not isinstance(node, dict):
             continue
         if "FuncCall" in node:
-            fname = (names.strings(node["FuncCall"].get("funcname")) or [""])[-1]
-            v = "volatile" if fname in VOLATILE_FUNCTIONS else "stable" if fname in STABLE_FUNCTIONS else "unknown"
+            v = function_volatility(node["FuncCall"])
             if order[v] > order[worst]:
                 worst = v
         elif "SQLValueFunction" in node and order["stable"] > order[worst]:
@@ -150,7 +215,25 @@ BUILTIN_TYPES = frozenset({
 })
 
 
-def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool, pg_version: int = 16) -> str | None:
+#: How :func:`type_change_rewrites` ends the reason for a timestamp <-> timestamptz change
+#: of an unknown old type under a UTC session ("may rewrite").
+UTC_MAYBE = "while the session TimeZone is UTC"
+
+
+def using_computes(expr: dict | None, column: str) -> bool:
+    """True when a ``USING expr`` of ``ALTER COLUMN column TYPE`` computes new contents;
+    False for no USING and for ``USING column`` / ``USING column::type`` (a plain cast of
+    the column itself, nested or not), which PostgreSQL judges like no USING."""
+    if expr is None:
+        return False
+    while "TypeCast" in expr:
+        expr = expr["TypeCast"].get("arg", {})
+    fields = names.strings(expr.get("ColumnRef", {}).get("fields"))
+    return not (fields and fields[-1] == column)
+
+
+def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool, pg_version: int = 16,
+                         utc_session: bool | None = None) -> str | None:
     """Why ``ALTER COLUMN … TYPE new_type`` rewrites, or ``None`` if it does not.
 
     With the old type unknown (the column was created outside the linted files), a change
@@ -158,13 +241,21 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
     reported as "rewrites unless the old type is binary coercible"; anything else as a
     rewrite. A ``USING`` clause that computes new contents always rewrites (pass
     ``has_using=False`` for ``USING col::type``, a plain cast of the column itself).
-    ``pg_version``: timestamp to timestamptz can skip the rewrite from PG 12 only.
+    ``pg_version``: timestamp to timestamptz can skip the rewrite from PG 12 only;
+    ``utc_session``: True when the session TimeZone is UTC, False when the file set another
+    zone, ``None`` when unknown. Under UTC timestamp <-> timestamptz (either
+    way, the old type known) is binary compatible from PG 12 (release notes E.23.3.1.5:
+    "Allow ALTER TABLE … SET DATA TYPE changing between timestamp and timestamptz to avoid
+    a table rewrite when the session time zone is UTC"; checked on a real server).
     """
     new = names.base_type(new_type)
     new_mods = names.typmods(new_type)
     if has_using:
         return "USING computes new contents for every row"
     if old_type is None:
+        if new in ("timestamp", "timestamptz") and not new_mods and utc_session is True and pg_version >= 12:
+            other = "timestamp" if new == "timestamptz" else "timestamptz"
+            return f"unless the old type is {other}, binary compatible with {new} {UTC_MAYBE}"
         if new in ("text", "varchar") or (new == "numeric"):
             return "unless the old type is binary coercible to it (varchar/text to a larger or unlimited varchar or text; numeric to a larger precision with the same scale)"
         return "the column type changes"
@@ -196,24 +287,51 @@ def type_change_rewrites(new_type: dict, old_type: dict | None, has_using: bool,
         return f"{names.type_name(old_type)} to {names.type_name(new_type)} shrinks the precision or length"
     if (old, new) in _BINARY_COERCIBLE:
         return None
+    if {old, new} == {"timestamp", "timestamptz"} and not new_mods and utc_session is True and pg_version >= 12:
+        return None
+    if {old, new} == {"timestamp", "timestamptz"} and utc_session is False:
+        return f"{old} to {new} rewrites: the session TimeZone this file sets is not UTC"
     if {old, new} == {"timestamp", "timestamptz"}:
         # both directions: PostgreSQL 12+ skips the rewrite when the session TimeZone is UTC
-        # (checked on PG 15 in tests/test_columns_pg.py)
+        # (checked on PG 15 in tests/test_columns_pg.py and tests/test_costmodel_pg.py)
         if pg_version < 12:
             return f"before PostgreSQL 12 {old} to {new} always rewrites"
         return f"unless the session TimeZone is UTC (PG 12+), {old} to {new} rewrites"
     return f"{names.type_name(old_type)} to {names.type_name(new_type)} is not binary coercible"
 
 
-def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> tuple[bool, bool]:
-    """``(rewrite, scan)`` for one AlterTableCmd dict (what the lock report shows)."""
+def new_column_fk_validated(coldef: dict) -> bool:
+    """True when ``ADD COLUMN coldef … REFERENCES t`` checks the existing rows against
+    ``t``: only when the column has a DEFAULT (even ``DEFAULT NULL``) or is filled per row
+    (serial, generated). Without one every row holds NULL, so PostgreSQL marks the foreign
+    key valid without a scan (``transformAlterTableStmt`` in parse_utilcmd.c: "If the
+    column has a non-null default, we can't skip validation of foreign keys"; checked on a
+    real server, tests/test_locking_indexes_constraints.py)."""
+    if column_default(coldef)[1] or names.base_type(coldef.get("typeName")) in SERIAL_TYPES:
+        return True
+    return "CONSTR_GENERATED" in column_constraint_types(coldef)
+
+
+def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None, utc_session: bool | None = None,
+                   nullable_key: bool = False) -> tuple[bool, bool]:
+    """``(rewrite, scan)`` for one AlterTableCmd dict (what the lock report shows).
+
+    ``old_type``: the TypeName an ``ALTER COLUMN … TYPE`` column had (``None``: unknown);
+    ``utc_session``: the session TimeZone is UTC, or not, or unknown (``None``; see
+    :func:`type_change_rewrites`);
+    ``nullable_key``: for ``ADD PRIMARY KEY USING INDEX``, a key column is known to allow
+    NULLs, so PostgreSQL sets it NOT NULL with a scan of the table (checked on a real
+    server: no scan once a validated ``CHECK (col IS NOT NULL)`` exists, PG 12+).
+    """
     sub = cmd.get("subtype", "")
     d = cmd.get("def", {})
     if sub == "AT_AddColumn":
         coldef = d.get("ColumnDef", {})
         kinds = column_constraint_types(coldef)
         rewrite = _add_column_rewrites(coldef, kinds, pg_version) is not None
-        scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE"})
+        scan = bool(kinds & {"CONSTR_CHECK", "CONSTR_PRIMARY", "CONSTR_UNIQUE"})
+        if "CONSTR_FOREIGN" in kinds and new_column_fk_validated(coldef):
+            scan = True
         if "CONSTR_NOTNULL" in kinds:
             # NOT NULL with a non-null default needs no check of the rows (they all get the
             # default); without one, every row is checked (checked on PG 15: seq_scan)
@@ -222,7 +340,8 @@ def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> 
         return rewrite, scan or rewrite
     if sub == "AT_AlterColumnType":
         coldef = d.get("ColumnDef", {})
-        why = type_change_rewrites(coldef.get("typeName", {}), old_type, bool(coldef.get("raw_default")))
+        has_using = using_computes(coldef.get("raw_default"), cmd.get("name", ""))
+        why = type_change_rewrites(coldef.get("typeName", {}), old_type, has_using, pg_version, utc_session)
         rewrite = why is not None and not why.startswith("unless")
         return rewrite, rewrite
     if sub == "AT_SetNotNull":
@@ -232,7 +351,9 @@ def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None) -> 
         if con.get("contype") in ("CONSTR_CHECK", "CONSTR_FOREIGN"):
             return False, not con.get("skip_validation", False)
         if con.get("contype") in ("CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_EXCLUSION"):
-            return False, not con.get("indexname")
+            if con.get("indexname"):
+                return False, con.get("contype") == "CONSTR_PRIMARY" and nullable_key
+            return False, True
         return False, False
     if sub == "AT_ValidateConstraint":
         return False, True

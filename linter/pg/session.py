@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.pg import dynamic, locks, names
+from linter.pg import dynamic, locks, names, objects
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -341,13 +341,13 @@ def data_change(pg, stmt) -> tuple[str, dict | None] | None:
     """``(statement form, target RangeVar)`` when ``stmt`` changes rows of a table that
     existed before the file, in an amount the file does not bound: UPDATE, DELETE, MERGE,
     or INSERT … SELECT reading a table. ``None`` otherwise (INSERT … VALUES, a SELECT, a
-    statement on a table the file created)."""
+    statement on a table the file created, catalog surgery such as ``UPDATE pg_index``)."""
     kind = stmt.kind
     if kind not in ("UpdateStmt", "DeleteStmt", "InsertStmt", "MergeStmt"):
         return None
     body = stmt.body
     rv = body.get("relation")
-    if rv is None or pg.is_new_table(rv, stmt) or names.table_key(rv) in cte_names(body):
+    if rv is None or objects.is_system_catalog(rv) or pg.is_new_table(rv, stmt) or names.table_key(rv) in cte_names(body):
         return None
     if kind == "InsertStmt":
         sel = body.get("selectStmt", {}).get("SelectStmt")
@@ -379,6 +379,22 @@ def uncovered(session: Session, name: str, wants) -> list[tuple[Step, list]]:
         if what:
             out.append((step, what))
             done.add(step.run)
+    return out
+
+
+def unprotected(session: Session, name: str, wants) -> list[tuple[Step, list]]:
+    """Every step for which ``wants(step)`` returns a non-empty list (of lock effects)
+    while the timeout ``name`` is not in effect, in order: ``[(step, what)]``. The timeout
+    rules report the first of each run (``step.run``) that no more specific finding covers
+    (:mod:`linter.merge`); :func:`uncovered` is the first of each run."""
+    out = []
+    for step in session.steps:
+        s = step.settings.get(name)
+        if s is not None and not s.off:
+            continue
+        what = wants(step)
+        if what:
+            out.append((step, what))
     return out
 
 

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from linter.model import Convention, Direction
+from linter.pg import locks
 
 #: Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock):
 #: "… cannot run inside a transaction block", and inside a function or DO body: "… cannot
@@ -66,7 +67,7 @@ def cannot_run_in_transaction(stmt, pg_version: int = 16) -> str | None:
     if kind == "DropStmt" and body.get("concurrent"):
         return "DROP INDEX CONCURRENTLY"
     if kind == "ReindexStmt":
-        if any(d.get("DefElem", {}).get("defname") == "concurrently" for d in body.get("params", ()) or ()):
+        if locks.reindex_concurrent(body):
             return "REINDEX CONCURRENTLY"
         what = body.get("kind", "").removeprefix("REINDEX_OBJECT_")
         if what in ("SCHEMA", "DATABASE", "SYSTEM"):  # one transaction per table
@@ -369,10 +370,18 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
     In PostgreSQL's implicit block around a multi-statement query (golang-migrate, Prisma)
     BEGIN/COMMIT are fine (docs 53.2.2.1). Each up/down section of a file is run on its
     own (dbmate, goose), so the state starts afresh at each section.
+
+    A block the file opens after ending the tool's transaction early (``COMMIT; CREATE
+    INDEX CONCURRENTLY …; BEGIN;``, the usual way out of a wrapping tool) is not left
+    uncommitted: the tool ends its transaction with its own COMMIT on the same connection
+    after the file (and its bookkeeping INSERT), which commits that block — database/sql
+    ``Tx.Commit`` (goose, dbmate), JDBC ``Connection.commit`` (Flyway), diesel's
+    transaction manager and DB-API ``commit()`` (Synapse) each send COMMIT.
     """
     flags: dict[int, bool] = {}
     problems: list[TransactionProblem] = []
     tool_open = tool.wrapped and not tool.implicit  # the tool's block, until a COMMIT ends it
+    wraps = tool_open  # the tool COMMITs at the end of the file: a block left open is closed then
     explicit = None  # the BEGIN statement of an open explicit block
     # the file's COMMIT ended the tool's block: a BEGIN left open after it is committed by
     # the tool's own COMMIT at the end of the migration (popx/fizz "COMMIT; BEGIN;")
@@ -380,7 +389,7 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
     section = statements[0].section if statements else None
     for i, st in enumerate(statements):
         if st.section is not section:  # a new run of the tool: close the previous one
-            if explicit is not None and not reopened:
+            if explicit is not None and not (wraps or reopened):
                 problems.append(_uncommitted(explicit))
             section, explicit, reopened = st.section, None, False
             tool_open = tool.wrapped and not tool.implicit
@@ -416,7 +425,7 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
             word = do_block_transaction_control(st)
             if word:
                 problems.append(TransactionProblem(st, f"this DO block runs {word} inside a transaction, which fails with \"invalid transaction termination\"", "Run the batches as separate migrations or statements, or run this file outside a transaction (and say so to the tool).", "commit-in-do"))
-    if explicit is not None and not reopened:
+    if explicit is not None and not (wraps or reopened):
         problems.append(_uncommitted(explicit))
     return flags, problems
 
