@@ -13,6 +13,8 @@ A case file (the pattern of sqlfluff's test/fixtures/rules/std_rule_cases)::
         config: {...}           # top-level config keys; rules.<id> merges into the rule's setting
         expect: [{line, col, end_line, end_col, message}]   # omitted: no finding
         help: "..."             # a substring of every finding's help
+        fix: null               # no finding offers a fix (a string: every fix's replacement text)
+        fixed: "..."            # the file once the first finding's fix is applied alone
 
 File-set rules (naming, versioning, rollback, history) lint a tree instead of ``sql``::
 
@@ -182,6 +184,13 @@ def test_case(tmp_path, rule_id, also, case):
         _check_properties(exp, f)
     if "help" in case:
         assert found and all(case["help"] in (f.help or "") for f in found), [f.help for f in found]
+    if "fix" in case:  # null: no finding offers a fix; a string: each fix's replacement text
+        want = case["fix"]
+        assert found and all((f.fix and f.fix.replacement) == want for f in found), [f.fix for f in found]
+    if "fixed" in case:  # the file once the first finding's fix is applied (alone)
+        fix = found[0].fix
+        assert fix is not None, "expected a fix"
+        assert case["sql"][: fix.start] + fix.replacement + case["sql"][fix.end :] == case["fixed"]
 
 
 def test_every_rule_has_a_case_file_with_firing_and_passing_cases():

@@ -27,7 +27,13 @@ of functions the file does not call are not checked (they run when something cal
 function); those the `EXECUTE`s of a DO block build are, under the `IF` around the
 `EXECUTE` as above (`EXECUTE 'CREATE TABLE …'` is reported at its string, without a fix). Down sections are not
 checked. `CREATE INDEX CONCURRENTLY` is checked even alone in a file: a failed build leaves
-an INVALID index behind, and the re-run fails on it.
+an INVALID index behind, and the re-run fails on it. Its fix is never `IF NOT EXISTS`
+(which would silently keep the INVALID index) but `DROP INDEX CONCURRENTLY IF EXISTS name;`
+right before the build; it is reported only where the file can hold that DROP: the tool
+runs the file's statements one at a time outside a transaction (goose `NO TRANSACTION`,
+a Flyway script run without a transaction, seeds). In a file a tool sends as one query
+(golang-migrate, dbmate `transaction:false`, …) a second statement would put the build
+in PostgreSQL's implicit transaction, so nothing in the file can make it re-runnable.
 
 Note that `IF NOT EXISTS` skips the statement when the object exists *with a different
 definition*; that is the price of re-runnability.
@@ -44,7 +50,8 @@ ALTER TABLE users ADD COLUMN email text;
 ```sql
 -- flyway:executeInTransaction=false
 CREATE TABLE IF NOT EXISTS audit_log (id bigint PRIMARY KEY, at timestamptz NOT NULL);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_created_idx ON orders (created_at);
+DROP INDEX CONCURRENTLY IF EXISTS orders_created_idx;
+CREATE INDEX CONCURRENTLY orders_created_idx ON orders (created_at);
 ALTER TABLE users ADD COLUMN IF NOT EXISTS email text;
 ```
 
@@ -84,6 +91,9 @@ SUBCOMMANDS = idempotency.SUBCOMMANDS_OF[idempotency.IF_NOT_EXISTS]  # and only 
 
 def check(ctx, stmt, options):
     for h in idempotency.unguarded(ctx, stmt, idempotency.IF_NOT_EXISTS, options):
+        if stmt.kind == "IndexStmt" and stmt.body.get("concurrent") and h.key != ("relation", ""):
+            yield from _concurrent_index(ctx, stmt, h, options)
+            continue
         if h.key == ("relation", ""):  # an unnamed index
             message = f"{h.subject} has no index name: a re-run builds a second, duplicate index"
             advice = "Name the index and write CREATE INDEX IF NOT EXISTS name."
@@ -91,3 +101,29 @@ def check(ctx, stmt, options):
             message = f"{h.subject} without IF NOT EXISTS: a re-run fails with: {h.error}"
             advice = f"Write {h.fixed}."
         yield idempotency.violation(ctx, stmt, h, options, message, advice, "IF NOT EXISTS")
+
+
+def _concurrent_index(ctx, stmt, h, options):
+    """A named ``CREATE INDEX CONCURRENTLY``: never advise IF NOT EXISTS (it would keep
+    the INVALID index a failed build leaves); advise dropping it first, where the file can
+    hold that DROP (:func:`linter.pg.idempotency.concurrent_index_drop`). Elsewhere (a file
+    the tool sends as one query, a transaction where the build fails anyway) nothing in
+    the file can make it re-runnable: no finding."""
+    drop = idempotency.concurrent_index_drop(ctx, stmt)
+    if drop is None:
+        return
+    line_start = ctx.source.text.rfind("\n", 0, stmt.start) + 1
+    indent = ctx.source.text[line_start : stmt.start]
+    indent = indent if not indent.strip() else ""
+    fix = ctx.fix(stmt.start, stmt.start, f"{drop}\n{indent}", f"Add `{drop}` before it")
+    yield ctx.violation(
+        stmt,
+        f"{h.subject} without a DROP INDEX CONCURRENTLY IF EXISTS before it: a failed build leaves an INVALID "
+        f"index \"{stmt.body['idxname']}\" behind, and the re-run fails with: {h.error}",
+        node=h.node,
+        help=f"Put `{drop}` right before it, so that a re-run first removes what a failed build left. Not IF NOT "
+             "EXISTS: that would keep the INVALID index of a failed build.",
+        fix=fix,
+        object=h.what,
+        guard="DROP INDEX CONCURRENTLY IF EXISTS",
+    )

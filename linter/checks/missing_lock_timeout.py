@@ -30,8 +30,11 @@ locks that let reads and writes go on (CREATE INDEX CONCURRENTLY, VALIDATE CONST
 plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; those in
 function bodies run later, when the function is called, and do not.
 
-The fix puts `SET LOCAL lock_timeout = '5s';` (`SET` outside a transaction) before the
-statement.
+The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
+runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns):
+the fix then puts plain `SET lock_timeout = '5s';` before it (which also covers the
+migration's later statements), and the help asks for `RESET lock_timeout;` at the end of
+the migration, so the setting does not outlive it on the migration tool's connection.
 
 ## Example
 ```sql
@@ -108,4 +111,7 @@ def _finding(ctx, step, effects, value):
     local = "SET LOCAL" if step.tx is not None else "SET"
     help = (f"Set a lock timeout first (`{local} lock_timeout = '{value}';`) so the statement gives up "
             "instead of blocking traffic, and retry the migration when it times out.")
+    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET lock_timeout;` at "
+                 "the end of the migration so the setting does not outlive it on the tool's connection.")
     return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)

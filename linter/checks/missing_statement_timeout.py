@@ -28,8 +28,11 @@ both timeouts. Tables created earlier in the file are empty and
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
 CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
-The fix puts `SET LOCAL statement_timeout = '5min';` (`SET` outside a transaction) before
-the statement.
+The fix puts `SET LOCAL statement_timeout = '5min';` before the statement. Where the
+statement runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only
+warns): the fix then puts plain `SET statement_timeout = '5min';` before it (which also
+covers the migration's later statements), and the help asks for `RESET statement_timeout;`
+at the end of the migration, so the setting does not outlive it on the tool's connection.
 
 ## Example
 ```sql
@@ -112,6 +115,9 @@ def _finding(ctx, step, found, value):
     local = "SET LOCAL" if step.tx is not None else "SET"
     help = (f"Cap it first (`{local} statement_timeout = '{value}';`): past that, PostgreSQL cancels the "
             "statement and releases the lock instead of blocking traffic for as long as the table takes.")
+    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
+        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET statement_timeout;` at "
+                 "the end of the migration so the setting does not outlive it on the tool's connection.")
     if how == "own":
         work = "rewrites" if any(e.rewrite for e in effects) else "scans"
         message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "

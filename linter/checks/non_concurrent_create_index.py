@@ -14,6 +14,15 @@ to take it out of one with the file's migration tool (dbmate `transaction:false`
 `-- +goose NO TRANSACTION`, diesel `run_in_transaction = false`, a file of its own for
 golang-migrate and Flyway).
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block (a lone statement of a golang-migrate file, a Flyway script holding only
+it, goose `NO TRANSACTION`, …): in a transaction CONCURRENTLY fails at deploy, so there the
+help says how to move the statement and there is no fix. Where the tool runs statements one
+at a time (goose `NO TRANSACTION`, a Flyway script run outside a transaction, seeds) the fix
+also puts `DROP INDEX CONCURRENTLY IF EXISTS name;` before the build, which a re-run needs
+after a failed build (see `create-without-if-not-exists`). An unnamed index gets no fix:
+name it first (a re-run would build a second, duplicate index).
+
 ## Example
 ```sql
 CREATE INDEX users_email_idx ON users (email);
@@ -21,6 +30,7 @@ CREATE INDEX users_email_idx ON users (email);
 
 ## Use instead
 ```sql
+DROP INDEX CONCURRENTLY IF EXISTS users_email_idx;
 CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
 ```
 
@@ -45,7 +55,7 @@ partitioned tables are currently not supported"): use the ON ONLY recipe above.
 - Explicit locking, table-level locks: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
-from linter.pg import columns, names, tokens
+from linter.pg import columns, idempotency, names, tokens
 from linter.pg.locks import LockMode
 
 ID = "non-concurrent-create-index"
@@ -75,13 +85,20 @@ def check(ctx, stmt, options):
             "and cannot run inside a transaction block.")
     tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
     fix = None
-    if tx is not None:
+    if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
         help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
-    if stmt.parent is None:
+    elif not name:  # a re-run of a failed concurrent build would build a second index
+        help += " Name the index first: a re-run after a failed concurrent build would otherwise build a second one."
+    elif stmt.parent is None:
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
-            note = " (then run it outside a transaction)" if tx else ""
-            fix = ctx.fix(at, at, " CONCURRENTLY", f"Add CONCURRENTLY{note}")
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
+            drop = idempotency.concurrent_index_drop(ctx, stmt, made_concurrent=True)
+            if drop is not None:  # what create-without-if-not-exists asks of a concurrent build
+                fix = ctx.fix(stmt.start, at, f"{drop}\n{_indent(ctx, stmt)}{ctx.source.text[stmt.start:at]} CONCURRENTLY",
+                              f"Add CONCURRENTLY, and `{drop}` before it")
+                help += (f" Put `{drop}` before it: a failed concurrent build leaves an INVALID index behind, "
+                         "which the re-run must drop first.")
     yield ctx.violation(
         stmt,
         f'{what} on "{table}" takes a {lock.label} lock for the whole build (a full scan of the table), '
@@ -93,3 +110,10 @@ def check(ctx, stmt, options):
         blocks=lock.blocks,
         scan=True,
     )
+
+
+def _indent(ctx, stmt) -> str:
+    """The blanks before ``stmt`` on its first line ("" when other text precedes it)."""
+    text = ctx.source.text
+    before = text[text.rfind("\n", 0, stmt.start) + 1 : stmt.start]
+    return before if not before.strip() else ""

@@ -11,6 +11,10 @@ waits for queries that read the partition directly (checked on a real server). I
 subcommands, and is refused when the parent has a DEFAULT partition. If it is
 interrupted, finish it with `ALTER TABLE … DETACH PARTITION … FINALIZE`.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 ALTER TABLE events DETACH PARTITION events_2019;
@@ -76,10 +80,10 @@ def check(ctx, stmt, options):
         if tx is not None:
             help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
         fix = None
-        if alone and stmt.parent is None and part_rv.get("location") is not None:
+        if tx is None and alone and stmt.parent is None and part_rv.get("location") is not None:
             start = stmt.offset_of(part_rv["location"])
             at = ctx.source.token_end(start)
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
         yield ctx.violation(
             stmt,
             f'ALTER TABLE "{parent}" DETACH PARTITION "{part}" takes an {lock.label} lock on "{parent}", which '

@@ -10,6 +10,10 @@ transaction block. It drops one index at a time, without CASCADE, and cannot dro
 index that backs a constraint (use `ALTER TABLE … DROP CONSTRAINT`) or a partitioned
 table's index.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 DROP INDEX users_email_idx;
@@ -74,10 +78,10 @@ def check(ctx, stmt, options):
     if tx is not None:
         help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
     fix = None
-    if stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
+    if tx is None and stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
     yield ctx.violation(
         stmt,
         f"DROP INDEX {listed} takes an {lock.label} lock on the index's table, which blocks {lock.blocks} "

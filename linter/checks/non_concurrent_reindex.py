@@ -9,6 +9,10 @@ reads of the table too, for as long as the rebuild takes (the documentation says
 UPDATE EXCLUSIVE and swaps them, blocking neither reads nor writes; it cannot run inside
 a transaction block.
 
+The fix (add CONCURRENTLY) is offered only where the statement then runs outside a
+transaction block; in a transaction CONCURRENTLY fails at deploy, so there the help says
+how to move the statement and there is no fix.
+
 ## Example
 ```sql
 REINDEX INDEX users_email_idx;
@@ -83,12 +87,12 @@ def check(ctx, stmt, options):
         help = ("Use REINDEX … CONCURRENTLY: it builds a new copy of each index under SHARE UPDATE EXCLUSIVE and swaps "
                 "it in, blocking neither reads nor writes, and cannot run inside a transaction block.")
         tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
-        if tx is not None:
+        if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
             help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
-        if stmt.parent is None:
+        elif stmt.parent is None:
             at = tokens.after_keyword(stmt, what)
             if at is not None:
-                fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY" + (" (then run it outside a transaction)" if tx else ""))
+                fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
     lock = LockMode.ACCESS_EXCLUSIVE
     yield ctx.violation(
         stmt,

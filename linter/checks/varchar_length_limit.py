@@ -19,6 +19,13 @@ CREATE TABLE users (email varchar(255) NOT NULL);
 CREATE TABLE users (email text NOT NULL CHECK (char_length(email) <= 255));
 ```
 
+The fix writes that form in `CREATE TABLE` and on tables created earlier in the file. On
+`ALTER TABLE … ADD COLUMN` of an existing table a column CHECK would scan the whole table
+under the ACCESS EXCLUSIVE lock, so the fix adds the limit as a table constraint `NOT
+VALID` instead (`ALTER TABLE users ADD COLUMN email text, ADD CHECK (char_length(email) <=
+255) NOT VALID;`) and the help asks for `VALIDATE CONSTRAINT users_email_check` in a later
+migration.
+
 ## Options
 None.
 
@@ -33,6 +40,7 @@ All versions.
 - ALTER TABLE, Notes: https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
 
+from linter.model import Direction
 from linter.pg import columns, names
 
 ID = "varchar-length-limit"
@@ -55,9 +63,23 @@ def check(ctx, stmt, options):
             continue
         n = mods[0]
         fix = None
-        if at and not tn.get("arrayBounds"):
-            col = site.name if site.name.isidentifier() and site.name.islower() else '"' + site.name.replace('"', '""') + '"'
-            fix = ctx.fix(at[0], at[1], f"text CHECK (char_length({col}) <= {n})", f"Use text with CHECK (char_length({col}) <= {n})")
+        help = f"Use text, with CHECK (char_length(…) <= {n}) if the limit matters: a CHECK can be replaced without blocking."
+        if at and not tn.get("arrayBounds") and not _retyped_later(ctx, stmt, site):
+            col = names.quote_ident(site.name)
+            check = f"CHECK (char_length({col}) <= {n})"
+            if site.how == "add" and not ctx.pg.is_new_table(site.table, stmt):
+                # a CHECK added with the column scans the table under ACCESS EXCLUSIVE: NOT VALID
+                # (a table constraint, at the end of the ALTER TABLE), VALIDATE later
+                auto = f"{names.table_key(site.table)}_{site.name}_check"
+                help += (f" On an existing table add it NOT VALID (ALTER TABLE … ADD CHECK (…) NOT VALID; a column "
+                         f"CHECK scans the table under ACCESS EXCLUSIVE) and run ALTER TABLE … VALIDATE CONSTRAINT "
+                         f"{names.quote_ident(auto)} in a later migration.")
+                if stmt.parent is None and len(auto) <= 63:
+                    text = ctx.source.text
+                    fix = ctx.fix(at[0], stmt.end, f"text{text[at[1]:stmt.end]}, ADD {check} NOT VALID",
+                                  f"Use text, with ADD {check} NOT VALID (VALIDATE it in a later migration)")
+            else:
+                fix = ctx.fix(at[0], at[1], f"text {check}", f"Use text with {check}")
         yield columns.type_violation(
             ctx,
             stmt,
@@ -65,6 +87,15 @@ def check(ctx, stmt, options):
             table,
             f'column "{site.name}" of "{table}" is {names.type_name(tn)}: changing the limit later takes an ACCESS '
             "EXCLUSIVE lock, which blocks reads and writes (shortening it rewrites the table)",
-            help=f"Use text, with CHECK (char_length(…) <= {n}) if the limit matters: a CHECK can be replaced without blocking.",
+            help=help,
             fix=fix,
         )
+
+
+def _retyped_later(ctx, stmt, site) -> bool:
+    """True when a later statement of the same section changes this column's type: the fix
+    would change what that ALTER COLUMN … TYPE converts from (text → varchar(n) scans and
+    rewrites where varchar(n) → varchar(n) does not)."""
+    evs = columns.history(ctx).events.get((names.table_key(site.table), site.name), ())
+    down = stmt.section is Direction.DOWN
+    return any(ev[0] > stmt.index and ev[1] == down and ev[2] == "type" for ev in evs)

@@ -886,3 +886,43 @@ def rerun_context(ctx, stmt, options: dict) -> str:
     tool = ctx.pg.transaction
     why = tool.why if not tool.wrapped else "a COMMIT in the file ends the tool's transaction before it"
     return f"This file does not run in one transaction ({why}), so a failure after this statement leaves it applied."
+
+
+def concurrent_index_drop(ctx, stmt, *, made_concurrent: bool = False) -> str | None:
+    """The statement that makes a ``CREATE INDEX CONCURRENTLY`` re-runnable, or ``None``.
+
+    A failed concurrent build leaves an INVALID index behind ("Building Indexes
+    Concurrently", CREATE INDEX; checked in tests/test_pg.py): the re-run then fails on
+    it, and with ``IF NOT EXISTS`` it silently keeps the invalid index. The re-runnable
+    form drops it first: ``DROP INDEX CONCURRENTLY IF EXISTS name;`` right before the
+    build. Returned (as SQL text, with the index's schema when its table names one) only
+    where that statement can be added without changing how the file runs: ``stmt``
+    (an ``IndexStmt``, concurrent or about to be made so) is a top-level statement of an up
+    section, names its index, no DROP of that index comes before it in the file, and the
+    tool runs the file's statements one at a time outside any transaction
+    (:func:`linter.pg.transactions.runs_statements_apart`); not in a file a tool sends as
+    one query, where a second statement would put both in PostgreSQL's implicit
+    transaction and the build would fail. ``made_concurrent``: judge a plain ``CREATE
+    INDEX`` as it will run once CONCURRENTLY is added (a Flyway script then may run
+    outside a transaction); the caller has checked that it then runs outside one.
+    """
+    from linter.pg import transactions
+
+    b = stmt.body
+    name = b.get("idxname")
+    if stmt.kind != "IndexStmt" or not name or stmt.parent is not None or stmt.section is Direction.DOWN:
+        return None
+    if b.get("if_not_exists"):
+        return None  # the idempotency rules do not report it: nothing to add
+    if made_concurrent:
+        overrides = getattr(ctx.config, "transactions", {}) or {}
+        tx = transactions.tool_transaction(ctx.file, ctx.source, overrides, made_concurrent=stmt)
+        if not transactions.runs_statements_apart(ctx.file, tx):
+            return None
+    elif not transactions.runs_statements_apart(ctx.file, ctx.pg.transaction) or ctx.pg.in_transaction(stmt):
+        return None
+    if ctx.pg.idempotency.dropped_before(("relation", name), stmt):
+        return None
+    schema = (b.get("relation") or {}).get("schemaname")
+    qualified = (names.quote_ident(schema) + "." if schema else "") + names.quote_ident(name)
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {qualified};"

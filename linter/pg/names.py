@@ -102,6 +102,27 @@ def typmods(tn: dict | None) -> list[int]:
     return out
 
 
+def quote_ident(name: str) -> str:
+    """``name`` as SQL text: bare when PostgreSQL would read it back unchanged (lower case,
+    letters, digits, ``_`` and ``$``, not starting with a digit, not a reserved or
+    column-name/type-function key word), else double-quoted with inner quotes doubled
+    (docs "4.1.1. Identifiers and Key Words"; key word lists from pglast.keywords)."""
+    from pglast import keywords
+
+    if (
+        name
+        and (name[0].isalpha() or name[0] == "_")
+        and name == name.lower()
+        and all(c.isalnum() or c in "_$" for c in name)
+        and name.isascii()
+        and name not in keywords.RESERVED_KEYWORDS
+        and name not in keywords.COL_NAME_KEYWORDS
+        and name not in keywords.TYPE_FUNC_NAME_KEYWORDS
+    ):
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
 def quoted_list(items, limit: int = 8) -> str:
     """Names for a message: ``"a"``, ``"a" and "b"``, ``"a", "b" and "c"``; past ``limit``
     names, the first ``limit`` then ``and N more`` (``"a", "b", … and 22 more``)."""

@@ -401,8 +401,12 @@ def unprotected(session: Session, name: str, wants) -> list[tuple[Step, list]]:
 def insert_setting(ctx, step: Step, name: str, value: str):
     """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
     (before the DO block for a statement inside one, before the statement that calls the
-    function for one in a function body): SET LOCAL when the statement runs
-    in a transaction, so the setting ends with it. ``None`` when there is no safe place."""
+    function for one in a function body). SET LOCAL when the statement runs in a
+    transaction (also PostgreSQL's implicit one around a multi-statement query), so the
+    setting ends with it; outside one SET LOCAL does nothing (a WARNING), so plain SET,
+    which also covers the later statements of the migration (the rules report the first
+    uncovered one); the rules' help asks for ``RESET name;`` at the end of the migration
+    (checked in tests/test_fix_safety_pg.py). ``None`` when there is no safe place."""
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
     where = "this statement"
     if stmt.kind == "CreateFunctionStmt":  # a called function's body runs at its call
@@ -415,9 +419,33 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     indent = text[line_start:stmt.start]
     local = "LOCAL " if step.tx is not None else ""
     sql = f"SET {local}{name} = '{value}';"
+    if not indent.strip():  # above an ignore comment right over it, which must stay next to it
+        line_start = _above_ignore_comments(text, line_start)
     if indent.strip():
         return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
+
+
+#: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
+_TOOL_COMMENT = re.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
+#: An ignore comment of miglint, squawk, Atlas or diesel-guard (linter.suppress, linter.foreign_suppressions).
+_IGNORE_COMMENT = re.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
+
+
+def _above_ignore_comments(text: str, line_start: int) -> int:
+    """Where a line inserted before the statement at ``line_start`` goes: above the
+    ``--`` comment lines directly over it (no blank line between) when one of them is an
+    ignore comment (a line between it and its statement would end the waiver), never
+    above a tool's marker comment; else ``line_start``."""
+    top, ignore = line_start, False
+    while top > 0:
+        prev = text.rfind("\n", 0, top - 1) + 1
+        line = text[prev : top - 1]
+        if not line.lstrip().startswith("--") or _TOOL_COMMENT.match(line):
+            break
+        ignore = ignore or bool(_IGNORE_COMMENT.match(line))
+        top = prev
+    return top if ignore else line_start
 
 
 def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, message: str, help: str):

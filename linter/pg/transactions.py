@@ -229,6 +229,22 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
     return ToolTransaction(True, f"{conv.value} files are assumed to run in a transaction (set `transactions: {{{conv.value}: false}}` if not)")
 
 
+def runs_statements_apart(file, tx: ToolTransaction) -> bool:
+    """True when ``file``'s tool runs its statements one at a time, none of them in a
+    transaction block, so that a statement added to the file runs on its own too: goose
+    with ``-- +goose NO TRANSACTION`` (goose executes each statement it split off the file
+    with its own ``ExecContext``; goose docs, "Annotations"), a Flyway script run outside a
+    transaction (Flyway executes a script statement by statement over JDBC), and seeds run
+    with ``psql -f`` (autocommit, one statement at a time). Not the tools that send the whole
+    file as one query (golang-migrate, Prisma, dbmate ``transaction:false``, diesel
+    ``run_in_transaction = false``, sqlx, postgres-migrations): there a second statement puts
+    both in PostgreSQL's implicit transaction. Not when the configuration decided
+    (``transactions:``), since miglint then does not know how the tool sends the file."""
+    if tx.wrapped or tx.why.startswith("the configuration says"):
+        return False
+    return file.convention in (Convention.GOOSE, Convention.FLYWAY, Convention.SEED)
+
+
 #: popx versions: a 14-digit timestamp and a 6-digit step (``20200519101057000006``).
 POPX_VERSION_DIGITS = 20
 

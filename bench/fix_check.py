@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Apply every fix miglint offers, alone, to a scratch copy of its file, and re-lint it.
+
+A fix becomes a one-click suggestion on a pull request, so it is a promise: applied alone,
+the file still parses, still runs under its migration tool's transaction semantics, and
+miglint reports no *new* error or warning on it. This script checks that promise over a
+corpus (default ``../shared/corpus``, default preset or ``--preset``, no configuration file) and prints,
+per rule that offered fixes:
+
+* ``fixes``: findings of the rule that carry a fix (all of them, or the ``--max`` sample);
+* ``parse``: fixes after which the file no longer parses;
+* ``new``: fixes after which a new error or warning appears (any rule, also the file-set
+  rules of the file's migration root); a statement that must run outside a transaction
+  but no longer does shows up here as ``non-transactional-statement-in-transaction``;
+* ``kept``: fixes that did not remove the finding they were offered for;
+* ``moved``: fixes after which discovery classifies the file differently (convention,
+  root, direction, options).
+
+How: the corpus is linted once in-process through the engine API (:mod:`linter.engine`,
+:mod:`linter.discovery`), with the configuration ``miglint lint`` would load in an empty
+directory. The corpus is mirrored once into a temporary directory as symbolic links (the
+mirror sits at ``<tmp>/<absolute path>``, so every relative path and every sibling that
+discovery and the per-file summaries look at is where it was: diesel ``metadata.toml``,
+Flyway ``.conf`` files, dbmate/goose markers, drizzle journals, popx sibling names). For
+each fix, the file's link is replaced by the fixed text, the file is classified again
+(:func:`linter.discovery.classify`) and linted (:func:`linter.engine.lint_file`); when its
+per-file summary changed, the file-set rules of its root run again. The link is then
+restored.
+
+Findings are compared by rule and by the statement they point at, not by line (a fix
+that inserts a line moves every later finding): each finding's start is mapped to an
+offset of the original text (offsets after the fix move back by the fix's length change,
+offsets inside the replacement map to the fix's start) and from there to the top-level
+statement holding it; the statements the fix's replaced text overlaps count as one (a
+fix that merges statements moves their findings onto the first). The rules of
+:data:`ONCE_PER_RUN` are compared per file. A finding is *new* when its rule reports more findings at error or
+warning level on that statement (or on the file as a whole, for file-level findings)
+after the fix than before.
+
+Usage::
+
+    python bench/fix_check.py                         # every fix of the corpus
+    python bench/fix_check.py --max 300 --seed 1      # a seeded sample of 300 fixes
+    python bench/fix_check.py --rule varchar-length-limit --examples 10
+    python bench/fix_check.py --json fixcheck.json
+    python bench/fix_check.py --preset strict --ignore sqlfluff-style   # also the opt-in type-hygiene fixes
+
+A report, never a test: exits 0 whatever the figures (tests/test_fix_check.py runs the
+same check on the fixed sample in tests/fixtures/fixcheck/ and asserts it is clean).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+#: ``../shared/corpus`` next to the checkout (as bench.py), or one level up from a git
+#: worktree under ``wt/``.
+DEFAULT_CORPUS = next((p / "shared" / "corpus" for p in REPO.parents[:2] if (p / "shared" / "corpus").is_dir()),
+                      REPO.parent / "shared" / "corpus")
+
+if str(REPO) not in sys.path:  # run from a checkout without installing
+    sys.path.insert(0, str(REPO))
+
+from linter import config as configmod, engine  # noqa: E402
+from linter.discovery import classify, discover  # noqa: E402
+from linter.model import FILE_SPAN, Finding, MigrationFile, Severity  # noqa: E402
+from linter.source import Source, TextIndex, read_text  # noqa: E402
+
+#: Severities at which a finding that appears after a fix counts against it.
+COUNTED = (Severity.ERROR, Severity.WARNING)
+
+#: Rules that report once per run or transaction, at its first statement left unprotected
+#: (their docstrings say so): a fix that protects that statement moves the finding to the
+#: next one, which was unprotected before too. Their findings are compared per file.
+ONCE_PER_RUN = frozenset({"missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive"})
+
+
+@dataclass
+class Outcome:
+    """What applying one fix did. ``new``: ``[(rule, severity, line, message)]`` of the
+    findings that appeared (line in the fixed text)."""
+
+    rule: str
+    path: str
+    line: int
+    description: str
+    parse_error: str | None = None
+    new: list[tuple[str, str, int, str]] = field(default_factory=list)
+    kept: bool = False
+    moved: str | None = None
+
+    @property
+    def bad(self) -> bool:
+        """True when the fix broke its promise in any way."""
+        return bool(self.parse_error or self.new or self.kept or self.moved)
+
+
+def _statements(text: str, file: MigrationFile, config) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the top-level statements of ``text`` (empty when it
+    does not parse)."""
+    src = Source(text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+    spans = [(s.start, s.end) for s in src.statements]
+    src.close()
+    return spans
+
+
+def _key(f: Finding, index: TextIndex, starts: list[int], back, fixed: set[int]) -> tuple:
+    """``(rule, path, statement)`` of a finding: the index of the top-level statement
+    holding it, ``"fix"`` for the statements the fix touches (a fix that merges statements
+    moves their findings onto one), ``-1`` for whole-file findings. ``back`` maps an
+    offset of the text the finding was made on to the original text."""
+    if f.span == FILE_SPAN or f.rule_id in ONCE_PER_RUN:
+        return (f.rule_id, f.path, -1)
+    off = back(index.offset(f.span.start))
+    i = bisect.bisect_right(starts, off) - 1
+    return (f.rule_id, f.path, "fix" if i in fixed else i)
+
+
+def _other_key(f: Finding) -> tuple:
+    """Key of a finding in another file than the fixed one (that text did not change)."""
+    return (f.rule_id, f.path, f.span.start.line if f.span != FILE_SPAN else -1)
+
+
+class Checker:
+    """Lints a corpus once, then applies fixes one at a time to a mirrored scratch copy.
+
+    ``corpus``: directory to lint; ``base_dir``: what reported paths are relative to (the
+    repository, so paths read ``../shared/corpus/...`` as in the other bench scripts);
+    ``config``: a :class:`linter.config.Config` (default: what ``miglint lint`` loads in a
+    directory without a configuration file, with ``preset`` if given, e.g. ``"strict"``,
+    which turns on the opt-in type-hygiene rules and their fixes). Call :meth:`close` to remove the scratch tree.
+    """
+
+    def __init__(self, corpus: Path, base_dir: Path = REPO, config=None, jobs: int | None = None,
+                 preset: str | None = None) -> None:
+        self.base_dir = base_dir.resolve()
+        self.corpus = corpus.resolve()
+        if config is None:
+            empty = tempfile.mkdtemp(prefix="fixcheck-cfg-")
+            config = configmod.load(None, cwd=empty, preset=preset)
+            os.rmdir(empty)
+        self.config = config
+        found = discover([str(self.corpus)], base_dir=str(self.base_dir), roots=config.roots, seeds=config.seeds, exclude=config.exclude)
+        self.files = found.files
+        self.by_path = {f.path: f for f in self.files}
+        self.results = {}
+        for res in engine.lint_files(self.files, config, jobs=jobs):
+            self.results[res.path] = res
+        self.summaries = {p: r.summary for p, r in self.results.items()}
+        self.ignored = {p: r.ignored_rules for p, r in self.results.items()}
+        self.by_root: dict[str, list[MigrationFile]] = defaultdict(list)
+        for f in self.files:
+            self.by_root[f.root].append(f)
+        self._set_cache: dict[str, list[Finding]] = {}
+        self.scratch = Path(tempfile.mkdtemp(prefix="fixcheck-"))
+        self._mirror()
+
+    # -- scratch tree
+
+    def _shadow(self, p: Path) -> Path:
+        """Where an absolute path of the real tree sits in the scratch tree."""
+        return self.scratch / str(p).lstrip(os.sep)
+
+    def _mirror(self) -> None:
+        """Every file of the corpus as a symbolic link at its shadow path (directories real)."""
+        for top, dirs, names in os.walk(self.corpus):
+            dst = self._shadow(Path(top))
+            dst.mkdir(parents=True, exist_ok=True)
+            for n in names:
+                os.symlink(os.path.join(top, n), dst / n)
+        self._shadow(self.base_dir).mkdir(parents=True, exist_ok=True)
+
+    def close(self) -> None:
+        """Remove the scratch tree."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    # -- findings
+
+    def fixes(self) -> list[Finding]:
+        """Every finding with a fix, in report order."""
+        out = [f for r in self.results.values() for f in r.findings if f.fix is not None]
+        out.sort(key=Finding.sort_key)
+        return out
+
+    def _set_findings(self, root: str, members: list[MigrationFile], summaries: dict) -> list[Finding]:
+        return engine.run_file_sets(members, self.config, summaries, {m.path: self.ignored.get(m.path) for m in members})
+
+    def _base_set(self, root: str) -> list[Finding]:
+        hit = self._set_cache.get(root)
+        if hit is None:
+            members = self.by_root[root]
+            hit = self._set_cache[root] = self._set_findings(root, members, {m.path: self.summaries[m.path] for m in members})
+        return hit
+
+    def check(self, finding: Finding) -> Outcome:
+        """Apply ``finding.fix`` alone to a scratch copy of its file and compare the findings."""
+        file = self.by_path[finding.path]
+        fix = finding.fix
+        assert fix is not None
+        out = Outcome(finding.rule_id, finding.path, finding.line, fix.description)
+        text = read_text(file.abspath, self.config.max_file_size).text
+        assert text is not None
+        new_text = text[: fix.start] + fix.replacement + text[fix.end :]
+        delta = len(fix.replacement) - (fix.end - fix.start)
+        fix_end_new = fix.start + len(fix.replacement)
+
+        def back(off: int) -> int:
+            if off < fix.start:
+                return off
+            if off >= fix_end_new:
+                return off - delta
+            return fix.start
+
+        shadow = self._shadow(Path(file.abspath))
+        shadow.unlink()
+        try:
+            shadow.write_text(new_text, encoding="utf-8")
+            # classify() alone, before and after: it does not climb Flyway release folders
+            # as a whole-tree discover() does, so it is compared with itself
+            was = classify(file.abspath, base_dir=str(self.base_dir))
+            again = classify(str(shadow), base_dir=str(self._shadow(self.base_dir)))
+            mine = replace(file, abspath=str(shadow))
+            if again is None:
+                out.moved = "no longer a migration file"
+            elif was is not None and (again.path, again.root, again.convention, again.direction, again.options) != (
+                was.path, was.root, was.convention, was.direction, was.options
+            ):
+                out.moved = f"{was.convention}/{was.direction} -> {again.convention}/{again.direction}"
+            res = engine.lint_file(mine, self.config)
+            before = self.results[file.path]
+            if not res.summary.get("parsed") and before.summary.get("parsed"):
+                src = Source(new_text, file)
+                out.parse_error = src.error[1] if src.error else "does not parse"
+                src.close()
+            after_findings = list(res.findings)
+            before_findings = list(before.findings)
+            summary_new = {k: v for k, v in res.summary.items() if k != "digest"}
+            summary_old = {k: v for k, v in before.summary.items() if k != "digest"}
+            if summary_new != summary_old or res.ignored_rules != before.ignored_rules:
+                members = [mine if m.path == file.path else m for m in self.by_root[file.root]]
+                summaries = {m.path: self.summaries[m.path] for m in members}
+                summaries[file.path] = res.summary
+                ignored = dict(self.ignored)
+                self.ignored[file.path] = res.ignored_rules
+                try:
+                    after_set = self._set_findings(file.root, members, summaries)
+                finally:
+                    self.ignored = ignored
+                before_set = self._base_set(file.root)
+                after_findings += after_set
+                before_findings += before_set
+        finally:
+            shadow.unlink()
+            os.symlink(file.abspath, shadow)
+
+        spans = _statements(text, file, self.config)
+        starts = [a for a, _ in spans]
+        # the statements the replaced text overlaps (an insertion: the one it lands in)
+        fixed = {i for i, (a, b) in enumerate(spans) if a <= fix.end and b >= fix.start}
+        if fix.start == fix.end:
+            fixed.add(bisect.bisect_right(starts, fix.start) - 1)
+        old_index, new_index = TextIndex(text), TextIndex(new_text)
+
+        def keyed(findings: list[Finding], index: TextIndex, mapper) -> Counter:
+            c: Counter = Counter()
+            for f in findings:
+                k = _key(f, index, starts, mapper, fixed) if f.path == file.path else _other_key(f)
+                c[k] += 1
+            return c
+
+        before_c = keyed(before_findings, old_index, lambda o: o)
+        after_c = keyed(after_findings, new_index, back)
+        own = _key(finding, old_index, starts, lambda o: o, fixed)
+        out.kept = after_c[own] >= before_c[own]
+        grew = {k for k in after_c if after_c[k] > before_c[k]}
+        for f in after_findings:
+            k = _key(f, new_index, starts, back, fixed) if f.path == file.path else _other_key(f)
+            if k in grew and f.severity in COUNTED:
+                out.new.append((f.rule_id, f.severity.value, f.line, f.message))
+                grew.discard(k)
+        return out
+
+
+def run(corpus: Path, *, max_fixes: int | None = None, seed: int = 0, rules: list[str] | None = None,
+        jobs: int | None = None, base_dir: Path = REPO, config=None, preset: str | None = None) -> dict:
+    """Check the fixes of ``corpus`` (all, or a seeded sample of ``max_fixes``) and return
+    ``{"findings": int, "fixes_total": {rule: n}, "outcomes": [Outcome], "seconds": float}``.
+    ``rules``: only fixes of these rules."""
+    t0 = time.perf_counter()
+    ck = Checker(corpus, base_dir=base_dir, config=config, jobs=jobs, preset=preset)
+    try:
+        fixes = ck.fixes()
+        total = Counter(f.rule_id for f in fixes)
+        if rules:
+            fixes = [f for f in fixes if f.rule_id in rules]
+        if max_fixes is not None and len(fixes) > max_fixes:
+            fixes = sorted(random.Random(seed).sample(fixes, max_fixes), key=Finding.sort_key)
+        outcomes = [ck.check(f) for f in fixes]
+        n_findings = sum(len(r.findings) for r in ck.results.values())
+    finally:
+        ck.close()
+    return {"findings": n_findings, "fixes_total": dict(total), "outcomes": outcomes, "seconds": time.perf_counter() - t0}
+
+
+def summarize(result: dict) -> dict:
+    """Per-rule totals of :func:`run`'s outcomes: ``{rule: {"fixes", "parse", "new", "kept",
+    "moved", "new_rules": {rule: n}}}`` plus ``"total"``."""
+    per: dict[str, dict] = {}
+    for o in result["outcomes"]:
+        row = per.setdefault(o.rule, {"fixes": 0, "parse": 0, "new": 0, "kept": 0, "moved": 0, "new_rules": Counter()})
+        row["fixes"] += 1
+        row["parse"] += bool(o.parse_error)
+        row["new"] += bool(o.new)
+        row["kept"] += o.kept
+        row["moved"] += bool(o.moved)
+        for r, *_ in o.new:
+            row["new_rules"][r] += 1
+    total = {k: sum(r[k] for r in per.values()) for k in ("fixes", "parse", "new", "kept", "moved")}
+    return {"rules": per, "total": total}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="directory to lint (default ../shared/corpus)")
+    ap.add_argument("--max", type=int, dest="max_fixes", metavar="N", help="check a seeded random sample of N fixes")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the --max sample (default 0)")
+    ap.add_argument("--preset", help="preset instead of the default one (strict: also the opt-in type-hygiene rules)")
+    ap.add_argument("--ignore", action="append", default=[], metavar="RULES",
+                    help="rules not to run, as miglint lint --ignore (e.g. sqlfluff-style with --preset strict)")
+    ap.add_argument("--rule", action="append", default=[], help="only fixes of this rule (repeatable)")
+    ap.add_argument("--examples", type=int, default=3, help="bad fixes to print per rule (default 3)")
+    ap.add_argument("--jobs", type=int, help="processes for the first lint (default: as miglint)")
+    ap.add_argument("--json", metavar="FILE", help="also write totals and every bad fix as JSON")
+    args = ap.parse_args(argv)
+
+    config = None
+    if args.preset or args.ignore:
+        empty = tempfile.mkdtemp(prefix="fixcheck-cfg-")
+        config = configmod.load(None, cwd=empty, preset=args.preset).select([], args.ignore)
+        os.rmdir(empty)
+    result = run(args.corpus, max_fixes=args.max_fixes, seed=args.seed, rules=args.rule or None, jobs=args.jobs,
+                 config=config)
+    summ = summarize(result)
+    outcomes = result["outcomes"]
+    print(f"corpus: {args.corpus}  findings: {result['findings']}  findings with a fix: {sum(result['fixes_total'].values())}"
+          f"  checked: {len(outcomes)}  ({result['seconds']:.1f} s)")
+    print()
+    width = max([len(r) for r in summ["rules"]] + [5])
+    print(f"{'rule':<{width}}  {'offered':>7} {'checked':>7} {'parse':>5} {'new':>5} {'kept':>5} {'moved':>5}  new findings by rule")
+    for rule in sorted(set(summ["rules"]) | set(result["fixes_total"])):
+        row = summ["rules"].get(rule, {"fixes": 0, "parse": 0, "new": 0, "kept": 0, "moved": 0, "new_rules": Counter()})
+        nr = ", ".join(f"{r} {n}" for r, n in row["new_rules"].most_common())
+        print(f"{rule:<{width}}  {result['fixes_total'].get(rule, 0):>7} {row['fixes']:>7} {row['parse']:>5} {row['new']:>5} {row['kept']:>5} {row['moved']:>5}  {nr}")
+    t = summ["total"]
+    print(f"{'total':<{width}}  {sum(result['fixes_total'].values()):>7} {t['fixes']:>7} {t['parse']:>5} {t['new']:>5} {t['kept']:>5} {t['moved']:>5}")
+    bad = [o for o in outcomes if o.bad]
+    if bad and args.examples:
+        print("\nexamples:")
+        shown: Counter = Counter()
+        for o in bad:
+            if shown[o.rule] >= args.examples:
+                continue
+            shown[o.rule] += 1
+            why = []
+            if o.parse_error:
+                why.append(f"parse error: {o.parse_error}")
+            why += [f"new {r} ({sev}) line {ln}: {msg[:140]}" for r, sev, ln, msg in o.new[:2]]
+            if o.kept:
+                why.append("its own finding stays")
+            if o.moved:
+                why.append(f"discovery: {o.moved}")
+            print(f"  {o.rule}  {o.path}:{o.line}  [{o.description}]")
+            for w in why:
+                print(f"      {w}")
+    if args.json:
+        data = {
+            "corpus": str(args.corpus),
+            "findings": result["findings"],
+            "fixes_offered": result["fixes_total"],
+            "checked": len(outcomes),
+            "totals": summ["total"],
+            "rules": {r: {**{k: v for k, v in row.items() if k != "new_rules"}, "new_rules": dict(row["new_rules"])} for r, row in summ["rules"].items()},
+            "bad": [vars(o) for o in bad],
+        }
+        Path(args.json).write_text(json.dumps(data, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
