@@ -34,10 +34,15 @@ def fix_check():
 @pytest.fixture(scope="module")
 def config(tmp_path_factory):
     """The strict preset (it also turns on the opt-in type-hygiene rules and their fixes),
-    without sqlfluff-style (a formatter's opinion on the inserted text is not a new hazard)."""
+    without sqlfluff-style (a formatter's opinion on the inserted text is not a new hazard),
+    with ``rollback_locking: full``: the fixes of lock rules on down code are promises too
+    (the corpus's only TRUNCATE … CASCADE is in a down file)."""
+    import dataclasses
+
     from linter import config as configmod
 
-    return configmod.load(None, cwd=tmp_path_factory.mktemp("cfg"), preset="strict").select([], ["sqlfluff-style"])
+    cfg = configmod.load(None, cwd=tmp_path_factory.mktemp("cfg"), preset="strict").select([], ["sqlfluff-style"])
+    return dataclasses.replace(cfg, rollback_locking="full")
 
 
 @pytest.fixture(scope="module")
