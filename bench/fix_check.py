@@ -35,7 +35,8 @@ statement holding it; the statements the fix's replaced text overlaps count as o
 fix that merges statements moves their findings onto the first). The rules of
 :data:`ONCE_PER_RUN` are compared per file. A finding is *new* when its rule reports more findings at error or
 warning level on that statement (or on the file as a whole, for file-level findings)
-after the fix than before.
+after the fix than before, unless the fixed finding had absorbed that rule's finding (its
+``also`` property, :mod:`linter.merge`): that hazard was already told in its message.
 
 Usage::
 
@@ -286,9 +287,13 @@ class Checker:
         own = _key(finding, old_index, starts, lambda o: o, fixed)
         out.kept = after_c[own] >= before_c[own]
         grew = {k for k in after_c if after_c[k] > before_c[k]}
+        # the rules whose finding the fixed one had absorbed (linter/merge.py, property
+        # "also"): their hazard was reported, in its message; once the fix removes the
+        # covering finding it is told on its own again, which is not a new finding
+        told = set(finding.properties.get("also", ()))
         for f in after_findings:
             k = _key(f, new_index, starts, back, fixed) if f.path == file.path else _other_key(f)
-            if k in grew and f.severity in COUNTED:
+            if k in grew and f.severity in COUNTED and f.rule_id not in told:
                 out.new.append((f.rule_id, f.severity.value, f.line, f.message))
                 grew.discard(k)
         return out

@@ -31,8 +31,9 @@ plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; 
 function bodies run later, when the function is called, and do not.
 
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
-runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns):
-the fix then puts plain `SET lock_timeout = '5s';` before it (which also covers the
+runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), and
+where the file commits its transaction and goes on (its own `BEGIN … COMMIT` blocks) it
+would end at that `COMMIT`: the fix then puts plain `SET lock_timeout = '5s';` before it (which also covers the
 migration's later statements), and the help asks for `RESET lock_timeout;` at the end of
 the migration, so the setting does not outlive it on the migration tool's connection.
 
@@ -108,10 +109,11 @@ def _finding(ctx, step, effects, value):
     message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
                f"while it waits behind a running transaction, {who} on {tables} queues behind it "
                f"(it blocks {best.mode.blocks})")
-    local = "SET LOCAL" if step.tx is not None else "SET"
+    plain = session.session_set_needed(ctx, step)
+    local = "SET" if plain else "SET LOCAL"
     help = (f"Set a lock timeout first (`{local} lock_timeout = '{value}';`) so the statement gives up "
             "instead of blocking traffic, and retry the migration when it times out.")
-    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET lock_timeout;` at "
+    if plain:  # SET LOCAL would not last: a session setting, reset at the end
+        help += (f" {plain}: use SET, and `RESET lock_timeout;` at "
                  "the end of the migration so the setting does not outlive it on the tool's connection.")
     return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)

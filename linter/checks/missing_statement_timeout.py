@@ -30,7 +30,8 @@ CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
 The fix puts `SET LOCAL statement_timeout = '5min';` before the statement. Where the
 statement runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only
-warns): the fix then puts plain `SET statement_timeout = '5min';` before it (which also
+warns), and where the file commits its transaction and goes on (its own `BEGIN … COMMIT`
+blocks) it would end at that `COMMIT`: the fix then puts plain `SET statement_timeout = '5min';` before it (which also
 covers the migration's later statements), and the help asks for `RESET statement_timeout;`
 at the end of the migration, so the setting does not outlive it on the tool's connection.
 
@@ -112,11 +113,12 @@ def _finding(ctx, step, found, value):
     """The complete finding at ``step`` (only built for the candidate that is reported)."""
     how, effects = found
     best, tables = session.lock_target(effects)
-    local = "SET LOCAL" if step.tx is not None else "SET"
+    plain = session.session_set_needed(ctx, step)
+    local = "SET" if plain else "SET LOCAL"
     help = (f"Cap it first (`{local} statement_timeout = '{value}';`): past that, PostgreSQL cancels the "
             "statement and releases the lock instead of blocking traffic for as long as the table takes.")
-    if step.tx is None:  # SET LOCAL does nothing outside a transaction block
-        help += (" It runs outside a transaction, where SET LOCAL does nothing: use SET, and `RESET statement_timeout;` at "
+    if plain:  # SET LOCAL would not last: a session setting, reset at the end
+        help += (f" {plain}: use SET, and `RESET statement_timeout;` at "
                  "the end of the migration so the setting does not outlive it on the tool's connection.")
     if how == "own":
         work = "rewrites" if any(e.rewrite for e in effects) else "scans"

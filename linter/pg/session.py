@@ -402,11 +402,13 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     """A fix that puts ``SET [LOCAL] name = 'value';`` just before ``step``'s statement
     (before the DO block for a statement inside one, before the statement that calls the
     function for one in a function body). SET LOCAL when the statement runs in a
-    transaction (also PostgreSQL's implicit one around a multi-statement query), so the
-    setting ends with it; outside one SET LOCAL does nothing (a WARNING), so plain SET,
-    which also covers the later statements of the migration (the rules report the first
-    uncovered one); the rules' help asks for ``RESET name;`` at the end of the migration
-    (checked in tests/test_fix_safety_pg.py). ``None`` when there is no safe place."""
+    transaction (also PostgreSQL's implicit one around a multi-statement query) that lasts
+    to the end of the run, so the setting ends with it. Plain SET otherwise: outside a
+    transaction SET LOCAL does nothing (a WARNING), and when the file commits and goes on
+    (:func:`session_set_needed`) it would end at that COMMIT; plain SET also covers the
+    later statements of the migration (the rules report the first uncovered one); the
+    rules' help asks for ``RESET name;`` at the end of the migration (checked in
+    tests/test_fix_safety_pg.py). ``None`` when there is no safe place."""
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
     where = "this statement"
     if stmt.kind == "CreateFunctionStmt":  # a called function's body runs at its call
@@ -417,13 +419,30 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     text = ctx.source.text
     line_start = text.rfind("\n", 0, stmt.start) + 1
     indent = text[line_start:stmt.start]
-    local = "LOCAL " if step.tx is not None else ""
+    local = "" if session_set_needed(ctx, step) else "LOCAL "
     sql = f"SET {local}{name} = '{value}';"
     if not indent.strip():  # above an ignore comment right over it, which must stay next to it
         line_start = _above_ignore_comments(text, line_start)
     if indent.strip():
         return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
+
+
+def session_set_needed(ctx, step: Step) -> str | None:
+    """Why a timeout set for ``step`` must be a session setting (plain ``SET``) rather than
+    ``SET LOCAL``, or ``None`` when ``SET LOCAL`` lasts as long as needed: the statement
+    autocommits (SET LOCAL outside a transaction block does nothing, PostgreSQL only warns),
+    or a later statement of its run (file section) runs outside its transaction (the file
+    COMMITs and goes on, as ente's golang-migrate files with their own BEGIN … COMMIT blocks
+    do), where SET LOCAL would end at that COMMIT and the rule report the next run."""
+    if step.tx is None:
+        return "It runs outside a transaction, where SET LOCAL does nothing"
+    for later in ctx.pg.session.steps[step.pos + 1 :]:
+        if later.run != step.run:
+            break
+        if later.tx != step.tx:
+            return "The file commits its transaction and goes on, so SET LOCAL would end at that COMMIT"
+    return None
 
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
