@@ -70,7 +70,6 @@ and back skip it from 12, when the session TimeZone is UTC.
 
 from dataclasses import replace
 
-from linter.migset import coltypes
 from linter.pg import columns, names, rewrites
 
 ID = "column-type-rewrite"
@@ -84,7 +83,7 @@ OPTIONS = {"unknown-old-type": bool}
 DEFAULTS = {"unknown-old-type": True}
 ALIASES = ("changing-column-type",)
 #: the per-file summary :func:`linter.migset.coltypes.resolve` reads (column types each file declares)
-NEEDS = (coltypes.NEEDS_KEY,)
+NEEDS = ("column_types",)  # linter.migset.coltypes.NEEDS_KEY (imported when a finding needs it)
 #: folded into this finding on its statement: expand and contract avoids the rewrite under the lock (ADD COLUMN still takes ACCESS EXCLUSIVE briefly: a lock timeout still matters)
 COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 
@@ -107,6 +106,8 @@ def check(ctx, stmt, options):
         extra = {}
         if old is None and not has_using:
             # the set may know the old type: the engine asks with_old_type() after all files
+            from linter.migset import coltypes
+
             payload = (site.name, new, coltypes.compact(site.type_name), options["unknown-old-type"])
             extra = {coltypes.LOOKUP: coltypes.lookup_property(stmt, alter.key, site.name, payload)}
             verb = "may rewrite"
@@ -146,6 +147,8 @@ def with_old_type(finding, old, where, pg_version, payload):
     be binary coercible to the new type by a cast miglint does not know, and a user type's
     name may have been given to another type since), and arrays only when the type does
     not change."""
+    from linter.migset import coltypes
+
     column, written, new_key, report_unknown = payload
     if old is None:
         return finding if report_unknown else None

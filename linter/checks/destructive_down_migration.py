@@ -4,8 +4,11 @@
 A down migration should put the schema back as it was before the up ran. Dropping what
 the up added does that: the rows lost are the ones written since. But a down that drops a
 table or column the up did not create, empties a table with `TRUNCATE`, or narrows a
-column's type back (`text` → `varchar(50)`, `bigint` → `integer`, `numeric(12,4)` →
-`numeric(10,2)`) throws away data that was there before the release, or fails on it.
+column's type back in a way that silently changes values (`numeric(12,4)` →
+`numeric(10,2)` rounds, `timestamp` → `date` drops the time of day, `float8` → `integer`
+rounds) throws away data that was there before the release. A narrowing that refuses
+values instead (`text` → `varchar(50)`, `bigint` → `integer`: "value too long", "out of
+range") destroys nothing: the rollback fails on such rows, and is not reported here.
 That may be the right trade, but it should be a decision, taken knowingly: the note says
 so, so the decision gets made before the rollback, not during it.
 
@@ -18,18 +21,18 @@ seen as its own.
 ## Example
 ```sql
 -- migrate:up
-ALTER TABLE users ALTER COLUMN bio TYPE text;
+ALTER TABLE items ALTER COLUMN price TYPE numeric(12,4);
 -- migrate:down
-ALTER TABLE users ALTER COLUMN bio TYPE varchar(200);
+ALTER TABLE items ALTER COLUMN price TYPE numeric(10,2);
 ```
 
 ## Use instead
 ```sql
 -- migrate:up
-ALTER TABLE users ALTER COLUMN bio TYPE text;
+ALTER TABLE items ALTER COLUMN price TYPE numeric(12,4);
 -- migrate:down
--- miglint: ignore destructive-down-migration -- bios over 200 characters are cut by the app first
-ALTER TABLE users ALTER COLUMN bio TYPE varchar(200);
+-- miglint: ignore destructive-down-migration -- prices were entered with 2 decimals until this release
+ALTER TABLE items ALTER COLUMN price TYPE numeric(10,2);
 ```
 
 ## Options

@@ -49,7 +49,6 @@ None.
 - format(): https://www.postgresql.org/docs/current/functions-string.html#FUNCTIONS-STRING-FORMAT
 """
 
-from linter.pg import dynamic
 
 ID = "dynamic-sql-not-analysed"
 FAMILY = "locking"
@@ -64,8 +63,12 @@ def check(ctx, options):
     source = ctx.source
     if source is None or source.error is not None:
         return
-    unknown = [u for st in source.statements if st.kind in ("DoStmt", "CreateFunctionStmt")
-               for u in dynamic.statements(source, st)[1]]
+    bodies = [st for st in source.statements if st.kind in ("DoStmt", "CreateFunctionStmt")]
+    if not bodies:  # most files: no PL/pgSQL body, nothing to import or read
+        return
+    from linter.pg import dynamic
+
+    unknown = [u for st in bodies for u in dynamic.statements(source, st)[1]]
     if not unknown:
         return
     first = unknown[0]

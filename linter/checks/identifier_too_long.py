@@ -89,8 +89,8 @@ def check(ctx, options):
         return  # no long word anywhere: the common case, one regex scan per file
     live: dict = {}  # (truncated, namespace) -> (full name, line) of the object a name of the file defines
     for stmt in _statements(source):
-        if stmt.kind not in KINDS:
-            continue
+        if stmt.kind not in KINDS or not pattern.search(stmt.text):
+            continue  # a name it cuts is longer than 63 bytes in the text: no such word, nothing to read
         found = [(n, ns, True) for n, ns in _defined(stmt)] if stmt.kind != "DropStmt" else []
         found += [(n, ns, False) for n, ns in _dropped(stmt)]
         long_ = {n: (ns, d) for n, ns, d in found if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}

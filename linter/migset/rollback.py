@@ -297,32 +297,39 @@ def _parse_type(text: str) -> tuple[str, tuple[int, ...], int]:
 
 def narrows(old: str, new: str) -> bool:
     """True when changing a column from type ``old`` to ``new`` (:func:`linter.migset.objects.type_text`
-    spellings) loses or refuses values ``old`` holds: a shorter ``varchar``/``char`` length
-    (or one at all after ``text``), fewer ``numeric`` digits or decimals, a narrower number
-    type (``int8`` → ``int4``, ``numeric`` → ``int4``, ``float8`` → ``float4``), a
-    timestamp → ``date`` or a lower timestamp precision. Unknown pairs are not narrowing
-    (PostgreSQL's assignment casts: https://www.postgresql.org/docs/current/datatype.html)."""
+    spellings) silently changes values ``old`` holds: fewer ``numeric`` decimals (rounded),
+    a float to ``float4`` or an integer type (rounded), a timestamp to ``date`` or to a
+    lower precision (cut or rounded). A change that *refuses* such values instead (a shorter
+    ``varchar``/``char``, ``int8`` → ``int4``, fewer ``numeric`` digits with the same scale:
+    "value too long", "out of range") destroys nothing: the rollback fails. Unknown pairs
+    are not narrowing. ALTER COLUMN … TYPE converts with the assignment cast
+    (https://www.postgresql.org/docs/current/sql-altertable.html); each pair is checked on
+    a real server in tests/test_migset.py."""
     (on, om, od), (nn, nm, nd) = _parse_type(old), _parse_type(new)
     if od != nd or not on or not nn:
         return False
-    if on in _TEXTS and nn in ("varchar", "bpchar"):
-        return bool(nm) and (on in ("text", "citext") or not om or nm[0] < om[0])
     if on in _NUMERIC_ORDER and nn in _NUMERIC_ORDER:
         if on == nn == "numeric":
             if not nm:
                 return False
-            if not om:
-                return True
-            o_scale = om[1] if len(om) > 1 else 0
+            o_scale = (om[1] if len(om) > 1 else 0) if om else None
             n_scale = nm[1] if len(nm) > 1 else 0
-            return nm[0] < om[0] or n_scale < o_scale
-        return _NUMERIC_ORDER.index(nn) < _NUMERIC_ORDER.index(on)
+            return o_scale is None or n_scale < o_scale
+        if on in _FLOATS:  # float8 -> float4 / an integer: rounded
+            return _NUMERIC_ORDER.index(nn) < _NUMERIC_ORDER.index(on)
+        if on == "numeric" and nn not in _FLOATS:  # numeric -> an integer: rounded
+            return True
+        return False  # a narrower integer (or numeric precision): "out of range", not a change
     if on in _TIMES:
         if nn == "date":
             return True
         if nn in _TIMES and nm:
             return nm[0] < (om[0] if om else 6)
     return False
+
+
+#: Floating-point types (a narrower number type rounds them; integers are refused instead).
+_FLOATS = ("float4", "float8")
 
 
 @dataclass(frozen=True)

@@ -187,9 +187,11 @@ class FileAnalysis:
         of functions the file calls count as DO blocks (:func:`linter.pg.dynamic.runs_in_migration`),
         and so do the ``EXECUTE``d CREATE TABLEs whose name is written out (a table named at
         run time is never new: it may be any table)."""
+        out: dict[str, list[tuple[int, int]]] = {}
+        if not any(st.kind in ("DoStmt", "CreateFunctionStmt") for st in self._top):
+            return out  # most files: no PL/pgSQL body
         from linter.pg import dynamic
 
-        out: dict[str, list[tuple[int, int]]] = {}
         for st in self._top:
             if st.kind == "DoStmt" or (st.kind == "CreateFunctionStmt" and dynamic.runs_in_migration(st)):
                 for nested in (*self._source.embedded(st), *self._source.dynamic(st)):

@@ -722,6 +722,8 @@ class FileFacts:
         """Top-level statements and those of DO blocks and of functions the file calls (not
         other function bodies: they run only when the function is called), with those their
         ``EXECUTE``s build, in file order."""
+        if not any(s.kind in ("DoStmt", "CreateFunctionStmt") for s in self._source.statements):
+            return list(self._source.statements)  # most files: no PL/pgSQL body
         from linter.pg import dynamic
 
         out = []

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.pg import dynamic, locks, names, objects
+from linter.pg import locks, names, objects
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -213,6 +213,8 @@ def walk(pg, source) -> Session:
         held, blocking = [], []
         current = None
 
+    # functions the file defines may be called by a later statement (their bodies then run there)
+    calls = _dynamic().functions_run_by if any(st.kind == "CreateFunctionStmt" for st in source.statements) else None
     for st in source.statements:
         if st.section is not section:  # a new run of the tool: a new session
             section, run = st.section, run + 1
@@ -242,7 +244,7 @@ def walk(pg, source) -> Session:
                 add(sub, tx)
             for sub in source.dynamic(st):  # the commands its EXECUTEs build
                 add(sub, tx)
-        for fn in dynamic.functions_run_by(source, st):  # SELECT f(); the body runs here, in its transaction
+        for fn in calls(source, st) if calls else ():  # SELECT f(); the body runs here, in its transaction
             for sub in (*source.embedded(fn), *source.dynamic(fn)):
                 add(sub, tx)
         if own:
@@ -412,7 +414,7 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     stmt = step.stmt if step.stmt.parent is None else step.stmt.parent
     where = "this statement"
     if stmt.kind == "CreateFunctionStmt":  # a called function's body runs at its call
-        stmt = dynamic.call_site(ctx.source, stmt)
+        stmt = _dynamic().call_site(ctx.source, stmt)
         if stmt is None:
             return None
         where = f"the call on line {ctx.source.index.position(stmt.start).line}"
@@ -426,6 +428,14 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     if indent.strip():
         return ctx.fix(stmt.start, stmt.start, sql + " ", f"Add `{sql}` before {where}")
     return ctx.fix(line_start, line_start, f"{indent}{sql}\n", f"Add `{sql}` before {where}")
+
+
+def _dynamic():
+    """:mod:`linter.pg.dynamic`, imported on first use (~6 ms of compiled patterns that a
+    file without PL/pgSQL bodies never needs)."""
+    from linter.pg import dynamic
+
+    return dynamic
 
 
 def session_set_needed(ctx, step: Step) -> str | None:
