@@ -5,7 +5,11 @@ For every miglint rule that lists a squawk id among its aliases, counts the find
 both tools per corpus project, and per file: flagged by both, by squawk only, by miglint
 only. squawk runs with its defaults (its users' view), plus ``--include`` for the opt-in
 squawk rules we alias; miglint runs with the default preset plus every aliased rule
-turned on (``--select``). Prints a markdown table (the figures of
+turned on (``--select``, with ``locking-in-rollback``). A file counts as flagged by a
+miglint rule when that rule reports in it or when another finding there carries the
+rule's hazard: its id in a finding's ``also`` (a timeout folded into the specific finding
+of the statement) or in a ``locking-in-rollback`` note's ``rules`` (a down's lock
+findings summarised); the "miglint findings" column counts those findings too. Prints a markdown table (the figures of
 docs/compared-with-squawk.md) and, with ``--json FILE``, the raw counts; ``--examples N``
 lists N files of each disagreement to read by hand.
 
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import DEFAULT_CORPUS, find_squawk  # noqa: E402
 
 from linter import registry  # noqa: E402
+from linter.engine import ROLLBACK_RULE  # noqa: E402
 
 
 def squawk_ids() -> dict[str, str]:
@@ -63,8 +68,8 @@ def run_miglint(corpus: Path, rules: list[str]) -> list[dict]:
         cmd += ["--select", ",".join(rules)]
         subprocess.run(cmd, cwd=tmp, check=True)
         data = json.loads(out.read_text(encoding="utf-8"))
-    for f in data["findings"]:
-        f["path"] = str(Path(f["path"]).resolve().relative_to(corpus.resolve()))
+        for f in data["findings"]:  # paths are relative to miglint's working directory
+            f["path"] = str((Path(tmp) / f["path"]).resolve().relative_to(corpus.resolve()))
     return data["findings"]
 
 
@@ -84,7 +89,9 @@ def main() -> int:
     include = sorted(s for s, m in mapping.items() if rules[m].default_level == "disable")
     files = sorted(p for p in corpus.rglob("*.sql") if p.is_file())
     sq = run_squawk(find_squawk(args.squawk), corpus, files, include)
-    mg = run_miglint(corpus, sorted(set(mapping.values())))
+    # locking-in-rollback is selected too: with the default ``rollback_locking: summary``
+    # the lock findings of a down leave the report and its note names their rules
+    mg = run_miglint(corpus, sorted(set(mapping.values()) | {ROLLBACK_RULE}))
 
     # squawk rules that map to the same miglint rule are pooled under that rule
     sq_by = defaultdict(Counter)  # miglint rule -> Counter(file)
@@ -95,8 +102,12 @@ def main() -> int:
             sq_by[rid][v["file"]] += 1
     for f in mg:
         # a finding folded into a more specific one (its rule id in "also", its point in the
-        # message: linter/merge.py) is still reported in that file
-        for rid in (f["rule"], *f.get("properties", {}).get("also", ())):
+        # message: linter/merge.py) is still reported in that file, and so is a lock finding
+        # of a down summarised in its locking-in-rollback note (the note's "rules"). A down
+        # that gets no note (it only queues for brief locks) is not counted as flagged.
+        props = f.get("properties", {})
+        folded = props.get("rules", ()) if f["rule"] == ROLLBACK_RULE else ()
+        for rid in dict.fromkeys((f["rule"], *props.get("also", ()), *folded)):
             if rid in mapping.values():
                 mg_by[rid][f["path"]] += 1
 
