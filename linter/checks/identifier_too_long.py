@@ -71,6 +71,12 @@ _MODES = ("collisions", "all")
 _LONG = re.compile(r'"(?:[^"]|""){64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
 #: Non-ASCII text: 16 four-byte characters already make 64 bytes.
 _LONG_MB = re.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
+#: The same without doubled quotes inside quoted names, for the whole-file pre-scan: single
+#: character repeats run in constant memory, where ``(?:[^"]|""){64,}`` keeps a backtracking
+#: frame per character between two far-apart quotes (78 MB on a 655 KB pg_dump). Files with
+#: ``""`` in them skip the pre-scan.
+_PRESCAN = re.compile(r'"[^"\n]{64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
+_PRESCAN_MB = re.compile(r'"[^"\n]{16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
 #: Namespace of relations, indexes, sequences, views and types (one per schema; schemas
 #: are not told apart here).
 _REL = ("relation",)
@@ -84,9 +90,10 @@ def check(ctx, options):
     source = ctx.source
     if source is None or source.error is not None:
         return
-    pattern = _LONG if source.text.isascii() else _LONG_MB
-    if not pattern.search(source.text):
-        return  # no long word anywhere: the common case, one regex scan per file
+    ascii_ = source.text.isascii()
+    pattern = _LONG if ascii_ else _LONG_MB
+    if '""' not in source.text and not (_PRESCAN if ascii_ else _PRESCAN_MB).search(source.text):
+        return  # no long word anywhere: the common case, one linear scan per file
     live: dict = {}  # (truncated, namespace) -> (full name, line) of the object a name of the file defines
     for stmt in _statements(source):
         if stmt.kind not in KINDS or not pattern.search(stmt.text):
