@@ -71,12 +71,6 @@ _MODES = ("collisions", "all")
 _LONG = re.compile(r'"(?:[^"]|""){64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
 #: Non-ASCII text: 16 four-byte characters already make 64 bytes.
 _LONG_MB = re.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
-#: The same without doubled quotes inside quoted names, for the whole-file pre-scan: single
-#: character repeats run in constant memory, where ``(?:[^"]|""){64,}`` keeps a backtracking
-#: frame per character between two far-apart quotes (78 MB on a 655 KB pg_dump). Files with
-#: ``""`` in them skip the pre-scan.
-_PRESCAN = re.compile(r'"[^"\n]{64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
-_PRESCAN_MB = re.compile(r'"[^"\n]{16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
 #: Namespace of relations, indexes, sequences, views and types (one per schema; schemas
 #: are not told apart here).
 _REL = ("relation",)
@@ -90,20 +84,17 @@ def check(ctx, options):
     source = ctx.source
     if source is None or source.error is not None:
         return
-    ascii_ = source.text.isascii()
-    pattern = _LONG if ascii_ else _LONG_MB
-    if '""' not in source.text and not (_PRESCAN if ascii_ else _PRESCAN_MB).search(source.text):
-        return  # no long word anywhere: the common case, one linear scan per file
     live: dict = {}  # (truncated, namespace) -> (full name, line) of the object a name of the file defines
     for stmt in _statements(source):
-        if stmt.kind not in KINDS or not pattern.search(stmt.text):
-            continue  # a name it cuts is longer than 63 bytes in the text: no such word, nothing to read
+        if stmt.kind not in KINDS:
+            continue
         found = [(n, ns, True) for n, ns in _defined(stmt)] if stmt.kind != "DropStmt" else []
         found += [(n, ns, False) for n, ns in _dropped(stmt)]
         long_ = {n: (ns, d) for n, ns, d in found if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
         if not long_:
             continue  # the parser keeps at most 63 bytes: a name it cut is 60-63 bytes long in the tree
         seen = set()
+        pattern = _LONG if stmt.text.isascii() else _LONG_MB
         for m in pattern.finditer(stmt.text):
             raw = m.group()
             name = raw[1:-1].replace('""', '"') if raw.startswith('"') else raw.lower()
