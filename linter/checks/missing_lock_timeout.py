@@ -109,11 +109,7 @@ def _finding(ctx, step, effects, value):
     message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
                f"while it waits behind a running transaction, {who} on {tables} queues behind it "
                f"(it blocks {best.mode.blocks})")
-    plain = session.session_set_needed(ctx, step)
-    local = "SET" if plain else "SET LOCAL"
-    help = (f"Set a lock timeout first (`{local} lock_timeout = '{value}';`) so the statement gives up "
-            "instead of blocking traffic, and retry the migration when it times out.")
-    if plain:  # SET LOCAL would not last: a session setting, reset at the end
-        help += (f" {plain}: use SET, and `RESET lock_timeout;` at "
-                 "the end of the migration so the setting does not outlive it on the tool's connection.")
+    sql, note = session.set_statement(ctx, step, "lock_timeout", value)
+    help = (f"Set a lock timeout first (`{sql}`) so the statement gives up "
+            "instead of blocking traffic, and retry the migration when it times out." + note)
     return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)

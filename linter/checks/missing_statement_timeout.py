@@ -113,13 +113,9 @@ def _finding(ctx, step, found, value):
     """The complete finding at ``step`` (only built for the candidate that is reported)."""
     how, effects = found
     best, tables = session.lock_target(effects)
-    plain = session.session_set_needed(ctx, step)
-    local = "SET" if plain else "SET LOCAL"
-    help = (f"Cap it first (`{local} statement_timeout = '{value}';`): past that, PostgreSQL cancels the "
-            "statement and releases the lock instead of blocking traffic for as long as the table takes.")
-    if plain:  # SET LOCAL would not last: a session setting, reset at the end
-        help += (f" {plain}: use SET, and `RESET statement_timeout;` at "
-                 "the end of the migration so the setting does not outlive it on the tool's connection.")
+    sql, note = session.set_statement(ctx, step, "statement_timeout", value)
+    help = (f"Cap it first (`{sql}`): past that, PostgreSQL cancels the "
+            "statement and releases the lock instead of blocking traffic for as long as the table takes." + note)
     if how == "own":
         work = "rewrites" if any(e.rewrite for e in effects) else "scans"
         message = (f"{best.what} {work} {tables} while holding {session.article(best.mode.label)} lock, with no "

@@ -438,6 +438,18 @@ def _dynamic():
     return dynamic
 
 
+def set_statement(ctx, step: Step, name: str, value: str) -> tuple[str, str]:
+    """``(statement, note)`` for a missing-timeout rule's help: ``SET LOCAL name =
+    'value';``, or plain ``SET`` when :func:`session_set_needed` says so, with a note that
+    says why and asks for ``RESET name;`` at the end of the migration (``""`` otherwise)."""
+    plain = session_set_needed(ctx, step)
+    sql = f"{'SET' if plain else 'SET LOCAL'} {name} = '{value}';"
+    if not plain:
+        return sql, ""
+    return sql, (f" {plain}: use SET, and `RESET {name};` at the end of the migration so the setting does not "
+                 "outlive it on the tool's connection.")
+
+
 def session_set_needed(ctx, step: Step) -> str | None:
     """Why a timeout set for ``step`` must be a session setting (plain ``SET``) rather than
     ``SET LOCAL``, or ``None`` when ``SET LOCAL`` lasts as long as needed: the statement
