@@ -25,7 +25,8 @@ reported:
   the first candidate that is neither suppressed nor covered is reported (made complete by
   its ``build`` function, if it has one), later ones are not; covered candidates fold into
   their coverer wherever they are. A candidate joined into another finding (its fix ships
-  with that finding) counts as its group's report. A suppressed candidate reached before
+  with that finding) counts as its group's report, and so does one folded into another
+finding whose rule says ``TELLS_RUN_OF`` (:func:`_tells_run`). A suppressed candidate reached before
   that stands for its group (the group then reports nothing), as the single finding it
   used to be did.
 * **Fixes never clash.** Of two fixes in the file whose edits overlap (or insert at the
@@ -105,6 +106,18 @@ def _role(rule) -> tuple[int, bool, frozenset]:
     return role
 
 
+def _tells_run(coverer, rule) -> bool:
+    """True when a candidate of ``rule`` folded into ``coverer``'s finding tells its whole
+    group: ``coverer``'s module lists ``rule`` in ``TELLS_RUN_OF``.
+    ``slow-statement-after-access-exclusive`` and ``backfill-in-ddl-transaction`` do so for
+    ``missing-statement-timeout``: their finding counts the later slow statements of its
+    transaction, and one ``SET statement_timeout`` at the top of the run caps them all, so
+    its clause "no statement_timeout is set" says it for the run. (A coverer whose remedy
+    removes the need, such as CONCURRENTLY, does not: the next slow statement still gets
+    the finding.)"""
+    return rule.id in getattr(coverer.module, "TELLS_RUN_OF", ())
+
+
 def resolve(raw: list, suppressions: list, source) -> list:
     """The ``[(rule, Violation)]`` to report out of ``raw`` (same shape, in its order),
     given the file's ``suppressions`` (:mod:`linter.suppress`; marked used here) and its
@@ -150,8 +163,8 @@ def resolve(raw: list, suppressions: list, source) -> list:
                 for j, ja, jb, ab in absorbers[stmt]:
                     if a <= ja and jb <= b and rule.id in ab:
                         absorbed[j].append(i)
-                        if key is not None and rule.id in raw[j][0].joins:
-                            done.add(key)  # its fix ships with the joining finding: the group is told
+                        if key is not None and (rule.id in raw[j][0].joins or _tells_run(raw[j][0], rule)):
+                            done.add(key)  # its fix ships with the joining finding, or its clause tells the group
                         break
                 else:
                     j = None

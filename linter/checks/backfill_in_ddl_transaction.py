@@ -55,6 +55,9 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: a missing-statement-timeout candidate folded into this finding tells its whole run: this
+#: finding counts the later slow statements, one SET statement_timeout caps them (linter.merge)
+TELLS_RUN_OF = ("missing-statement-timeout",)
 #: folded into this finding on its statement: moving the backfill out of the schema change's transaction ends the hold
 COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 

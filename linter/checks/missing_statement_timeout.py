@@ -22,7 +22,10 @@ names the statement's own hazard (`non-concurrent-create-index`,
 `set-not-null-without-check`, `column-type-rewrite`, `add-column-rewrite`,
 `unique-constraint-without-index`, `slow-statement-after-access-exclusive`,
 `backfill-in-ddl-transaction`, `missing-where-clause`, …), its finding ends with "no
-statement_timeout is set" instead, and the next uncapped statement gets this one; where
+statement_timeout is set" instead, and the next uncapped statement gets this one, except
+after `slow-statement-after-access-exclusive` or `backfill-in-ddl-transaction`: their
+finding counts the later slow statements of the transaction, and one `SET
+statement_timeout` at the top of the run caps them all, so it tells the run; where
 `missing-lock-timeout` reports the same statement, its finding says both and its fix sets
 both timeouts. Tables created earlier in the file are empty and
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX

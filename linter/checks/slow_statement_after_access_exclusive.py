@@ -65,6 +65,9 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+#: a missing-statement-timeout candidate folded into this finding tells its whole run: this
+#: finding counts the later slow statements, one SET statement_timeout caps them (linter.merge)
+TELLS_RUN_OF = ("missing-statement-timeout",)
 #: the slow statement's missing statement_timeout is told here (splitting the migration ends the hold)
 COVERS = ("missing-statement-timeout",)
 
