@@ -17,7 +17,10 @@ transaction, outside the schema migration), or, to empty a table, use `TRUNCATE`
 is instant but takes an ACCESS EXCLUSIVE lock. Tables created earlier in the same file
 (their rows are the migration's own), statements in the bodies of functions the file does not call (they
 run when something calls them), seed files (they fill development databases) and baselines are not
-reported; statements in `DO` blocks are.
+reported; statements in `DO` blocks are. Nor is a statement on a table that an earlier statement of
+the same transaction already holds ACCESS EXCLUSIVE on: every access waits anyway, the row locks add
+nothing, and `slow-statement-after-access-exclusive` reports the wait (counting this statement;
+with that rule off, this one reports it).
 
 ## Example
 ```sql
@@ -44,6 +47,7 @@ All versions.
 """
 
 from linter.model import Direction
+from linter.pg.locks import LockMode
 from linter.pg import columns, names, objects
 
 ID = "missing-where-clause"
@@ -69,6 +73,8 @@ def check(ctx, stmt, options):
     if not rv or objects.is_system_catalog(rv) or ctx.pg.is_new_table(rv, stmt):
         return  # UPDATE pg_index …: catalog surgery, not application rows
     table = names.relation(rv)
+    if _under_access_exclusive(ctx, stmt, table):
+        return
     if stmt.kind == "UpdateStmt":
         form, does = "UPDATE", "writes a new version of every row"
         instead = "Add the WHERE clause it lost, or backfill in batches (WHERE id BETWEEN … AND …, each batch in its own transaction, outside the schema migration)."
@@ -85,3 +91,22 @@ def check(ctx, stmt, options):
         table=table,
         blocks="writes to the changed rows",
     )
+
+
+_SLOW = "slow-statement-after-access-exclusive"
+
+
+def _under_access_exclusive(ctx, stmt, table: str) -> bool:
+    """True when the transaction already holds ACCESS EXCLUSIVE on ``table`` (taken by an
+    earlier statement) and ``slow-statement-after-access-exclusive`` is on for the file:
+    every access to the table waits anyway, the row locks add nothing, and that rule
+    reports the wait (its finding counts this statement)."""
+    if _SLOW not in ctx.config.settings_for(ctx.file.path):
+        return False
+    want = table.rsplit(".", 1)[-1].strip('"').lower()
+    for step in ctx.pg.session.steps:
+        if step.stmt is stmt:
+            return any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and h.effect.relation.rsplit(".", 1)[-1].strip('"').lower() == want
+                       for h in step.held)
+    return False
+
