@@ -70,4 +70,5 @@ def test_report_is_validated(monkeypatch):
     mod.group_message = lambda violations, objects: ("m", None)
     assert registry._load("grouped_rule").report == "per-file"
     assert {r.id for r in registry.all_rules().values() if r.report == "per-file"} == {
-        "rename-column", "rename-table", "drop-column", "drop-table", "incomplete-down-migration", "misordered-down-migration"}
+        "rename-column", "rename-table", "drop-column", "drop-table", "incomplete-down-migration", "misordered-down-migration",
+        "missing-where-clause"}

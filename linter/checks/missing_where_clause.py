@@ -20,7 +20,8 @@ run when something calls them), seed files (they fill development databases) and
 reported; statements in `DO` blocks are. Nor is a statement on a table that an earlier statement of
 the same transaction already holds ACCESS EXCLUSIVE on: every access waits anyway, the row locks add
 nothing, and `slow-statement-after-access-exclusive` reports the wait (counting this statement;
-with that rule off, this one reports it).
+with that rule off, this one reports it). One finding per file (per section), at its first
+such statement, naming every table: batching the data migration is one decision.
 
 ## Example
 ```sql
@@ -46,6 +47,7 @@ All versions.
 - Routine vacuuming (dead rows): https://www.postgresql.org/docs/current/routine-vacuuming.html
 """
 
+from linter.grouping import listing
 from linter.model import Direction
 from linter.pg.locks import LockMode
 from linter.pg import columns, names, objects
@@ -58,6 +60,7 @@ DEFAULT_LEVEL = "warning"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
+REPORT = "per-file"  # one decision per file: batch the data migration or not (linter.grouping)
 #: folded into this finding on its statement: batching the change in a later migration ends the long statement and the hold
 COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("UpdateStmt", "DeleteStmt")
@@ -90,6 +93,19 @@ def check(ctx, stmt, options):
         lock="ROW EXCLUSIVE",
         table=table,
         blocks="writes to the changed rows",
+        objects=[f'"{table}"'],
+    )
+
+
+def group_message(violations, objects):
+    """The message of the one finding for several whole-table UPDATEs/DELETEs in a file
+    (:mod:`linter.grouping`): one decision, to batch the data migration or not."""
+    tables = list(dict.fromkeys(objects))
+    return (
+        f"{len(violations)} UPDATE/DELETE statements without WHERE change every row of {listing(tables)} in one "
+        "migration: each changed row stays locked until the migration commits, so application updates and deletes "
+        "of those tables wait",
+        None,
     )
 
 
