@@ -4,10 +4,7 @@ clashing fixes; the serial fix on a real server; the overlap measurement script.
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
-
-import pytest
 
 from linter import merge, registry
 from linter.model import Fix

@@ -68,7 +68,6 @@ def check(ctx, options):
     if ctx.source is None or ctx.source.error is not None:
         return
     pg = ctx.pg
-    done: set[int] = set()
     hits: dict[int, list] = {}
     for step in pg.session.steps:
         if step.tx is None or step.stmt.kind not in _CHANGES:

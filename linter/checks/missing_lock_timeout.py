@@ -69,7 +69,7 @@ version.
 
 from functools import partial
 
-from linter.model import Direction, Violation
+from linter.model import Violation
 from linter.pg import session
 
 ID = "missing-lock-timeout"
@@ -83,17 +83,12 @@ ALIASES = ("require-lock-timeout", "require-timeout-settings")
 #: on one statement, a missing statement_timeout is told in this finding, both SETs in one fix
 JOINS = ("missing-statement-timeout",)
 
-_SKIP = (Direction.BASELINE,)
-
-
 def _blocking(step):
-    if step.stmt.section in _SKIP:
-        return []
     return [e for e in step.existing() if e.mode.blocks_writes]
 
 
 def check(ctx, options):
-    if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
+    if ctx.source is None or ctx.source.error is not None:  # baselines: the engine skips HAZARD rules
         return
     # every unprotected statement is a candidate: the first one no more specific finding
     # covers is reported (linter.merge); the others only fold "no lock_timeout is set" in

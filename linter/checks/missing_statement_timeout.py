@@ -66,7 +66,7 @@ All supported versions.
 
 from functools import partial
 
-from linter.model import Direction, Violation
+from linter.model import Violation
 from linter.pg import session
 
 ID = "missing-statement-timeout"
@@ -78,17 +78,12 @@ OPTIONS = {"value": str}
 DEFAULTS = {"value": "5min"}
 ALIASES = ("require-statement-timeout",)
 
-_SKIP = (Direction.BASELINE,)
-
-
 def _long(pg):
     """What makes a step long-running under a lock blocking writes: its own scan or rewrite
     of an existing table (``("own", effects)``), or slow work while its transaction holds
     such a lock from an earlier statement (``("held", effects of the held locks)``)."""
 
     def wants(step):
-        if step.stmt.section in _SKIP:
-            return None
         own = [e for e in step.existing() if e.mode.blocks_writes and (e.rewrite or e.scan)]
         if own:
             return ("own", own)
@@ -103,7 +98,7 @@ def _long(pg):
 
 
 def check(ctx, options):
-    if ctx.source is None or ctx.source.error is not None or ctx.file.direction in _SKIP:
+    if ctx.source is None or ctx.source.error is not None:  # baselines: the engine skips HAZARD rules
         return
     # every uncapped statement is a candidate: the first one no more specific finding covers
     # is reported (linter.merge); the others only fold "no statement_timeout is set" in

@@ -65,7 +65,7 @@ REPORT = "per-file"  # one decision per file: batch the data migration or not (l
 COVERS = ("missing-statement-timeout", "slow-statement-after-access-exclusive")
 KINDS = ("UpdateStmt", "DeleteStmt")
 
-_SKIP = (Direction.SEED, Direction.BASELINE)
+_SKIP = (Direction.SEED,)  # baselines: the engine skips HAZARD rules
 
 
 def check(ctx, stmt, options):
@@ -76,7 +76,7 @@ def check(ctx, stmt, options):
     if not rv or objects.is_system_catalog(rv) or ctx.pg.is_new_table(rv, stmt):
         return  # UPDATE pg_index …: catalog surgery, not application rows
     table = names.relation(rv)
-    if _under_access_exclusive(ctx, stmt, table):
+    if _under_access_exclusive(ctx, stmt, rv):
         return
     if stmt.kind == "UpdateStmt":
         form, does = "UPDATE", "writes a new version of every row"
@@ -112,17 +112,17 @@ def group_message(violations, objects):
 _SLOW = "slow-statement-after-access-exclusive"
 
 
-def _under_access_exclusive(ctx, stmt, table: str) -> bool:
-    """True when the transaction already holds ACCESS EXCLUSIVE on ``table`` (taken by an
+def _under_access_exclusive(ctx, stmt, rv: dict) -> bool:
+    """True when the transaction already holds ACCESS EXCLUSIVE on the table ``rv`` (taken by an
     earlier statement) and ``slow-statement-after-access-exclusive`` is on for the file:
     every access to the table waits anyway, the row locks add nothing, and that rule
     reports the wait (its finding counts this statement)."""
     if _SLOW not in ctx.config.settings_for(ctx.file.path):
         return False
-    want = table.rsplit(".", 1)[-1].strip('"').lower()
+    want = names.table_key(rv)
     for step in ctx.pg.session.steps:
         if step.stmt is stmt:
-            return any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and h.effect.relation.rsplit(".", 1)[-1].strip('"').lower() == want
+            return any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE and names.relation_key(h.effect.relation) == want
                        for h in step.held)
     return False
 

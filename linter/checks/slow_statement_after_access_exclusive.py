@@ -54,7 +54,7 @@ All versions.
 from functools import partial
 
 from linter.model import Violation
-from linter.pg import session
+from linter.pg import names, session
 from linter.pg.locks import LockMode
 
 ID = "slow-statement-after-access-exclusive"
@@ -91,12 +91,12 @@ def check(ctx, options):
         if locked:
             slow = session.slow_work(pg, step)
             if slow is not None:
-                own = {_key(e.relation) for e in step.effects if e.mode is _AE}
+                own = {names.relation_key(e.relation) for e in step.effects if e.mode is _AE}
                 if len(locked) > len(own & locked.keys()):  # it waits on a lock some other statement took
                     found.setdefault(tx, []).append((step, own, len(locked), slow))
         for e in step.existing():
             if e.mode is _AE:
-                key = _key(e.relation)
+                key = names.relation_key(e.relation)
                 if key not in locked:
                     locked[key] = session.Held(e, step.stmt, False)
     position = ctx.source.index.position
@@ -105,10 +105,10 @@ def check(ctx, options):
         order = {k: i for i, (k, _) in enumerate(locks_of_tx)}
         for n, (step, own, n_locked, slow) in enumerate(hits):
             held = _held(locks_of_tx, n_locked, own, 3)
-            names = [session.subject(h.effect) for h in held]
+            shown = [session.subject(h.effect) for h in held]
             line = position(held[0].stmt.start).line
-            more = n_locked - sum(1 for k in own if order.get(k, n_locked) < n_locked) - len(names)
-            short = ", ".join(names) + (f" and {more} more" if more > 0 else "")
+            more = n_locked - sum(1 for k in own if order.get(k, n_locked) < n_locked) - len(shown)
+            short = ", ".join(shown) + (f" and {more} more" if more > 0 else "")
             # one finding per transaction, at its first slow statement no more specific finding covers
             yield Violation(step.stmt.span, "", once=tx,
                             fold=f"this transaction already holds an ACCESS EXCLUSIVE lock on {short} since line {line}, "
@@ -152,8 +152,3 @@ def _finding(ctx, step, locks_of_tx, n_locked, own, slow, later):
         blocks="reads and writes",
         statements=later + 1,
     )
-
-
-def _key(relation: str) -> str:
-    """A relation name without its schema: ``public.users`` and ``users`` are one table."""
-    return relation.rsplit(".", 1)[-1]

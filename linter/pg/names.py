@@ -20,6 +20,13 @@ def relation(rv: dict | None) -> str:
     return ".".join([p for p in (catalog, schema, name) if p])
 
 
+def relation_key(relation: str) -> str:
+    """:func:`table_key` of a relation name as :func:`relation` writes it (a
+    :class:`~linter.pg.locks.LockEffect`'s ``relation``): ``public.users`` and ``users``
+    are one table."""
+    return relation.rsplit(".", 1)[-1]
+
+
 def table_key(rv: dict | None) -> str:
     """The name used to compare relations: the relation name alone, since migrations
     mostly rely on ``search_path``; ``schema.t`` and ``t`` are taken to be the same table."""
