@@ -277,22 +277,6 @@ def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
     return hit
 
 
-def _unsuppressed(ctx: FileContext, found: list) -> list:
-    """``found`` (``[(rule, violation)]``) without what the file's ignore comments cover;
-    marks the comments used."""
-    if not ctx.suppressions:  # most files have no ignore comment: no lookup per finding then
-        return found
-    kept = []
-    for rule, v in found:
-        off = ctx.source.index.offset(v.span.start) if ctx.source is not None else 0
-        hit = next((s for s in ctx.suppressions if s.covers(rule.id, off)), None)
-        if hit is not None:
-            hit.used.add(rule.id)
-            continue
-        kept.append((rule, v))
-    return kept
-
-
 #: ``HAZARD`` values of rules that assume an existing table with rows: not run on
 #: baselines (:attr:`Direction.BASELINE`: dumps, init scripts, Flyway ``B`` files), which
 #: run once on an empty database.
@@ -315,8 +299,7 @@ def _section_of(source: Source | None):
     violation is in; ``None`` (one part) for a file without sections."""
     if source is None or len(source.sections) <= 1:
         return None
-    starts = [s.start for s in source.sections]
-    return lambda v: max((st for st in starts if st <= source.index.offset(v.span.start)), default=starts[0])
+    return lambda v: source.section_of(source.index.offset(v.span.start)).start
 
 
 def _lint_file(file: MigrationFile, config: Config) -> FileResult:
@@ -363,7 +346,8 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     if source is not None and config.rollback_locking != "full":  # lock findings on down code
         kept = rollback_locks.fold(ctx, kept, summarise=config.rollback_locking == "summary" and ROLLBACK_RULE in settings)
         if ctx.rollback_locks:
-            kept += _unsuppressed(ctx, [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)])
+            notes = [(rules[ROLLBACK_RULE], v) for v in rules[ROLLBACK_RULE].module.check(ctx, settings[ROLLBACK_RULE].options)]
+            kept += merge.resolve(notes, ctx.suppressions, source) if ctx.suppressions else notes  # its own ignore comments
     kept = grouping.merge(kept, _section_of(source))  # REPORT = "per-file" rules: one finding per file
     set_ignores = []  # ignore comments naming file-set rules: applied by run_file_sets
     for s in ctx.suppressions:

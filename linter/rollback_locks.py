@@ -32,7 +32,7 @@ def has_down_code(ctx) -> bool:
 def down_part(source, offset: int) -> int | None:
     """The start offset of the down section holding character ``offset``, ``None`` when
     that is up code."""
-    sec = next((s for s in reversed(source.sections) if offset >= s.start), source.sections[0])
+    sec = source.section_of(offset)
     return sec.start if sec.direction is Direction.DOWN else None
 
 

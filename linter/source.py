@@ -528,13 +528,18 @@ class Source:
             out.append(Section(d, off, end, line))
         return out
 
+    def section_of(self, offset: int) -> Section:
+        """The :class:`Section` holding character ``offset`` (before any marker: the
+        first section)."""
+        for s in reversed(self.sections):
+            if offset >= s.start:
+                return s
+        return self.sections[0]
+
     def section_at(self, offset: int) -> Direction:
         """Direction of the section holding character ``offset`` (before any marker: the
         first section's direction)."""
-        for s in reversed(self.sections):
-            if offset >= s.start:
-                return s.direction
-        return self.sections[0].direction
+        return self.section_of(offset).direction
 
     # -- tokens
 
