@@ -73,11 +73,12 @@ def big_pr(root: Path, fake, newest: int = 60):
 
 
 def threads_per_statement(fake, number: int = 7) -> dict:
-    """Review threads of PR ``number`` counted per (path, line) and in total."""
+    """Open review threads of PR ``number``: in total, per place (path and first line: the
+    statements they sit on), on down files, and those whose most severe finding is a note."""
     from collections import Counter
 
     comments = fake.review_comments.get(number, [])
-    per = Counter((c["path"], c.get("line")) for c in comments if "state=resolved" not in c["body"])
+    per = Counter((c["path"], c.get("start_line") or c.get("line")) for c in comments if "state=resolved" not in c["body"])
     down = sum(n for (p, _), n in per.items() if p.endswith("down.sql"))
     return {"threads": sum(per.values()), "statements": len(per), "max_per_statement": max(per.values(), default=0),
             "down_threads": down, "note_only": sum(1 for c in comments if c["body"].split("\n")[1].startswith("ℹ️"))}
@@ -108,7 +109,7 @@ if __name__ == "__main__":  # python -m tests.github_scenarios /work/main
             summary = [c["body"] for c in fake.issue_comments.get(7, []) if "miglint:summary" in c["body"]]
             stats = threads_per_statement(fake)
             print(name, "findings", r.outputs.get("findings"), stats, "summary chars", len(summary[0]) if summary else 0,
-                  "annotations", r.stdout.count("::"), "invalid", len(fake.invalid), "code", r.code)
+                  "annotations", sum(1 for l in r.stdout.splitlines() if l.startswith("::")), "invalid", len(fake.invalid), "code", r.code)
             if "-d" in sys.argv:
                 from collections import Counter
                 per = Counter((c["path"], c.get("line")) for c in fake.review_comments.get(7, []))

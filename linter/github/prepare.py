@@ -150,8 +150,10 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         s = suggestion_for(f, texts[f.path])
         if s is not None:
             suggestions[f.fingerprint] = s
-    by_file = {f.path: f for f in report.files}
-    statements, down = statement_places(reported, by_file, texts, cfg.max_file_size)
+    statements: dict[str, tuple[int, int]] = {}
+    down: set[str] = set()
+    if ctx.pull_request is not None and opts.comment_mode == "review":  # only threads need them
+        statements, down = statement_places(reported, {f.path: f for f in report.files}, texts, cfg.max_file_size)
 
     def repo(path: str) -> str:
         return pfx + path if pfx else path
