@@ -135,3 +135,23 @@ def test_duplicate_version_is_commented_on_the_pull_requests_file(tmp_path, fake
     (comment,) = [c.body for c in fake.ops("pulls/create-review-comment")]
     assert comment["path"] == "db/V2__a.sql" and comment["subject_type"] == "file"
     assert "[`duplicate-migration-version`](" in comment["body"] and "V2__b.sql" in comment["body"]
+
+
+def test_a_rerun_that_changes_a_statements_findings_edits_its_thread(tmp_path, fake):
+    repo = Repo(tmp_path / "repo")
+    base = repo.commit({".miglint.yml": config_for({"non-concurrent-create-index": "error"}), "db/V1__a.sql": "CREATE TABLE t (a int);\n"}, "base")
+    head1 = repo.commit({"db/V2__index.sql": "CREATE INDEX i on t (a);\n"}, "index")
+    run_bot(repo.path, register(repo, fake, base, head1), api_url=fake.api_url)
+    (thread,) = _open_threads(fake)
+    assert "sqlfluff-style" not in thread["body"]
+    # the next push turns on another rule that sees the same statement
+    style = {"level": "warning", "rules": ["CP01"]}
+    head2 = repo.commit({".miglint.yml": config_for({"non-concurrent-create-index": "error", "sqlfluff-style": style})}, "config")
+    n = len(fake.calls)
+    run_bot(repo.path, register(repo, fake, base, head2), api_url=fake.api_url)
+    later = fake.calls[n:]
+    assert not [c for c in later if c.op in ("pulls/create-review", "pulls/create-review-comment")]
+    (edit,) = [c for c in later if c.op == "pulls/update-review-comment"]
+    assert edit.path.endswith(f"/pulls/comments/{thread['id']}")
+    (thread,) = _open_threads(fake)
+    assert "non-concurrent-create-index" in thread["body"] and "[`sqlfluff-style`](" in thread["body"]
