@@ -117,10 +117,6 @@ class Thread:
         return {"body": self.body, "commit_id": commit_id, "path": self.path, "subject_type": "file"}
 
 
-#: The name the tests and older callers know.
-InlineComment = Thread
-
-
 @dataclass
 class Plan:
     """The review to make: ``new`` line threads (one review), ``files`` file-level threads
@@ -189,7 +185,6 @@ NO_PATCH = "GitHub shows no diff for the file (binary, too large or a pure renam
 UNCHANGED = "on lines this pull request did not change"
 BELOW_LEVEL = "below `inline-level: {level}`"
 ROLLBACK = "on rollback code, where only errors that are not about locks are posted inline"
-NOT_POSTED = "{rule} made in this run is already in a thread"
 
 
 def _severity(level: str) -> Severity | None:
