@@ -62,7 +62,7 @@ DEFAULT_LEVEL = "error"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
-NEEDS = ("history",)  # which file the change adds (ctx.history), to report on it
+NEEDS = ("history", "digest")  # which file the change adds (ctx.history; a manifest needs the digests), to report on it
 
 
 def check(ctx, options):
