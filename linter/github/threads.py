@@ -14,8 +14,8 @@ decides:
   ``inline-level`` input: ``warning`` by default, so notes go to the summary) on lines the
   pull request added or changed (the statement's lines for a statement finding; on a
   removed file, its deleted lines). On rollback code (down files and down sections) only
-  errors of rules that are not about locks (``HAZARD = "lock"``,
-  :data:`linter.registry.HAZARDS`), whatever the level: the rollback policy of
+  errors of rules that are not about locks or column types (``HAZARD = "lock"`` or
+  ``"type"``, :data:`linter.registry.HAZARDS`), whatever the level: the rollback policy of
   :mod:`linter.rollback_locks`. Everything else is listed in the summary with the reason.
 * **anchor**: a thread covers its most severe finding's lines when they are all in one
   hunk, else the first of them the PR added, else the first in the diff. With a
@@ -184,25 +184,27 @@ STALE = "the checked-out file differs from the PR head"
 NO_PATCH = "GitHub shows no diff for the file (binary, too large or a pure rename)"
 UNCHANGED = "on lines this pull request did not change"
 BELOW_LEVEL = "below `inline-level: {level}`"
-ROLLBACK = "on rollback code, where only errors that are not about locks are posted inline"
+ROLLBACK = "on rollback code, where only errors that are not about locks or column types are posted inline"
 
 
 def _severity(level: str) -> Severity | None:
     return None if level == "none" else Severity(level)
 
 
-def _lock_rules() -> frozenset[str]:
+def _advice_rules() -> frozenset[str]:
+    """Rules whose findings are advice, not correctness, on rollback code: locks and
+    column-type hygiene (their ``HAZARD``; a ``"populated"`` hazard fails the down)."""
     from linter import registry
 
-    return frozenset(r.id for r in registry.all_rules().values() if r.hazard == "lock")
+    return frozenset(r.id for r in registry.all_rules().values() if r.hazard in ("lock", "type"))
 
 
-def inline_reason(f: Finding, *, level: str, down: bool, lock_rules: frozenset[str]) -> str | None:
+def inline_reason(f: Finding, *, level: str, down: bool, advice_rules: frozenset[str]) -> str | None:
     """Why ``f`` is not posted inline by policy (severity and rollback code), or ``None``
     (its lines are checked by the planner)."""
     threshold = _severity(level)
     if down:
-        if f.severity is not Severity.ERROR or f.rule_id in lock_rules:
+        if f.severity is not Severity.ERROR or f.rule_id in advice_rules:
             return ROLLBACK
     if threshold is None or f.severity.rank < threshold.rank:
         return BELOW_LEVEL.format(level=level)
@@ -297,7 +299,7 @@ def plan_review(
     besides the renames of the pull request's own file list."""
     assert level in INLINE_LEVELS
     statements = statements or {}
-    lock_rules = _lock_rules()
+    advice_rules = _advice_rules()
     plan = Plan()
     current = {f.fingerprint: f for f in findings}
     by_path: dict[str, list[Finding]] = {}
@@ -355,7 +357,7 @@ def plan_review(
             thread_of = owner.get(held[0].fingerprint) if held else None
         eligible: list[Finding] = []
         for f in members:
-            reason = inline_reason(f, level=level, down=f.fingerprint in down, lock_rules=lock_rules)
+            reason = inline_reason(f, level=level, down=f.fingerprint in down, advice_rules=advice_rules)
             if reason is None:
                 eligible.append(f)
             elif f.fingerprint not in owner:
