@@ -9,7 +9,7 @@
 * :mod:`~linter.github.log`: the log, with the token masked.
 * :mod:`~linter.github.changes`: what the event changed (API, git, payload).
 * :mod:`~linter.github.prepare`: lint what changed and pick the findings to report.
-* :mod:`~linter.github.threads`: what to post where (pure).
+* :mod:`~linter.github.threads`: one thread per statement, file-level threads, the cap: what to post where (pure).
 * :mod:`~linter.github.posting`: the outcome of the writes and the writer that stops at a 403.
 * :mod:`~linter.github.publish_review`: the review and the "Fixed" edits.
 * :mod:`~linter.github.publish_summary`: the sticky summary comment.
