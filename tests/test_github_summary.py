@@ -70,10 +70,22 @@ def test_comment_limit_keeps_errors_and_says_where_the_rest_is():
     assert page.count("| ❌ | `") == 40  # every error row kept; warnings dropped first
     assert "⚠️ 2000 warnings" in page  # the counts and roll-ups still count every finding
     assert "… and 100 more files" not in page and "… and 300 more files." in page
+    # before rows are dropped, rows lose their message (link title) and rule URLs are defined once
+    assert "\n[add-column-rewrite]: " + DOCS + "add-column-rewrite\n" in page and '"message 0 ' not in page
     # the job summary: same renderer, its own (byte) limit, everything fits
     job = summary.render_summary(summary.SummaryData(fs, files=400, failing=True), limit=summary.JOB_SUMMARY_LIMIT, marker=None,
                                  measure=lambda t: len(t.encode()))
     assert "more findings" not in job and job.count("| ⚠️ | `") == 2000
+    assert '"message 0 ' in job  # the job summary has room for every message
+
+
+def test_compact_rows_before_dropping_any():
+    fs = many(20, 150, 30)
+    full = summary.render_summary(summary.SummaryData(fs, files=30, blob_url="https://github.com/octo/repo/blob/" + "a" * 40 + "/"), limit=10**6)
+    assert "/blob/" + "a" * 40 + "/db/migrations/V000__m.sql#L1" in full and '"message 0 ' in full
+    page = summary.render_summary(summary.SummaryData(fs, files=30, blob_url="https://github.com/octo/repo/blob/" + "a" * 40 + "/"), limit=35_000)
+    assert len(page) <= 35_000 and "more findings" not in page and "/blob/" not in page
+    assert page.count("| ❌ | `") == 20 and page.count("| ⚠️ | `") == 150 and page.count("| ℹ️ | `") == 30
 
 
 def test_not_inline_said_once_per_reason_with_locations():

@@ -167,18 +167,25 @@ def _code_cell(text: str) -> str:
 
 
 class _View:
-    """Per-document helpers: short paths, file links, rule titles."""
+    """Per-document helpers: short paths, file links, rule links and titles.
 
-    def __init__(self, data: SummaryData) -> None:
+    ``level`` is how compact the document is made to fit its budget: 0, rows link their
+    location to the file at the head commit and carry the finding's message as the rule
+    link's title; 1, no file links; 2, no per-row message either, and rule links are
+    reference-style (each URL defined once at the end)."""
+
+    def __init__(self, data: SummaryData, level: int = 0) -> None:
         self.data = data
+        self.level = level
         self.base = _display_base(data.findings, data.roots)
         self.titles = _titles()
+        self.refs: dict[str, str] = {}
 
     def short(self, path: str) -> str:
         return path[len(self.base) + 1 :] if self.base and path.startswith(self.base + "/") else path
 
     def url(self, path: str, line: int | None = None) -> str | None:
-        if not self.data.blob_url:
+        if not self.data.blob_url or self.level >= 1:
             return None
         return self.data.blob_url + quote(path, safe="/") + (f"#L{line}" if line else "")
 
@@ -187,7 +194,15 @@ class _View:
         url = self.url(path, line)
         return f"[{label}]({url})" if url else label
 
+    def doc_link(self, rule_id: str, url: str) -> str:
+        if self.level >= 2:
+            self.refs[rule_id] = url
+            return f"[`{rule_id}`][{rule_id}]"
+        return f"[`{rule_id}`]({url})"
+
     def rule_link(self, f: Finding) -> str:
+        if self.level >= 2:
+            return self.doc_link(f.rule_id, f.docs_url)
         return f'[`{f.rule_id}`]({f.docs_url} "{_detail(f.message)}")'
 
     def row(self, f: Finding) -> dict:
@@ -198,7 +213,7 @@ class _View:
 def _by_rule(findings: list[Finding], view: _View) -> list[dict]:
     rules: dict[str, dict] = {}
     for f in findings:
-        r = rules.setdefault(f.rule_id, {"rule": f"[`{f.rule_id}`]({f.docs_url})", "title": view.titles.get(f.rule_id) or f.message, "error": 0, "warning": 0, "note": 0, "id": f.rule_id})
+        r = rules.setdefault(f.rule_id, {"rule": view.doc_link(f.rule_id, f.docs_url), "title": view.titles.get(f.rule_id) or f.message, "error": 0, "warning": 0, "note": 0, "id": f.rule_id})
         r[f.severity.value] += 1
     return sorted(rules.values(), key=lambda r: (-r["error"], -r["warning"], -r["note"], r["id"]))
 
@@ -295,24 +310,33 @@ def _render(data: SummaryData, view: _View, rows: list[Finding], lock_markdown: 
         "notes": list(data.notes) + extra_notes,
         "delivery": data.delivery,
         "footer": data.footer,
+        "refs": sorted(view.refs.items()),
+        "detail_hint": view.level < 2,
     }
     return render_template("summary.md.j2", marker=marker, title=title, clean=total == 0, s=s)
 
 
 def render_summary(data: SummaryData, *, limit: int = COMMENT_LIMIT, marker: str | None = MARKER, measure=len) -> str:
-    """The summary document, cut to ``limit`` (as counted by ``measure``: ``len`` for
-    characters, or a byte counter) by dropping the least severe rows."""
-    view = _View(data)
+    """The summary document, made to fit ``limit`` (as counted by ``measure``: ``len`` for
+    characters, or a byte counter): first more compact rows (no file links, then no
+    per-row message and reference-style rule links), then the least severe rows dropped."""
     lock = data.lock_markdown.strip() if data.lock_markdown else None
     notes: list[str] = []
     if lock and measure(lock) > limit // 4:
         lock = None
         notes.append("The lock report is too large for this comment; run `miglint locks` on the changed files to see it.")
     ordered = most_severe_first(data.findings)
-    text = _render(data, view, ordered, lock, marker, notes)
+    for level in (0, 1, 2):
+        if level == 1 and not data.blob_url:
+            continue
+        view = _View(data, level)
+        text = _render(data, view, ordered, lock, marker, notes)
+        if measure(text) <= limit:
+            return text
     keep = len(ordered)
     while measure(text) > limit and keep > 0:
         keep = max(0, min(keep - 1, int(keep * limit / measure(text) * 0.9)))
+        view = _View(data, 2)
         text = _render(data, view, ordered[:keep], lock, marker, notes)
     if measure(text) > limit:  # the frame alone is too large (enormous notes): hard cut
         cut = text[: max(0, limit - 200)]
