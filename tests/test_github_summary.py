@@ -115,3 +115,47 @@ def test_hostile_paths_and_messages_stay_inert():
     page = summary.render_summary(summary.SummaryData([f], files=1))
     assert "<img" not in page and '"x\\" onmouseover=\\"y &lt;img src=z&gt; \\| @octocat"' in page
     assert "``V1__a\\|`b`.sql:1``" in page
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_bot_links_the_run_and_edits_the_summary_only_when_it_changes(tmp_path, request):
+    """``miglint github`` against the validating fake: the comment links the run and the
+    files at the head commit; a rerun with the same findings writes nothing; a push that
+    changes the findings edits it."""
+    import pytest
+
+    from tests.github_harness import SHARED_API, Repo, config_for, pr_event, require_httpserver, run_bot
+
+    if not SHARED_API.is_dir():
+        pytest.skip("../shared/github-api is not beside the repository")
+    require_httpserver()
+    from tests.github_fake import PR, make_fake
+
+    fake = make_fake(request.getfixturevalue("httpserver"))
+    env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "987654321"}
+    repo = Repo(tmp_path / "repo")
+    base = repo.commit({".miglint.yml": config_for({"syntax-error": "error", "empty-migration": "warning"}), "db/V1__a.sql": "SELECT 1;\n"}, "base")
+    head = repo.commit({"db/V2__b.sql": "CREATE TABLE t (id bigint;\n"}, "bad")
+
+    def run(h: str):
+        fake.pulls[7] = PR(7, h, base, repo.api_files(base, h), "octo/repo")
+        event = pr_event(repo.path.parent / f"event-{h[:7]}.json", number=7, base=base, head=h)
+        n = len(fake.calls)
+        r = run_bot(repo.path, event, api_url=fake.api_url, extra_env=env)
+        return r, [c.op for c in fake.calls[n:] if c.method != "GET"]
+
+    r1, writes = run(head)
+    assert writes == ["pulls/create-review", "issues/create-comment"]
+    (comment,) = [c for c in fake.issue_comments[7] if summary.MARKER in c["body"]]
+    assert "[Workflow run](https://github.com/octo/repo/actions/runs/987654321)" in comment["body"]
+    assert f"(https://github.com/octo/repo/blob/{head}/db/V2__b.sql#L1)" in comment["body"]
+    assert "Workflow run" not in r1.summary  # the job summary is on the run's page
+    r2, writes = run(head)
+    assert writes == [] and "The summary comment was unchanged." in r2.summary
+    head2 = repo.commit({"db/V3__c.sql": "\n"}, "empty")
+    r3, writes = run(head2)
+    assert "issues/update-comment" in writes and "The summary comment was updated." in r3.summary
+    (comment,) = [c for c in fake.issue_comments[7] if summary.MARKER in c["body"]]
+    assert "V3__c.sql" in comment["body"] and fake.invalid == []
