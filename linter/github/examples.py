@@ -2,10 +2,12 @@
 real code: the rules (:mod:`linter.engine`), the lock report, the review planner
 (:mod:`linter.github.threads`), the review-comment and summary templates.
 
-Two pull requests on a Flyway project (``db/migration``), each linted against the migrations
-already on its base branch (so "existing table" is known):
+Two pull requests on a diesel project (``migrations/<version>_<name>/up.sql`` and
+``down.sql``), each linted against the migrations already on its base branch (so "existing
+table" is known):
 
-* :data:`SMALL`: a feature PR adding an index and a column with a volatile default;
+* :data:`SMALL`: a feature PR adding an index and a column with a volatile default, both
+  with down files (the crates.io feature PR of issue 12, in miniature);
 * :data:`LARGE`: a release PR with eight migrations, more than
   :data:`linter.formats.summary.ROLLUP` findings (so the summary has its roll-ups).
 
@@ -30,66 +32,98 @@ REPO = "octo/shop"
 SERVER = "https://github.com"
 HEAD = "5e1c0ffee0ddba11ab1e5eed0ddba11c0ffee5e1"
 RUN_URL = f"{SERVER}/{REPO}/actions/runs/4242424242"
-ROOT = "db/migration"
+ROOT = "migrations"
+
+
+def _migration(name: str, up: str, down: str) -> dict[str, str]:
+    """A diesel migration directory (``up.sql`` and ``down.sql``)."""
+    return {f"{ROOT}/{name}/up.sql": up, f"{ROOT}/{name}/down.sql": down}
+
 
 BASE = {
-    f"{ROOT}/V1__users.sql": (
+    **_migration(
+        "2024-01-01-000000_create_users",
         "CREATE TABLE users (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL,\n"
-        "    name text,\n    legacy_flags text\n);\n"
+        "    name text,\n    legacy_flags text\n);\n",
+        "DROP TABLE users;\n",
     ),
-    f"{ROOT}/V2__orders.sql": (
+    **_migration(
+        "2024-01-02-000000_create_orders",
         "CREATE TABLE orders (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    user_id bigint NOT NULL,\n"
         "    total numeric NOT NULL,\n    note text\n);\n\n"
         "CREATE TABLE order_items (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    order_id bigint NOT NULL,\n"
-        "    sku text NOT NULL,\n    quantity integer NOT NULL\n);\n"
+        "    sku text NOT NULL,\n    quantity integer NOT NULL\n);\n",
+        "DROP TABLE order_items;\nDROP TABLE orders;\n",
     ),
-    f"{ROOT}/V3__invitations.sql": (
-        "CREATE TABLE invitations (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL\n);\n"
+    **_migration(
+        "2024-01-03-000000_create_invitations",
+        "CREATE TABLE invitations (\n    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n    email text NOT NULL\n);\n",
+        "DROP TABLE invitations;\n",
     ),
 }
 
-#: A feature PR: one index, one column with a volatile default.
+#: A feature PR: one index, one column with a volatile default, both with down files.
 SMALL = {
-    f"{ROOT}/V4__orders_user_idx.sql": "CREATE INDEX orders_user_id_idx ON orders (user_id);\n",
-    f"{ROOT}/V5__invitation_token.sql": (
-        "ALTER TABLE invitations ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);\n"
+    **_migration(
+        "2024-02-01-000000_index_orders_user_id",
+        "CREATE INDEX orders_user_id_idx ON orders (user_id);\n",
+        "DROP INDEX orders_user_id_idx;\n",
+    ),
+    **_migration(
+        "2024-02-02-000000_add_invitation_token",
+        "ALTER TABLE invitations ADD COLUMN token text NOT NULL DEFAULT md5(random()::text);\n",
+        "ALTER TABLE invitations DROP COLUMN token;\n",
     ),
 }
 
 #: A release PR: constraints, a rename, type changes, a backfill, drops, a new table.
 LARGE = {
     **SMALL,
-    f"{ROOT}/V6__order_items_fk.sql": (
+    **_migration(
+        "2024-02-03-000000_order_constraints",
         "ALTER TABLE order_items ADD CONSTRAINT order_items_order_fk FOREIGN KEY (order_id) REFERENCES orders (id);\n"
         "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);\n"
-        "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n"
+        "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total >= 0);\n",
+        "ALTER TABLE orders DROP CONSTRAINT orders_total_positive;\n"
+        "ALTER TABLE orders DROP CONSTRAINT orders_user_fk;\n"
+        "ALTER TABLE order_items DROP CONSTRAINT order_items_order_fk;\n",
     ),
-    f"{ROOT}/V7__rename_name.sql": "ALTER TABLE users RENAME COLUMN name TO full_name;\n",
-    f"{ROOT}/V8__money.sql": (
+    **_migration(
+        "2024-02-04-000000_rename_user_name",
+        "ALTER TABLE users RENAME COLUMN name TO full_name;\n",
+        "ALTER TABLE users RENAME COLUMN full_name TO name;\n",
+    ),
+    **_migration(
+        "2024-02-05-000000_money_types",
         "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12, 2);\n"
-        "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\n"
+        "ALTER TABLE order_items ALTER COLUMN quantity TYPE bigint;\n",
+        "ALTER TABLE order_items ALTER COLUMN quantity TYPE integer;\n"
+        "ALTER TABLE orders ALTER COLUMN total TYPE numeric;\n",
     ),
-    f"{ROOT}/V9__backfill_status.sql": (
+    **_migration(
+        "2024-02-06-000000_order_status",
         "ALTER TABLE orders ADD COLUMN status text;\n"
         "UPDATE orders SET status = 'done';\n"
-        "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n"
+        "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
+        "ALTER TABLE orders DROP COLUMN status;\n",
     ),
-    f"{ROOT}/V10__drop_legacy.sql": (
+    **_migration(
+        "2024-02-07-000000_drop_legacy",
         "ALTER TABLE users DROP COLUMN legacy_flags;\n"
         "ALTER TABLE orders DROP COLUMN note;\n"
-        "DROP INDEX orders_user_id_idx;\n"
+        "DROP INDEX orders_user_id_idx;\n",
+        "ALTER TABLE orders ADD COLUMN note text;\n"
+        "ALTER TABLE users ADD COLUMN legacy_flags text;\n",
     ),
-    f"{ROOT}/V11__audit.sql": (
-        "CREATE TABLE audit_log (\n    id serial PRIMARY KEY,\n    actor varchar(64),\n    action char(8),\n"
-        "    created_at timestamp DEFAULT now()\n);\n"
-        "CREATE INDEX audit_log_actor_idx ON audit_log (actor);\n"
-        "CREATE UNIQUE INDEX users_email_key ON users (email);\n"
-    ),
-    f"{ROOT}/V12__cleanup.sql": (
+    **_migration(
+        "2024-02-08-000000_cleanup",
         "ALTER TABLE users ADD COLUMN age integer NOT NULL;\n"
-        "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;\n"
+        "CREATE UNIQUE INDEX users_email_key ON users (email);\n"
         "DROP TABLE invitations;\n"
-        "DELETE FROM order_items;\n"
+        "DELETE FROM order_items;\n",
+        "CREATE TABLE invitations (id bigint PRIMARY KEY, email text NOT NULL);\n"
+        "DROP INDEX users_email_key;\n"
+        "ALTER TABLE users DROP COLUMN age;\n",
     ),
 }
 
@@ -99,7 +133,7 @@ class Example:
     """One pull request, linted and rendered."""
 
     findings: list[Finding]
-    comments: list[tuple[str, int, str]]  # (path, line, body) of each new inline comment
+    comments: list[tuple[str, int | None, str]]  # (path, line or None for a file-level comment, body) of each thread
     summary: str
     job_summary: str
 
@@ -115,7 +149,7 @@ def lint_pull_request(pr_files: dict[str, str]) -> Example:
     from linter import config as configmod, engine
     from linter.discovery import discover
     from linter.github import threads
-    from linter.github.prepare import lock_markdown
+    from linter.github.prepare import lock_markdown, statement_places
 
     with tempfile.TemporaryDirectory(prefix="miglint-example-") as tmp:
         root = Path(tmp)
@@ -131,8 +165,13 @@ def lint_pull_request(pr_files: dict[str, str]) -> Example:
             s = review.suggestion_for(f, pr_files[f.path])
             if s is not None:
                 suggestions[f.fingerprint] = s
+        texts: dict[str, str | None] = dict(pr_files)
+        statements, down = statement_places(findings, {f.path: f for f in report.files}, texts, cfg.max_file_size)
         changed = {p: ChangedFile(p, "added", patch=_added_patch(t)) for p, t in pr_files.items()}
-        plan = threads.plan_review(findings, changed, suggestions, [])
+        plan = threads.plan_review(
+            findings, changed, suggestions, [], statements=statements, down=down,
+            combine=lambda fs: review.suggestion_for_all(fs, pr_files[fs[0].path]),
+        )
         locks = lock_markdown([f for f in report.files if f.path in pr_files], cfg)
     data = summary.SummaryData(
         findings,
@@ -140,7 +179,7 @@ def lint_pull_request(pr_files: dict[str, str]) -> Example:
         files=len(pr_files),
         failing=engine.fails(report.__class__(findings, [], []), cfg.fail_on),
         fail_on=cfg.fail_on,
-        where={fp: r for fp, r in plan.where.items() if fp not in {f.fingerprint for f, _ in plan.kept}},
+        where={fp: r for fp, r in plan.where.items() if fp not in plan.carried()},
         not_inline=plan.not_inline(),
         lock_markdown=locks,
         footer=f"miglint {__version__} · {HEAD[:7]} · changed files from api",
@@ -153,7 +192,7 @@ def lint_pull_request(pr_files: dict[str, str]) -> Example:
         summary.SummaryData(**{**data.__dict__, "run_url": None}), limit=summary.JOB_SUMMARY_LIMIT, marker=None,
         measure=lambda t: len(t.encode("utf-8")),
     )
-    return Example(findings, [(c.path, c.line, c.body) for c in plan.new], comment, job)
+    return Example(findings, [(t.path, t.line, t.body) for t in (*plan.files, *plan.new)], comment, job)
 
 
 def _show(title: str, intro: str, body: str, source: bool = True) -> str:
@@ -164,6 +203,14 @@ def _show(title: str, intro: str, body: str, source: bool = True) -> str:
     return out
 
 
+def _short(path: str) -> str:
+    return path[len(ROOT) + 1 :]
+
+
+def _names(files: dict[str, str]) -> str:
+    return ", ".join(f"`{n}`" for n in dict.fromkeys(_short(p).split("/")[0] for p in files))
+
+
 def render() -> str:
     """The whole of ``docs/pull-request-comments.md``."""
     small = lint_pull_request(SMALL)
@@ -171,33 +218,37 @@ def render() -> str:
     parts = [
         "# What miglint posts on a pull request\n",
         "<!-- Generated by `python -m linter.docs` from linter/github/examples.py; do not edit. -->\n",
-        "Two example pull requests on a Flyway project, linted by miglint with its default "
-        "configuration and rendered by the real templates (`linter/templates/*.md.j2`); "
-        "`tests/test_github_docs.py` fails when this page is not what the code renders. "
-        "GitHub renders the same markdown (a `suggestion` block becomes a diff with a "
-        "**Commit suggestion** button). The hidden `<!-- miglint:... -->` first lines are how "
-        "later runs find these comments. File links point at an example repository.\n",
+        "Two example pull requests on a diesel project, linted by miglint with its default "
+        "configuration and rendered by the real code (`linter/github/examples.py` runs the rules, "
+        "the review planner and the templates in `linter/templates/`); `tests/test_github_docs.py` "
+        "fails when this page is not what the code renders. GitHub renders the same markdown (a "
+        "`suggestion` block becomes a diff with a **Commit suggestion** button). The hidden "
+        "`<!-- miglint:... -->` first lines are how later runs find these comments. File and run "
+        "links point at an example repository.\n",
         "# A small pull request\n",
-        "It adds `V4__orders_user_idx.sql` (an index on an existing table) and "
-        "`V5__invitation_token.sql` (a column with a volatile default):\n",
-        "".join(f"```sql\n-- {p}\n{t}```\n\n" for p, t in SMALL.items()),
+        f"It adds two migrations, {_names(SMALL)}: an index on an existing table and a column "
+        "with a volatile default, each with its down file.\n",
+        "".join(f"```sql\n-- {_short(p)}\n{t}```\n\n" for p, t in SMALL.items()),
+        f"miglint finds {summary.counts_phrase(summary._counts(small.findings))}; the review has "
+        f"{len(small.comments)} thread{'s' if len(small.comments) != 1 else ''}.\n",
     ]
     for path, line, body in small.comments:
-        parts.append(_show(f"Inline comment on `{path.rsplit('/', 1)[-1]}`, line {line}", "Part of one review:", body))
+        where = f"line {line}" if line else "the whole file"
+        parts.append(_show(f"Review comment on `{_short(path)}`, {where}", "One thread per statement:", body))
     parts.append(_show("The summary comment", "One per pull request, edited only when what it says changes:", small.summary))
-    first = small.comments[0] if small.comments else None
-    if first is not None:
-        f = next(f for f in small.findings if f.path == first[0] and first[2].startswith(review.marker(f.fingerprint, f.rule_id)))
-        resolved = review.resolved_body(first[2], f.rule_id, f.docs_url, f.fingerprint, HEAD[::-1])
+    if small.comments:
+        path, _, body = small.comments[0]
+        f = next(f for f in small.findings if f.path == path and body.startswith(review.marker(f.fingerprint, f.rule_id)))
+        resolved = review.resolved_body(body, f.rule_id, f.docs_url, f.fingerprint, HEAD[::-1])
         parts.append(_show("A comment whose finding was fixed", "Edited in place by the run after the fixing push (the original is kept, collapsed):", resolved))
     clean = summary.render_summary(summary.SummaryData([], files=len(SMALL), previous=True, run_url=RUN_URL,
                                                        footer=f"miglint {__version__} · {HEAD[::-1][:7]} · changed files from api"))
     parts.append(_show("The summary once the pull request is clean", "After a push that fixes every finding:", clean))
     parts += [
         "# A large pull request\n",
-        f"A release branch adding {len(LARGE)} migrations ({', '.join(f'`{p.rsplit(chr(47), 1)[-1]}`' for p in LARGE)}): "
+        f"A release branch adding {len(LARGE) // 2} migrations ({_names(LARGE)}): "
         f"{summary.counts_phrase(summary._counts(large.findings))}. Above {summary.ROLLUP} findings the summary "
         "starts with a roll-up by rule and by file; the group holding the errors is open, the others collapsed.\n",
-        _show("The summary comment", f"{len(large.comments)} findings are inline comments of the review; the summary lists all of them:", large.summary),
+        _show("The summary comment", f"The review has {len(large.comments)} threads; the summary lists every finding:", large.summary),
     ]
     return "\n".join(parts)

@@ -49,8 +49,8 @@ def publish_summary(ctx, prep: Prepared, client: GitHubClient, log: Log, outcome
     mine = [c for c in issue_items if isinstance(c, dict) and isinstance(c.get("id"), int) and MARKER in (c.get("body") or "")]
     if not mine and prep.files == 0 and not prep.findings:
         return  # nothing to say on a pull request that touches no migration file
-    inline = {f.fingerprint for f, _ in p.kept}
-    summary_data.where = {fp: reason for fp, reason in p.where.items() if fp not in inline}
+    carried = p.carried()  # findings a thread holds (new, edited or kept) are inline
+    summary_data.where = {fp: reason for fp, reason in p.where.items() if fp not in carried}
     summary_data.not_inline = p.not_inline()
     summary_data.previous = bool(mine)
     body = render_summary(summary_data, limit=COMMENT_LIMIT, marker=MARKER)
