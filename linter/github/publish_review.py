@@ -6,9 +6,10 @@ gone ("Fixed")."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from linter.formats.review import resolved_body, suggestion_for_all
-from linter.formats.summary import counts_phrase
-from linter.github import outputs, threads
+from linter.github import gitdiff, threads
 from linter.github.client import GitHubClient
 from linter.github.inputs import Options
 from linter.github.log import Log
@@ -17,6 +18,24 @@ from linter.github.prepare import Prepared, docs_url
 
 #: Edits of resolved comments per run at most (each is a write request).
 MAX_RESOLVE_EDITS = 100
+
+
+def _moved_since(existing: list[threads.ExistingComment], prep: Prepared, head: str) -> dict[str, str]:
+    """``{old path: new path}`` of the files git sees renamed between the commit an open
+    thread was posted on and ``head``, for the threads none of whose findings is reported
+    on their path now (a ``git mv`` in a later push); empty without the history."""
+    paths = {f.path for f in prep.findings}
+    since = {c.commit for c in existing if not c.resolved and c.commit and c.path and c.path not in paths}
+    if not since:
+        return {}
+    root = gitdiff.repo_root(Path.cwd())
+    if root is None:
+        return {}
+    out: dict[str, str] = {}
+    for commit in sorted(since)[:10]:
+        for old, new in gitdiff.renames(commit, head, root).items():
+            out.setdefault(old, new)
+    return out
 
 
 #: The review's body: no counts, which the next push would make stale (the summary comment
@@ -34,6 +53,7 @@ def publish_review(ctx, opts: Options, prep: Prepared, client: GitHubClient, log
     existing_items = list_items(client, log, f"{ctx.repo_path}/pulls/{pr.number}/comments", "the pull request's review comments")
     existing = threads.existing_comments(existing_items or [])
     changed = prep.changes.by_path() if prep.changes else {}
+    moved = _moved_since(existing, prep, pr.head_sha)
 
     def combine(findings):
         text = prep.texts.get(findings[0].path)
@@ -54,6 +74,7 @@ def publish_review(ctx, opts: Options, prep: Prepared, client: GitHubClient, log
         statements=prep.statements,
         down=prep.down,
         combine=combine,
+        moved=moved,
     )
     if existing_items is None and inline:
         p.reasons["the earlier comments could not be read, so none were posted (to avoid duplicates)"] += len(prep.findings)

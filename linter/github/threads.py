@@ -81,6 +81,7 @@ class ExistingComment:
     members: dict[str, str] = field(default_factory=dict)
     line: int | None = None
     file_level: bool = False
+    commit: str | None = None
 
 
 @dataclass
@@ -175,6 +176,7 @@ def existing_comments(items: list[dict]) -> list[ExistingComment]:
             ExistingComment(
                 item["id"], fp, rule, resolved, body, item.get("path"), parse_members(body),
                 line if isinstance(line, int) else None, item.get("subject_type") == "file",
+                item.get("original_commit_id") or item.get("commit_id"),
             )
         )
     return out
@@ -286,6 +288,7 @@ def plan_review(
     statements: dict[str, tuple[int, int]] | None = None,
     down: set[str] = frozenset(),
     combine=None,
+    moved: dict[str, str] | None = None,
 ) -> Plan:
     """Decide the review (see the module docstring). ``inline=False`` plans no new threads
     (summary-only mode) but still finds what to resolve.
@@ -294,7 +297,9 @@ def plan_review(
     (a finding missing there is its own statement, keyed by its first line); ``down``:
     fingerprints of findings on rollback code; ``combine``: a function of a thread's
     findings that returns one :class:`Suggestion` for their fixes, or ``None`` (default:
-    the one suggestion of ``suggestions`` when exactly one of them has one)."""
+    the one suggestion of ``suggestions`` when exactly one of them has one); ``moved``:
+    ``{old path: new path}`` of files renamed since earlier threads were posted (git),
+    besides the renames of the pull request's own file list."""
     assert level in INLINE_LEVELS
     statements = statements or {}
     lock_rules = _lock_rules()
@@ -303,7 +308,8 @@ def plan_review(
     by_path: dict[str, list[Finding]] = {}
     for f in findings:
         by_path.setdefault(f.path, []).append(f)
-    renames = {cf.previous_path: cf.path for cf in changed.values() if cf.previous_path and cf.status == "renamed"}
+    renames = dict(moved or {})
+    renames.update({cf.previous_path: cf.path for cf in changed.values() if cf.previous_path and cf.status == "renamed"})
 
     # earlier threads: which current findings each one holds
     owner: dict[str, ExistingComment] = {}
