@@ -94,8 +94,10 @@ if __name__ == "__main__":  # python -m tests.github_scenarios /work/main
 
     if len(sys.argv) > 1:
         github_harness.ROOT = Path(sys.argv[1])
-    preset = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-v" else ""
-    for name, build in (("feature", feature_pr), ("big", big_pr)):
+    preset = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else ""
+    import functools
+
+    for name, build in (("feature", feature_pr), ("big", functools.partial(big_pr, newest=145))):
         server = HTTPServer()
         server.start()
         try:
@@ -107,6 +109,12 @@ if __name__ == "__main__":  # python -m tests.github_scenarios /work/main
             stats = threads_per_statement(fake)
             print(name, "findings", r.outputs.get("findings"), stats, "summary chars", len(summary[0]) if summary else 0,
                   "annotations", r.stdout.count("::"), "invalid", len(fake.invalid), "code", r.code)
+            if "-d" in sys.argv:
+                from collections import Counter
+                per = Counter((c["path"], c.get("line")) for c in fake.review_comments.get(7, []))
+                for c in fake.review_comments.get(7, []):
+                    if per[(c["path"], c.get("line"))] > 1:
+                        print("   DUP", c["path"], c.get("line"), c.get("start_line"), c["body"][:200].replace("\n", " | "))
             if "-v" in sys.argv:
                 for c in fake.review_comments.get(7, []):
                     print("   ", c["path"].split("/")[-2][-30:] + "/" + c["path"].split("/")[-1], c.get("line"), c["body"].split("\n")[1][:90], "SUGG" if "```suggestion" in c["body"] else "")
