@@ -100,3 +100,11 @@ def test_old_single_finding_markers_still_parse():
     assert review.parse_members(old) == {"0123456789abcdef": "syntax-error"}
     done = review.resolved_body(review.thread_body([f("a-rule", fp="1" * 16), f("b-rule", fp="2" * 16)]), "a-rule", "u", "1" * 16)
     assert review.parse_marker(done) == ("1" * 16, "a-rule", True) and review.parse_members(done) == {"1" * 16: "a-rule", "2" * 16: "b-rule"}
+
+
+def test_a_thread_split_between_two_statements_is_edited_once():
+    a, b = f("add-column-rewrite", sev=Severity.ERROR, fp="a" * 16), f("non-concurrent-create-index", line=2, sev=Severity.ERROR, fp="b" * 16)
+    old = threads.existing_comments([{"id": 7, "body": review.thread_body([a, b]), "path": NEW.path, "line": 1}])
+    p = threads.plan_review([a, b], {NEW.path: NEW}, {}, old, statements={"a" * 16: (1, 1), "b" * 16: (2, 2)})
+    assert [t.existing.id for t in p.edit] == [7] and [x.fingerprint for x in p.edit[0].findings] == ["a" * 16]
+    assert [t.finding.fingerprint for t in p.new] == ["b" * 16] and p.resolve == []

@@ -86,7 +86,7 @@ def check(ctx, stmt, options):
     tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
     fix = None
     if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
-        help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+        help += f" Here it would run in a transaction: {tx[0]}. {tx[1]}"
     elif not name:  # a re-run of a failed concurrent build would build a second index
         help += " Name the index first: a re-run after a failed concurrent build would otherwise build a second one."
     elif stmt.parent is None:

@@ -78,7 +78,7 @@ def check(ctx, stmt, options):
         if not alone:
             help += " It must be the ALTER TABLE's only subcommand: split this statement."
         if tx is not None:
-            help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+            help += f" Here it would run in a transaction: {tx[0]}. {tx[1]}"
         fix = None
         if tx is None and alone and stmt.parent is None and part_rv.get("location") is not None:
             start = stmt.offset_of(part_rv["location"])

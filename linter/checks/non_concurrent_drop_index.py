@@ -76,7 +76,7 @@ def check(ctx, stmt, options):
         help += " It does not support CASCADE: drop the dependent objects first."
     tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
     if tx is not None:
-        help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+        help += f" Here it would run in a transaction: {tx[0]}. {tx[1]}"
     fix = None
     if tx is None and stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
         at = tokens.after_keyword(stmt, "INDEX")

@@ -88,7 +88,7 @@ def check(ctx, stmt, options):
                 "it in, blocking neither reads nor writes, and cannot run inside a transaction block.")
         tx = ctx.pg.transaction_context(stmt, made_concurrent=True)
         if tx is not None:  # CONCURRENTLY added here would make the migration fail: no fix
-            help += f" Here it would run in a transaction ({tx[0]}): {tx[1]}"
+            help += f" Here it would run in a transaction: {tx[0]}. {tx[1]}"
         elif stmt.parent is None:
             at = tokens.after_keyword(stmt, what)
             if at is not None:

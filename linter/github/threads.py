@@ -345,10 +345,19 @@ def plan_review(
         plan.reasons[reason] += 1
 
     candidates: list[tuple[tuple, Thread]] = []
+    claimed: set[int] = set()
     for key, members in groups.items():
         members.sort(key=lambda f: _rank(f, down))
         path, is_file = key[0], key[1] == "file"
         held = [f for f in members if f.fingerprint in owner]
+        thread_of = owner.get(held[0].fingerprint) if held else None
+        if thread_of is not None and thread_of.id in claimed:
+            # its findings now sit in two statements: the first keeps the thread
+            for f in held:
+                if owner.get(f.fingerprint) is thread_of:
+                    del owner[f.fingerprint]
+            held = [f for f in held if f.fingerprint in owner]
+            thread_of = owner.get(held[0].fingerprint) if held else None
         eligible: list[Finding] = []
         for f in members:
             reason = inline_reason(f, level=level, down=f.fingerprint in down, lock_rules=lock_rules)
@@ -356,8 +365,8 @@ def plan_review(
                 eligible.append(f)
             elif f.fingerprint not in owner:
                 skip(f, reason)
-        thread_of = owner.get(held[0].fingerprint) if held else None
         if thread_of is not None:
+            claimed.add(thread_of.id)
             # the statement has a thread: keep it, or edit it to the new set of findings
             want = [f for f in members if owner.get(f.fingerprint) is thread_of or (f in eligible and f.fingerprint not in owner)]
             for f in members:
