@@ -7,6 +7,8 @@
   every file of ``rules/`` verbatim.
 * ``linter/presets.py``: every file of ``rules/`` parsed, which the configuration reads
   instead of the YAML (a run without a configuration file then never imports PyYAML).
+* ``docs/pull-request-comments.md``: what ``miglint github`` posts on a small and a large
+  example pull request, linted and rendered by the real code (:mod:`linter.github.examples`).
 
 ``--check`` exits 1 when a committed file differs from what the code gives (tests run it).
 """
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS_PATH = ROOT / "docs" / "rules.md"
 README_PATH = ROOT / "README.md"
 PRESETS_PATH = ROOT / "linter" / "presets.py"
+PR_COMMENTS_PATH = ROOT / "docs" / "pull-request-comments.md"
 _PRESETS_BLOCK = re.compile(r"(<!-- presets:start[^>]*-->\n).*?(<!-- presets:end -->)", re.S)
 
 
@@ -109,10 +112,12 @@ def render_readme(current: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write docs/rules.md, linter/presets.py and the README's preset block, or with
+    """Write docs/rules.md, linter/presets.py, docs/pull-request-comments.md and the README's preset block, or with
     ``--check`` report whether they are up to date."""
     argv = sys.argv[1:] if argv is None else argv
-    outputs = [(DOCS_PATH, render()), (PRESETS_PATH, render_preset_table())]
+    from linter.github import examples
+
+    outputs = [(DOCS_PATH, render()), (PRESETS_PATH, render_preset_table()), (PR_COMMENTS_PATH, examples.render())]
     if README_PATH.is_file():
         readme = README_PATH.read_text(encoding="utf-8")
         outputs.append((README_PATH, render_readme(readme)))

@@ -89,8 +89,9 @@ def test_review_summary_then_no_duplicates_then_clean(style_pr, fake):
     summaries = _summary_comments(fake)
     assert len(summaries) == 1
     body = summaries[0]["body"]
-    assert "db/migrations/V1__init.sql | 1 |" in body and "_on lines this pull request did not change_" in body  # line 1 is not changed
-    assert "Not posted inline" in body and "1 finding: on lines this pull request did not change" in body
+    # line 1 is not changed: said once, with its location, in "Not posted inline"
+    assert "Not posted inline" in body and "- on lines this pull request did not change (1 finding): `V1__init.sql:1`" in body
+    assert "_on lines this pull request did not change_" not in body  # no per-row suffixes
     assert "❌ **Fails**" in body
     if importlib.util.find_spec("linter.lockreport"):  # the lock report of the changed files
         assert "<b>Lock report</b> of the changed files" in body and "`db/migrations/V2__add.sql`" in body
@@ -105,10 +106,10 @@ def test_review_summary_then_no_duplicates_then_clean(style_pr, fake):
     r2 = run_bot(repo.path, event, api_url=fake.api_url)
     assert r2.code == 1
     later = fake.calls[n_calls:]
-    assert not [c for c in later if c.op == "pulls/create-review"]
-    assert not [c for c in later if c.op == "issues/create-comment"]
     assert not [c for c in later if c.op == "pulls/create-review-comment"]
-    assert [c.op for c in later if c.method != "GET"] == ["issues/update-comment"]
+    # the same findings: the summary says the same, so it is not edited; nothing is written
+    assert [c.op for c in later if c.method != "GET"] == []
+    assert "The summary comment was unchanged." in r2.summary
     assert len(fake.review_comments[7]) == 3 and len(_summary_comments(fake)) == 1
     assert "3 threads of an earlier run still hold their findings unchanged" in r2.summary
 
@@ -141,7 +142,7 @@ def test_review_summary_then_no_duplicates_then_clean(style_pr, fake):
     # ---- and a fourth run on the clean head edits nothing but the summary
     n_calls = len(fake.calls)
     r4 = run_bot(repo.path, event3, api_url=fake.api_url)
-    assert [c.op for c in fake.calls[n_calls:] if c.method != "GET"] == ["issues/update-comment"]
+    assert [c.op for c in fake.calls[n_calls:] if c.method != "GET"] == []
 
     # the token went to the API only, in the Authorization header
     for run in (r1, r2, r3, r4):
@@ -250,7 +251,7 @@ def test_four_thousand_findings(tmp_path, fake):
     body = _summary_comments(fake)[0]["body"]
     assert len(body) <= BODY_LIMIT and len(body) <= 60_000
     assert re.search(r"\*\*\d+ more findings\*\* are not listed here", body)
-    assert "3962 findings: over the limit of 50 open miglint threads on this pull request" in body
+    assert "- over the limit of 50 open miglint threads on this pull request (3962 findings): " in body
     assert "V0003__bad.sql" in body  # errors are kept, notes and warnings dropped first
     assert len(r.summary.encode()) <= 1_000_000
     # check run: 1,000 annotations in batches of 50, completed with the conclusion last,
@@ -288,7 +289,7 @@ def test_renamed_and_removed_files(tmp_path, fake):
     assert [(c["path"], c["line"]) for c in review["comments"]] == [("db/V5__b_renamed.sql", 4)]
     body = _summary_comments(fake)[0]["body"]
     # the pure rename has no patch: its finding is listed, with the reason
-    assert "db/V6__d_renamed.sql | 1 |" in body and "GitHub shows no diff for the file" in body
+    assert "GitHub shows no diff for the file (binary, too large or a pure rename) (1 finding): `V6__d_renamed.sql:1`" in body
     assert r.code == 1
 
 
@@ -303,7 +304,7 @@ def test_findings_outside_the_diff_go_to_the_summary(tmp_path, fake):
     review = fake.ops("pulls/create-review")[0].body
     assert [c["line"] for c in review["comments"]] == [20]
     body = _summary_comments(fake)[0]["body"]
-    assert "db/V1__a.sql | 1 |" in body and "_on lines this pull request did not change_" in body
+    assert "- on lines this pull request did not change (1 finding): `V1__a.sql:1`" in body
 
 
 def test_ghes_api_url(tmp_path, httpserver):

@@ -71,7 +71,7 @@ def test_max_comments_caps_open_threads_across_runs(tmp_path, fake):
         assert len(_open_threads(fake)) == 50, f"run {run + 1}"
     # the summary says why the other 70 are not inline
     body = next(c["body"] for c in fake.issue_comments[7] if "miglint:summary" in c["body"])
-    assert "70 findings: over the limit of 50 open miglint threads on this pull request" in body
+    assert "- over the limit of 50 open miglint threads on this pull request (70 findings): " in body
 
 
 def test_a_moved_migration_keeps_its_threads(tmp_path, fake):

@@ -123,7 +123,7 @@ def test_messages_cannot_forge_markers_or_break_tables():
     assert body.count("<!--") == 1
     page = summary.render_summary(summary.SummaryData([f], files=1), marker=summary.MARKER)
     assert page.count("<!-- miglint:summary -->") == 1
-    assert "x &lt;!-- miglint:summary --&gt; \\| y<br>z" in page
+    assert '"x &lt;!-- miglint:summary --&gt; \\| y z"' in page  # the message is the rule link's title
 
 
 def test_resolved_body_keeps_original_without_suggestion():
@@ -185,7 +185,7 @@ def test_summary_truncates_to_the_limit_keeping_errors():
     fs.append(finding(line=1, sev=Severity.ERROR, message="the one error", path="db/zz/V9__e.sql", fp="e" * 16))
     page = summary.render_summary(summary.SummaryData(fs, files=3000, failing=True), limit=20_000)
     assert len(page) <= 20_000
-    assert "the one error" in page and "more findings** are not listed here" in page
+    assert "`zz/V9__e.sql:1`" in page and "more findings** are not listed here" in page
     assert page.startswith(summary.MARKER)
 
 

@@ -60,7 +60,7 @@ from linter.github.log import Log
 from linter.github.posting import Outcome, Writer
 from linter.github.prepare import Prepared, prepare
 from linter.github.publish_review import publish_review
-from linter.github.publish_summary import publish_summary
+from linter.github.publish_summary import publish_summary, run_links
 from linter.github.threads import Plan
 from linter.model import Report
 
@@ -120,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     if prep.changes is not None:
         footer += f" · changed files from {prep.changes.source}"
 
+    run_url, blob_url = run_links(ctx)
+
     def summary_data() -> SummaryData:
         return SummaryData(
             findings=prep.findings,
@@ -132,6 +134,8 @@ def run(args: argparse.Namespace) -> int:
             lock_markdown=prep.lock_markdown,
             footer=footer,
             elsewhere=elsewhere,
+            run_url=run_url,
+            blob_url=blob_url,
         )
 
     pr_data = summary_data()
@@ -159,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
     # job summary: everything, with what was posted where
     job = summary_data()
+    job.run_url = None  # the job summary is on the run's page
     job.where = pr_data.where
     job.not_inline = pr_data.not_inline
     job.delivery = outcome.sentences()
