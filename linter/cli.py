@@ -18,12 +18,8 @@ from pathlib import Path
 from typing import Sequence
 
 from linter import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A bad command line or unusable input path (exit code 2)."""
+from linter.baseref import check_base
+from linter.exitcodes import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # noqa: F401  (re-exported)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -147,17 +143,6 @@ def _use_color(mode: str, stream) -> bool:
     return hasattr(stream, "isatty") and stream.isatty()
 
 
-def _check_base(ref: str) -> None:
-    import subprocess
-
-    try:
-        r = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], capture_output=True, text=True)
-    except OSError as exc:
-        raise UsageError(f"--base {ref}: git is not available ({exc})") from None
-    if r.returncode != 0:
-        raise UsageError(f"--base {ref}: not a commit in this git repository")
-
-
 def _defer_gc() -> None:
     """Collect young objects every 50,000 allocations instead of 700 (``gc.set_threshold``).
 
@@ -200,7 +185,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     cfg = cfg.select(args.select, args.ignore)
     if args.base:
-        _check_base(args.base)
+        check_base(args.base)
         cfg.base = args.base  # the history rules compare with it (linter.migset.history)
 
     paths = args.paths or cfg.roots or ["."]

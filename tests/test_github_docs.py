@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from linter.formats import review, summary
-from linter.github import plan as planmod
+from linter.github import threads as planmod
 from linter.github.diff import ChangedFile
 from linter.model import Finding, Fix, Position, Severity, Span
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from linter.formats import review, summary
-from linter.github import context as ctxmod, gitdiff, outputs, plan as planmod
+from linter.github import context as ctxmod, gitdiff, outputs, threads as planmod
 from linter.github.diff import ChangedFile, parse_patch
 from linter.model import Finding, Fix, Position, Severity, Span
 

@@ -168,7 +168,7 @@ def test_text_marks_nested_statements_and_transaction_changes(report):
 
 
 def test_build_without_a_config_uses_the_default_preset(tmp_path):
-    """The pull-request bot calls ``lockreport.build(files)`` (linter/github/bot.py)."""
+    """The pull-request bot calls ``lockreport.build(files)`` (linter/github/prepare.py)."""
     _write(tmp_path, {"db/V1__x.sql": "CREATE INDEX i ON users (email);\n"})
     found = discover([str(tmp_path / "db")], base_dir=str(tmp_path))
     md = locks_markdown.render(lockreport.build(found.files))
