@@ -254,8 +254,28 @@ def test_bundle_file_size_is_capped(tmp_path):
     p = tmp_path / "big.json"
     with open(p, "wb") as fh:
         fh.write(b" " * (bundle_schema.MAX_BYTES + 1))
-    with pytest.raises(bundle_schema.BundleError, match="larger than 16 MiB"):
+    with pytest.raises(bundle_schema.BundleError, match="larger than 32 MiB"):
         bundle_schema.read(str(p))
+
+
+def test_saved_bundle_keeps_the_most_severe_findings_within_the_cap(monkeypatch):
+    from linter.github import bundle, context as ctxmod
+    from linter.github.prepare import Prepared
+    from linter.model import Finding, Severity, Span
+
+    def finding(n, sev):
+        return Finding("syntax-error", "syntax", sev, f"db/V{n}__a.sql", Span.at(1, 1), "msg", None, "https://x", f"{n:016x}")
+
+    class Ctx:
+        repository = "octo/repo"
+        pull_request = ctxmod.PullRequest(7, "a" * 40, "b" * 40, "octo/repo")
+
+    prep = Prepared(findings=[finding(1, Severity.NOTE), finding(2, Severity.ERROR), finding(3, Severity.WARNING)], fail_on="error")
+    monkeypatch.setattr(bundle_schema, "MAX_FINDINGS", 2)
+    data = bundle.bundle_data(Ctx(), prep)
+    assert [f["severity"] for f in data["findings"]] == ["error", "warning"]
+    assert "1 less severe findings were left out of the bundle" in data["notes"][-1]
+    assert len(bundle_schema.validate(data).findings) == 2
 
 
 # --------------------------------------------------------------------------- end to end
@@ -464,4 +484,4 @@ def test_forged_bundle_is_refused_and_nothing_posted(bundle_flow, fake, change, 
 def test_oversize_bundle_file_is_refused(bundle_flow, fake):
     _, trusted_run = bundle_flow
     r = trusted_run(b" " * (bundle_schema.MAX_BYTES + 1) + b"{}")
-    assert r.code == 2 and "larger than 16 MiB" in r.stderr and fake.writes() == []
+    assert r.code == 2 and "larger than 32 MiB" in r.stderr and fake.writes() == []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from linter import __version__
 from linter.formats.review import Suggestion
-from linter.github import bundle_schema, context as ctxmod
+from linter.github import bundle_schema, context as ctxmod, outputs
 from linter.github.client import GitHubClient
 from linter.github.log import Log
 from linter.github.prepare import Prepared
@@ -43,9 +43,19 @@ def bundle_data(ctx: ctxmod.ActionContext, prep: Prepared) -> dict:
     """The bundle of ``prep`` as a JSON-ready dict (the layout ``bundle_schema`` validates)."""
     from linter.formats._common import visible_fix, visible_properties
 
+    from linter.formats._common import most_severe_first
+
     pr = ctx.pull_request
     findings = []
-    for f in prep.findings:
+    notes = list(prep.notes)
+    kept = prep.findings
+    if len(kept) > bundle_schema.MAX_FINDINGS:
+        kept = sorted(most_severe_first(kept)[: bundle_schema.MAX_FINDINGS], key=Finding.sort_key)
+        notes.append(
+            f"{len(prep.findings) - len(kept)} less severe findings were left out of the bundle "
+            f"(at most {bundle_schema.MAX_FINDINGS}); the lint job's summary and annotations have them all."
+        )
+    for f in kept:
         fix = visible_fix(f)
         sugg = prep.suggestions.get(f.fingerprint)
         findings.append(
@@ -88,7 +98,7 @@ def bundle_data(ctx: ctxmod.ActionContext, prep: Prepared) -> dict:
         "findings": findings,
         "stale_paths": sorted(prep.stale_paths),
         "locks": None if prep.locks is None else bundle_schema.locks_data(prep.locks),
-        "notes": prep.notes[: bundle_schema.MAX_NOTES],
+        "notes": notes[-bundle_schema.MAX_NOTES :],
     }
 
 
@@ -97,11 +107,18 @@ def save_bundle(path: str, ctx: ctxmod.ActionContext, prep: Prepared) -> None:
     bundle is validated as the trusted job will validate it before it is written (raises
     :class:`~linter.github.context.ContextError` when it would be refused)."""
     data = bundle_data(ctx, prep)
+    text = bundle_schema.dumps(data)
+    if len(text.encode("utf-8")) > bundle_schema.MAX_BYTES and data["locks"] is not None:
+        data["locks"] = None  # the summary would leave so large a lock report out anyway
+        data["notes"] = (data["notes"] + ["The lock report was left out of the bundle (too large); run `miglint locks` on the changed files to see it."])[-bundle_schema.MAX_NOTES :]
+        text = bundle_schema.dumps(data)
     try:
+        if len(text.encode("utf-8")) > bundle_schema.MAX_BYTES:
+            raise bundle_schema.BundleError(f"larger than {bundle_schema.MAX_BYTES // (1024 * 1024)} MiB")
         bundle_schema.validate(data)
     except bundle_schema.BundleError as exc:
         raise ctxmod.ContextError(f"{path}: the bundle would be refused by the workflow_run job ({exc})") from None
-    bundle_schema.write(path, data)
+    outputs.write_text(path, text)
 
 
 def load_bundle(path: str, ctx: ctxmod.ActionContext, client: GitHubClient, log: Log) -> Prepared:

@@ -47,7 +47,7 @@ KIND = "miglint-github-bundle"
 #: Layout version written and accepted (1 carried rendered markdown and is refused).
 VERSION = 2
 #: Largest bundle file read, in bytes.
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 32 * 1024 * 1024
 MAX_FINDINGS = 20_000
 MAX_TEXT = 8_000
 MAX_SHORT = 500
@@ -60,8 +60,8 @@ MAX_LIST = 1_000
 MAX_LINE = 10_000_000
 MAX_SUGGESTION_LINES = 1_000
 MAX_LOCK_FILES = 3_000
-MAX_LOCK_STATEMENTS = 20_000
-MAX_LOCKS = 64
+MAX_LOCK_STATEMENTS = 100_000
+MAX_LOCKS = 1_000
 
 FAIL_ON = ("error", "warning", "note", "never")
 SCOPES = ("changed migration files", "migration files")
@@ -448,9 +448,7 @@ def read(path: str) -> Bundle:
         raise BundleError(f"{path}: {exc}") from None
 
 
-def write(path: str, data: dict) -> None:
-    """Write bundle ``data`` (as :func:`validate` reads it) to ``path``."""
-    from linter.github import outputs
-
-    outputs.write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+def dumps(data: dict) -> str:
+    """Bundle ``data`` (as :func:`validate` reads it) as the text of a bundle file."""
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
