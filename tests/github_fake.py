@@ -206,9 +206,29 @@ class FakeGitHub:
             self.reviews.setdefault(n, []).append({"id": rid, **body})
             for c in body.get("comments") or []:
                 self.review_comments.setdefault(n, []).append(
-                    {"id": self._id(), "pull_request_review_id": rid, "user": user, "commit_id": body["commit_id"], **c}
+                    {"id": self._id(), "pull_request_review_id": rid, "user": user, "commit_id": body["commit_id"], "subject_type": "line",
+                     "original_line": c.get("line"), **c}
                 )
             return 200, {"id": rid, "state": "COMMENTED", "body": body.get("body", ""), "user": user}, {}
+        if op == "pulls/create-review-comment":
+            # one comment outside a review; subject_type "file" comments on the whole file
+            # (no line; NOTES.md section 2), on any file of the pull request
+            pr = self.pulls[n]
+            f = {x["filename"]: x for x in pr.files}.get(body["path"])
+            if f is None:
+                return 422, {"message": "Unprocessable Entity", "errors": ["Pull request review thread path is invalid"]}, {}
+            if body.get("subject_type") != "file":
+                lines = diff_lines(f.get("patch"))[body.get("side", "RIGHT")]
+                if body.get("line") not in lines:
+                    return 422, {"message": "Unprocessable Entity", "errors": ["Pull request review thread line must be part of the diff"]}, {}
+            elif "line" in body:
+                return 422, {"message": "Unprocessable Entity", "errors": ["A file comment has no line"]}, {}
+            if len(body["body"]) > BODY_LIMIT:
+                return 422, {"message": "Body is too long (maximum is 65536 characters)"}, {}
+            c = {"id": self._id(), "user": user, "subject_type": body.get("subject_type", "line"), "line": body.get("line"),
+                 "original_line": body.get("line"), **body}
+            self.review_comments.setdefault(n, []).append(c)
+            return 201, c, {}
         if op == "pulls/update-review-comment":
             for comments in self.review_comments.values():
                 for c in comments:

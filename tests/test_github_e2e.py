@@ -23,7 +23,7 @@ require_httpserver()
 from tests.github_fake import BODY_LIMIT, PR, make_fake  # noqa: E402
 
 RULES = {"syntax-error": "error", "empty-migration": "warning", "unused-suppression": "warning"}
-STYLE = {**RULES, "sqlfluff-style": {"level": "note", "rules": ["CP01"]}}
+STYLE = {**RULES, "sqlfluff-style": {"level": "warning", "rules": ["CP01"]}}
 
 #: 10 lines; line 1 mixes keyword case (CP01) far from the end, where changes go
 V1_BASE = "SELECT id from users WHERE id = 1;\n" + "".join(f"-- note {i}\n" for i in range(2, 11))
@@ -68,31 +68,37 @@ def _summary_comments(fake, number=7):
 def test_review_summary_then_no_duplicates_then_clean(style_pr, fake):
     repo, base, head, event = style_pr
 
-    # ---- first run: one review with inline comments, one summary comment
+    # ---- first run: one review with a thread per statement, a file-level comment, one summary comment
     r1 = run_bot(repo.path, event, api_url=fake.api_url)
     assert r1.code == 1, r1.stderr  # a syntax error, fail-on error
     reviews = fake.ops("pulls/create-review")
     assert len(reviews) == 1 and reviews[0].status == 200
     review = reviews[0].body
     assert review["event"] == "COMMENT" and review["commit_id"] == head
+    assert not re.search(r"\d", review["body"])  # no counts that the next push makes stale
     by_path = {c["path"]: c for c in review["comments"]}
-    assert set(by_path) == {"db/migrations/V2__add.sql", "db/migrations/V3__bad.sql", "db/migrations/V4__empty.sql"}
+    assert set(by_path) == {"db/migrations/V2__add.sql", "db/migrations/V3__bad.sql"}
     v2 = by_path["db/migrations/V2__add.sql"]
     assert v2["line"] == 1 and v2["side"] == "RIGHT"
     assert "```suggestion\nSELECT a FROM users WHERE a = 1;\n```" in v2["body"]
     assert "[`sqlfluff-style`](" in v2["body"] and "<!-- miglint:finding fp=" in v2["body"]
     assert "syntax error" in by_path["db/migrations/V3__bad.sql"]["body"]
+    # the empty file: a finding about a file, not a line
+    (file_comment,) = [c.body for c in fake.ops("pulls/create-review-comment")]
+    assert file_comment["subject_type"] == "file" and file_comment["path"] == "db/migrations/V4__empty.sql" and "line" not in file_comment
     summaries = _summary_comments(fake)
     assert len(summaries) == 1
     body = summaries[0]["body"]
-    assert "db/migrations/V1__init.sql | 1 |" in body and "_outside the diff_" in body  # line 1 is not in the diff
-    assert "Not posted inline" in body and "1 finding: outside the diff" in body
+    assert "db/migrations/V1__init.sql | 1 |" in body and "_on lines this pull request did not change_" in body  # line 1 is not changed
+    assert "Not posted inline" in body and "1 finding: on lines this pull request did not change" in body
     assert "❌ **Fails**" in body
     if importlib.util.find_spec("linter.lockreport"):  # the lock report of the changed files
         assert "<b>Lock report</b> of the changed files" in body and "`db/migrations/V2__add.sql`" in body
-    assert r1.outputs["errors"] == "1" and r1.outputs["warnings"] == "1" and r1.outputs["notes"] == "2"
-    assert "::error file=db/migrations/V3__bad.sql" in r1.stdout
-    assert "Posted a review with 3 inline comments" in r1.summary
+    assert r1.outputs["errors"] == "1" and r1.outputs["warnings"] == "3" and r1.outputs["notes"] == "0"
+    # one channel per finding: the threads carry three, the annotation only the one outside them
+    assert "::error file=db/migrations/V3__bad.sql" not in r1.stdout and "V2__add.sql" not in r1.stdout
+    assert r1.stdout.count("::warning file=db/migrations/V1__init.sql") == 1 and r1.stdout.count("\n::") == 0
+    assert "Posted 3 review threads" in r1.summary
 
     # ---- second run, same commit: nothing new is posted, the summary is edited in place
     n_calls = len(fake.calls)
@@ -101,9 +107,10 @@ def test_review_summary_then_no_duplicates_then_clean(style_pr, fake):
     later = fake.calls[n_calls:]
     assert not [c for c in later if c.op == "pulls/create-review"]
     assert not [c for c in later if c.op == "issues/create-comment"]
+    assert not [c for c in later if c.op == "pulls/create-review-comment"]
     assert [c.op for c in later if c.method != "GET"] == ["issues/update-comment"]
     assert len(fake.review_comments[7]) == 3 and len(_summary_comments(fake)) == 1
-    assert "3 findings were already commented on" in r2.summary
+    assert "3 threads of an earlier run still hold their findings unchanged" in r2.summary
 
     # ---- a push fixes everything: old comments are marked fixed, the summary says clean
     fixed = repo.commit(
@@ -235,10 +242,7 @@ def test_four_thousand_findings(tmp_path, fake):
     r = run_bot(repo.path, event, api_url=fake.api_url, args=["--sarif-file", "out.sarif", "--check-run"])
     assert r.code == 1
     assert r.outputs["findings"] == "4012" and r.outputs["warnings"] == "4000" and r.outputs["errors"] == "12"
-    # annotations: 10 per type, the most severe first, and the log says what was left out
-    assert r.stdout.count("::error ") == 10 and r.stdout.count("::warning ") == 10
-    assert "2 error and 3990 warning annotations left out" in r.stderr
-    # one review, capped at 50 comments, errors first
+    # one review, capped at 50 threads, errors first
     review = fake.ops("pulls/create-review")[0].body
     assert len(review["comments"]) == 50
     assert sum("[`syntax-error`](" in c["body"] for c in review["comments"]) == 12
@@ -246,12 +250,17 @@ def test_four_thousand_findings(tmp_path, fake):
     body = _summary_comments(fake)[0]["body"]
     assert len(body) <= BODY_LIMIT and len(body) <= 60_000
     assert re.search(r"\*\*\d+ more findings\*\* are not listed here", body)
-    assert "3962 findings: over the limit of 50 new inline comments per run" in body
+    assert "3962 findings: over the limit of 50 open miglint threads on this pull request" in body
     assert "V0003__bad.sql" in body  # errors are kept, notes and warnings dropped first
     assert len(r.summary.encode()) <= 1_000_000
-    # check run: 1,000 annotations in batches of 50, completed with the conclusion last
+    # check run: 1,000 annotations in batches of 50, completed with the conclusion last,
+    # for findings no thread carries (one channel per finding)
     (run,) = fake.check_runs.values()
     assert len(run["annotations"]) == 1000 and run["conclusion"] == "failure"
+    assert not {a["start_line"] for a in run["annotations"] if a["path"] == "db/V0002__big.sql"} & {c["line"] for c in review["comments"]}
+    # workflow-command annotations: the rest, 10 per type, and the log says what was left out
+    assert r.stdout.count("::error ") == 0 and r.stdout.count("::warning ") == 10
+    assert "2952 warning annotations left out" in r.stderr
     assert all(len((c.body.get("output") or {}).get("annotations", [])) <= 50 for c in fake.ops("checks/update"))
     sarif = json.loads(r.files["out.sarif"])
     assert len(sarif["runs"][0]["results"]) == 4012 and r.outputs["sarif-file"] == "out.sarif"
@@ -294,7 +303,7 @@ def test_findings_outside_the_diff_go_to_the_summary(tmp_path, fake):
     review = fake.ops("pulls/create-review")[0].body
     assert [c["line"] for c in review["comments"]] == [20]
     body = _summary_comments(fake)[0]["body"]
-    assert "db/V1__a.sql | 1 |" in body and "_outside the diff_" in body
+    assert "db/V1__a.sql | 1 |" in body and "_on lines this pull request did not change_" in body
 
 
 def test_ghes_api_url(tmp_path, httpserver):
@@ -332,8 +341,10 @@ def test_push_event_without_history_uses_compare(tmp_path, fake):
     r = run_bot(repo.path, event, event_name="push", api_url=fake.api_url, args=["--check-run"])
     assert r.code == 1
     assert [c.op for c in fake.calls] == ["repos/compare-commits", "checks/create"]
-    assert "V1__a.sql" not in r.stdout and "::error file=db/V2__bad.sql" in r.stdout
     assert fake.ops("checks/create")[0].body["head_sha"] == after
+    # the check run annotates the finding: no second annotation by workflow command
+    (ann,) = fake.ops("checks/create")[0].body["output"]["annotations"]
+    assert ann["path"] == "db/V2__bad.sql" and r.stdout == ""
 
 
 def test_token_never_appears_even_when_the_api_is_unreachable(tmp_path):

@@ -149,12 +149,13 @@ def test_plan_new_kept_resolved_outside_and_limit():
         {"id": 4, "body": "a human's comment"},
     ])
     p = planmod.plan_review(inside + [outside, earlier], {cf.path: cf}, {}, existing, max_comments=2)
-    assert [(c.line, c.side) for c in p.new] == [(2, "RIGHT"), (3, "RIGHT")]
+    # the cap counts the open thread kept from an earlier run: room for one more
+    assert [(c.line, c.side) for c in p.new] == [(2, "RIGHT")]
     assert [c.id for _, c in p.kept] == [1]
     assert [c.id for c in p.resolve] == [2]
-    assert p.where["a" * 16] == "outside the diff"
-    assert p.where[f"{22:016x}"] == "over the limit of 2 new inline comments per run"
-    assert p.not_inline() == ["1 finding: outside the diff", "1 finding: over the limit of 2 new inline comments per run"]
+    assert p.where["a" * 16] == "on lines this pull request did not change"
+    assert p.where[f"{22:016x}"] == "over the limit of 2 open miglint threads on this pull request"
+    assert p.not_inline() == ["2 findings: over the limit of 2 open miglint threads on this pull request", "1 finding: on lines this pull request did not change"]
 
 
 def test_plan_anchors_multiline_suggestion_removed_and_stale():
@@ -162,13 +163,13 @@ def test_plan_anchors_multiline_suggestion_removed_and_stale():
     multi = finding(line=2, end_line=3, end_col=5, fp="1" * 16)
     api = planmod.plan_review([multi], {cf.path: cf}, {}, []).new[0].as_api()
     assert api["start_line"] == 2 and api["line"] == 3 and api["start_side"] == "RIGHT"
-    # a long finding starting outside the diff is anchored at its first diff line
+    # a long finding starting outside the diff is anchored at the first line the PR added
     long = finding(line=6, end_line=22, end_col=3, fp="2" * 16)
-    assert planmod.plan_review([long], {cf.path: cf}, {}, []).new[0].line == 21
+    assert planmod.plan_review([long], {cf.path: cf}, {}, []).new[0].line == 22
     # a suggestion whose lines span two hunks is dropped; the comment stays
     sug = finding(line=22, fp="3" * 16, fix=Fix(Span.at(22, 1), 0, 0, "", "x"))
     p = planmod.plan_review([sug], {cf.path: cf}, {"3" * 16: review.Suggestion(5, 22, "x")}, [])
-    assert p.new[0].line == 22 and "suggestion" not in p.new[0].body
+    assert p.new[0].line == 22 and "```suggestion" not in p.new[0].body
     removed = ChangedFile("db/V0__gone.sql", "removed", patch="@@ -1,2 +0,0 @@\n-SELECT 1;\n-SELECT 2;")
     p = planmod.plan_review([finding(line=1, path=removed.path, fp="4" * 16)], {removed.path: removed}, {}, [])
     assert p.new[0].as_api()["side"] == "LEFT"

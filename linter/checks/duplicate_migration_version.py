@@ -8,8 +8,11 @@ add migration 042 and both are merged: the files' descriptions differ, so git se
 conflict. Versions are compared the way the tool compares them: Flyway's `1.20.0` and
 `1.20` are the same version; diesel's `2019-03-22-170700` and `20190322170700` too.
 
-Up migrations are compared (an up and its down share a version by design; so do a Flyway
-`B` baseline and the `V` file it replaces). A root where three or more up migrations share
+The finding is on the file that arrived second: with `--base` (or a checksum manifest)
+the one the change adds, not the one already deployed, so a pull request gets it on its
+own file; without a history, the later path. Up migrations are compared (an up and its
+down share a version by design; so do a Flyway `B` baseline and the `V` file it
+replaces). A root where three or more up migrations share
 one version is taken to be run by a tool that orders by whole file name and has no
 versions to collide (harness/gitness's `0001_create_table_a_principals.up.sql`,
 `0001_create_table_b_spaces.up.sql`, ... under maragudk/migrate), and is not reported;
@@ -59,7 +62,7 @@ DEFAULT_LEVEL = "error"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
-NEEDS = ()
+NEEDS = ("history",)  # which file the change adds (ctx.history), to report on it
 
 
 def check(ctx, options):
@@ -75,7 +78,10 @@ def check(ctx, options):
     for group in groups.values():
         if len(group) < 2:
             continue
-        group.sort(key=lambda f: f.path)
+        # the finding goes on the file the change adds, never on one already deployed
+        # (with --base or a manifest, ctx.history knows which are new; a pull request can
+        # only comment on its own files); otherwise on the later path
+        group.sort(key=lambda f: (_is_new(ctx, f), f.path))
         first = group[0]
         for f in group[1:]:
             same = "" if f.version == first.version else f" ({first.version} and {f.version} are the same version)"
@@ -86,6 +92,13 @@ def check(ctx, options):
                 help="Give this migration the next free version; the tool keys applied migrations by version, so one of the "
                      "two would be refused or skipped.",
             )
+
+
+def _is_new(ctx, f) -> bool:
+    """True when the run's history (``ctx.history``: git with ``--base``, else the
+    checksum manifest) says ``f`` was added by the change; False without a history."""
+    history = ctx.history
+    return history is not None and history.is_new(f, ctx.summaries)
 
 
 def _unlisted_drizzle(f) -> bool:

@@ -1,16 +1,23 @@
-"""Pull-request review comments: one markdown comment per finding on a line of the diff.
+"""Pull-request review comments: one markdown comment per statement (a *thread*) on a line
+of the diff, or per file for findings about a file rather than a line.
 
-Rendered from ``linter/templates/review_comment.md.j2``. A comment shows the severity, the
-rule id linked to its documentation, the lock mode (and table, and what it blocks) when the
-rule knows it, the message and the help, and, when the finding has a mechanical fix whose
-lines are all in the diff, a GitHub suggestion block the author can commit with one click
-("Incorporating feedback in your pull request", GitHub docs: a ```` ```suggestion ```` block
-replaces the lines the comment covers, ``start_line``..``line``).
+Rendered from ``linter/templates/review_comment.md.j2``. A comment shows its most severe
+finding in full: the severity, the rule id linked to its documentation, the lock mode (and
+table, and what it blocks) when the rule knows it, the message and, under a **Fix:** label,
+the help. Each other finding of the same statement follows as one line (severity, rule
+link, message). When the findings have mechanical fixes whose lines the pull request
+changed, one GitHub suggestion block makes all of them at once (the engine offers no two
+fixes of a file that overlap, :mod:`linter.merge`, so they combine: :func:`suggestion_for_all`);
+the author commits it with one click ("Incorporating feedback in your pull request", GitHub
+docs: a ```` ```suggestion ```` block replaces the lines the comment covers,
+``start_line``..``line``).
 
-Each comment begins with a hidden marker, ``<!-- miglint:finding fp=<fingerprint> rule=<id> -->``
-(``state=resolved`` once the finding is gone), which is how a later run recognises its own
-comments: same fingerprint and still reported, nothing is posted again; reported no more, the
-comment is edited to say it was fixed (``resolved_comment.md.j2``).
+Each comment begins with a hidden marker,
+``<!-- miglint:finding fp=<fingerprint> rule=<id> also=<fp>:<id>,... -->`` (the most
+severe finding, then the others; ``state=resolved`` once they are all gone), which is how a
+later run recognises its own comments: the same findings still reported, nothing is posted
+again; a changed set, the comment is edited; none reported any more, the comment is
+edited to say they were fixed (``resolved_comment.md.j2``).
 
 Redacted findings (secrets) never get a suggestion or properties: only message and help.
 
@@ -27,23 +34,43 @@ from linter.formats._common import visible_fix
 from linter.formats._markdown import fence_for, finding_view, render_template
 from linter.model import Finding, Report
 
-MARKER_RE = re.compile(r"<!-- miglint:finding fp=([0-9a-f]{1,64}) rule=([a-z0-9-]+)(?: state=(resolved))? -->")
+MARKER_RE = re.compile(
+    r"<!-- miglint:finding fp=([0-9a-f]{1,64}) rule=([a-z0-9-]+)((?: also=[0-9a-f]{1,64}:[a-z0-9-]+(?:,[0-9a-f]{1,64}:[a-z0-9-]+)*)?)(?: state=(resolved))? -->"
+)
 #: Largest suggestion block put in a comment (characters); a larger fix is only described.
 MAX_SUGGESTION = 20_000
 
 
-def marker(fingerprint: str, rule_id: str, resolved: bool = False) -> str:
-    """The hidden first line of a finding's review comment."""
+def marker(fingerprint: str, rule_id: str, resolved: bool = False, also: list[tuple[str, str]] | tuple = ()) -> str:
+    """The hidden first line of a thread's review comment: its most severe finding
+    (``fingerprint``, ``rule_id``) and the others of the thread (``also``: ``(fingerprint,
+    rule id)`` pairs)."""
     state = " state=resolved" if resolved else ""
-    return f"<!-- miglint:finding fp={fingerprint} rule={rule_id}{state} -->"
+    more = " also=" + ",".join(f"{fp}:{rule}" for fp, rule in also) if also else ""
+    return f"<!-- miglint:finding fp={fingerprint} rule={rule_id}{more}{state} -->"
 
 
 def parse_marker(body: str | None) -> tuple[str, str, bool] | None:
-    """``(fingerprint, rule id, resolved)`` from a comment body made by :func:`comment_body`."""
+    """``(fingerprint, rule id, resolved)`` of the most severe finding of a comment body
+    made by :func:`thread_body` (see :func:`parse_members` for the others)."""
     m = MARKER_RE.search(body or "")
     if not m:
         return None
-    return m.group(1), m.group(2), m.group(3) == "resolved"
+    return m.group(1), m.group(2), m.group(4) == "resolved"
+
+
+def parse_members(body: str | None) -> dict[str, str]:
+    """``{fingerprint: rule id}`` of every finding a thread's marker names (the most severe
+    first); empty when the body has no marker."""
+    m = MARKER_RE.search(body or "")
+    if not m:
+        return {}
+    out = {m.group(1): m.group(2)}
+    if m.group(3):
+        for pair in m.group(3)[len(" also="):].split(","):
+            fp, _, rule = pair.partition(":")
+            out.setdefault(fp, rule)
+    return out
 
 
 @dataclass(frozen=True)
@@ -104,27 +131,87 @@ def suggestion_for(finding: Finding, text: str | None) -> Suggestion | None:
     return Suggestion(first, last, region)
 
 
-def comment_body(finding: Finding, suggestion: Suggestion | None = None) -> str:
-    """The markdown body of the review comment for ``finding`` (with its suggestion block)."""
-    view = finding_view(finding)
-    text = None if finding.redacted or suggestion is None else suggestion.text
+def suggestion_for_all(findings: list[Finding], text: str | None) -> Suggestion | None:
+    """One suggestion making the fixes of every finding in ``findings`` that has one (the
+    lines from the first fix's to the last fix's, as they read after all of them), or
+    ``None`` (no fix, text unavailable or not matching a fix, two fixes that overlap, CRLF
+    lines, too large). With one fix it is :func:`suggestion_for`."""
+    fixes = sorted({(fx.start, fx.end, fx.replacement): fx for f in findings if (fx := visible_fix(f)) is not None}.values(), key=lambda fx: (fx.start, fx.end))
+    if not fixes or text is None:
+        return None
+    if len(fixes) == 1:
+        return suggestion_for(next(f for f in findings if visible_fix(f) is fixes[0]), text)
+    starts = _line_starts(text)
+    for a, b in zip(fixes, fixes[1:]):
+        if b.start < a.end or (a.start == b.start):
+            return None  # overlapping edits (the engine's merge step keeps them apart)
+    for fx in fixes:
+        if not (0 <= fx.start <= fx.end <= len(text)):
+            return None
+        first, end_line = _line_of(starts, fx.start), _line_of(starts, fx.end)
+        where = (first, fx.start - starts[first - 1] + 1, end_line, fx.end - starts[end_line - 1] + 1)
+        if where != (fx.span.start.line, fx.span.start.column, fx.span.end.line, fx.span.end.column):
+            return None  # the file on disk is not the one the findings were made from
+    first = _line_of(starts, fixes[0].start)
+    last = max(_line_of(starts, max(fx.start, fx.end - 1)) for fx in fixes)
+    begin = starts[first - 1]
+    end = starts[last] if last < len(starts) else len(text)
+    parts, at = [], begin
+    for fx in fixes:
+        parts.append(text[at:fx.start])
+        parts.append(fx.replacement)
+        at = fx.end
+    parts.append(text[at:end])
+    region = "".join(parts)
+    if "\r" in text[begin:end] or any("\r" in fx.replacement for fx in fixes):
+        return None
+    if region.endswith("\n"):
+        region = region[:-1]
+    if len(region) > MAX_SUGGESTION or "<!-- miglint" in region:  # never marker text (see suggestion_for)
+        return None
+    return Suggestion(first, last, region)
+
+
+def _fix_count(findings: list[Finding]) -> int:
+    return sum(1 for f in findings if visible_fix(f) is not None)
+
+
+def thread_body(findings: list[Finding], suggestion: Suggestion | None = None, *, file_level: bool = False) -> str:
+    """The markdown body of the review comment for one statement's (or, with
+    ``file_level``, one file's) ``findings``, the most severe first: it in full, each other
+    as one line, and ``suggestion`` (making every fix of the thread) as one block."""
+    lead, others = findings[0], findings[1:]
+    text = None if suggestion is None or any(f.redacted for f in findings) else suggestion.text
+    fixes = [f for f in findings if visible_fix(f) is not None]
     return render_template(
         "review_comment.md.j2",
-        marker=marker(finding.fingerprint, finding.rule_id),
-        f=view,
+        marker=marker(lead.fingerprint, lead.rule_id, also=[(f.fingerprint, f.rule_id) for f in others]),
+        f=finding_view(lead),
+        others=[finding_view(f) for f in others],
         suggestion=text,
+        fixes=len(fixes),
+        fix_description="; ".join(visible_fix(f).description for f in fixes if visible_fix(f).description) if text is None else None,
+        file_level=file_level,
         fence=fence_for(text or ""),
     )
 
 
+def comment_body(finding: Finding, suggestion: Suggestion | None = None) -> str:
+    """The markdown body of the review comment for ``finding`` alone (with its suggestion
+    block): :func:`thread_body` of one finding."""
+    return thread_body([finding], suggestion)
+
+
 def resolved_body(original: str, rule_id: str, docs_url: str, fingerprint: str, commit: str | None = None) -> str:
-    """The body a bot comment is edited to once its finding is gone: a note that it was
-    fixed, with the original comment collapsed (its suggestion block shown as plain SQL)."""
+    """The body a bot comment is edited to once its findings are gone: a note that they
+    were fixed, with the original comment collapsed (its suggestion block shown as plain SQL)."""
+    members = parse_members(original)
+    also = [(fp, rule) for fp, rule in members.items() if fp != fingerprint]
     kept = MARKER_RE.sub("", original or "").strip()
     kept = re.sub(r"^(\s*`{3,})suggestion\s*$", r"\1sql", kept, flags=re.M)
     return render_template(
         "resolved_comment.md.j2",
-        marker=marker(fingerprint, rule_id, resolved=True),
+        marker=marker(fingerprint, rule_id, resolved=True, also=also),
         rule=rule_id,
         docs_url=docs_url,
         commit=commit[:7] if commit else None,

@@ -15,18 +15,23 @@ The flow of one run (each step in its own module; this one only wires them):
    :mod:`~linter.github.publish_summary`; :mod:`~linter.github.checkrun`), by ``comment-mode``:
 
    ========== ====================================================================
-   review     one review with inline comments (new findings on diff lines only),
-              edits of resolved comments, the sticky summary comment
-   summary    the sticky summary comment only (and edits of resolved comments)
+   review     one review with one thread per statement (errors and warnings on lines
+              the PR changed, by ``inline-level``; :mod:`linter.github.threads`),
+              file-level threads, edits of changed and fixed threads, the sticky
+              summary comment
+   summary    the sticky summary comment only (and edits of fixed threads)
    annotations no pull-request writes
    none       no annotations and no pull-request writes
    ========== ====================================================================
 
-   Always: workflow-command annotations (10 per type, except ``none``), the job summary,
-   step outputs, the SARIF file when ``sarif-file`` is set, a check run when ``check-run``
-   is true. A read-only token (403, e.g. a fork PR) or a request that still fails after the
-   retries stops the pull-request writes; the log says what failed, once, and the findings
-   are in the other channels.
+   Always: the job summary, step outputs, the SARIF file when ``sarif-file`` is set, a
+   check run (``miglint findings``) when ``check-run`` is true. One channel per finding in
+   the Files changed view: a finding a review thread carries is not annotated again, in the
+   check run or by a workflow command; workflow-command annotations (10 per type, except
+   ``none``) are the fallback for the rest, and for everything when posting fails. A
+   read-only token (403, e.g. a fork PR) or a request that still fails after the retries
+   stops the pull-request writes; the log says what failed, once, and the findings are in
+   the other channels.
 5. Exit code by ``fail-on`` over the reported findings: the same whether posting worked.
 
 The token is read from the ``github-token`` input or ``GITHUB_TOKEN`` and handed to the
@@ -57,14 +62,17 @@ from linter.github.posting import Outcome, Writer
 from linter.github.prepare import Prepared, prepare
 from linter.github.publish_review import publish_review
 from linter.github.publish_summary import publish_summary
+from linter.github.threads import Plan
 from linter.model import Report
 
 
-def publish_pull_request(ctx, opts: Options, prep: Prepared, client: GitHubClient, log: Log, outcome: Outcome, summary_data: SummaryData) -> None:
-    """Review, resolved comments and the sticky summary comment (module docstring, step 4)."""
+def publish_pull_request(ctx, opts: Options, prep: Prepared, client: GitHubClient, log: Log, outcome: Outcome, summary_data: SummaryData) -> Plan:
+    """Review, resolved comments and the sticky summary comment (module docstring, step 4);
+    returns the review's plan (what its threads carry)."""
     writer = Writer(client, ctx, log, outcome, Identity.configured(opts.bot_login))
     plan = publish_review(ctx, opts, prep, client, log, outcome, writer)
     publish_summary(ctx, prep, client, log, outcome, writer, summary_data, plan)
+    return plan
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,17 +108,6 @@ def run(args: argparse.Namespace) -> int:
     failing = engine.fails(Report(prep.findings, [], []), prep.fail_on)
     outcome = Outcome()
 
-    # annotations
-    if opts.comment_mode != "none":
-        lines, left = outputs.annotations(prep.findings)
-        if lines:
-            sys.stdout.write("".join(line + "\n" for line in lines))
-            sys.stdout.flush()
-        outcome.left_out = left
-        sentence = outputs.left_out_sentence(left)
-        if sentence:
-            log.line(sentence[0].upper() + sentence[1:])
-
     # SARIF
     if opts.sarif_file and prep.report is not None:
         try:
@@ -140,15 +137,27 @@ def run(args: argparse.Namespace) -> int:
         )
 
     pr_data = summary_data()
+    carried: set[str] = set()  # findings a review thread shows: no other channel repeats them
     if ctx.pull_request is not None and opts.comment_mode in ("review", "summary"):
         if not client.has_token:
             log.once("no-token", "no token (input github-token or GITHUB_TOKEN): nothing is posted to the pull request; see the annotations and the job summary")
         else:
-            publish_pull_request(ctx, opts, prep, client, log, outcome, pr_data)
+            carried = publish_pull_request(ctx, opts, prep, client, log, outcome, pr_data).carried()
 
     if opts.check_run and client.has_token:
         text = render_summary(summary_data(), limit=60_000, marker=None)
-        publish_check_run(ctx, prep, client, log, outcome, failing, text)
+        carried |= publish_check_run(ctx, prep, client, log, outcome, failing, text, carried)
+
+    # workflow-command annotations: the fallback channel, for what no thread or check run shows
+    if opts.comment_mode != "none":
+        lines, left = outputs.annotations([f for f in prep.findings if f.fingerprint not in carried])
+        if lines:
+            sys.stdout.write("".join(line + "\n" for line in lines))
+            sys.stdout.flush()
+        outcome.left_out = left
+        sentence = outputs.left_out_sentence(left)
+        if sentence:
+            log.line(sentence[0].upper() + sentence[1:])
 
     # job summary: everything, with what was posted where
     job = summary_data()

@@ -1,5 +1,6 @@
-"""The optional check run (``check-run: true``): one check run on the head commit with
-the findings as annotations, 50 per request."""
+"""The optional check run (``check-run: true``): one check run named ``miglint findings``
+(a name no job of a workflow is likely to have, so its status never hides the job's) on the
+head commit, with the findings no review thread carries as annotations, 50 per request."""
 
 from __future__ import annotations
 
@@ -34,13 +35,22 @@ def _annotation(f: Finding) -> dict:
     return item
 
 
-def publish_check_run(ctx, prep: Prepared, client: GitHubClient, log: Log, outcome: Outcome, failing: bool, summary_text: str) -> None:
-    """One check run named miglint on the head commit, annotations 50 per request."""
+#: The check run's name.
+CHECK_RUN_NAME = "miglint findings"
+
+
+def publish_check_run(ctx, prep: Prepared, client: GitHubClient, log: Log, outcome: Outcome, failing: bool, summary_text: str,
+                      carried: set[str] = frozenset()) -> set[str]:
+    """One check run on the head commit, annotations 50 per request, for the findings whose
+    fingerprint is not in ``carried`` (a review thread shows them: one channel per finding).
+    Returns the fingerprints annotated (empty when the check run was not made)."""
     sha = ctx.commit_sha
     if not sha or sha == gitdiff.ZERO_SHA:
-        return
+        return set()
     writer = Writer(client, ctx, log, outcome)
-    anns = [_annotation(f) for f in most_severe_first(prep.findings)]
+    todo = [f for f in most_severe_first(prep.findings) if f.fingerprint not in carried]
+    anns = [_annotation(f) for f in todo]
+    annotated = {f.fingerprint for f in todo[:CHECK_RUN_ANNOTATIONS]}
     if len(anns) > CHECK_RUN_ANNOTATIONS:
         summary_text += f"\n\n{len(anns) - CHECK_RUN_ANNOTATIONS} more findings are not annotated in this check run."
         anns = anns[:CHECK_RUN_ANNOTATIONS]
@@ -48,14 +58,14 @@ def publish_check_run(ctx, prep: Prepared, client: GitHubClient, log: Log, outco
     output = {"title": title, "summary": summary_text[:65_000]}
     conclusion = "failure" if failing else "success"
     batches = [anns[i : i + CHECK_RUN_BATCH] for i in range(0, len(anns), CHECK_RUN_BATCH)] or [[]]
-    first = {"name": "miglint", "head_sha": sha, "output": {**output, "annotations": batches[0]}}
+    first = {"name": CHECK_RUN_NAME, "head_sha": sha, "output": {**output, "annotations": batches[0]}}
     if len(batches) == 1:
         first.update(status="completed", conclusion=conclusion)
     else:
         first.update(status="in_progress")
     resp = writer.call("Creating the check run", "POST", f"{ctx.repo_path}/check-runs", first)
     if resp is None or not isinstance(resp.data, dict) or not isinstance(resp.data.get("id"), int):
-        return
+        return set()
     run_id = resp.data["id"]
     outcome.check_run = run_id
     for i, batch in enumerate(batches[1:], start=2):
@@ -63,4 +73,5 @@ def publish_check_run(ctx, prep: Prepared, client: GitHubClient, log: Log, outco
         if i == len(batches):
             body.update(status="completed", conclusion=conclusion)
         if writer.call("Adding check-run annotations", "PATCH", f"{ctx.repo_path}/check-runs/{run_id}", body) is None:
-            return
+            return {f.fingerprint for f in todo[: (i - 1) * CHECK_RUN_BATCH]}
+    return annotated

@@ -7,8 +7,10 @@ import argparse
 
 #: ``comment-mode`` values (see :mod:`linter.github.bot`).
 MODES = ("review", "summary", "annotations", "none")
-#: Default cap on new inline comments per run.
+#: Default cap on the open miglint threads of a pull request (counted across runs).
 MAX_COMMENTS = 50
+#: ``inline-level`` values: the lowest severity posted inline (``none``: no thread at all).
+INLINE_LEVELS = ("error", "warning", "note", "none")
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -18,7 +20,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="lint a pull request or push in GitHub Actions and report on GitHub",
         description=(
             "Lint the migration files a pull request (or push) changes and report them: one review with "
-            "inline comments and suggestions, one sticky summary comment, annotations, the job summary, "
+            "one thread per statement and suggestions, one sticky summary comment, annotations, the job summary, "
             "step outputs, optionally SARIF and a check run. Every option can also be given as an action "
             "input (INPUT_<NAME> environment variable, e.g. INPUT_FAIL-ON); a flag wins over an input."
         ),
@@ -34,7 +36,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--comment-mode", choices=MODES, help="what to post on the pull request (input `comment-mode`; default review)")
     p.add_argument("--sarif-file", metavar="FILE", help="also write SARIF here, for github/codeql-action/upload-sarif (input `sarif-file`)")
     p.add_argument("--check-run", action="store_const", const="true", help="also create a check run with annotations (input `check-run`; needs checks: write)")
-    p.add_argument("--max-comments", type=int, metavar="N", help=f"new inline comments per run at most (input `max-comments`; default {MAX_COMMENTS})")
+    p.add_argument("--max-comments", type=int, metavar="N", help=f"open miglint review threads on the pull request at most, counted across runs (input `max-comments`; default {MAX_COMMENTS})")
+    p.add_argument("--inline-level", choices=INLINE_LEVELS, help="lowest severity posted as a review thread, on lines the PR changed; the rest go to the summary comment (input `inline-level`; default warning)")
     p.add_argument("--diff-source", choices=("auto", "api", "git"), help="where the changed files and their diffs come from (input `diff-source`; default auto: the API for pull requests, git when the API cannot tell)")
     p.add_argument("--all-files", action="store_const", const="true", help="report findings in every linted file, not only the changed ones (input `all-files`)")
     p.add_argument("--save-bundle", metavar="FILE", help="write what is needed to post later (fork-safe workflow_run pattern) to FILE (input `save-bundle`)")

@@ -117,3 +117,16 @@ def _one_patch(rng: str, f: ChangedFile, cwd: str | Path) -> str | None:
         return None
     patches = _patches(r.stdout.decode("utf-8", "replace"))
     return patches[0] if patches else None
+
+
+def renames(since: str, head: str, cwd: str | Path) -> dict[str, str]:
+    """``{old path: new path}`` of the files git sees renamed from commit ``since`` to
+    ``head`` (``git diff -M --name-status``, similarity 50% or more); empty when either
+    commit is missing or git fails. The bot uses it to follow a thread posted on an earlier
+    head whose file was moved since (``git mv`` in a later push)."""
+    if since == head or not (has_commit(since, cwd) and has_commit(head, cwd)):
+        return {}
+    r = git(["diff", "--name-status", "-z", "-M", "--no-ext-diff", since, head], cwd)
+    if r is None or r.returncode != 0:
+        return {}
+    return {f.previous_path: f.path for f in _name_status(r.stdout.decode("utf-8", "surrogateescape")) if f.status == "renamed" and f.previous_path}

@@ -8,7 +8,7 @@ import argparse
 from dataclasses import dataclass
 
 from linter.github import context as ctxmod
-from linter.github.command import MAX_COMMENTS, MODES
+from linter.github.command import INLINE_LEVELS, MAX_COMMENTS, MODES
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Options:
     sarif_file: str | None
     check_run: bool
     max_comments: int
+    inline_level: str
     all_files: bool
     diff_source: str
     save_bundle: str | None
@@ -91,6 +92,7 @@ def options(args: argparse.Namespace, ctx: ctxmod.ActionContext) -> Options:
         sarif_file=pick(args.sarif_file, "sarif-file") or None,
         check_run=_bool(pick(args.check_run, "check-run"), "check-run"),
         max_comments=max_comments,
+        inline_level=_choice(pick(args.inline_level, "inline-level") or "warning", "inline-level", INLINE_LEVELS),
         all_files=_bool(pick(args.all_files, "all-files"), "all-files"),
         diff_source=_choice(pick(args.diff_source, "diff-source") or "auto", "diff-source", ("auto", "api", "git")),
         save_bundle=pick(args.save_bundle, "save-bundle") or None,

@@ -17,6 +17,7 @@ class Outcome:
 
     review_comments: int = 0
     kept: int = 0
+    edited: int = 0
     resolved: int = 0
     summary: str | None = None  # "created", "updated"
     check_run: int | None = None
@@ -27,9 +28,11 @@ class Outcome:
     def sentences(self) -> list[str]:
         out = []
         if self.review_comments:
-            out.append(f"Posted a review with {self.review_comments} inline comment{'s' if self.review_comments != 1 else ''}.")
+            out.append(f"Posted {self.review_comments} review thread{'s' if self.review_comments != 1 else ''}.")
+        if self.edited:
+            out.append(f"Updated {self.edited} earlier thread{'s' if self.edited != 1 else ''} whose findings changed.")
         if self.kept:
-            out.append(f"{self.kept} finding{'s were' if self.kept != 1 else ' was'} already commented on by an earlier run.")
+            out.append(f"{self.kept} thread{'s' if self.kept != 1 else ''} of an earlier run still hold{'' if self.kept != 1 else 's'} {'their' if self.kept != 1 else 'its'} findings unchanged.")
         if self.resolved:
             out.append(f"Marked {self.resolved} earlier comment{'s' if self.resolved != 1 else ''} as fixed.")
         if self.summary:

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from linter.baseref import check_base
 from linter.exitcodes import UsageError
+from linter.formats._common import last_line
 from linter.formats.review import Suggestion, suggestion_for
 from linter.github import context as ctxmod, gitdiff
 from linter.github.changes import changed_files
@@ -35,6 +36,14 @@ class Prepared:
     locks: object | None = None  # the LockReport behind lock_markdown (a bundle carries it as data)
     notes: list[str] = field(default_factory=list)
     report: Report | None = None
+    #: ``{fingerprint: (first line, last line)}`` of each finding's top-level statement
+    #: (:func:`statement_places`); a finding missing here is its own statement.
+    statements: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: fingerprints of the findings on rollback code (down files, down sections).
+    down: set[str] = field(default_factory=set)
+    #: ``{path: text}`` of the files whose findings have fixes, to combine a thread's fixes
+    #: into one suggestion (:func:`linter.formats.review.suggestion_for_all`); not in a bundle.
+    texts: dict[str, str] = field(default_factory=dict)
 
 
 def _lint(files, cfg, base: str | None, notes: list[str]):
@@ -149,6 +158,8 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         s = suggestion_for(f, texts[f.path])
         if s is not None:
             suggestions[f.fingerprint] = s
+    by_file = {f.path: f for f in report.files}
+    statements, down = statement_places(reported, by_file, texts, cfg.max_file_size)
 
     def repo(path: str) -> str:
         return pfx + path if pfx else path
@@ -178,7 +189,59 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         locks=locks,
         notes=notes + [n for n in report.notes if n not in notes],
         report=dataclasses.replace(report, findings=findings),
+        statements=statements,
+        down=down,
+        texts={repo(p): t for p, t in texts.items() if t is not None},
     )
+
+
+def statement_places(findings: list[Finding], files: dict, texts: dict[str, str | None], max_size: int) -> tuple[dict[str, tuple[int, int]], set[str]]:
+    """``({fingerprint: (first line, last line) of its top-level statement}, {fingerprints
+    on rollback code})`` for ``findings``; ``files`` maps their paths to
+    :class:`~linter.model.MigrationFile`. Each file with findings is parsed again
+    (:class:`linter.source.Source`: the pull request's changed files only, never the
+    whole tree); ``texts`` caches the texts read (``{path: text}``, filled here)."""
+    from linter.model import Direction
+    from linter.source import Source, read_text
+
+    statements: dict[str, tuple[int, int]] = {}
+    down: set[str] = set()
+    paths: dict[str, list[Finding]] = {}
+    for f in findings:
+        paths.setdefault(f.path, []).append(f)
+    for path, members in paths.items():
+        mf = files.get(path)
+        if mf is None:
+            continue
+        if mf.direction is Direction.DOWN:
+            down.update(f.fingerprint for f in members)
+        if path not in texts:
+            texts[path] = read_text(mf.abspath, max_size).text
+        text = texts[path]
+        if text is None:
+            continue
+        try:
+            source = Source(text, mf)
+        except Exception:  # noqa: BLE001 - grouping is a convenience; never fail the run for it
+            continue
+        ranges = []
+        for st in source.statements:
+            span = st.span
+            ranges.append((span.start.line, max(span.start.line, last_line(span))))
+        down_lines = [
+            (source.index.position(sec.start).line, source.index.position(max(sec.start, sec.end - 1)).line)
+            for sec in source.sections
+            if sec.direction is Direction.DOWN and mf.direction is not Direction.DOWN
+        ]
+        source.close()
+        for f in members:
+            for first, last in ranges:
+                if first <= f.line <= last:
+                    statements[f.fingerprint] = (first, last)
+                    break
+            if any(a <= f.line <= b for a, b in down_lines):
+                down.add(f.fingerprint)
+    return statements, down
 
 
 def docs_url(rule_id: str) -> str:
