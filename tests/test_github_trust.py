@@ -187,6 +187,8 @@ def _valid_bundle() -> dict:
             "notes": [],
         },
         "notes": [],
+        "statements": {"0123456789abcdef": [1, 1]},
+        "down": [],
     }
 
 
@@ -194,6 +196,7 @@ def test_valid_bundle_is_accepted_and_the_lock_report_rebuilt():
     b = bundle_schema.validate(_valid_bundle())
     assert b.findings[0].rule == "non-concurrent-create-index" and b.findings[0].suggestion["text"].startswith("CREATE INDEX CONCURRENTLY")
     assert b.locks.counts == {"blocks writes": 1}
+    assert b.statements == {"0123456789abcdef": (1, 1)} and b.down == set()
     from linter.formats import locks_markdown
 
     assert "`t` SHARE (scan)" in locks_markdown.render(b.locks)
@@ -242,6 +245,9 @@ def _set(d: dict, path: str, value) -> dict:
         ("locks.files.0.statements.0.locks.0.mode", "NO LOCK", "locks.files[0].statements[0].locks[0].mode: expected one of"),
         ("locks.markdown", "| x |", "locks: unknown field 'markdown'"),
         ("notes", ["x"] * 51, "notes: 51 items, more than 50"),
+        ("statements", {"zz": [1, 2]}, "statements['zz']: not a valid value"),
+        ("statements", {"0123456789abcdef": [3, 2]}, "the lines do not run forward"),
+        ("down", "0123456789abcdef", "down: expected a list"),
     ],
 )
 def test_bundle_rejections_name_the_field(path, value, error):
@@ -421,7 +427,7 @@ def bundle_flow(tmp_path, fake):
     r1 = run_bot(repo.path, event, api_url=fake.api_url, token=None, args=["--save-bundle", "bundle.json", "--comment-mode", "annotations"])
     assert r1.code == 1 and fake.writes() == []
     data = json.loads((repo.path / "bundle.json").read_text())
-    assert data["version"] == bundle_schema.VERSION and "lock_markdown" not in data and data["locks"]["files"]
+    assert data["version"] == bundle_schema.VERSION and "lock_markdown" not in data and data["locks"]["files"] and data["statements"]
     trusted = tmp_path / "trusted"
     trusted.mkdir()
     wr = tmp_path / "workflow_run.json"

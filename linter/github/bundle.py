@@ -55,6 +55,7 @@ def bundle_data(ctx: ctxmod.ActionContext, prep: Prepared) -> dict:
             f"{len(prep.findings) - len(kept)} less severe findings were left out of the bundle "
             f"(at most {bundle_schema.MAX_FINDINGS}); the lint job's summary and annotations have them all."
         )
+    kept_fps = {f.fingerprint for f in kept}
     for f in kept:
         fix = visible_fix(f)
         sugg = prep.suggestions.get(f.fingerprint)
@@ -99,6 +100,8 @@ def bundle_data(ctx: ctxmod.ActionContext, prep: Prepared) -> dict:
         "stale_paths": sorted(prep.stale_paths),
         "locks": None if prep.locks is None else bundle_schema.locks_data(prep.locks),
         "notes": notes[-bundle_schema.MAX_NOTES :],
+        "statements": {fp: list(lines) for fp, lines in prep.statements.items() if fp in kept_fps},
+        "down": sorted(fp for fp in prep.down if fp in kept_fps),
     }
 
 
@@ -191,4 +194,6 @@ def load_bundle(path: str, ctx: ctxmod.ActionContext, client: GitHubClient, log:
         lock_markdown=lock_md,
         locks=b.locks,
         notes=b.notes,
+        statements=b.statements,
+        down=b.down,
     )

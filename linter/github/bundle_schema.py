@@ -113,6 +113,10 @@ class Bundle:
     stale_paths: list[str]
     locks: dict | None
     notes: list[str] = field(default_factory=list)
+    #: ``{fingerprint: (first line, last line)}`` of each finding's statement (threads).
+    statements: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: fingerprints of the findings on rollback code.
+    down: set[str] = field(default_factory=set)
 
 
 # --------------------------------------------------------------------------- primitives
@@ -394,7 +398,7 @@ def validate(data: Any, rules: dict | None = None) -> Bundle:
         data,
         "bundle",
         ("kind", "version", "tool_version", "repository", "pull_request", "fail_on", "files", "scope", "findings"),
-        ("roots", "stale_paths", "locks", "notes"),
+        ("roots", "stale_paths", "locks", "notes", "statements", "down"),
     )
     pr = None
     if d["pull_request"] is not None:
@@ -413,6 +417,23 @@ def validate(data: Any, rules: dict | None = None) -> Bundle:
     for k, v in roots_raw.items():
         roots[_path(k, "roots")] = "." if v == "." else _path(v, f"roots[{k[:60]!r}]")
     findings = [_finding(f, f"findings[{i}]", rules) for i, f in enumerate(_list(d["findings"], "findings", MAX_FINDINGS))]
+    places_raw = d.get("statements") or {}
+    if not isinstance(places_raw, dict):
+        raise _fail("statements", f"expected an object, got {_kind(places_raw)}")
+    if len(places_raw) > MAX_FINDINGS:
+        raise _fail("statements", f"{len(places_raw)} entries, more than {MAX_FINDINGS}")
+    places: dict[str, tuple[int, int]] = {}
+    for fp, lines in places_raw.items():
+        where = f"statements[{fp[:20]!r}]"
+        _str(fp, where, 64, pattern=_HEX)
+        lines = _list(lines, where, 2)
+        if len(lines) != 2:
+            raise _fail(where, "expected [first line, last line]")
+        first, last = _int(lines[0], f"{where}[0]"), _int(lines[1], f"{where}[1]")
+        if last < first:
+            raise _fail(where, "the lines do not run forward")
+        places[fp] = (first, last)
+    down = {_str(fp, f"down[{i}]", 64, pattern=_HEX) for i, fp in enumerate(_list(d.get("down") or [], "down", MAX_FINDINGS))}
     return Bundle(
         tool_version=_str(d["tool_version"], "tool_version", 50, pattern=_TOKEN),
         repository=_str(d["repository"], "repository", 140, pattern=_REPO),
@@ -425,6 +446,8 @@ def validate(data: Any, rules: dict | None = None) -> Bundle:
         stale_paths=[_path(p, f"stale_paths[{i}]") for i, p in enumerate(_list(d.get("stale_paths") or [], "stale_paths", MAX_STALE))],
         locks=None if d.get("locks") is None else _locks(d["locks"], "locks"),
         notes=[_str(n, f"notes[{i}]", MAX_TEXT, multiline=True) for i, n in enumerate(_list(d.get("notes") or [], "notes", MAX_NOTES))],
+        statements=places,
+        down=down,
     )
 
 
