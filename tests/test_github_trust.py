@@ -111,8 +111,14 @@ def test_ours_needs_author_and_leading_marker():
         {"id": 5, "body": "<!-- miglint:summary -->"},
         "junk",
     ]
+    said = []
+    me.log = said.append
     assert [c["id"] for c in own(items, me, "<!-- miglint:summary -->")] == [2]
     assert [c["id"] for c in own(items, me)] == [2, 4]
+    assert said[0] == "1 comment by 'mallory' carries miglint's marker and was left alone (miglint only edits its own comments, by github-actions[bot])"
+    assert len(said) == 2 and "by '?'" in said[1]  # a comment without an author is no one's, and not ours
+    app = [{"id": 9, "user": {"login": "other-app[bot]", "id": 5, "type": "Bot"}, "body": "<!-- miglint:summary -->"}]
+    assert own(app, me) == [] and "set the action input `bot-login: other-app[bot]`" in said[-1]
 
 
 def test_identity_configured_and_learned():
@@ -361,6 +367,8 @@ def test_comments_by_another_user_with_our_markers_are_left_alone(tmp_path, fake
         assert r.code == 1, r.stderr
         touched = [c for c in fake.writes() if re.search(r"/comments/(11|12|21|22)$", c.path)]
         assert touched == [], touched  # no PATCH, no DELETE on anyone else's comment
+        # the log names the author once (review comments and issue comments alike)
+        assert len(re.findall(r"by 'mallory' carry miglint's marker and were left alone", r.stderr)) == 1, r.stderr
     assert (fake.issue_comments[7][:2], fake.review_comments[7][:2]) == before
     # miglint posted its own review comment for the finding, once, and its own summary, once
     reviews = fake.ops("pulls/create-review")

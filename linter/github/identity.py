@@ -28,7 +28,7 @@ the ``bot-login`` value to set: until it is set, later runs do not recognise the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 #: Who a workflow's ``GITHUB_TOKEN`` posts as.
@@ -48,6 +48,10 @@ class Identity:
     login: str = DEFAULT_LOGIN
     id: int | None = None
     source: str = "default"
+    #: Where :func:`own` says that it left comments with a marker by someone else alone
+    #: (a log function; ``None``: silent). Each author is named once per run.
+    log: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    _named: set = field(default_factory=set, repr=False, compare=False)
 
     @classmethod
     def configured(cls, login: str | None) -> "Identity":
@@ -101,7 +105,28 @@ class Identity:
 
 
 def own(items: Any, identity: Identity, marker: str = MARKER_PREFIX) -> list[dict]:
-    """The comments among ``items`` (a list of API objects) that are miglint's own, in order."""
+    """The comments among ``items`` (a list of API objects) that are miglint's own, in order.
+    Comments by anyone else that begin with ``marker`` are left out, and named once per
+    author in ``identity.log`` (a bot among them may be miglint itself under a login it was
+    not told: the line says to set ``bot-login``)."""
     if not isinstance(items, list):
         return []
-    return [item for item in items if identity.ours(item, marker)]
+    mine, foreign = [], {}
+    for item in items:
+        if identity.ours(item, marker):
+            mine.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("body"), str) and item["body"].lstrip().startswith(marker):
+            user = item.get("user") if isinstance(item.get("user"), dict) else {}
+            login = user.get("login") if isinstance(user.get("login"), str) else "?"
+            foreign.setdefault((login, user.get("type") == "Bot"), []).append(item)
+    for (login, bot), found in foreign.items():
+        if identity.log is None or login in identity._named:
+            continue
+        identity._named.add(login)
+        n = len(found)
+        hint = f"; if miglint posts as {login}, set the action input `bot-login: {login}`" if bot else ""
+        identity.log(
+            f"{n} comment{'s' if n != 1 else ''} by {login!r} carr{'y' if n != 1 else 'ies'} miglint's marker and "
+            f"{'were' if n != 1 else 'was'} left alone (miglint only edits its own comments, by {identity.login}){hint}"
+        )
+    return mine

@@ -51,6 +51,8 @@ class Writer:
     def __init__(self, client: GitHubClient, ctx: ctxmod.ActionContext, log: Log, outcome: Outcome, identity: Identity | None = None) -> None:
         self.client, self.ctx, self.log, self.outcome = client, ctx, log, outcome
         self.identity = identity if identity is not None else Identity()
+        if self.identity.log is None:
+            self.identity.log = self.log.line
 
     def blocked(self) -> bool:
         return self.outcome.read_only
