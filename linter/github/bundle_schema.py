@@ -28,6 +28,11 @@ field, e.g. ``findings[3].severity``):
 * **Consistent**: spans run forward; a redacted (secrets) finding carries no fix, suggestion
   or properties; a suggestion's lines run forward and are at most :data:`MAX_SUGGESTION_LINES`.
 
+Besides the findings (with their suggestions), a bundle carries the counts and scope of the
+summary, the migration roots, the paths whose checkout differed from the head, each
+finding's statement lines (``statements``, for one thread per statement) and the findings on
+rollback code (``down``), the lock report's rows (``locks``) and the run's notes.
+
 What it cannot prove is that the findings are true: a forged bundle can claim any finding
 about the fork's own files. That is the same power the fork's author has over their own
 pull request's text, and the templates make sure it renders as inert text in miglint's
