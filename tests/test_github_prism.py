@@ -88,7 +88,7 @@ def test_pull_request_review_summary_and_check_run(tmp_path, prism):
     r = run_bot(repo.path, event, api_url=prism, args=["--diff-source", "git", "--check-run", "--sarif-file", "out.sarif"])
     assert r.code == 1, r.stderr
     _clean_log(r.stderr)
-    assert "Posted a review with 50 inline comments." in r.stderr
+    assert "Posted 50 review threads." in r.stderr
     assert "The summary comment was created." in r.stderr
     assert "A check run with the annotations was created." in r.stderr
     assert TOKEN not in r.everything()
