@@ -363,6 +363,10 @@ def test_comments_by_another_user_with_our_markers_are_left_alone(tmp_path, fake
     before = copy.deepcopy((fake.issue_comments[7], fake.review_comments[7]))
 
     for run in (1, 2):
+        if run == 2:  # make our summary stale, so the second run must edit it (and only it)
+            mine = [c for c in fake.issue_comments[7] if c["id"] not in (11, 12)]
+            assert len(mine) == 1
+            mine[0]["body"] = f"{SUMMARY}\nstale"
         r = run_bot(repo.path, event, api_url=fake.api_url)
         assert r.code == 1, r.stderr
         touched = [c for c in fake.writes() if re.search(r"/comments/(11|12|21|22)$", c.path)]
@@ -374,8 +378,8 @@ def test_comments_by_another_user_with_our_markers_are_left_alone(tmp_path, fake
     reviews = fake.ops("pulls/create-review")
     assert len(reviews) == 1 and f"fp={fp}" in reviews[0].body["comments"][0]["body"]
     assert [c.status for c in fake.ops("issues/create-comment")] == [201]
-    assert len(fake.ops("issues/update-comment")) == 1  # the second run edits its own summary
     ours = [c for c in fake.issue_comments[7] if c["user"]["login"] == "github-actions[bot]"]
+    assert [c.path.rsplit("/", 1)[1] for c in fake.ops("issues/update-comment")] == [str(ours[0]["id"])]  # run 2 edits its own
     assert len(ours) == 1 and ours[0]["body"].startswith(SUMMARY) and "safe to merge" not in ours[0]["body"]
     assert not fake.ops("issues/delete-comment") and not fake.ops("pulls/update-review-comment")
 
@@ -390,10 +394,13 @@ def test_github_app_identity_by_input_and_learned(tmp_path, fake):
     r1 = run_bot(repo.path, event, api_url=fake.api_url)
     assert "set the action input `bot-login: miglint-app[bot]`" in r1.stderr
     assert len(fake.ops("issues/create-comment")) == 1
+    (summary,) = fake.issue_comments[7]
+    summary["body"] = f"{SUMMARY}\nstale"  # so that the next run has something to edit
     # with it, the next run recognises its comments: nothing posted twice
     r2 = run_bot(repo.path, event, api_url=fake.api_url, inputs={"bot-login": "miglint-app[bot]"})
     assert r2.code == 1 and "bot-login" not in r2.stderr
-    assert len(fake.ops("issues/create-comment")) == 1 and len(fake.ops("issues/update-comment")) == 1
+    assert len(fake.ops("issues/create-comment")) == 1
+    assert [c.path.rsplit("/", 1)[1] for c in fake.ops("issues/update-comment")] == [str(summary["id"])]
     assert len(fake.ops("pulls/create-review")) == 1
     r3 = run_bot(repo.path, event, api_url=fake.api_url, inputs={"bot-login": "a b"})
     assert r3.code == 2 and "bot-login" in r3.stderr
