@@ -88,6 +88,15 @@ def test_identifiers_become_code_spans_that_hold_their_backticks():
     assert cell('a|b "c|d"') == 'a\\|b `"c\\|d"`'
 
 
+def test_link_titles_cannot_end_early_or_mention():
+    from linter.formats._markdown import link_title
+
+    assert link_title('CREATE INDEX "idx @octocat" <img> a\\b & c|d', in_table=True) == (
+        'CREATE INDEX \\"idx @&#8203;octocat\\" &lt;img&gt; a\\\\b &amp; c\\|d'
+    )
+    assert link_title("x" * 400).endswith("…") and len(link_title("x" * 400)) == 300
+
+
 def test_mentions_links_and_references_are_broken():
     out = md("ping @octocat, see https://evil.example and #12")
     assert "@&#8203;octocat" in out and "https&#8203;://" in out and "#&#8203;12" in out

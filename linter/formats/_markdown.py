@@ -167,6 +167,20 @@ def code(text: object) -> str:
     return f"{ticks}{pad}{s}{pad}{ticks}"
 
 
+def link_title(text: object, limit: int = 300, *, in_table: bool = False) -> str:
+    """The title of a markdown link (``[x](url "title")``, shown as a tooltip) holding
+    ``text``: one line, at most ``limit`` characters, ``"`` and ``\\`` backslash-escaped so it
+    cannot end the title, ``&``, ``<``, ``>`` as entities, and a zero-width space after ``@``
+    (a title is an attribute, not text, so nothing in it renders or mentions; the space keeps
+    the raw body free of ``@login`` for tools that scan it); ``in_table``: ``|`` escaped too."""
+    s = " ".join(str(text if text is not None else "").split())
+    if len(s) > limit:
+        s = s[: limit - 1].rstrip() + "…"
+    s = "".join(_PROSE_ESCAPES.get(ch, ch) if ch in "\\&<>" else ch for ch in s).replace('"', '\\"')
+    s = _AT.sub("@" + ZWSP, s)
+    return s.replace("|", "\\|") if in_table else s
+
+
 def fence_for(text: str) -> str:
     """A code fence longer than any run of backticks in ``text`` (only runs at the start of a
     line could close it, but any run is counted: the fence costs nothing)."""
