@@ -96,6 +96,9 @@ class FakeGitHub:
     failures: dict[str, list[tuple[int, dict, dict]]] = field(default_factory=dict)
     read_only: bool = False
     auth: list[str] = field(default_factory=list)
+    #: Who the token posts as (GitHub sets ``user`` on what it creates); a GitHub App token
+    #: posts as ``<slug>[bot]``.
+    bot_user: dict = field(default_factory=lambda: {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"})
     _next: int = 1000
 
     # ------------------------------------------------------------------ set-up
@@ -171,7 +174,7 @@ class FakeGitHub:
 
     def _route(self, op: str, p: dict, body, query: dict, request):
         n = int(p.get("pull_number") or p.get("issue_number") or 0)
-        user = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+        user = dict(self.bot_user)
         if op == "pulls/get":
             pr = self.pulls[n]
             return 200, {"number": n, "head": {"sha": pr.head_sha, "repo": {"full_name": pr.head_repo}}, "base": {"sha": pr.base_sha}}, {}
@@ -206,7 +209,7 @@ class FakeGitHub:
                     {"id": self._id(), "pull_request_review_id": rid, "user": user, "commit_id": body["commit_id"], "subject_type": "line",
                      "original_line": c.get("line"), **c}
                 )
-            return 200, {"id": rid, "state": "COMMENTED", "body": body.get("body", "")}, {}
+            return 200, {"id": rid, "state": "COMMENTED", "body": body.get("body", ""), "user": user}, {}
         if op == "pulls/create-review-comment":
             # one comment outside a review; subject_type "file" comments on the whole file
             # (no line; NOTES.md section 2), on any file of the pull request

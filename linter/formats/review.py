@@ -105,7 +105,8 @@ def _line_of(starts: list[int], offset: int) -> int:
 
 def suggestion_for(finding: Finding, text: str | None) -> Suggestion | None:
     """The lines a finding's fix rewrites, as they would read after the fix, or ``None``
-    (no fix, redacted, text unavailable or not matching the fix, CRLF lines, too large)."""
+    (no fix, redacted, text unavailable or not matching the fix, CRLF lines, too large, or
+    holding miglint's marker text, which a comment body only ever has on its first line)."""
     fix = visible_fix(finding)
     if fix is None or text is None or not (0 <= fix.start <= fix.end <= len(text)):
         return None
@@ -124,6 +125,8 @@ def suggestion_for(finding: Finding, text: str | None) -> Suggestion | None:
     if region.endswith("\n"):
         region = region[:-1]
     if len(region) > MAX_SUGGESTION:
+        return None
+    if "<!-- miglint" in region:  # a suggestion is verbatim SQL: never let it carry marker text
         return None
     return Suggestion(first, last, region)
 
@@ -164,7 +167,7 @@ def suggestion_for_all(findings: list[Finding], text: str | None) -> Suggestion 
         return None
     if region.endswith("\n"):
         region = region[:-1]
-    if len(region) > MAX_SUGGESTION:
+    if len(region) > MAX_SUGGESTION or "<!-- miglint" in region:  # never marker text (see suggestion_for)
         return None
     return Suggestion(first, last, region)
 

@@ -54,6 +54,7 @@ from linter.github.bundle import load_bundle, save_bundle
 from linter.github.changes import changed_files
 from linter.github.checkrun import publish_check_run
 from linter.github.client import GitHubClient, GitHubError
+from linter.github.identity import Identity
 from linter.github.command import MODES, add_parser  # noqa: F401  (re-exported)
 from linter.github.inputs import Options, options
 from linter.github.log import Log
@@ -68,7 +69,7 @@ from linter.model import Report
 def publish_pull_request(ctx, opts: Options, prep: Prepared, client: GitHubClient, log: Log, outcome: Outcome, summary_data: SummaryData) -> Plan:
     """Review, resolved comments and the sticky summary comment (module docstring, step 4);
     returns the review's plan (what its threads carry)."""
-    writer = Writer(client, ctx, log, outcome)
+    writer = Writer(client, ctx, log, outcome, Identity.configured(opts.bot_login))
     plan = publish_review(ctx, opts, prep, client, log, outcome, writer)
     publish_summary(ctx, prep, client, log, outcome, writer, summary_data, plan)
     return plan
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         ctx = ctxmod.load()
         opts = options(args, ctx)
-    except ctxmod.ContextError as exc:
+        Identity.configured(opts.bot_login)  # a bad bot-login is a usage error, before any work
+    except (ctxmod.ContextError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     log = Log([ctx.token])
     client = GitHubClient(ctx.api_url, ctx.token, log=log.line, user_agent=f"miglint/{__version__}")

@@ -30,6 +30,7 @@ class Options:
     diff_source: str
     save_bundle: str | None
     bundle: str | None
+    bot_login: str | None = None
 
 
 def _split_list(value: str) -> list[str]:
@@ -96,4 +97,5 @@ def options(args: argparse.Namespace, ctx: ctxmod.ActionContext) -> Options:
         diff_source=_choice(pick(args.diff_source, "diff-source") or "auto", "diff-source", ("auto", "api", "git")),
         save_bundle=pick(args.save_bundle, "save-bundle") or None,
         bundle=pick(args.bundle, "bundle") or None,
+        bot_login=pick(getattr(args, "bot_login", None), "bot-login") or None,
     )

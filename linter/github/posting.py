@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from linter.github import context as ctxmod
 from linter.github.client import GitHubClient, GitHubError
+from linter.github.identity import Identity
 from linter.github.log import Log
 
 
@@ -43,10 +44,15 @@ class Outcome:
 
 
 class Writer:
-    """Pull-request writes that stop after the first 403 (a read-only token)."""
+    """Pull-request writes that stop after the first 403 (a read-only token). ``identity``
+    is who the writes are authored by (:mod:`linter.github.identity`), learned from the
+    response of the first ``POST`` that names its author."""
 
-    def __init__(self, client: GitHubClient, ctx: ctxmod.ActionContext, log: Log, outcome: Outcome) -> None:
+    def __init__(self, client: GitHubClient, ctx: ctxmod.ActionContext, log: Log, outcome: Outcome, identity: Identity | None = None) -> None:
         self.client, self.ctx, self.log, self.outcome = client, ctx, log, outcome
+        self.identity = identity if identity is not None else Identity()
+        if self.identity.log is None:
+            self.identity.log = self.log.line
 
     def blocked(self) -> bool:
         return self.outcome.read_only
@@ -55,7 +61,10 @@ class Writer:
         if self.outcome.read_only:
             return None
         try:
-            return self.client.request(method, path, json=body)
+            resp = self.client.request(method, path, json=body)
+            if method == "POST":
+                self.identity.learn(resp.data, lambda m: self.log.once("identity", m))
+            return resp
         except GitHubError as exc:
             if exc.forbidden:
                 self.outcome.read_only = True

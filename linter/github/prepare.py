@@ -33,6 +33,7 @@ class Prepared:
     changes: Changes | None = None
     stale_paths: set[str] = field(default_factory=set)
     lock_markdown: str | None = None
+    locks: object | None = None  # the LockReport behind lock_markdown (a bundle carries it as data)
     notes: list[str] = field(default_factory=list)
     report: Report | None = None
     #: ``{fingerprint: (first line, last line)}`` of each finding's top-level statement
@@ -70,20 +71,27 @@ def _lint(files, cfg, base: str | None, notes: list[str]):
     return report
 
 
-def lock_markdown(files, cfg) -> str | None:
-    """The lock report (``miglint locks --format markdown``, :mod:`linter.lockreport`) of the
-    changed migration files ``files``; ``None`` when there are none (or before that module)."""
+def lock_report(files, cfg) -> tuple[object | None, str | None]:
+    """``(report, markdown)``: the lock report (:mod:`linter.lockreport`) of the changed
+    migration files ``files`` and its ``miglint locks --format markdown`` text; ``(None,
+    None)`` when there are none, ``(None, sentence)`` when it could not be made."""
     try:
         from linter import lockreport
         from linter.formats import locks_markdown
     except ImportError:  # pragma: no cover - the lock report is a separate module
-        return None
+        return None, None
     if not files:
-        return None
+        return None, None
     try:
-        return locks_markdown.render(lockreport.build(list(files), cfg))
+        report = lockreport.build(list(files), cfg)
+        return report, locks_markdown.render(report)
     except Exception as exc:  # the summary must not fail because of the lock report
-        return f"_The lock report could not be made ({type(exc).__name__})._"
+        return None, f"_The lock report could not be made ({type(exc).__name__})._"
+
+
+def lock_markdown(files, cfg) -> str | None:
+    """The markdown of :func:`lock_report`."""
+    return lock_report(files, cfg)[1]
 
 
 def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log: Log) -> Prepared:
@@ -169,6 +177,7 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
                 if gitdiff.same_content(pr.head_sha, path, root) is False:
                     stale.add(path)
     changed_files_linted = [f for f in report.files if changed_local is None or f.path in changed_local]
+    locks, locks_md = lock_report(changed_files_linted, cfg)
     return Prepared(
         findings=findings,
         fail_on=cfg.fail_on,
@@ -178,7 +187,8 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         suggestions=suggestions,
         changes=changes,
         stale_paths=stale,
-        lock_markdown=lock_markdown(changed_files_linted, cfg),
+        lock_markdown=locks_md,
+        locks=locks,
         notes=notes + [n for n in report.notes if n not in notes],
         report=dataclasses.replace(report, findings=findings),
         statements=statements,

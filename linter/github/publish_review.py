@@ -11,6 +11,7 @@ from pathlib import Path
 from linter.formats.review import resolved_body, suggestion_for_all
 from linter.github import gitdiff, threads
 from linter.github.client import GitHubClient
+from linter.github.identity import own
 from linter.github.inputs import Options
 from linter.github.log import Log
 from linter.github.posting import Outcome, Writer, list_items
@@ -51,7 +52,7 @@ def publish_review(ctx, opts: Options, prep: Prepared, client: GitHubClient, log
     pr = ctx.pull_request
     inline = opts.comment_mode == "review"
     existing_items = list_items(client, log, f"{ctx.repo_path}/pulls/{pr.number}/comments", "the pull request's review comments")
-    existing = threads.existing_comments(existing_items or [])
+    existing = threads.existing_comments(own(existing_items or [], writer.identity))  # never anyone else's
     changed = prep.changes.by_path() if prep.changes else {}
     moved = _moved_since(existing, prep, pr.head_sha)
 

@@ -11,6 +11,7 @@ import re
 
 from linter.formats.summary import COMMENT_LIMIT, MARKER, SummaryData, render_summary, same_content
 from linter.github.client import GitHubClient
+from linter.github.identity import own
 from linter.github.log import Log
 from linter.github.posting import Outcome, Writer, list_items
 from linter.github.prepare import Prepared
@@ -46,7 +47,7 @@ def publish_summary(ctx, prep: Prepared, client: GitHubClient, log: Log, outcome
     if issue_items is None:
         outcome.failures.append("The summary comment was not posted: the existing comments could not be read.")
         return
-    mine = [c for c in issue_items if isinstance(c, dict) and isinstance(c.get("id"), int) and MARKER in (c.get("body") or "")]
+    mine = own(issue_items, writer.identity, MARKER)  # author and marker: never anyone else's comment
     if not mine and prep.files == 0 and not prep.findings:
         return  # nothing to say on a pull request that touches no migration file
     carried = p.carried()  # findings a thread holds (new, edited or kept) are inline
