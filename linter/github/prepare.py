@@ -160,7 +160,8 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
             suggestions[f.fingerprint] = s
     statements: dict[str, tuple[int, int]] = {}
     down: set[str] = set()
-    if ctx.pull_request is not None and opts.comment_mode == "review":  # only threads need them
+    # only threads need them: a review here, or one the trusted job posts from the saved bundle
+    if ctx.pull_request is not None and (opts.comment_mode == "review" or opts.save_bundle):
         statements, down = statement_places(reported, {f.path: f for f in report.files}, texts, cfg.max_file_size)
 
     def repo(path: str) -> str:
