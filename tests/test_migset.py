@@ -496,3 +496,54 @@ def test_narrows_matches_postgresql(pg_cluster, old, new, value):
     except RuntimeError:
         lost = False  # refused ("value too long", "out of range"): the rollback fails, nothing changes
     assert narrows(old, new) is lost, (old, new, before)
+
+
+# --------------------------------------------------------------------------- DROP TABLE locks, on a real server
+
+_TIES_SETUP = """
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id));
+CREATE TABLE lone (id bigserial PRIMARY KEY, v text);
+CREATE VIEW lone_v AS SELECT * FROM lone;
+CREATE TABLE ev (id bigint, at date) PARTITION BY RANGE (at);
+CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE a2 (id bigint PRIMARY KEY);
+CREATE TABLE b2 (id bigint, a_id bigint);
+ALTER TABLE b2 ADD CONSTRAINT b2_a_fk FOREIGN KEY (a_id) REFERENCES a2 (id);
+"""
+
+
+@pytest.mark.parametrize("drop, others", [
+    # the table a foreign key references: ACCESS EXCLUSIVE there too (its FK triggers go)
+    ("DROP TABLE child", {"parent"}),
+    # a referencing table, with CASCADE: its constraint is dropped
+    ("DROP TABLE parent CASCADE", {"child"}),
+    # a partition: its parent is locked
+    ("DROP TABLE ev_2026", {"ev"}),
+    # owned sequence, indexes, a view dropped with CASCADE: its own dependents only
+    ("DROP TABLE lone CASCADE", set()),
+    # tables tied only to each other, dropped together
+    ("DROP TABLE b2, a2", set()),
+])
+def test_drop_table_locks(pg_cluster, drop, others):
+    """Which tables besides the dropped ones (and what goes with them) ``DROP TABLE`` takes
+    ACCESS EXCLUSIVE on, read from pg_locks inside the transaction; and the ties
+    :mod:`linter.migset.references` records from the same DDL name exactly those."""
+    from linter.migset import references
+    from linter.source import Source
+
+    pg_cluster.sql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;" + _TIES_SETUP)
+    before = dict((oid, name) for oid, name in pg_cluster.sql(
+        "SELECT oid::text, relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"))
+    rows = pg_cluster.sql(f"BEGIN;\n{drop};\nSELECT relation::text, mode FROM pg_locks WHERE pid = pg_backend_pid() "
+                          "AND locktype = 'relation';\nROLLBACK;")
+    dropped = {t.strip() for t in drop.split("TABLE", 1)[1].replace("CASCADE", "").split(",")}
+    named = {before[oid] for oid, mode in rows if oid in before and mode == "AccessExclusiveLock"}
+    tables = {name for name, kind in pg_cluster.sql(
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace") if kind in ("r", "p")}
+    assert (named & tables) - dropped == others, rows
+
+    state = references._State()
+    for ev in references.events(Source(_TIES_SETUP)):
+        state.apply(ev)
+    assert {o for t in dropped for o in state.ties.get(t, ()) if o not in dropped} == others

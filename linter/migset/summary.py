@@ -24,6 +24,9 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
 * ``column_types``: the column-type events of the file's top-level statements
   (:func:`linter.migset.coltypes.events`), for up, down and baseline files; omitted when
   there are none. Asked for by ``column-type-rewrite``.
+* ``table_ties``: the tables the up part creates, drops and renames, and the foreign keys,
+  partitions and inheritance tying them to others (:func:`linter.migset.references.events`),
+  for up and baseline files; omitted when there are none. Asked for by ``missing-lock-timeout``.
 * ``digest``: ``(sha256, bare)`` of the text (:func:`linter.migset.manifest.digest`), only
   when a manifest is in use (no ``--base`` and the manifest file exists).
 
@@ -37,10 +40,10 @@ import os
 import re
 from functools import lru_cache
 
-from linter.migset import blank, coltypes, kinds, manifest, objects
+from linter.migset import blank, coltypes, kinds, manifest, objects, references
 from linter.model import Convention, Direction, MigrationFile
 
-NEEDS = ("sections", "categories", "objects", "digest", "column_types")
+NEEDS = ("sections", "categories", "objects", "digest", "column_types", "table_ties")
 
 
 class _Positions:
@@ -171,7 +174,15 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
         got = coltypes.events(source)
         if got:
             out["column_types"] = got
+    if "table_ties" in needs and file.direction in _TIED:
+        got = references.events(source)
+        if got:
+            out["table_ties"] = got
     return out
+
+
+#: Files whose tables and ties :mod:`linter.migset.references` replays.
+_TIED = frozenset({Direction.UP, Direction.BASELINE})
 
 
 #: Files whose column types :mod:`linter.migset.coltypes` replays or looks up in.
