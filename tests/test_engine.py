@@ -211,7 +211,8 @@ def test_correctness_rules_keep_their_level_on_down_code(tmp_path):
 def test_ignore_comments_apply_to_file_set_findings_on_their_statement(tmp_path):
     """A file-set rule's finding inside a file honours an ignore comment on its statement
     (the worker sends the comment's lines); the comment is not reported unused."""
-    files = {"0001_x.up.sql": "ALTER TABLE users ADD COLUMN a int;\n",
+    files = {"0000_init.up.sql": "CREATE TABLE users (id int);\nCREATE TABLE orders (id int);\n",
+             "0001_x.up.sql": "ALTER TABLE users ADD COLUMN a int;\n",
              "0001_x.down.sql": ("ALTER TABLE users DROP COLUMN a;\n"
                                  "-- miglint: ignore destructive-down-migration -- re-imported from LDAP\n"
                                  "DROP TABLE users;\nDROP TABLE orders;\n")}

@@ -22,7 +22,8 @@ Event shapes (tuples of strings and ints, cheap to pickle), each ``(index, op, â
 ``index`` the statement's index in the file; names are bare (no schema), as the rollback
 rules compare them:
 
-* ``(i, "create", table)``: CREATE TABLE (not temporary);
+* ``(i, "create", table, schema)``: CREATE TABLE (not temporary), ``schema`` as written
+  (``""`` when unqualified);
 * ``(i, "tie", table, other)``: a foreign key of ``table`` references ``other``, or
   ``table`` is a partition or child of ``other`` (CREATE TABLE, ADD CONSTRAINT, ADD COLUMN
   â€¦ REFERENCES, ATTACH PARTITION, INHERIT);
@@ -84,7 +85,7 @@ def events(source) -> tuple:
             table = rel.get("relname", "")
             if not table or rel.get("relpersistence") == "t":
                 continue
-            out.append((i, "create", table))
+            out.append((i, "create", table, rel.get("schemaname", "")))
             for parent in body.get("inhRelations") or ():
                 out.append((i, "tie", table, names.table_key(parent)))
             for elt in body.get("tableElts") or ():
@@ -141,6 +142,22 @@ class _State:
         self.created.discard(table)
         for o in self.ties.pop(table, ()):
             self.ties[o].discard(table)
+
+
+def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
+    """``(tables, schemas)``: the bare names of the tables the up and baseline ``files``
+    create at any version, and the schemas they name when creating one (schema-qualified
+    ``CREATE TABLE s.t``), from their summaries. A table no migration of the set creates
+    (a name misspelt in a down, a table of another tool) holds no data the set put there."""
+    tables: set[str] = set()
+    schemas: set[str] = set()
+    for f in files:
+        for ev in summaries.get(f.path, {}).get(NEEDS_KEY, ()):
+            if ev[1] == "create":
+                tables.add(ev[2])
+                if ev[3]:
+                    schemas.add(ev[3])
+    return tables, schemas
 
 
 def _version_order(f) -> tuple:
