@@ -11,7 +11,11 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
   the schema, not data, comments or enum values), statements inside (a whole down file is one down section),
   the 1-based line of the first ``-- migrate:down`` / ``-- +goose Down`` marker (0 when
   there is none), whether the down part holds any text besides whitespace (comments), and
-  whether, holding no statement, its comments say why (:func:`linter.migset.blank.gives_reason`).
+  whether, holding no statement, its comments say why (:func:`linter.migset.blank.gives_reason`);
+  and ``"relax"``: when every schema change of the up part is an ``ALTER TABLE`` that only
+  relaxes its table (DROP NOT NULL, DROP CONSTRAINT, ALTER COLUMN … TYPE with the SET NOT
+  NULL or DEFAULT of the retyped column), the type changes ``((table, column, compact
+  type), ...)`` among them (:func:`linter.migset.coltypes.compact`), else ``None``.
 * ``categories``: ``{category: [(what, span, table), ...]}`` for the up part's statements
   (:mod:`linter.migset.kinds`; statements in DO blocks count as what they run): the first
   statement of each category, and for ``dml`` the first per target table.
@@ -240,9 +244,39 @@ def _changes_schema(st) -> bool:
 _TEXT = re.compile(r"\S")
 
 
+#: ALTER TABLE subcommands that relax a table: a down could only tighten it again, which
+#: fails on the rows written since (NULLs, duplicates, longer values).
+_RELAXING = frozenset({"AT_DropNotNull", "AT_DropConstraint", "AT_AlterColumnType"})
+#: Subcommands that go with a retyped column in the same statement (its new definition).
+_WITH_RETYPE = frozenset({"AT_SetNotNull", "AT_ColumnDefault"})
+
+
+def _relaxes(st) -> list | None:
+    """The type changes ``[(table, column, compact type)]`` of an ``ALTER TABLE`` that only
+    relaxes its table (drops NOT NULL or constraints, changes column types, with what goes
+    with a retyped column), ``None`` for any other statement."""
+    if st.kind != "AlterTableStmt" or st.body.get("objtype") not in (None, "OBJECT_TABLE"):
+        return None
+    cmds = [c.get("AlterTableCmd", {}) for c in st.body.get("cmds", ()) or ()]
+    retyped = {c.get("name") for c in cmds if c.get("subtype") == "AT_AlterColumnType"}
+    table = (st.body.get("relation") or {}).get("relname", "")
+    out = []
+    for c in cmds:
+        sub = c.get("subtype")
+        if sub == "AT_AlterColumnType":
+            tn = c.get("def", {}).get("ColumnDef", {}).get("typeName")
+            if not tn:
+                return None
+            out.append((table, c.get("name", ""), coltypes.compact(tn)))
+        elif sub not in _RELAXING and not (sub in _WITH_RETYPE and c.get("name") in retyped):
+            return None
+    return out
+
+
 def _sections(source) -> dict:
     n_up = n_down = n_schema = 0
     blocks = []
+    relax: list | None = []
     for st in source.statements:
         if st.section is Direction.DOWN:
             n_down += 1
@@ -250,8 +284,12 @@ def _sections(source) -> dict:
             n_up += 1
             if st.kind == "DoStmt":
                 blocks.append(st)
+                relax = None
             elif _changes_schema(st):
                 n_schema += 1
+                if relax is not None:
+                    got = _relaxes(st)
+                    relax = None if got is None else relax + got
     if not n_schema and blocks:  # a DO block changes the schema if what it runs does
         n_schema = sum(1 for st in blocks if any(_changes_schema(inner) for inner in source.embedded(st)))
     down_marker = 0
@@ -273,7 +311,7 @@ def _sections(source) -> dict:
             if not n_down and not down_reason:
                 down_reason = blank.gives_reason(text[start : sec.end])
     return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text,
-            "down_reason": down_reason}
+            "down_reason": down_reason, "relax": tuple(relax) if relax is not None and n_schema else None}
 
 
 def _categories(source) -> dict:
