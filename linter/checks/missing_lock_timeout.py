@@ -79,7 +79,6 @@ version.
 - eugene, E9 "Taking dangerous lock without timeout": https://kaveland.no/eugene/hints/E9/
 """
 
-import re
 from functools import partial
 
 from linter.migset import references
@@ -154,14 +153,14 @@ def _finding(ctx, step, effects, value, drops=None):
     return v
 
 
-def with_ties(finding, tied):
-    """The finding of a run that only drops tables, once the migration set says what they
-    are tied to (:func:`linter.migset.references.resolve`): kept as it is when ``tied`` is
-    ``None`` (a table no earlier migration of the set created: its ties are unknown);
-    dropped when it is empty (retired tables: their code no longer reads them, and ``DROP
-    TABLE`` locks nothing else); else restated to name the tied tables, on which ``DROP
-    TABLE`` takes ACCESS EXCLUSIVE too (the table a foreign key references, a referencing
-    table with CASCADE, a partition's parent)."""
+def with_ties(finding, tied, dropped: tuple = ()):
+    """The finding of a run that only drops tables (``dropped``, bare names), once the
+    migration set says what they are tied to (:func:`linter.migset.references.resolve`):
+    kept as it is when ``tied`` is ``None`` (a table no earlier migration of the set
+    created: its ties are unknown); dropped when it is empty (retired tables: their code no
+    longer reads them, and ``DROP TABLE`` locks nothing else); else restated to name the
+    tied tables, on which ``DROP TABLE`` takes ACCESS EXCLUSIVE too (the table a foreign
+    key references, a referencing table with CASCADE, a partition's parent)."""
     if tied is None:
         return finding
     if not tied:
@@ -169,10 +168,10 @@ def with_ties(finding, tied):
     from dataclasses import replace
 
     others = ", ".join(f'"{t}"' for t in tied)
-    message = finding.message.replace(
-        " with no lock_timeout set:",
-        f", and on {others} (tied to it by a foreign key or a partition: PostgreSQL locks them too) with no lock_timeout set:", 1)
-    message = re.sub(r"(every later (?:query|write) on )(.*?)( queues)", lambda m: f"{m[1]}{m[2]}, {others}{m[3]}", message, count=1)
+    several = len(dropped) > 1
+    message = (f"{finding.message}; {'the tables this migration drops are' if several else 'the dropped table is'} "
+               f"tied by a foreign key or as a partition to {others}, on which DROP TABLE takes ACCESS EXCLUSIVE too, "
+               "so every query on them queues as well")
     props = dict(finding.properties)
     props["table"] = ", ".join(t for t in (props.get("table", ""), *tied) if t)
     return replace(finding, message=message, properties=props)

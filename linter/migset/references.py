@@ -16,7 +16,7 @@ earlier migration of the root created the table: each worker records, in the fil
 (key :data:`NEEDS_KEY`, asked for by ``missing-lock-timeout``), what its up part's
 top-level statements declare (:func:`events`), and after all files :func:`resolve` replays
 the ups before a marked finding's statement and asks the rule module's
-``with_ties(finding, tied)`` what becomes of it.
+``with_ties(finding, tied, dropped)`` what becomes of it.
 
 Event shapes (tuples of strings and ints, cheap to pickle), each ``(index, op, …)`` with
 ``index`` the statement's index in the file; names are bare (no schema), as the rollback
@@ -170,7 +170,8 @@ _REPLAYED = (Direction.UP, Direction.BASELINE)
 
 def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     """``findings`` with every :data:`LOOKUP` finding handed to its rule module's
-    ``with_ties(finding, tied)``, which returns it restated, or ``None`` to drop it.
+    ``with_ties(finding, tied, dropped)`` (``dropped``: the bare names the finding's run
+    drops), which returns it restated, or ``None`` to drop it.
     ``tied`` is ``None`` when a dropped table was not created by an earlier statement of
     the root's ups (the set does not know its ties) or when the file creates a table under
     its name again, or renames one into it (a rebuild: traffic keeps using the name, the
@@ -220,7 +221,7 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
             else:
                 gone = set(tables)
                 tied = tuple(sorted({o for t in tables for o in here.ties.get(t, ()) if o not in gone}))
-            new = rules[finding.rule_id].module.with_ties(finding, tied)
+            new = rules[finding.rule_id].module.with_ties(finding, tied, tables)
             if new is None:
                 dropped.add(i)
             else:
