@@ -480,6 +480,9 @@ _NARROWINGS = [
     ("numeric(12,2)", "numeric(8,2)", "1234567.25"),
     ("numeric", "int4", "2.5"),
     ("numeric", "numeric(10,2)", "1.2345"),
+    # dani-garcia__vaultwarden 2019-09-16-150000_fix_attachments/down.sql: back to CHAR(36)
+    ("varchar(40)", "bpchar(36)", "'" + "z" * 40 + "'"),
+    ("text", "bpchar(36)", "'" + "z" * 40 + "'"),
 ]
 
 
