@@ -40,7 +40,9 @@ the set created each dropped table and ties it by none of these to a table outsi
 statement, nothing but the retired tables is locked and no finding is given; when it ties
 it to live tables, the message names them, since their traffic queues too. A table the
 set does not create (its ties are unknown), or one the file builds again under the same
-name (a rebuild the code keeps using), keeps the finding.
+name (a rebuild the code keeps using), keeps the finding; so does a run that also drops
+sequences or indexes (their locks are not judged), whose message still names the tied
+tables.
 
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
 runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), and
@@ -115,10 +117,12 @@ def check(ctx, options):
 
 
 def _dropped_tables(ctx, found: list) -> dict:
-    """``{run: (statement index, (bare table, ...))}`` for the runs of an up file whose
-    unprotected statements (``found``) are all plain top-level ``DROP TABLE``s: the tables
-    the set may know to be tied to nothing else (:mod:`linter.migset.references`), and the
-    index of the first such statement."""
+    """``{run: (statement index, (bare table, ...), others)}`` for the runs of an up file
+    whose unprotected statements (``found``) are top-level ``DROP TABLE``s, maybe with
+    ``DROP SEQUENCE`` / ``DROP INDEX`` statements (``others``: locks the set cannot judge,
+    so the finding stays, but it can still name the tables the dropped ones are tied to):
+    the tables the set may know to be tied to nothing else
+    (:mod:`linter.migset.references`), and the index of the first ``DROP TABLE``."""
     if ctx.file.direction is not Direction.UP:
         return {}
     runs: dict = {}
@@ -127,13 +131,22 @@ def _dropped_tables(ctx, found: list) -> dict:
         got = runs.get(step.run)
         if got is False:
             continue
-        if st.parent is not None or st.kind != "DropStmt" or st.body.get("removeType") != "OBJECT_TABLE" \
-                or st.section is Direction.DOWN:
+        kind = st.body.get("removeType") if st.kind == "DropStmt" else None
+        if st.parent is not None or st.section is Direction.DOWN or kind not in _DROPS:
             runs[step.run] = False
             continue
+        if kind != "OBJECT_TABLE":
+            runs[step.run] = (None, (), True) if got is None else (got[0], got[1], True)
+            continue
         tables = tuple(p[-1] for p in (names.strings(o) for o in st.body.get("objects", ()) or ()) if p)
-        runs[step.run] = (st.index, tables) if got is None else (got[0], got[1] + tables)
-    return {run: got for run, got in runs.items() if got}
+        runs[step.run] = (st.index, tables, False) if got is None else (
+            got[0] if got[0] is not None else st.index, got[1] + tables, got[2])
+    return {run: got for run, got in runs.items() if got and got[1]}
+
+
+#: DropStmt forms a table-dropping run may hold: DROP TABLE, and the sequences and indexes
+#: retired with it (whose own locks the set cannot judge: they keep the finding).
+_DROPS = frozenset({"OBJECT_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX"})
 
 
 def _finding(ctx, step, effects, value, drops=None):

@@ -45,7 +45,8 @@ from linter.pg import names
 NEEDS_KEY = "table_ties"
 
 #: The finding property that asks :func:`resolve` about dropped tables (removed by it):
-#: ``(statement index, (bare table, ...))``.
+#: ``(statement index, (bare table, ...), others)``, ``others`` True when the run also
+#: takes locks the set cannot judge (then no tie found keeps the finding as it is).
 LOOKUP = "_dropped_tables_lookup"
 
 _KINDS = frozenset({"CreateStmt", "AlterTableStmt", "DropStmt", "RenameStmt"})
@@ -209,7 +210,7 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
                     state.apply(ev)
                 done += 1
             finding = findings[i]
-            index, tables = finding.properties.pop(LOOKUP)
+            index, tables, others = finding.properties.pop(LOOKUP)
             own = summaries.get(finding.path, {}).get(NEEDS_KEY, ())
             here = _State()
             here.created, here.ties = set(state.created), defaultdict(set, {k: set(v) for k, v in state.ties.items()})
@@ -221,6 +222,8 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
             else:
                 gone = set(tables)
                 tied = tuple(sorted({o for t in tables for o in here.ties.get(t, ()) if o not in gone}))
+                if others and not tied:
+                    tied = None  # the run also takes locks the set cannot judge: kept as it is
             new = rules[finding.rule_id].module.with_ties(finding, tied, tables)
             if new is None:
                 dropped.add(i)
