@@ -104,7 +104,8 @@ def main() -> int:
         # a finding folded into a more specific one (its rule id in "also", its point in the
         # message: linter/merge.py) is still reported in that file, and so is a lock finding
         # of a down summarised in its locking-in-rollback note (the note's "rules"). A down
-        # that gets no note (it only queues for brief locks) is not counted as flagged.
+        # that gets no note (below its summary threshold: brief locks only, or one heavy step per
+        # table; see locking-in-rollback) is not counted as flagged.
         props = f.get("properties", {})
         folded = props.get("rules", ()) if f["rule"] == ROLLBACK_RULE else ()
         for rid in dict.fromkeys((f["rule"], *props.get("also", ()), *folded)):

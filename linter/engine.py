@@ -534,11 +534,13 @@ def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summa
     what earlier files of the root declare (a column's old type) are restated or dropped
     from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
     ``locking-in-rollback`` notes, without the tables the down's up created
-    (:func:`linter.rollback_locks.resolve`); no file is read again. Costs a scan of the
+    (:func:`linter.rollback_locks.resolve`), and ``DROP TABLE`` findings from the tables tied
+    to the dropped ones (:func:`linter.migset.references.resolve`); no file is read again. Costs a scan of the
     findings per resolver when none is marked."""
-    from linter.migset import coltypes
+    from linter.migset import coltypes, references
 
     findings = rollback_locks.resolve(findings, files, summaries)
+    findings = references.resolve(findings, files, summaries)
     return coltypes.resolve(findings, files, summaries, config)
 
 

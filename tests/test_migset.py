@@ -54,7 +54,8 @@ EXPECTED = {
         # 0001 and 0002 predate the root's first down (since-first-down)
         ("missing-down-migration", "migrations/0006_alter_principals_add_blocked.up.sql"),
         ("incomplete-down-migration", "migrations/0003_create_table_usergroup_reviewers.down.sql"),
-        ("destructive-down-migration", "migrations/0003_create_table_usergroup_reviewers.down.sql"),
+        # its down drops a misspelt usergroups_reviewers no migration creates: nothing is
+        # destroyed (the DROP fails), so no destructive-down-migration (issue 11)
         ("misordered-down-migration", "migrations/0004_create_datacenter.down.sql"),
         ("empty-down-migration", "migrations/0005_add_x.down.sql"),
     },
@@ -307,8 +308,10 @@ def test_presets_list_name_description_standard(capsys):
 # incomplete-down-migration and misordered-down-migration count down files (per-file
 # grouping, linter/grouping.py), not objects
 CORPUS = {
-    "LemmyNet__lemmy": ("diesel", {"destructive-down-migration": 2, "incomplete-down-migration": 1}),
-    "rust-lang__crates.io": ("diesel", {"empty-down-migration": 3,
+    # DROP SCHEMA r CASCADE (2024-02-24-034523) drops no table of the set: not destructive
+    "LemmyNet__lemmy": ("diesel", {"destructive-down-migration": 1, "incomplete-down-migration": 1}),
+    # 20141112082527_dumped_migration_89 only drops a constraint: its empty down is right
+    "rust-lang__crates.io": ("diesel", {"empty-down-migration": 2,
                                         "incomplete-down-migration": 1, "invalid-migration-name": 1}),
     # 26 of its 46 downs are empty: the root's convention, not reported
     "dani-garcia__vaultwarden": ("diesel", {"misordered-down-migration": 1}),
@@ -317,16 +320,18 @@ CORPUS = {
     # migrations/10000000000000_demote-postgres.sql (month 00) is misnamed
     "supabase__postgres": ("dbmate-forward-only", {"invalid-migration-name": 1}),
     "UPchieve__subway": ("dbmate", {"incomplete-down-migration": 2}),
-    "harness__gitness": ("golang-migrate", {"destructive-down-migration": 2, "incomplete-down-migration": 1,
+    "harness__gitness": ("golang-migrate", {"destructive-down-migration": 1, "incomplete-down-migration": 1,
                                             # 0000-0012 predate its downs; 0033 lacks one
                                             "misordered-down-migration": 1, "missing-down-migration": 1}),
-    "ente-io__ente": ("golang-migrate", {"incomplete-down-migration": 9,
+    # new CREATE OR REPLACE functions left behind are harmless (22, 37, 52, 62)
+    "ente-io__ente": ("golang-migrate", {"incomplete-down-migration": 5,
                                          "misordered-down-migration": 2}),
-    "openmeterio__openmeter": ("golang-migrate", {"incomplete-down-migration": 4}),
-    "authelia__authelia": ("golang-migrate", {"empty-down-migration": 2,
-                                              "incomplete-down-migration": 1}),
-    "ory__kratos": ("golang-migrate", {"destructive-down-migration": 3, "empty-down-migration": 6,
-                                       "incomplete-down-migration": 3}),
+    "openmeterio__openmeter": ("golang-migrate", {"incomplete-down-migration": 3}),
+    # V0009 drops NOT NULL, V0011 widens a varchar: their empty downs are right
+    "authelia__authelia": ("golang-migrate", {"incomplete-down-migration": 1}),
+    # 20200830130642 … 46 is one run of one name (the first down undoes it all);
+    # courier_body_type widens body to text
+    "ory__kratos": ("golang-migrate", {"incomplete-down-migration": 3}),
     "ory__hydra": ("golang-migrate", {}),
     "MarquezProject__marquez": ("flyway", {}),
     "navikt__familie-ba-sak": ("flyway", {}),
@@ -475,6 +480,9 @@ _NARROWINGS = [
     ("numeric(12,2)", "numeric(8,2)", "1234567.25"),
     ("numeric", "int4", "2.5"),
     ("numeric", "numeric(10,2)", "1.2345"),
+    # dani-garcia__vaultwarden 2019-09-16-150000_fix_attachments/down.sql: back to CHAR(36)
+    ("varchar(40)", "bpchar(36)", "'" + "z" * 40 + "'"),
+    ("text", "bpchar(36)", "'" + "z" * 40 + "'"),
 ]
 
 
@@ -496,3 +504,109 @@ def test_narrows_matches_postgresql(pg_cluster, old, new, value):
     except RuntimeError:
         lost = False  # refused ("value too long", "out of range"): the rollback fails, nothing changes
     assert narrows(old, new) is lost, (old, new, before)
+
+
+# --------------------------------------------------------------------------- DROP TABLE locks, on a real server
+
+_TIES_SETUP = """
+CREATE TABLE parent (id bigint PRIMARY KEY);
+CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent (id));
+CREATE TABLE lone (id bigserial PRIMARY KEY, v text);
+CREATE VIEW lone_v AS SELECT * FROM lone;
+CREATE TABLE ev (id bigint, at date) PARTITION BY RANGE (at);
+CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE a2 (id bigint PRIMARY KEY);
+CREATE TABLE b2 (id bigint, a_id bigint);
+ALTER TABLE b2 ADD CONSTRAINT b2_a_fk FOREIGN KEY (a_id) REFERENCES a2 (id);
+"""
+
+
+@pytest.mark.parametrize("drop, others", [
+    # the table a foreign key references: ACCESS EXCLUSIVE there too (its FK triggers go)
+    ("DROP TABLE child", {"parent"}),
+    # a referencing table, with CASCADE: its constraint is dropped
+    ("DROP TABLE parent CASCADE", {"child"}),
+    # a partition: its parent is locked
+    ("DROP TABLE ev_2026", {"ev"}),
+    # owned sequence, indexes, a view dropped with CASCADE: its own dependents only
+    ("DROP TABLE lone CASCADE", set()),
+    # tables tied only to each other, dropped together
+    ("DROP TABLE b2, a2", set()),
+])
+def test_drop_table_locks(pg_cluster, drop, others):
+    """Which tables besides the dropped ones (and what goes with them) ``DROP TABLE`` takes
+    ACCESS EXCLUSIVE on, read from pg_locks inside the transaction; and the ties
+    :mod:`linter.migset.references` records from the same DDL name exactly those."""
+    from linter.migset import references
+    from linter.source import Source
+
+    pg_cluster.sql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;" + _TIES_SETUP)
+    before = dict((oid, name) for oid, name in pg_cluster.sql(
+        "SELECT oid::text, relname FROM pg_class WHERE relnamespace = 'public'::regnamespace"))
+    rows = pg_cluster.sql(f"BEGIN;\n{drop};\nSELECT relation::text, mode FROM pg_locks WHERE pid = pg_backend_pid() "
+                          "AND locktype = 'relation';\nROLLBACK;")
+    dropped = {t.strip() for t in drop.split("TABLE", 1)[1].replace("CASCADE", "").split(",")}
+    named = {before[oid] for oid, mode in rows if oid in before and mode == "AccessExclusiveLock"}
+    tables = {name for name, kind in pg_cluster.sql(
+        "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace") if kind in ("r", "p")}
+    assert (named & tables) - dropped == others, rows
+
+    state = references._State()
+    for ev in references.events(Source(_TIES_SETUP)):
+        state.apply(ev)
+    assert {o for t in dropped for o in state.ties.get(t, ()) if o not in dropped} == others
+
+
+# --------------------------------------------------------------------------- widening, on a real server
+
+#: (old type, new type, a value the old type holds, a value only the new one holds or None,
+#: what coltypes.widens() must say): a widening keeps every old value and admits more, so
+#: that changing the column back fails or cuts (empty-down-migration: such a down is right
+#: to be empty).
+_WIDENINGS = [
+    ("varchar(255)", "varchar(768)", "'" + "a" * 255 + "'", "'" + "b" * 500 + "'", True),
+    ("varchar(40)", "text", "'abc'", "'" + "c" * 100 + "'", True),
+    ("bpchar(36)", "text", "'" + "d" * 36 + "'", "'" + "d" * 50 + "'", True),
+    ("int4", "int8", "2147483647", "5000000000", True),
+    ("int8", "numeric", "9223372036854775807", "1.5", True),
+    ("numeric(10,2)", "numeric(12,4)", "12345678.99", "1.2345", True),
+    ("int4", "numeric(10,0)", "2147483647", "9999999999", True),
+    ("varchar(768)", "varchar(255)", "'" + "e" * 500 + "'", None, False),
+    ("int8", "int4", "5000000000", None, False),
+    ("numeric(12,4)", "numeric(12,2)", "1.2345", None, False),
+    ("int8", "numeric(10,0)", "9223372036854775807", None, False),
+]
+
+
+@pytest.mark.parametrize("old, new, value, only_new, wider", _WIDENINGS)
+def test_widens_matches_postgresql(pg_cluster, old, new, value, only_new, wider):
+    """coltypes.widens() against the server: when it says True the old value survives the
+    change unchanged and a value only the new type holds cannot go back; when False the
+    old value does not survive unchanged."""
+    from linter.migset.coltypes import compact
+    from linter.source import Source
+
+    def ctype(text):
+        st = Source(f"ALTER TABLE w ALTER COLUMN c TYPE {text};").statements[0]
+        return compact(st.body["cmds"][0]["AlterTableCmd"]["def"]["ColumnDef"]["typeName"])
+
+    from linter.migset.coltypes import widens
+
+    assert widens(ctype(old), ctype(new)) is wider
+    pg_cluster.sql(f"DROP TABLE IF EXISTS w; CREATE TABLE w (c {old}); INSERT INTO w VALUES ({value});")
+    try:
+        pg_cluster.sql(f"ALTER TABLE w ALTER COLUMN c TYPE {new};")
+        kept = pg_cluster.sql(f"SELECT count(*) FROM w WHERE c = {value};") == [["1"]]
+    except RuntimeError:
+        kept = False
+    if not wider:
+        assert not kept
+        return
+    assert kept
+    pg_cluster.sql(f"DELETE FROM w; INSERT INTO w VALUES ({only_new});")
+    try:
+        pg_cluster.sql(f"ALTER TABLE w ALTER COLUMN c TYPE {old};")
+        back = pg_cluster.sql(f"SELECT count(*) FROM w WHERE c = {only_new};") == [["1"]]
+    except RuntimeError:
+        back = False
+    assert not back

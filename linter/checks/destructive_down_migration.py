@@ -16,7 +16,14 @@ The down is compared with its up (what each statement creates and drops, `linter
 note per down migration (down files, `U` files, `down/` mirrors, `-- migrate:down` and
 `-- +goose Down` sections), at its first such statement, naming what is lost. A down whose
 up is missing or did not parse is not judged. Tables the up created in a `DO` block are not
-seen as its own.
+seen as its own. An ory popx migration is judged with all its steps, and so is a run of
+consecutive migrations of one name whose later downs are empty (ory's fizz migrations cut
+into several versions, the whole rollback written into the first one's down): what a
+later version of the run created is the run's own. Only data the set's migrations put
+there counts: a table no migration of the set creates (a misspelt name: the `DROP` fails
+and destroys nothing) and a schema none of the set's tables are created in (Lemmy's
+`DROP SCHEMA r CASCADE` of the views and functions it rebuilds at startup) are not
+reported.
 
 ## Example
 ```sql
@@ -46,7 +53,7 @@ None.
 
 from __future__ import annotations
 
-from linter.migset import pairs as pairsmod, rollback
+from linter.migset import pairs as pairsmod, references, rollback
 from linter.model import Span
 
 ID = "destructive-down-migration"
@@ -56,17 +63,20 @@ DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ()
-NEEDS = ("objects", "sections")
+NEEDS = ("objects", "sections", "table_ties")
 
 
 def check(ctx, options):
     by_path = {f.path: f for f in ctx.files}
+    known = None
     for unit in pairsmod.root_units(ctx):
         got = pairsmod.unit_ops(unit, ctx.summaries)
         if got is None:
             continue
+        if known is None:
+            known = references.created(ctx.files, ctx.summaries)
         per_file: dict[str, list] = {}
-        for d in rollback.destroyed(*got):
+        for d in rollback.destroyed(*got, known=known):
             per_file.setdefault(d.span[4], []).append(d)
         for path, found in per_file.items():
             what = [d.what for d in found]

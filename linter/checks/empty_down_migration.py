@@ -20,9 +20,18 @@ Only downs whose up changes the schema are reported: a no-op up (ory's "this mig
 only for sqlite" files) rightly has a no-op down, and so may an up that only changes
 data (a DELETE cannot be undone by SQL anyway), writes COMMENTs, adds enum values
 (PostgreSQL cannot remove them), creates temporary objects or ensures an extension
-exists (`CREATE EXTENSION IF NOT EXISTS`). ory popx splits one migration into
+exists (`CREATE EXTENSION IF NOT EXISTS`). Nor is an up that only relaxes tables: drops
+NOT NULL (authelia `V0009`: then nulls placeholder values), drops constraints, or widens
+column types (`varchar(255)` → `varchar(768)`, → `text`, `int4` → `int8`: the old type
+from the earlier migrations of the root; with it unknown only an unbounded target
+counts), with the NOT NULL or default of a retyped column: the down that would tighten
+them again fails on the rows written since (NULLs, duplicates, longer values), so an
+empty down is the right one. An up that drops a default, or narrows a type, is undone
+by one statement, and stays reported. ory popx splits one migration into
 numbered steps and spreads the down statements over the first step files, leaving the
-others empty: such a group is judged as a whole.
+others empty: such a group is judged as a whole, and so is a run of consecutive
+migrations of one name whose first down undoes the whole run (ory's fizz migrations cut
+into versions).
 
 A project that does not keep its downs is not told so once per migration: when a
 migration root has at least `convention-min-downs` downs and at least `convention-percent`
@@ -75,7 +84,24 @@ DEFAULT_LEVEL = "warning"
 OPTIONS = {"allow-comment-only": bool, "convention-percent": int, "convention-min-downs": int}
 DEFAULTS = {"allow-comment-only": False, "convention-percent": 50, "convention-min-downs": 5}
 ALIASES = ()
-NEEDS = ("sections",)
+NEEDS = ("sections", "column_types")
+
+
+def _cannot_restore(ctx, unit, ups: list) -> bool:
+    """Whether every schema change of the unit's ups only relaxes a table (the ``relax``
+    of their ``sections`` summaries: DROP NOT NULL, DROP CONSTRAINT, a type change that
+    widens the column, :func:`linter.migset.coltypes.widens`, its old type from the
+    earlier migrations of the root): the down that would tighten it again fails on the
+    rows written since (NULLs, duplicates, longer values), so an empty one is right."""
+    if not all(u.get("relax") is not None for u in ups):
+        return False
+    retypes = [r for u in ups for r in u["relax"]]
+    if not retypes:
+        return True
+    from linter.migset import coltypes
+
+    old = coltypes.types_before(ctx.files, ctx.summaries, unit.ups[0])
+    return all(coltypes.widens(old.get(t, {}).get(c), new) for t, c, new in retypes)
 
 
 def check(ctx, options):
@@ -95,6 +121,8 @@ def check(ctx, options):
             continue
         if any(d.get("down_reason") for d in downs):
             continue  # the down says why it is empty
+        if _cannot_restore(ctx, unit, ups):
+            continue  # the up only relaxes: a down could not put it back
         what = "only comments" if text else "nothing"
         if unit.sectioned:
             yield ctx.violation(unit.report_on, f"the down section holds {what}, but the up section changes the schema",

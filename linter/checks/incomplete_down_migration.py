@@ -11,8 +11,10 @@ application facing objects it does not know. Both migrations are parsed and comp
 - an object the up redefines (`CREATE OR REPLACE`) that the down neither redefines nor
   drops: the new definition stays. A function or view that an earlier migration of the
   root defined exactly the same way is not a redefinition, nor is a helper several
-  migrations define identically; one no earlier migration defined is new, and the down
-  should drop it;
+  migrations define identically. A view no earlier migration defined is new, and the down
+  should drop it; a new function made with `CREATE OR REPLACE` (a trigger function, a
+  helper) is not reported: left behind it breaks nothing, and running the up again
+  replaces it (a plain `CREATE FUNCTION` left behind makes that up fail, and is reported);
 - an object that existed before and that the up drops, which the down does not create
   again (it can recreate the structure, never the rows: say so in the down);
 - an object the up renames that the down does not rename back.
@@ -125,6 +127,8 @@ def check(ctx, options):
                     continue
                 if p.definition and sum(1 for _v, h in defs if h == p.definition) > 1:
                     continue  # a shared helper many migrations define the same way
+                if not before and p.obj[0] == "function":
+                    continue  # a new CREATE OR REPLACE function left behind: harmless, the next up replaces it
                 if not before:
                     msg = f"the down leaves {obj}, which {unit.label} {'create' if len(unit.ups) > 1 else 'creates'}{line}"
                     hint = f"Add {_VERB.get(p.obj[0], 'a DROP')} for it to the down migration."

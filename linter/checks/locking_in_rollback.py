@@ -14,12 +14,27 @@ statements. Findings of correctness rules (`syntax-error`,
 `non-transactional-statement-in-transaction`, `nested-transaction`,
 `not-null-column-without-default`, the `rollback` family…) keep their level on down code.
 
-The note is only given when the rollback holds such a lock for as long as the table takes:
-a rewrite, a scan (SET NOT NULL, a constraint validated at once), an index build without
-CONCURRENTLY, an UPDATE or DELETE of every row. A down whose statements only queue for a
-lock they then hold for a moment (`ALTER TABLE … ADD/DROP COLUMN`, `DROP INDEX`, a rename:
-the `missing-lock-timeout` and `non-concurrent-drop-index` findings) gets no note: it
-blocks traffic no longer than its up did, and a rollback is run by hand, once.
+A down migration runs once, by hand, and a heavy step in it (an index build, a SET NOT
+NULL scan, a rewrite, an UPDATE or DELETE of every row) blocks its table about as long as
+the up's step blocked it: nobody changes a rollback or plans around one such step. So the
+note is given only where the rollback does more than that (`summary` mode's threshold):
+
+- **its locks compound**: the down holds ACCESS EXCLUSIVE on a table that existed before
+  the up (taken by an earlier statement of its transaction: an `ALTER TABLE`, a `DROP
+  INDEX` of one of its indexes) across two or more heavy steps on that same table that do
+  not take ACCESS EXCLUSIVE themselves. `DROP INDEX a, b; CREATE INDEX a …; CREATE INDEX b
+  …` in one transaction makes readers of the table wait for both builds, one after the
+  other, as `slow-statement-after-access-exclusive` reports in up code; or
+- **a fix is at hand**: the down builds an index on an older table without CONCURRENTLY
+  although it runs outside a transaction block (an ory popx `.autocommit.` file, a
+  diesel migration with `run_in_transaction = false`, `-- migrate:down transaction:false`):
+  add CONCURRENTLY.
+
+A down whose statements only queue for a lock they then hold for a moment (`ALTER TABLE …
+ADD/DROP COLUMN`, `DROP INDEX`, a rename: the `missing-lock-timeout` and
+`non-concurrent-drop-index` findings), or that runs one heavy step per table (an index
+rebuilt after its `DROP INDEX`, a SET NOT NULL, emptying a seed table, rewrites of several
+tables each under its own lock), gets no note.
 
 The note lists only tables that existed before the up ran, and is not reported when there
 is none: dropping a table the up created, or an index or constraint on one, blocks no
@@ -42,18 +57,24 @@ them without this note.
 
 ## Example
 ```sql
--- file: 0042_drop_email_index.up.sql
-DROP INDEX CONCURRENTLY users_email_idx;
--- file: 0042_drop_email_index.down.sql
-CREATE INDEX users_email_idx ON users (email);
+-- file: 0042_sort_indexes.up.sql
+CREATE INDEX CONCURRENTLY comments_hot_idx ON comments (hot_rank DESC);
+-- file: 0042_sort_indexes.down.sql
+DROP INDEX comments_hot_idx;
+ALTER TABLE comments ALTER COLUMN hot_rank SET DEFAULT 0;
+CREATE INDEX comments_rank_idx ON comments (hot_rank);
+CREATE INDEX comments_score_idx ON comments (score);
 ```
 
 ## Use instead
 ```sql
--- file: 0042_drop_email_index.up.sql
-DROP INDEX CONCURRENTLY users_email_idx;
--- file: 0042_drop_email_index.down.sql
-CREATE INDEX CONCURRENTLY users_email_idx ON users (email);
+-- file: 0042_sort_indexes.up.sql
+CREATE INDEX CONCURRENTLY comments_hot_idx ON comments (hot_rank DESC);
+-- file: 0042_sort_indexes.down.sql
+CREATE INDEX comments_rank_idx ON comments (hot_rank);
+CREATE INDEX comments_score_idx ON comments (score);
+DROP INDEX comments_hot_idx;
+ALTER TABLE comments ALTER COLUMN hot_rank SET DEFAULT 0;
 ```
 
 ## Options
@@ -109,9 +130,11 @@ def check(ctx, options):
 def entries(ctx, group: list) -> tuple:
     """What each folded finding of ``group`` (``[(rule, violation)]``) says the down
     locks, in statement order: ``(rule id, line, column, end line, end column, lock mode
-    label or "", tables, indexes, rewrite, blocks)``; ``tables`` as the finding names
-    them (maybe schema-qualified), ``indexes`` the index names of a ``DROP INDEX``
-    (whose table the file does not know: PostgreSQL locks it too). Tuples of strings,
+    label or "", tables, indexes, rewrite, blocks, held, own, concurrent_possible)``;
+    ``tables`` as the finding names them (maybe schema-qualified), ``indexes`` the index
+    names of a ``DROP INDEX`` (whose table the file does not know: PostgreSQL locks it
+    too); ``held``, ``own``, ``concurrent_possible`` as :func:`_compounding` says (what
+    :func:`lasting` weighs). Tuples of strings,
     cheap to pickle."""
     from bisect import bisect_right
 
@@ -129,6 +152,13 @@ def entries(ctx, group: list) -> tuple:
             dropped.update((op[4], None) for op in objects.effects(st.kind, st.body) if op[4])
     for step in steps:
         dropped.update((_bare(e.relation), None) for e in step.effects if e.what.startswith("DROP INDEX"))
+    step_of: dict = {}
+    built: dict[str, str] = {}  # index name -> table, from the file's CREATE INDEX statements
+    if any(rule.id not in BRIEF for rule, _v in group):
+        step_of = {id(step.stmt): step for step in ctx.pg.session.steps}
+        for st in statements:
+            if st.kind == "IndexStmt" and st.body.get("idxname") and st.body.get("relation"):
+                built.setdefault(st.body["idxname"], st.body["relation"].get("relname", ""))
     out = []
     for rule, v in group:
         tables = tuple(t for t in str(v.properties.get("table") or "").split(", ") if t)
@@ -137,13 +167,40 @@ def entries(ctx, group: list) -> tuple:
         if dropped:
             indexes = tuple(dict.fromkeys(indexes + tuple(t for t in tables if _bare(t) in dropped)))
             tables = tuple(t for t in tables if _bare(t) not in dropped)
+        if indexes and not tables and built:  # DROP INDEX i … CREATE INDEX i ON t: a rebuild, on t
+            tables = tuple(dict.fromkeys(built[_bare(i)] for i in indexes if built.get(_bare(i))))
         s = v.span
+        at = bisect_right(starts, ctx.source.index.offset(s.start)) - 1
+        step = step_of.get(id(statements[at])) if rule.id not in BRIEF and at >= 0 else None
         out.append((rule.id, s.start.line, s.start.column, s.end.line, s.end.column, str(v.properties.get("lock") or ""),
-                    tables, indexes, bool(v.properties.get("rewrite")), str(v.properties.get("blocks") or "")))
+                    tables, indexes, bool(v.properties.get("rewrite")), str(v.properties.get("blocks") or ""),
+                    *_compounding(rule.id, step, built)))
     if steps:
         out.extend(_unprotected(steps, {e[1] for e in out}, dropped))
         out.sort(key=lambda e: (e[1], e[2]))
     return tuple(out)
+
+
+#: Index builds that CONCURRENTLY avoids blocking writes for: outside a transaction block
+#: the down can simply say CONCURRENTLY (a fix, not a plan for the moment).
+_CONCURRENT_CAPABLE = frozenset({"non-concurrent-create-index", "non-concurrent-reindex"})
+
+
+def _compounding(rule_id: str, step, built: dict) -> tuple:
+    """``(held, own, concurrent_possible)`` for an entry of a heavy rule (not :data:`BRIEF`)
+    whose statement runs as ``step`` (:class:`linter.pg.session.Step`, ``None`` when not
+    found): ``held`` the bare names of the relations older than the file on which its
+    transaction already holds ACCESS EXCLUSIVE, taken by earlier statements (an index
+    name for a ``DROP INDEX``, unless the file builds an index of that name again, on the
+    table ``built`` maps it to: a rebuild; else the post-pass resolves it); ``own`` the bare
+    names it takes ACCESS EXCLUSIVE on itself; ``concurrent_possible`` when it builds an
+    index without CONCURRENTLY outside a transaction block. Empty for other entries."""
+    if step is None:
+        return (), (), False
+    held = tuple(dict.fromkeys(built.get(_bare(h.effect.relation)) or _bare(h.effect.relation) for h in step.held_blocking_writes
+                               if h.effect.mode is LockMode.ACCESS_EXCLUSIVE and h.stmt is not step.stmt))
+    own = tuple(dict.fromkeys(_bare(e.relation) for e in step.effects if e.mode is LockMode.ACCESS_EXCLUSIVE))
+    return held, own, step.tx is None and rule_id in _CONCURRENT_CAPABLE
 
 
 #: Rules whose findings only say that a statement queues for a lock it then holds briefly
@@ -192,7 +249,7 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
         indexes = tuple(t for t in tables if _bare(t) in dropped)
         tables = tuple(t for t in tables if _bare(t) not in dropped)
         out.append((_TIMEOUT_RULE, span.start.line, span.start.column, span.end.line, span.end.column, best.mode.label,
-                    tables, indexes, False, best.mode.blocks))
+                    tables, indexes, False, best.mode.blocks, (), (), False))
     return out
 
 
@@ -205,7 +262,7 @@ def restate(finding, got: tuple, known: dict):
     to the caller."""
     on_table = {i: e[6] for e in got if e[6] for i in e[7]}  # DROP INDEX whose table a finding names
     kept = tuple(e for e in (_keep(e, known, on_table) for e in got) if e is not None)
-    if not kept or all(e[0] in BRIEF for e in kept):
+    if not kept or not lasting(kept, known, on_table):
         return None
     if len(kept) == len(got) and all(a is b for a, b in zip(kept, got)):
         return finding  # nothing the set knows changes it
@@ -213,6 +270,64 @@ def restate(finding, got: tuple, known: dict):
     line, col, end_line, end_col, message, help_text, props = _render(got, known)
     return replace(finding, span=Span.at(line, col, end_line, end_col), message=message, help=help_text,
                    properties=props)
+
+
+def lasting(got: tuple, known: dict, on_table: dict) -> bool:
+    """Whether the rollback's locks on older tables (``got``: :func:`entries` left after
+    :func:`_keep`) are worth a note in ``summary`` mode. A down that runs one heavy step
+    (an index build, a SET NOT NULL scan, a rewrite, an UPDATE or DELETE of every row) on
+    a table, or a few on different tables, blocks each table about as long as its up
+    did, once, by hand: nobody changes or plans anything for that. The note is given when
+
+    * **the locks compound**: the down holds ACCESS EXCLUSIVE on a table older than the
+      migration (taken by an earlier statement of its transaction: an ``ALTER TABLE``, a
+      ``DROP INDEX`` of one of its indexes, resolved through ``known`` and ``on_table``,
+      see :func:`restate`) across at least :data:`COMPOUNDING` heavy steps on that same
+      table that do not take ACCESS EXCLUSIVE themselves (``DROP INDEX a, b; CREATE INDEX
+      a …; CREATE INDEX b …`` on ``t``): readers of ``t`` wait for every build, one after
+      the other, the hazard ``slow-statement-after-access-exclusive`` reports in up
+      code, and the one worth planning a rollback around; or
+    * **a fix is at hand**: the down builds an index on an older table without
+      CONCURRENTLY although it runs outside a transaction block (an ory popx
+      ``.autocommit.`` file, a diesel ``run_in_transaction = false`` directory): adding
+      CONCURRENTLY is all it takes.
+
+    A down whose entries are all :data:`BRIEF` never gets one."""
+    index_table: dict[str, set] = {}  # index name -> the tables it may be on
+    for key, table in known.items():
+        if isinstance(key, tuple) and table:
+            index_table.setdefault(key[1], set()).add(_bare(table))
+    for index, tables in on_table.items():
+        index_table.setdefault(_bare(index), set()).update(_bare(t) for t in tables)
+    compounding: dict[str, set] = {}  # older table -> lines of heavy steps run under its held ACCESS EXCLUSIVE
+    for e in got:
+        if e[0] in BRIEF or len(e) < 13:
+            continue
+        held, own, concurrent_possible = e[10:13]
+        if concurrent_possible and e[6]:
+            return True
+        if not held:
+            continue
+        own_tables = {t for o in own for t in index_table.get(o, {o})}
+        on = {_bare(t) for t in e[6]} | {t for i in e[7] for t in index_table.get(_bare(i), ())}
+        new = _new_names(known, e[1])
+        for h in held:
+            for t in index_table.get(h, {h}):
+                if t in on and t not in own_tables and t not in new:
+                    compounding.setdefault(t, set()).add(e[1])
+    return any(len(lines) >= COMPOUNDING for lines in compounding.values())
+
+
+#: How many heavy steps under one held ACCESS EXCLUSIVE make a rollback note worth giving
+#: (:func:`lasting`): one index rebuilt right after its DROP INDEX blocks readers about as
+#: long as the up's build blocked writers; two or more add up.
+COMPOUNDING = 2
+
+
+def _new_names(known: dict, line: int) -> set:
+    """Bare names ``known`` marks as no older than the migration at ``line``: the up's own
+    relations, and those the down created before that line."""
+    return {k for k, v in known.items() if isinstance(k, str) and (v is None or v < line)}
 
 
 def _bare(table: str) -> str:
@@ -225,7 +340,8 @@ def _keep(entry: tuple, known: dict, on_table: dict):
     names it: ``on_table``), or ``None`` when none is left. A name in parentheses
     (``(every table)``) is kept. Down-created tables count only for statements after the
     one that creates them (``known[name]`` is that line)."""
-    rid, line, col, end_line, end_col, mode, tables, indexes, rewrite, blocks = entry
+    rid, line, col, end_line, end_col, mode, tables, indexes, rewrite, blocks = entry[:10]
+    extra = entry[10:]
     if not tables and not indexes:  # nothing named: cannot be judged, kept
         return entry
 
@@ -237,7 +353,7 @@ def _keep(entry: tuple, known: dict, on_table: dict):
     if tables:  # the finding names the table of its indexes
         if len(kept_tables) == len(tables):
             return entry
-        return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), indexes, rewrite, blocks) if kept_tables else None
+        return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), indexes, rewrite, blocks, *extra) if kept_tables else None
     kept_indexes = []
     for i in indexes:
         on = known.get(("index", _bare(i)))
@@ -252,7 +368,7 @@ def _keep(entry: tuple, known: dict, on_table: dict):
         return None
     if not kept_tables and len(kept_indexes) == len(indexes):
         return entry
-    return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), tuple(kept_indexes), rewrite, blocks)
+    return (rid, line, col, end_line, end_col, mode, tuple(kept_tables), tuple(kept_indexes), rewrite, blocks, *extra)
 
 
 def _render(got: tuple, known: dict) -> tuple:
@@ -264,7 +380,7 @@ def _render(got: tuple, known: dict) -> tuple:
     rules: dict[str, None] = {}
     lines: dict[int, None] = {}
     covered = {i for e in got if e[6] for i in e[7]}  # indexes a finding names the table of
-    for rid, line, _c, _el, _ec, mode, tables, indexes, rewrite, blocks in got:
+    for rid, line, _c, _el, _ec, mode, tables, indexes, rewrite, blocks, *_extra in got:
         rules[rid] = None
         lines[line] = None
         shown = [f'"{t}"' for t in tables]

@@ -30,6 +30,20 @@ locks that let reads and writes go on (CREATE INDEX CONCURRENTLY, VALIDATE CONST
 plain INSERT/UPDATE/DELETE), do not count. Statements inside `DO` blocks count; those in
 function bodies run later, when the function is called, and do not.
 
+A run whose only such statements drop tables (`DROP TABLE`, retiring a table the code no
+longer reads) is judged with what the migration set knows (`linter/migset/references.py`,
+after all files): `DROP TABLE` takes ACCESS EXCLUSIVE on the dropped table and what goes
+with it (indexes, owned sequences, with CASCADE the views on it), but also on the table
+its foreign keys reference, on the tables whose foreign keys reference it (with CASCADE)
+and on its partitioned parent (checked on a real server). When an earlier migration of
+the set created each dropped table and ties it by none of these to a table outside the
+statement, nothing but the retired tables is locked and no finding is given; when it ties
+it to live tables, the message names them, since their traffic queues too. A table the
+set does not create (its ties are unknown), or one the file builds again under the same
+name (a rebuild the code keeps using), keeps the finding; so does a run that also drops
+sequences or indexes (their locks are not judged), whose message still names the tied
+tables.
+
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
 runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), and
 where the file commits its transaction and goes on (its own `BEGIN … COMMIT` blocks) it
@@ -69,8 +83,9 @@ version.
 
 from functools import partial
 
-from linter.model import Violation
-from linter.pg import session
+from linter.migset import references
+from linter.model import Direction, Violation
+from linter.pg import names, session
 
 ID = "missing-lock-timeout"
 FAMILY = "locking"
@@ -82,6 +97,8 @@ DEFAULTS = {"value": "5s"}
 ALIASES = ("require-lock-timeout", "require-timeout-settings")
 #: on one statement, a missing statement_timeout is told in this finding, both SETs in one fix
 JOINS = ("missing-statement-timeout",)
+#: what the set declares about the tables a run only drops (linter.migset.references)
+NEEDS = ("table_ties",)
 
 def _blocking(step):
     return [e for e in step.existing() if e.mode.blocks_writes]
@@ -92,13 +109,49 @@ def check(ctx, options):
         return
     # every unprotected statement is a candidate: the first one no more specific finding
     # covers is reported (linter.merge); the others only fold "no lock_timeout is set" in
-    for step, effects in session.unprotected(ctx.pg.session, "lock_timeout", _blocking):
+    found = session.unprotected(ctx.pg.session, "lock_timeout", _blocking)
+    drops = _dropped_tables(ctx, found) if found else {}
+    for step, effects in found:
         yield Violation(step.stmt.span, "", once=step.run, fold="no lock_timeout is set",
-                        build=partial(_finding, ctx, step, effects, options["value"]))
+                        build=partial(_finding, ctx, step, effects, options["value"], drops.get(step.run)))
 
 
-def _finding(ctx, step, effects, value):
-    """The complete finding at ``step`` (only built for the candidate that is reported)."""
+def _dropped_tables(ctx, found: list) -> dict:
+    """``{run: (statement index, (bare table, ...), others)}`` for the runs of an up file
+    whose unprotected statements (``found``) are top-level ``DROP TABLE``s, maybe with
+    ``DROP SEQUENCE`` / ``DROP INDEX`` statements (``others``: locks the set cannot judge,
+    so the finding stays, but it can still name the tables the dropped ones are tied to):
+    the tables the set may know to be tied to nothing else
+    (:mod:`linter.migset.references`), and the index of the first ``DROP TABLE``."""
+    if ctx.file.direction is not Direction.UP:
+        return {}
+    runs: dict = {}
+    for step, _effects in found:
+        st = step.stmt
+        got = runs.get(step.run)
+        if got is False:
+            continue
+        kind = st.body.get("removeType") if st.kind == "DropStmt" else None
+        if st.parent is not None or st.section is Direction.DOWN or kind not in _DROPS:
+            runs[step.run] = False
+            continue
+        if kind != "OBJECT_TABLE":
+            runs[step.run] = (None, (), True) if got is None else (got[0], got[1], True)
+            continue
+        tables = tuple(p[-1] for p in (names.strings(o) for o in st.body.get("objects", ()) or ()) if p)
+        runs[step.run] = (st.index, tables, False) if got is None else (
+            got[0] if got[0] is not None else st.index, got[1] + tables, got[2])
+    return {run: got for run, got in runs.items() if got and got[1]}
+
+
+#: DropStmt forms a table-dropping run may hold: DROP TABLE, and the sequences and indexes
+#: retired with it (whose own locks the set cannot judge: they keep the finding).
+_DROPS = frozenset({"OBJECT_TABLE", "OBJECT_SEQUENCE", "OBJECT_INDEX"})
+
+
+def _finding(ctx, step, effects, value, drops=None):
+    """The complete finding at ``step`` (only built for the candidate that is reported);
+    ``drops`` (:func:`_dropped_tables` of its run) marks it for :func:`with_ties`."""
     best, tables = session.lock_target(effects)
     who = "every later query" if best.mode.blocks_reads else "every later write"
     message = (f"{best.what} waits for {session.article(best.mode.label)} lock on {tables} with no lock_timeout set: "
@@ -107,4 +160,31 @@ def _finding(ctx, step, effects, value):
     sql, note = session.set_statement(ctx, step, "lock_timeout", value)
     help = (f"Set a lock timeout first (`{sql}`) so the statement gives up "
             "instead of blocking traffic, and retry the migration when it times out." + note)
-    return session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)
+    v = session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)
+    if drops is not None:
+        v.properties[references.LOOKUP] = drops
+    return v
+
+
+def with_ties(finding, tied, dropped: tuple = ()):
+    """The finding of a run that only drops tables (``dropped``, bare names), once the
+    migration set says what they are tied to (:func:`linter.migset.references.resolve`):
+    kept as it is when ``tied`` is ``None`` (a table no earlier migration of the set
+    created: its ties are unknown); dropped when it is empty (retired tables: their code no
+    longer reads them, and ``DROP TABLE`` locks nothing else); else restated to name the
+    tied tables, on which ``DROP TABLE`` takes ACCESS EXCLUSIVE too (the table a foreign
+    key references, a referencing table with CASCADE, a partition's parent)."""
+    if tied is None:
+        return finding
+    if not tied:
+        return None
+    from dataclasses import replace
+
+    others = ", ".join(f'"{t}"' for t in tied)
+    several = len(dropped) > 1
+    message = (f"{finding.message}; {'the tables this migration drops are' if several else 'the dropped table is'} "
+               f"tied by a foreign key or as a partition to {others}, on which DROP TABLE takes ACCESS EXCLUSIVE too, "
+               "so every query on them queues as well")
+    props = dict(finding.properties)
+    props["table"] = ", ".join(t for t in (props.get("table", ""), *tied) if t)
+    return replace(finding, message=message, properties=props)

@@ -265,6 +265,59 @@ class _OwnFile:
                 return "before", (table, column)
 
 
+def types_before(files: list, summaries: dict[str, dict], first) -> dict[str, dict[str, tuple]]:
+    """``{table: {column: compact type}}`` as the up and baseline ``files`` of a root
+    (their :data:`NEEDS_KEY` events) leave the columns before the file ``first`` runs:
+    the old types of what ``first`` changes. One replay; columns the set does not declare
+    are absent."""
+    key = _version_order(first)
+    state = _State()
+    for f in sorted((f for f in files if f.direction in _REPLAYED), key=_version_order):
+        if _version_order(f) >= key:
+            break
+        for ev in summaries.get(f.path, {}).get(NEEDS_KEY, ()):
+            if not ev[1]:
+                state.apply(ev, f.path)
+    return {t: {c: v[0] for c, v in cols.items()} for t, cols in state.tables.items()}
+
+
+#: Integer types by size, with the decimal digits their largest value needs.
+_INT_DIGITS = {"int2": 5, "int4": 10, "int8": 19}
+_TEXTS = ("varchar", "bpchar", "text", "citext")
+
+
+def widens(old: tuple | None, new: tuple) -> bool:
+    """Whether changing a column from ``old`` to ``new`` (:func:`compact` types; ``old``
+    ``None`` when unknown) keeps every value and admits more, so that changing it back
+    would fail or cut on what was written since: a longer or unbounded ``varchar``, ``text``
+    from a character type, a larger integer type, ``numeric`` with room for every value of
+    the old integer or ``numeric`` type. With ``old`` unknown only an unbounded target
+    (``text``, ``varchar`` without length, ``numeric`` without precision) counts. Checked
+    on a real server in ``tests/test_migset.py`` (``test_widens_matches_postgresql``)."""
+    nb, nm, narr = new
+    if old is None:
+        return not narr and (nb in ("text", "citext") or (nb in ("varchar", "numeric") and not nm))
+    ob, om, oarr = old
+    if oarr != narr:
+        return False
+    if ob in _TEXTS and nb in _TEXTS:
+        if nb in ("text", "citext"):
+            return True
+        return nb == "varchar" and ob in ("varchar", "bpchar") and bool(om) and (not nm or nm[0] >= om[0])
+    if nb == "numeric" and not nm:
+        return ob in _INT_DIGITS or ob == "numeric"
+    if ob in _INT_DIGITS and nb in _INT_DIGITS:
+        return _INT_DIGITS[nb] > _INT_DIGITS[ob]
+    if nb == "numeric" and nm:
+        n_scale = nm[1] if len(nm) > 1 else 0
+        if ob in _INT_DIGITS:
+            return nm[0] - n_scale >= _INT_DIGITS[ob]
+        if ob == "numeric" and om:
+            o_scale = om[1] if len(om) > 1 else 0
+            return n_scale >= o_scale and nm[0] - n_scale >= om[0] - o_scale
+    return False
+
+
 def _version_order(f) -> tuple:
     # as discovery orders a root's files: version_key (ints before strings), then path
     return (tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key), f.path)

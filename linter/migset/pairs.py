@@ -111,7 +111,56 @@ def units(files: list[MigrationFile], summaries: dict, pair_list: list[Pair] | N
             continue
         downs = tuple(p.down for p in reversed(members))
         out.append(Unit(tuple(p.up for p in members), downs, downs[0]))
-    return out
+    return _named_runs(out, summaries)
+
+
+def _empty_downs(unit: Unit, summaries: dict) -> bool | None:
+    """Whether ``unit``'s downs hold no statement (``None`` when a summary is missing)."""
+    secs = [summaries.get(f.path, {}).get("sections") for f in unit.downs]
+    if not all(secs):
+        return None
+    return sum(s["n_down"] for s in secs) == 0
+
+
+def _named_runs(units_: list[Unit], summaries: dict) -> list[Unit]:
+    """``units_`` with each run of consecutive migrations of one name merged into one
+    unit, when only the first of the run has a down that holds statements: ory's fizz
+    migrations were cut into several versions of the same name
+    (``ory__kratos/legacy/20200830130642_add_verification_methods`` … ``…130646_…``,
+    and their popx steps under ``sql/``), and the generator wrote the whole rollback into
+    the first version's down, leaving the others empty. Rolling back runs the empty downs
+    first, then that one, which drops what the later versions created: one unit, as
+    popx's steps are. Runs of ``golang-migrate`` files only (the convention of both);
+    other units are returned as they are."""
+    runs: dict[tuple, list[Unit]] = {}
+    for u in units_:
+        first = u.ups[0]
+        if first.convention is Convention.GOLANG_MIGRATE and first.description and not u.sectioned:
+            runs.setdefault((first.root, first.dialect), []).append(u)
+    if not runs:
+        return units_
+    merged: dict[int, Unit] = {}  # id of the first unit of a run -> the run's unit
+    gone: set[int] = set()
+    for group in runs.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda u: u.ups[0].version_key)
+        i = 0
+        while i < len(group):
+            j = i + 1
+            while (j < len(group) and group[j].ups[0].description == group[i].ups[0].description
+                   and _empty_downs(group[j], summaries)):
+                j += 1
+            if j - i > 1:
+                run = group[i:j]
+                ups = tuple(f for u in run for f in u.ups)
+                downs = tuple(f for u in reversed(run) for f in u.downs)
+                merged[id(run[0])] = Unit(ups, downs, run[0].report_on)
+                gone.update(id(u) for u in run[1:])
+            i = j
+    if not merged:
+        return units_
+    return [merged.get(id(u), u) for u in units_ if id(u) not in gone]
 
 
 def unit_ops(unit: Unit, summaries: dict) -> tuple[list, list] | None:

@@ -342,7 +342,7 @@ class Destroyed:
     span: tuple
 
 
-def destroyed(up: list, down: list) -> list[Destroyed]:
+def destroyed(up: list, down: list, known: tuple[set, set] | None = None) -> list[Destroyed]:
     """What the down destroys of the data that existed **before** its up ran, from both
     parts' ``(op, span)`` effects (:mod:`linter.migset.objects`): a table, column or
     schema (``CASCADE``) it drops, or a table it truncates, that the up did not create
@@ -351,7 +351,11 @@ def destroyed(up: list, down: list) -> list[Destroyed]:
     :func:`analyse` does; renames in the up are followed (a table the up created and
     renamed is still its own), and so are the down's: what the down creates or renames
     into place itself is a rebuild (copy into ``x_new``, drop ``x``, rename ``x_new`` to
-    ``x``), not a loss."""
+    ``x``), not a loss. ``known`` (:func:`linter.migset.references.created`: the tables the
+    set's migrations create, and the schemas they create tables in), when given, limits
+    what is reported to data the set put there: a table no migration creates (a misspelt
+    name: the DROP fails, nothing is lost) and a schema none of its tables are in (Lemmy's
+    schema ``r`` of views and functions, rebuilt at startup) hold none."""
     tables: set[str] = set()
     columns: set[tuple[str, str]] = set()
     schemas: set[str] = set()
@@ -408,6 +412,9 @@ def destroyed(up: list, down: list) -> list[Destroyed]:
                 continue
         if kind in RELATIONS and name in emptied and (verb == "truncate" or "e" in arg):
             continue  # TRUNCATE after the up's, DROP IF EXISTS of what the up dropped
+        if known is not None and ((kind == "table" and verb in ("drop", "truncate") and name not in known[0])
+                                  or (kind == "schema" and name not in known[1])):
+            continue  # no migration of the set put data there
         if verb == "drop" and kind == "table" and name and name not in tables:
             out.append(Destroyed(f"drops table {name!r}", span))
         elif verb == "drop" and kind == "column" and name and table not in tables and (table, name) not in columns:

@@ -11,7 +11,11 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
   the schema, not data, comments or enum values), statements inside (a whole down file is one down section),
   the 1-based line of the first ``-- migrate:down`` / ``-- +goose Down`` marker (0 when
   there is none), whether the down part holds any text besides whitespace (comments), and
-  whether, holding no statement, its comments say why (:func:`linter.migset.blank.gives_reason`).
+  whether, holding no statement, its comments say why (:func:`linter.migset.blank.gives_reason`);
+  and ``"relax"``: when every schema change of the up part is an ``ALTER TABLE`` that only
+  relaxes its table (DROP NOT NULL, DROP CONSTRAINT, ALTER COLUMN … TYPE with the SET NOT
+  NULL or DEFAULT of the retyped column), the type changes ``((table, column, compact
+  type), ...)`` among them (:func:`linter.migset.coltypes.compact`), else ``None``.
 * ``categories``: ``{category: [(what, span, table), ...]}`` for the up part's statements
   (:mod:`linter.migset.kinds`; statements in DO blocks count as what they run): the first
   statement of each category, and for ``dml`` the first per target table.
@@ -24,6 +28,9 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
 * ``column_types``: the column-type events of the file's top-level statements
   (:func:`linter.migset.coltypes.events`), for up, down and baseline files; omitted when
   there are none. Asked for by ``column-type-rewrite``.
+* ``table_ties``: the tables the up part creates, drops and renames, and the foreign keys,
+  partitions and inheritance tying them to others (:func:`linter.migset.references.events`),
+  for up and baseline files; omitted when there are none. Asked for by ``missing-lock-timeout``.
 * ``digest``: ``(sha256, bare)`` of the text (:func:`linter.migset.manifest.digest`), only
   when a manifest is in use (no ``--base`` and the manifest file exists).
 
@@ -37,10 +44,10 @@ import os
 import re
 from functools import lru_cache
 
-from linter.migset import blank, coltypes, kinds, manifest, objects
+from linter.migset import blank, coltypes, kinds, manifest, objects, references
 from linter.model import Convention, Direction, MigrationFile
 
-NEEDS = ("sections", "categories", "objects", "digest", "column_types")
+NEEDS = ("sections", "categories", "objects", "digest", "column_types", "table_ties")
 
 
 class _Positions:
@@ -171,7 +178,15 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
         got = coltypes.events(source)
         if got:
             out["column_types"] = got
+    if "table_ties" in needs and file.direction in _TIED:
+        got = references.events(source)
+        if got:
+            out["table_ties"] = got
     return out
+
+
+#: Files whose tables and ties :mod:`linter.migset.references` replays.
+_TIED = frozenset({Direction.UP, Direction.BASELINE})
 
 
 #: Files whose column types :mod:`linter.migset.coltypes` replays or looks up in.
@@ -229,9 +244,39 @@ def _changes_schema(st) -> bool:
 _TEXT = re.compile(r"\S")
 
 
+#: ALTER TABLE subcommands that relax a table: a down could only tighten it again, which
+#: fails on the rows written since (NULLs, duplicates, longer values).
+_RELAXING = frozenset({"AT_DropNotNull", "AT_DropConstraint", "AT_AlterColumnType"})
+#: Subcommands that go with a retyped column in the same statement (its new definition).
+_WITH_RETYPE = frozenset({"AT_SetNotNull", "AT_ColumnDefault"})
+
+
+def _relaxes(st) -> list | None:
+    """The type changes ``[(table, column, compact type)]`` of an ``ALTER TABLE`` that only
+    relaxes its table (drops NOT NULL or constraints, changes column types, with what goes
+    with a retyped column), ``None`` for any other statement."""
+    if st.kind != "AlterTableStmt" or st.body.get("objtype") not in (None, "OBJECT_TABLE"):
+        return None
+    cmds = [c.get("AlterTableCmd", {}) for c in st.body.get("cmds", ()) or ()]
+    retyped = {c.get("name") for c in cmds if c.get("subtype") == "AT_AlterColumnType"}
+    table = (st.body.get("relation") or {}).get("relname", "")
+    out = []
+    for c in cmds:
+        sub = c.get("subtype")
+        if sub == "AT_AlterColumnType":
+            tn = c.get("def", {}).get("ColumnDef", {}).get("typeName")
+            if not tn:
+                return None
+            out.append((table, c.get("name", ""), coltypes.compact(tn)))
+        elif sub not in _RELAXING and not (sub in _WITH_RETYPE and c.get("name") in retyped):
+            return None
+    return out
+
+
 def _sections(source) -> dict:
     n_up = n_down = n_schema = 0
     blocks = []
+    relax: list | None = []
     for st in source.statements:
         if st.section is Direction.DOWN:
             n_down += 1
@@ -239,8 +284,12 @@ def _sections(source) -> dict:
             n_up += 1
             if st.kind == "DoStmt":
                 blocks.append(st)
+                relax = None
             elif _changes_schema(st):
                 n_schema += 1
+                if relax is not None:
+                    got = _relaxes(st)
+                    relax = None if got is None else relax + got
     if not n_schema and blocks:  # a DO block changes the schema if what it runs does
         n_schema = sum(1 for st in blocks if any(_changes_schema(inner) for inner in source.embedded(st)))
     down_marker = 0
@@ -262,7 +311,7 @@ def _sections(source) -> dict:
             if not n_down and not down_reason:
                 down_reason = blank.gives_reason(text[start : sec.end])
     return {"n_up": n_up, "n_schema": n_schema, "n_down": n_down, "down_marker": down_marker, "down_text": down_text,
-            "down_reason": down_reason}
+            "down_reason": down_reason, "relax": tuple(relax) if relax is not None and n_schema else None}
 
 
 def _categories(source) -> dict:
