@@ -10,7 +10,11 @@ Reported once per file (per dbmate/goose section), at the first dropped table, n
 every dropped table: whether the code still uses them is one decision for the deploy.
 
 Not reported: tables created earlier in the same file (scratch tables), a table swapped
-aside by a RENAME earlier in the file (the rename is what `rename-table` judges), and
+aside by a RENAME earlier in the file (the rename is what `rename-table` judges), a table
+whose rows an earlier statement of the file (same section) copied into another table
+(`INSERT INTO x SELECT … FROM t`, `UPDATE x SET … FROM t`, `CREATE TABLE x AS SELECT … FROM
+t`, also the `t_new` swap: filled from `t`, `t` dropped, `t_new` renamed into place; see
+`linter/pg/intent.py`): its data is kept and dropping it is the intent, and
 down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`): dropping what the up migration created is what rollback code does.
 
@@ -68,6 +72,8 @@ def check(ctx, stmt, options):
         key, table = parts[-1], ".".join(parts)
         if ctx.pg.is_new_table(key, stmt) or lifecycle.renamed_to_before(statements, stmt, key):
             continue
+        if ctx.pg.intent.copied_out(stmt, key) is not None:
+            continue  # its rows were copied into another table earlier in the file (linter.pg.intent)
         tables.append(table)
     if not tables:
         return

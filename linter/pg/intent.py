@@ -1,0 +1,312 @@
+"""What a migration's data changes are for: the data-migration patterns that must run as
+written. ``ctx.pg.intent`` in a check (:class:`Intent`, built once per file on first use).
+
+The lock rules (``slow-statement-after-access-exclusive``, ``backfill-in-ddl-transaction``,
+``missing-statement-timeout``) and ``drop-table`` ask these questions; the answers are
+facts about the file, kept here in one place:
+
+* **Backfill-then-constrain** (:meth:`Intent.prepares`): an ``UPDATE``/``DELETE`` of table
+  ``T`` (or an ``INSERT … SELECT`` reading ``T``) whose ``WHERE`` names a column that a
+  later statement of the *same transaction* constrains: ``SET NOT NULL``, ``ADD
+  CONSTRAINT`` (UNIQUE, PRIMARY KEY, CHECK, FOREIGN KEY, EXCLUDE), ``CREATE UNIQUE INDEX``
+  or ``ALTER COLUMN … TYPE`` on ``T`` (``UPDATE t SET c = 0 WHERE c IS NULL`` before
+  ``SET NOT NULL``; deleting duplicates before a unique index; mapping old enum values
+  before the type swap), or drops (``UPDATE t SET skip = true WHERE legacy`` before ``DROP
+  COLUMN legacy``). The write picks exactly the rows that statement needs changed, so it
+  must commit with it: split apart, new NULLs or duplicates arrive in between and the
+  constraint fails, or the column's data is gone before it was kept. Advice to move it to
+  another migration would make the migration worse. A write whose ``WHERE`` does not name
+  that column (``UPDATE t SET c = (SELECT …)`` for every row, then ``SET NOT NULL``; ``UPDATE
+  t SET c = x.c FROM x`` before ``DROP TABLE x``) is a data migration of its own, and the
+  rules still report it.
+* **Copy-then-delete** (also :meth:`Intent.prepares`): rows of ``T`` copied into another
+  table earlier in the same transaction, then deleted from ``T`` by a ``DELETE`` that reads
+  the copy (``DELETE FROM t WHERE id IN (SELECT id FROM copy)``): committed apart, rows are
+  lost or copied twice.
+* **Copied out before the drop** (:meth:`Intent.copied_out`): for ``drop-table``, the
+  statement earlier in the file (same section) that copied ``T``'s rows into another table
+  (``INSERT INTO x SELECT … FROM t``, ``UPDATE x SET … FROM t``, ``CREATE TABLE x AS
+  SELECT … FROM t``): the data is kept, dropping ``T`` is the intent. This also covers the
+  ``x_new`` swap (``groups_new`` filled from ``groups``, ``groups`` dropped, ``groups_new``
+  renamed into place).
+* **One-off copy into a new table** (:meth:`Intent.one_off_copy`): ``INSERT INTO new_t
+  SELECT … FROM src …`` where ``new_t`` was created by this file and every lock held that
+  blocks writes is on ``src`` itself, the table whose rows are copied (the new table's
+  foreign key to it took the lock); or a copy whose row source is a table this file
+  created (empty) or a view this file created over one. Nothing else waits for it.
+  A copy that keeps writes to *other* live tables blocked (new foreign keys to a busy
+  table while a whole history is copied from a third) is not one-off.
+* **Locks of a dropped table** (:func:`drops_table`): a lock taken by ``DROP TABLE``
+  is on a table that is gone for every client once the transaction commits; whether
+  anything still uses it is ``drop-table``'s question, not how long the migration holds it.
+
+Columns are compared by name (the last part of a column reference), tables by
+:func:`linter.pg.names.table_key`. Cost: one pass over the session's steps, only for
+files with a data change or a DROP TABLE (:attr:`Intent._facts`).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from linter.pg import names, session
+
+_WRITES = frozenset({"UpdateStmt", "DeleteStmt", "InsertStmt"})
+_CONSTRAINT_KINDS = ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_EXCLUSION", "CONSTR_NOTNULL")
+
+
+def column_names(node) -> set[str]:
+    """The column names (last part of each ``ColumnRef``) in a parse-tree fragment."""
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            ref = n.get("ColumnRef")
+            if ref is not None:
+                parts = names.strings(ref.get("fields"))
+                if parts and parts[-1] != "*":
+                    out.add(parts[-1])
+                continue
+            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
+        elif isinstance(n, list):
+            stack.extend(n)
+    return out
+
+
+def primary_source(select: dict | None) -> str | None:
+    """The table key whose rows a SELECT (its ``SelectStmt`` fields) returns one per row:
+    the leftmost relation of its FROM clause, through sub-selects and the left side of
+    INNER/LEFT joins (the right side of a RIGHT join). ``None`` when the FROM clause is
+    empty, a UNION, a function, or a FULL join."""
+    if not select:
+        return None
+    frm = select.get("fromClause") or ()
+    if not frm:
+        return None
+    node = frm[0]
+    while True:
+        if "RangeVar" in node:
+            return names.table_key(node)
+        if "RangeSubselect" in node:
+            sub = node["RangeSubselect"].get("subquery", {}).get("SelectStmt")
+            if not sub or sub.get("op", "SETOP_NONE") != "SETOP_NONE":
+                return None
+            frm = sub.get("fromClause") or ()
+            if not frm:
+                return None
+            node = frm[0]
+            continue
+        join = node.get("JoinExpr")
+        if join is None:
+            return None
+        jt = join.get("jointype", "JOIN_INNER")
+        if jt == "JOIN_FULL":
+            return None
+        node = join.get("rarg") if jt == "JOIN_RIGHT" else join.get("larg")
+        if not node:
+            return None
+
+
+def _select_of(stmt) -> dict | None:
+    """The SelectStmt fields an INSERT … SELECT or CREATE TABLE … AS reads, else ``None``."""
+    if stmt.kind == "InsertStmt":
+        sel = stmt.body.get("selectStmt", {}).get("SelectStmt")
+        return None if not sel or sel.get("valuesLists") else sel
+    if stmt.kind == "CreateTableAsStmt":
+        return stmt.body.get("query", {}).get("SelectStmt")
+    return None
+
+
+def _read_keys(node, ctes: set[str]) -> set[str]:
+    return {k for k in (names.table_key(r) for r in session.reads_tables(node)) if k not in ctes}
+
+
+def drops_table(stmt) -> bool:
+    """True when ``stmt`` is a ``DROP TABLE``: the locks it takes are on a table that is
+    gone for every client once its transaction commits (what the lock rules leave to
+    ``drop-table``)."""
+    return stmt.kind == "DropStmt" and stmt.body.get("removeType") == "OBJECT_TABLE"
+
+
+class _Write:
+    """A data change of the file: ``target`` (table key written), ``reads`` (tables read,
+    CTE names left out), ``where`` (column names its WHERE names), ``cols`` (every column
+    name it mentions)."""
+
+    __slots__ = ("step", "target", "reads", "where", "cols")
+
+    def __init__(self, step, target, reads, where, cols):
+        self.step, self.target, self.reads, self.where, self.cols = step, target, reads, where, cols
+
+
+def _write_of(step) -> _Write | None:
+    """The :class:`_Write` of an UPDATE, DELETE, INSERT … SELECT or CREATE TABLE … AS."""
+    stmt = step.stmt
+    kind, body = stmt.kind, stmt.body
+    if kind == "CreateTableAsStmt":
+        sel = _select_of(stmt)
+        if not sel or body.get("objtype") == "OBJECT_MATVIEW":
+            return None
+        into = body.get("into", {})
+        target = names.table_key(into.get("IntoClause", into).get("rel"))
+        ctes = session.cte_names(sel)
+        return _Write(step, target, _read_keys(sel, ctes), column_names(sel.get("whereClause")), column_names(sel))
+    if kind not in _WRITES:
+        return None
+    target = names.table_key(body.get("relation"))
+    ctes = session.cte_names(body)
+    if kind == "InsertStmt":
+        sel = _select_of(stmt)
+        if sel is None:
+            return None
+        ctes |= session.cte_names(sel)
+        return _Write(step, target, _read_keys(sel, ctes), column_names(sel.get("whereClause")), column_names(sel))
+    reads = _read_keys([body.get("fromClause"), body.get("usingClause"), body.get("whereClause"),
+                        body.get("targetList")], ctes)
+    return _Write(step, target, reads, column_names(body.get("whereClause")), column_names(body))
+
+
+def _constrains(stmt) -> list[tuple[str, str, set[str]]]:
+    """``[(table key, what, columns)]`` a statement constrains or removes: ``what`` is
+    ``"constrain"`` (SET NOT NULL, ADD CONSTRAINT, ALTER COLUMN TYPE, CREATE UNIQUE INDEX)
+    or ``"drop"`` (DROP COLUMN; DROP TABLE with the columns ``{"*"}``)."""
+    kind, body = stmt.kind, stmt.body
+    out = []
+    if kind == "AlterTableStmt" and body.get("objtype") == "OBJECT_TABLE":
+        table = names.table_key(body.get("relation"))
+        for item in body.get("cmds", ()):
+            cmd = item.get("AlterTableCmd", {})
+            sub = cmd.get("subtype")
+            if sub in ("AT_SetNotNull", "AT_AlterColumnType"):
+                out.append((table, "constrain", {cmd.get("name", "")}))
+            elif sub == "AT_DropColumn":
+                out.append((table, "drop", {cmd.get("name", "")}))
+            elif sub == "AT_AddConstraint":
+                con = cmd.get("def", {}).get("Constraint", {})
+                if con.get("contype") in _CONSTRAINT_KINDS:
+                    cols = set(names.strings(con.get("keys"))) | set(names.strings(con.get("fk_attrs")))
+                    cols |= column_names(con.get("raw_expr")) | column_names(con.get("exclusions"))
+                    out.append((table, "constrain", cols))
+    elif kind == "IndexStmt" and body.get("unique"):
+        cols = set()
+        for p in body.get("indexParams", ()):
+            e = p.get("IndexElem", {})
+            if e.get("name"):
+                cols.add(e["name"])
+            cols |= column_names(e.get("expr"))
+        out.append((names.table_key(body.get("relation")), "constrain", cols))
+    elif kind == "DropStmt" and body.get("removeType") == "OBJECT_TABLE":
+        for obj in body.get("objects", ()) or ():
+            parts = names.strings(obj)
+            if parts:
+                out.append((parts[-1], "drop", {"*"}))
+    return out
+
+
+class Intent:
+    """The data-migration patterns of one file (see the module doc). ``pg`` is ``ctx.pg``."""
+
+    def __init__(self, pg, source) -> None:
+        self._pg = pg
+        self._source = source
+
+    @cached_property
+    def _facts(self) -> tuple[dict[int, str], list[_Write]]:
+        """``({id(step): why it must stay with its transaction}, [the file's writes])``."""
+        steps = self._pg.session.steps
+        writes: list[_Write] = []
+        later: list[tuple[int, object, list]] = []  # (position, step, _constrains) of constraining statements
+        for step in steps:
+            kind = step.stmt.kind
+            if kind in _WRITES or kind == "CreateTableAsStmt":
+                w = _write_of(step)
+                if w is not None:
+                    writes.append(w)
+            elif kind in ("AlterTableStmt", "IndexStmt", "DropStmt"):
+                c = _constrains(step.stmt)
+                if c:
+                    later.append((step.pos, step, c))
+        why: dict[int, str] = {}
+        if not writes:
+            return why, writes
+        position = self._source.index.position
+        for i, w in enumerate(writes):
+            tx = w.step.tx
+            if tx is None:
+                continue
+            reason = None
+            for pos, st, cons in later:
+                if pos <= w.step.pos or st.tx != tx:
+                    continue
+                line = position(st.stmt.start).line
+                for table, what, cols in cons:
+                    if w.where & cols and (table == w.target or table in w.reads):  # DROP TABLE: cols {"*"}
+                        reason = (f'it prepares "{table}" for the constraint on line {line}' if what == "constrain"
+                                  else f'it keeps the data of the "{table}" column that line {line} drops')
+                    if reason:
+                        break
+                if reason:
+                    break
+            if reason is None and w.step.stmt.kind == "DeleteStmt":
+                for prev in writes[:i]:
+                    if prev.step.tx == tx and w.target in prev.reads and prev.target in w.reads and prev.target != w.target:
+                        line = position(prev.step.stmt.start).line
+                        reason = f'it deletes rows of "{w.target}" copied into "{prev.target}" on line {line}'
+                        break
+            if reason is not None:
+                why[id(w.step)] = reason
+        return why, writes
+
+    def prepares(self, step) -> str | None:
+        """Why ``step`` (a :class:`~linter.pg.session.Step`) must commit together with a
+        later statement of its transaction (backfill-then-constrain, copy-then-remove), as
+        a clause (``it prepares "t" for the constraint on line 9``); ``None`` otherwise."""
+        if step.stmt.kind not in _WRITES:
+            return None
+        return self._facts[0].get(id(step))
+
+    def copied_out(self, stmt, key: str):
+        """The statement earlier in the file, in ``stmt``'s section, that copied rows of
+        table ``key`` into another table (INSERT … SELECT, UPDATE … FROM, CREATE TABLE … AS),
+        or ``None``."""
+        for w in self._facts[1]:
+            st = w.step.stmt
+            if st.index >= stmt.index:
+                break
+            if st.section is stmt.section and key in w.reads and w.target != key and st.kind != "DeleteStmt":
+                return st
+        return None
+
+    def one_off_copy(self, step, held) -> bool:
+        """True when ``step`` is an ``INSERT … SELECT`` into a table this file created whose
+        row source is the only table ``held`` (the :class:`~linter.pg.session.Held` locks
+        that block writes) are on, or is itself empty (created by this file, or a view this
+        file created over such a table)."""
+        stmt = step.stmt
+        if stmt.kind not in ("InsertStmt", "CreateTableAsStmt"):
+            return False
+        src = primary_source(_select_of(stmt))
+        if src is None:
+            return False
+        if self._empty(src, stmt):
+            return True
+        if stmt.kind != "InsertStmt" or not self._pg.is_new_table(stmt.body.get("relation"), stmt):
+            return False
+        return all(names.relation_key(h.effect.relation) == src for h in held)
+
+    def _empty(self, key: str, stmt, depth: int = 0) -> bool:
+        """True when relation ``key`` is a table this file created before ``stmt`` or a view
+        it created over one (its row source, :func:`primary_source`)."""
+        if self._pg.is_new_table(key, stmt):
+            return True
+        view = self._views.get(key)
+        if view is None or depth > 3 or view.index >= stmt.index:
+            return False
+        src = primary_source(view.body.get("query", {}).get("SelectStmt"))
+        return src is not None and self._empty(src, view, depth + 1)
+
+    @cached_property
+    def _views(self) -> dict:
+        """``{view key: its ViewStmt}`` of the file's top-level CREATE VIEWs."""
+        return {names.table_key(st.body.get("view")): st for st in self._source.statements if st.kind == "ViewStmt"}
