@@ -36,6 +36,11 @@ facts about the file, kept here in one place:
   created (empty) or a view this file created over one. Nothing else waits for it.
   A copy that keeps writes to *other* live tables blocked (new foreign keys to a busy
   table while a whole history is copied from a third) is not one-off.
+* **Said unused** (:func:`comment_says_unused`): the ``--`` comment lines directly above a
+  statement say that what it drops is not used any more (``-- this table is unused``,
+  ``-- no longer used``, ``-- is not being used``, ``-- obsolete``): the author has answered
+  in the file the question ``drop-table`` asks, where a reviewer sees and checks it. Only
+  these words count, not ``legacy`` or ``old`` (a legacy table may well still be read).
 * **Locks of a dropped table** (:func:`drops_table`): a lock taken by ``DROP TABLE``
   is on a table that is gone for every client once the transaction commits; whether
   anything still uses it is ``drop-table``'s question, not how long the migration holds it.
@@ -47,6 +52,7 @@ files with a data change or a DROP TABLE (:attr:`Intent._facts`).
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 from linter.pg import names, session
@@ -127,6 +133,40 @@ def drops_table(stmt) -> bool:
     gone for every client once its transaction commits (what the lock rules leave to
     ``drop-table``)."""
     return stmt.kind == "DropStmt" and stmt.body.get("removeType") == "OBJECT_TABLE"
+
+
+#: Words of a comment saying that what the next statement drops is not used any more.
+_UNUSED = re.compile(r"\b(?:unused|not\s+(?:being\s+)?used|no\s+longer\s+(?:be\s+)?used|obsolete)\b", re.I)
+#: A line that is a whole ``DROP TABLE …;`` statement (a comment may stand over several).
+_DROP_TABLE_LINE = re.compile(r"drop\s+table\s[^;]*;\s*$", re.I)
+#: How many lines directly above a statement :func:`comment_says_unused` reads.
+_COMMENT_LINES = 8
+
+
+def comment_says_unused(source, stmt) -> bool:
+    """True when one of the ``--`` comment lines directly above ``stmt`` (up to
+    :data:`_COMMENT_LINES`, no blank line between them and the statement; one-line ``DROP
+    TABLE`` statements between count as one block under the comment) says that what it
+    drops is unused: ``unused``, ``not used``, ``not being used``, ``no longer used``,
+    ``obsolete`` (case-insensitive). ``source`` is the file's :class:`~linter.source.Source`."""
+    text = source.text
+    end = text.rfind("\n", 0, stmt.start)  # the newline before the statement's line
+    if end < 0 or text[end + 1 : stmt.start].strip():
+        return False
+    for _ in range(_COMMENT_LINES):
+        if end <= 0:
+            return False
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end].strip()
+        if _DROP_TABLE_LINE.match(line):  # one comment over a block of DROP TABLEs
+            end = start - 1
+            continue
+        if not line.startswith("--"):
+            return False
+        if _UNUSED.search(line):
+            return True
+        end = start - 1
+    return False
 
 
 class _Write:
