@@ -99,15 +99,13 @@ def _long(pg):
         if step.tx is None:
             return None
         held = step.held_blocking_writes
-        if not held:
+        if not held or session.slow_work(pg, step) is None:
             return None
-        held = [h for h in held if not intent.drops_table(h.stmt)]  # gone once this commits (drop-table)
-        if held and session.slow_work(pg, step) is not None:
-            facts = pg.intent
-            if facts.prepares(step) is not None or facts.one_off_copy(step, held):
-                return None  # must commit with what follows it, or nothing else waits (linter.pg.intent)
-            return ("held", [h.effect for h in held])
-        return None
+        if any(h.stmt.kind == "DropStmt" for h in held):  # a dropped table is gone once this commits
+            held = [h for h in held if not intent.drops_table(h.stmt)]
+        if not held or pg.intent.prepares(step) is not None or pg.intent.one_off_copy(step, held):
+            return None  # must commit with what follows it, or nothing else waits (linter.pg.intent)
+        return ("held", [h.effect for h in held])
 
     return wants
 

@@ -99,16 +99,17 @@ def check(ctx, options):
             continue
         if locked:
             slow = session.slow_work(pg, step)
-            if slow is not None and pg.intent.prepares(step) is None:  # not a backfill-then-constrain (linter.pg.intent)
+            if slow is not None:
                 own = {names.relation_key(e.relation) for e in step.effects if e.mode is _AE}
-                if len(locked) > len(own & locked.keys()):  # it waits on a lock some other statement took
+                # it waits on a lock some other statement took, and is no backfill-then-constrain (linter.pg.intent)
+                if len(locked) > len(own & locked.keys()) and pg.intent.prepares(step) is None:
                     found.setdefault(tx, []).append((step, own, len(locked), slow))
-        if intent.drops_table(step.stmt):
-            continue  # the dropped table is gone once this commits: drop-table judges that
         for e in step.existing():
             if e.mode is _AE:
                 key = names.relation_key(e.relation)
                 if key not in locked:
+                    if intent.drops_table(step.stmt):
+                        break  # the dropped table is gone once this commits: drop-table judges that
                     locked[key] = session.Held(e, step.stmt, False)
     position = ctx.source.index.position
     for tx, hits in found.items():

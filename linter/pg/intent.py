@@ -46,8 +46,10 @@ facts about the file, kept here in one place:
   anything still uses it is ``drop-table``'s question, not how long the migration holds it.
 
 Columns are compared by name (the last part of a column reference), tables by
-:func:`linter.pg.names.table_key`. Cost: one pass over the session's steps, only for
-files with a data change or a DROP TABLE (:attr:`Intent._facts`).
+:func:`linter.pg.names.table_key`. Cost: nothing until a rule asks; then a pass over the
+session's ALTER TABLE/CREATE INDEX steps once per file, and per question only the
+statements it is about (a slow write, a DROP TABLE's earlier copies), whose WHERE columns
+and read tables are collected on first use.
 """
 
 from __future__ import annotations
@@ -169,15 +171,38 @@ def comment_says_unused(source, stmt) -> bool:
     return False
 
 
+class _Top:
+    """A top-level statement in the place of a session step (only ``stmt`` is read)."""
+
+    __slots__ = ("stmt",)
+
+    def __init__(self, stmt) -> None:
+        self.stmt = stmt
+
+
 class _Write:
-    """A data change of the file: ``target`` (table key written), ``reads`` (tables read,
-    CTE names left out), ``where`` (column names its WHERE names), ``cols`` (every column
-    name it mentions)."""
+    """A data change of the file: ``target`` (table key written), and, found on first use,
+    :attr:`where` (column names its WHERE names) and :attr:`reads` (tables read, CTE names
+    left out)."""
 
-    __slots__ = ("step", "target", "reads", "where", "cols")
+    __slots__ = ("step", "target", "_where_node", "_node", "_ctes", "_where", "_reads")
 
-    def __init__(self, step, target, reads, where, cols):
-        self.step, self.target, self.reads, self.where, self.cols = step, target, reads, where, cols
+    def __init__(self, step, target: str, where_node, node, ctes) -> None:
+        self.step, self.target = step, target
+        self._where_node, self._node, self._ctes = where_node, node, ctes
+        self._where = self._reads = None
+
+    @property
+    def where(self) -> set[str]:
+        if self._where is None:
+            self._where = column_names(self._where_node) if self._where_node else set()
+        return self._where
+
+    @property
+    def reads(self) -> set[str]:
+        if self._reads is None:
+            self._reads = _read_keys(self._node, self._ctes())
+        return self._reads
 
 
 def _write_of(step) -> _Write | None:
@@ -190,27 +215,21 @@ def _write_of(step) -> _Write | None:
             return None
         into = body.get("into", {})
         target = names.table_key(into.get("IntoClause", into).get("rel"))
-        ctes = session.cte_names(sel)
-        return _Write(step, target, _read_keys(sel, ctes), column_names(sel.get("whereClause")), column_names(sel))
-    if kind not in _WRITES:
-        return None
+        return _Write(step, target, sel.get("whereClause"), sel, lambda: session.cte_names(sel))
     target = names.table_key(body.get("relation"))
-    ctes = session.cte_names(body)
     if kind == "InsertStmt":
         sel = _select_of(stmt)
         if sel is None:
             return None
-        ctes |= session.cte_names(sel)
-        return _Write(step, target, _read_keys(sel, ctes), column_names(sel.get("whereClause")), column_names(sel))
-    reads = _read_keys([body.get("fromClause"), body.get("usingClause"), body.get("whereClause"),
-                        body.get("targetList")], ctes)
-    return _Write(step, target, reads, column_names(body.get("whereClause")), column_names(body))
+        return _Write(step, target, sel.get("whereClause"), sel, lambda: session.cte_names(body) | session.cte_names(sel))
+    node = [body.get("fromClause"), body.get("usingClause"), body.get("whereClause"), body.get("targetList")]
+    return _Write(step, target, body.get("whereClause"), node, lambda: session.cte_names(body))
 
 
 def _constrains(stmt) -> list[tuple[str, str, set[str]]]:
     """``[(table key, what, columns)]`` a statement constrains or removes: ``what`` is
     ``"constrain"`` (SET NOT NULL, ADD CONSTRAINT, ALTER COLUMN TYPE, CREATE UNIQUE INDEX)
-    or ``"drop"`` (DROP COLUMN; DROP TABLE with the columns ``{"*"}``)."""
+    or ``"drop"`` (DROP COLUMN)."""
     kind, body = stmt.kind, stmt.body
     out = []
     if kind == "AlterTableStmt" and body.get("objtype") == "OBJECT_TABLE":
@@ -236,11 +255,6 @@ def _constrains(stmt) -> list[tuple[str, str, set[str]]]:
                 cols.add(e["name"])
             cols |= column_names(e.get("expr"))
         out.append((names.table_key(body.get("relation")), "constrain", cols))
-    elif kind == "DropStmt" and body.get("removeType") == "OBJECT_TABLE":
-        for obj in body.get("objects", ()) or ():
-            parts = names.strings(obj)
-            if parts:
-                out.append((parts[-1], "drop", {"*"}))
     return out
 
 
@@ -250,71 +264,92 @@ class Intent:
     def __init__(self, pg, source) -> None:
         self._pg = pg
         self._source = source
+        self._prepared: dict[int, str | None] = {}
+        self._texts: dict[int, str] = {}  # id(statement) -> its lower-cased text (copied_out)
 
     @cached_property
-    def _facts(self) -> tuple[dict[int, str], list[_Write]]:
-        """``({id(step): why it must stay with its transaction}, [the file's writes])``."""
-        steps = self._pg.session.steps
-        writes: list[_Write] = []
-        later: list[tuple[int, object, list]] = []  # (position, step, _constrains) of constraining statements
-        for step in steps:
-            kind = step.stmt.kind
-            if kind in _WRITES or kind == "CreateTableAsStmt":
-                w = _write_of(step)
-                if w is not None:
-                    writes.append(w)
-            elif kind in ("AlterTableStmt", "IndexStmt", "DropStmt"):
+    def _later(self) -> list[tuple[object, list]]:
+        """``[(step, _constrains(step))]`` of the statements in a transaction that constrain
+        or drop columns (ALTER TABLE, CREATE UNIQUE INDEX), in the order they run."""
+        out = []
+        for step in self._pg.session.steps:
+            if step.tx is not None and step.stmt.kind in ("AlterTableStmt", "IndexStmt"):
                 c = _constrains(step.stmt)
                 if c:
-                    later.append((step.pos, step, c))
-        why: dict[int, str] = {}
-        if not writes:
-            return why, writes
-        position = self._source.index.position
-        for i, w in enumerate(writes):
-            tx = w.step.tx
-            if tx is None:
-                continue
-            reason = None
-            for pos, st, cons in later:
-                if pos <= w.step.pos or st.tx != tx:
-                    continue
-                line = position(st.stmt.start).line
-                for table, what, cols in cons:
-                    if w.where & cols and (table == w.target or table in w.reads):  # DROP TABLE: cols {"*"}
-                        reason = (f'it prepares "{table}" for the constraint on line {line}' if what == "constrain"
-                                  else f'it keeps the data of the "{table}" column that line {line} drops')
-                    if reason:
-                        break
-                if reason:
-                    break
-            if reason is None and w.step.stmt.kind == "DeleteStmt":
-                for prev in writes[:i]:
-                    if prev.step.tx == tx and w.target in prev.reads and prev.target in w.reads and prev.target != w.target:
-                        line = position(prev.step.stmt.start).line
-                        reason = f'it deletes rows of "{w.target}" copied into "{prev.target}" on line {line}'
-                        break
-            if reason is not None:
-                why[id(w.step)] = reason
-        return why, writes
+                    out.append((step, c))
+        return out
 
     def prepares(self, step) -> str | None:
         """Why ``step`` (a :class:`~linter.pg.session.Step`) must commit together with a
-        later statement of its transaction (backfill-then-constrain, copy-then-remove), as
+        later statement of its transaction (backfill-then-constrain, copy-then-delete), as
         a clause (``it prepares "t" for the constraint on line 9``); ``None`` otherwise."""
-        if step.stmt.kind not in _WRITES:
+        if step.tx is None or step.stmt.kind not in _WRITES:
             return None
-        return self._facts[0].get(id(step))
+        cache = self._prepared
+        key = id(step)
+        if key not in cache:
+            cache[key] = self._why(step)
+        return cache[key]
+
+    def _why(self, step) -> str | None:
+        """:meth:`prepares`, uncached."""
+        tx, pos = step.tx, step.pos
+        w = None
+        position = self._source.index.position
+        for st, cons in self._later:
+            if st.tx != tx or st.pos <= pos:
+                continue
+            if w is None:
+                w = _write_of(step)
+                if w is None or not w.where:
+                    break
+            for table, what, cols in cons:
+                if w.where & cols and (table == w.target or table in w.reads):
+                    line = position(st.stmt.start).line
+                    return (f'it prepares "{table}" for the constraint on line {line}' if what == "constrain"
+                            else f'it keeps the data of the "{table}" column that line {line} drops')
+        if step.stmt.kind != "DeleteStmt":
+            return None
+        w = w or _write_of(step)
+        if w is None:
+            return None
+        for prev in self._pg.session.steps[:pos]:  # a copy into another table earlier in the transaction
+            if prev.tx != tx or prev.stmt.kind not in ("InsertStmt", "UpdateStmt", "CreateTableAsStmt"):
+                continue
+            c = _write_of(prev)
+            if c is not None and c.target != w.target and c.target in w.reads and w.target in c.reads:
+                line = position(prev.stmt.start).line
+                return f'it deletes rows of "{w.target}" copied into "{c.target}" on line {line}'
+        return None
+
+    @cached_property
+    def _top_copies(self) -> list[_Write]:
+        """The file's top-level writes that may copy rows (INSERT … SELECT, UPDATE, CREATE
+        TABLE … AS), in file order; read from the statements, not the session walk (which
+        ``drop-table`` alone, on a schema dump, does not need)."""
+        out = []
+        for st in self._source.statements:
+            if st.kind in ("InsertStmt", "UpdateStmt", "CreateTableAsStmt"):
+                w = _write_of(_Top(st))
+                if w is not None:
+                    out.append(w)
+        return out
 
     def copied_out(self, stmt, key: str):
-        """The statement earlier in the file, in ``stmt``'s section, that copied rows of
-        table ``key`` into another table (INSERT … SELECT, UPDATE … FROM, CREATE TABLE … AS),
-        or ``None``."""
-        for w in self._facts[1]:
+        """The top-level statement earlier in the file, in ``stmt``'s section, that copied
+        rows of table ``key`` into another table (INSERT … SELECT, UPDATE … FROM, CREATE
+        TABLE … AS), or ``None``."""
+        texts = self._texts
+        for w in self._top_copies:
             st = w.step.stmt
             if st.index >= stmt.index:
                 break
-            if st.section is stmt.section and key in w.reads and w.target != key and st.kind != "DeleteStmt":
+            if w.target == key or st.section is not stmt.section:
+                continue
+            text = texts.get(id(st))
+            if text is None:
+                text = texts[id(st)] = st.text.lower()
+            if key.lower() in text and key in w.reads:  # the name in the text first: no tree walk for most
                 return st
         return None
 
