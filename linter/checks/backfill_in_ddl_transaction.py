@@ -9,11 +9,15 @@ backfill after it (`UPDATE` or `DELETE` of an existing table, `INSERT … SELECT
 holds whichever table the backfill changes: the locked table is blocked for as long as
 the transaction runs, so a backfill of another table blocks it just as long.
 
-Only DDL *before* the backfill is reported. The other order, backfill-then-constrain
-(`UPDATE … SET x = … WHERE x IS NULL` then `SET NOT NULL`; delete duplicates then add a
-UNIQUE index; copy data then drop the old column), must stay in one transaction: split
-apart, new NULLs or duplicates arrive between the two, or the data is lost when the copy
-commits without the drop or the drop without the copy. When the lock held is ACCESS
+Only DDL *before* the backfill is reported. Backfill-then-constrain (`UPDATE … SET x =
+… WHERE x IS NULL` then `SET NOT NULL`; delete duplicates then add a UNIQUE index; copy
+data then drop the old column; copy rows into another table then delete them) must stay in
+one transaction: split apart, new NULLs or duplicates arrive between the two, or the data
+is lost when the copy commits without the drop or the drop without the copy. So a backfill
+whose `WHERE` names the column a later statement of its transaction constrains or drops,
+and a `DELETE` of rows copied into another table earlier in it, are not reported even
+after other DDL (`linter/pg/intent.py`); nor do locks taken by `DROP TABLE` count (the
+table is gone once the migration commits). When the lock held is ACCESS
 EXCLUSIVE, `slow-statement-after-access-exclusive` reports the backfill instead. Updates
 of system catalogs (`UPDATE pg_index …`) are catalog surgery, not backfills. Tables
 created earlier in the same file, statements in autocommit and those in function bodies
@@ -44,7 +48,7 @@ All versions.
 - ALTER TABLE: https://www.postgresql.org/docs/current/sql-altertable.html
 """
 
-from linter.pg import names, session
+from linter.pg import intent, names, session
 from linter.pg.locks import LockMode
 
 ID = "backfill-in-ddl-transaction"
@@ -73,10 +77,14 @@ def check(ctx, options):
         if step.tx is None or step.stmt.kind not in _CHANGES:
             continue
         held = step.held_blocking_writes
+        if not held:
+            continue
+        if any(h.stmt.kind == "DropStmt" for h in held):  # a dropped table is gone once this commits
+            held = [h for h in held if not intent.drops_table(h.stmt)]
         if not held or any(h.effect.mode is LockMode.ACCESS_EXCLUSIVE for h in held):
             continue  # nothing held, or slow-statement-after-access-exclusive reports it
         change = session.data_change(pg, step.stmt)
-        if change is not None:
+        if change is not None and pg.intent.prepares(step) is None:
             hits.setdefault(step.tx, []).append((step, change, held[-1]))
     for tx_hits in hits.values():
         step, (form, rv), h = tx_hits[0]

@@ -10,7 +10,14 @@ Reported once per file (per dbmate/goose section), at the first dropped table, n
 every dropped table: whether the code still uses them is one decision for the deploy.
 
 Not reported: tables created earlier in the same file (scratch tables), a table swapped
-aside by a RENAME earlier in the file (the rename is what `rename-table` judges), and
+aside by a RENAME earlier in the file (the rename is what `rename-table` judges), a table
+whose rows an earlier statement of the file (same section) copied into another table
+(`INSERT INTO x SELECT … FROM t`, `UPDATE x SET … FROM t`, `CREATE TABLE x AS SELECT … FROM
+t`, also the `t_new` swap: filled from `t`, `t` dropped, `t_new` renamed into place; see
+`linter/pg/intent.py`): its data is kept and dropping it is the intent, a DROP TABLE
+whose comment lines directly above say the table is unused (`unused`, `not used`, `not
+being used`, `no longer used`, `obsolete`; not `legacy` or `old`): the author answers the
+deploy question there, where the reviewer reads and checks it, and
 down migrations (`.down.sql`, Flyway `U` files, dbmate `-- migrate:down`, goose
 `-- +goose Down`): dropping what the up migration created is what rollback code does.
 
@@ -39,7 +46,7 @@ All versions.
 """
 
 from linter.grouping import listing
-from linter.pg import columns, lifecycle, names
+from linter.pg import columns, intent, lifecycle, names
 from linter.pg.locks import LockMode
 
 ID = "drop-table"
@@ -58,6 +65,8 @@ def check(ctx, stmt, options):
         return
     if columns.is_rollback(stmt) or columns.in_function_body(stmt):
         return
+    if stmt.parent is None and intent.comment_says_unused(ctx.source, stmt):
+        return  # the author says in the file that nothing uses it (linter.pg.intent)
     statements = ctx.source.statements
     lock = LockMode.ACCESS_EXCLUSIVE
     tables = []
@@ -68,6 +77,8 @@ def check(ctx, stmt, options):
         key, table = parts[-1], ".".join(parts)
         if ctx.pg.is_new_table(key, stmt) or lifecycle.renamed_to_before(statements, stmt, key):
             continue
+        if ctx.pg.intent.copied_out(stmt, key) is not None:
+            continue  # its rows were copied into another table earlier in the file (linter.pg.intent)
         tables.append(table)
     if not tables:
         return

@@ -31,6 +31,15 @@ both timeouts. Tables created earlier in the file are empty and
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
 CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
 
+Slow work under a held lock is not reported either (`linter/pg/intent.py`) when it is a
+one-off copy into a table the file creates whose only held locks are on the table it
+copies (`CREATE TABLE api_tokens (user_id … REFERENCES users); INSERT INTO api_tokens
+SELECT … FROM users`), or a copy of a table or view the file created empty; when it is a
+backfill-then-constrain write or a delete of rows just copied elsewhere, which must commit
+with what follows; or when the only locks held were taken by `DROP TABLE` (gone once the
+migration commits). A copy that keeps writes to *other* live tables waiting (new foreign
+keys to `registries` while every artifact is copied) is still reported.
+
 The fix puts `SET LOCAL statement_timeout = '5min';` before the statement. Where the
 statement runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only
 warns), and where the file commits its transaction and goes on (its own `BEGIN … COMMIT`
@@ -67,7 +76,7 @@ All supported versions.
 from functools import partial
 
 from linter.model import Violation
-from linter.pg import session
+from linter.pg import intent, session
 
 ID = "missing-statement-timeout"
 FAMILY = "locking"
@@ -90,9 +99,13 @@ def _long(pg):
         if step.tx is None:
             return None
         held = step.held_blocking_writes
-        if held and session.slow_work(pg, step) is not None:
-            return ("held", [h.effect for h in held])
-        return None
+        if not held or session.slow_work(pg, step) is None:
+            return None
+        if any(h.stmt.kind == "DropStmt" for h in held):  # a dropped table is gone once this commits
+            held = [h for h in held if not intent.drops_table(h.stmt)]
+        if not held or pg.intent.prepares(step) is not None or pg.intent.one_off_copy(step, held):
+            return None  # must commit with what follows it, or nothing else waits (linter.pg.intent)
+        return ("held", [h.effect for h in held])
 
     return wants
 

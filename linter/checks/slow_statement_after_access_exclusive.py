@@ -27,6 +27,15 @@ tables created earlier in the file do not count. Statements in autocommit hold n
 after they end; each up/down section runs on its own; statements in `DO` blocks count
 (they run in the block's transaction).
 
+Not reported (`linter/pg/intent.py`): a write whose `WHERE` picks the rows a later
+statement of the same transaction constrains or drops (`UPDATE t SET c = false WHERE c IS
+NULL` before `SET NOT NULL`, deleting duplicates before a UNIQUE constraint, `UPDATE … WHERE
+legacy` before `DROP COLUMN legacy`), and a `DELETE` of rows copied into another table
+earlier in the transaction: they must commit together, and that statement's own finding
+(`set-not-null-without-check`, …) reports the lock. A write of every row (`UPDATE t SET c =
+(SELECT …)`) is still reported. Locks taken by `DROP TABLE` do not count: the table is gone
+for every client once the migration commits (`drop-table` reports that).
+
 ## Example
 ```sql
 ALTER TABLE users ADD COLUMN email_lower text;
@@ -54,7 +63,7 @@ All versions.
 from functools import partial
 
 from linter.model import Violation
-from linter.pg import names, session
+from linter.pg import intent, names, session
 from linter.pg.locks import LockMode
 
 ID = "slow-statement-after-access-exclusive"
@@ -92,12 +101,15 @@ def check(ctx, options):
             slow = session.slow_work(pg, step)
             if slow is not None:
                 own = {names.relation_key(e.relation) for e in step.effects if e.mode is _AE}
-                if len(locked) > len(own & locked.keys()):  # it waits on a lock some other statement took
+                # it waits on a lock some other statement took, and is no backfill-then-constrain (linter.pg.intent)
+                if len(locked) > len(own & locked.keys()) and pg.intent.prepares(step) is None:
                     found.setdefault(tx, []).append((step, own, len(locked), slow))
         for e in step.existing():
             if e.mode is _AE:
                 key = names.relation_key(e.relation)
                 if key not in locked:
+                    if intent.drops_table(step.stmt):
+                        break  # the dropped table is gone once this commits: drop-table judges that
                     locked[key] = session.Held(e, step.stmt, False)
     position = ctx.source.index.position
     for tx, hits in found.items():

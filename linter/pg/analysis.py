@@ -17,6 +17,8 @@ Built lazily, once per file, on the first rule that asks. Shapes:
 * ``ctx.pg.session``: :class:`~linter.pg.session.Session`, the file as PostgreSQL runs it:
   per statement its transaction, the settings in effect (SET LOCAL, RESET, set_config,
   per up/down section) and the locks its transaction already holds.
+* ``ctx.pg.intent``: :class:`~linter.pg.intent.Intent`, what the file's data changes are
+  for (backfill-then-constrain, copy-then-remove, rows copied out before a DROP TABLE).
 * ``ctx.pg.idempotency``: :class:`~linter.pg.idempotency.FileFacts` (objects created and
   dropped earlier in the file, PL/pgSQL guards around DO-block statements).
 """
@@ -253,6 +255,13 @@ class FileAnalysis:
         from linter.pg import session
 
         return session.walk(self, self._source)
+
+    @cached_property
+    def intent(self):
+        """What the file's data changes are for (:class:`linter.pg.intent.Intent`)."""
+        from linter.pg.intent import Intent
+
+        return Intent(self, self._source)
 
     @cached_property
     def _top_sets(self) -> dict[str, list[tuple[int, object]]]:
