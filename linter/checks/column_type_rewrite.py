@@ -68,6 +68,7 @@ and back skip it from 12, when the session TimeZone is UTC.
 - Explicit locking: https://www.postgresql.org/docs/current/explicit-locking.html
 """
 
+import posixpath
 from dataclasses import replace
 
 from linter.pg import columns, names, rewrites
@@ -168,7 +169,7 @@ def with_old_type(finding, old, where, pg_version, payload):
     table = props.get("table", "?")
     lock, blocks = props.get("lock", "ACCESS EXCLUSIVE"), props.get("blocks", "reads and writes")
     old_text = names.type_name(old)
-    origin = f"line {where[1]}" if where[0] == finding.path else f"{where[0]}:{where[1]}"
+    origin = f"line {where[1]}" if where[0] == finding.path else f"{_beside(where[0], finding.path)}:{where[1]}"
     if why.startswith("unless"):
         verb, why = "may rewrite", f'"{column}" is {old_text} (set by {origin}); {why}'
     else:
@@ -179,3 +180,10 @@ def with_old_type(finding, old, where, pg_version, payload):
                f"which blocks {blocks}: {why}")
     return replace(finding, message=message, properties=props)
 
+
+def _beside(path: str, here: str) -> str:
+    """``path`` relative to the directory that holds both it and ``here`` (POSIX paths of one
+    migration set): ``2019-02-26-002946_create_user/up.sql`` rather than a path that depends
+    on where miglint was started."""
+    common = posixpath.commonpath([posixpath.dirname(path), posixpath.dirname(here)]) if path.startswith("/") == here.startswith("/") else ""
+    return posixpath.relpath(path, common) if common and common != "." else path
