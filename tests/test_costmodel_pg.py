@@ -289,3 +289,43 @@ def test_a_begin_reopened_for_the_tools_final_commit_is_committed(server, tmp_pa
     assert not report.findings
     report = lint_tree(tmp_path / "n", {"00002_nick.sql": "-- +goose NO TRANSACTION\n" + wrapped}, enable={"uncommitted-transaction": "error"})
     assert [f.rule_id for f in report.findings] == ["uncommitted-transaction"]
+
+
+@pytest.mark.parametrize("column, fails_fast", [
+    ("x int NOT NULL", True),
+    ("x int NOT NULL DEFAULT NULL", True),
+    ("x int NOT NULL CHECK (x > 0)", True),
+    ("x int NOT NULL UNIQUE", False),
+])
+def test_add_column_not_null_without_default_stops_at_the_first_row(server, tmp_path, column, fails_fast):
+    """Every existing row is NULL in the new column: the ALTER fails (23502) at the first row
+    it reads, so its scan never grows with the table; SET NOT NULL reads every row.
+    slow-statement-after-access-exclusive therefore does not count it as slow work."""
+    rows = server.sql(
+        "BEGIN;\nSELECT pg_stat_get_xact_tuples_returned('orders'::regclass);\n"
+        f"DO $$ BEGIN ALTER TABLE orders ADD COLUMN {column}; "
+        "EXCEPTION WHEN not_null_violation THEN NULL; END $$;\n"
+        "SELECT pg_stat_get_xact_tuples_returned('orders'::regclass);\n"
+        "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;\n"
+        "SELECT pg_stat_get_xact_tuples_returned('orders'::regclass);\nROLLBACK;"
+    )
+    before, failed, set_not_null = (int(r[0]) for r in rows)
+    assert set_not_null - failed == 50  # SET NOT NULL reads every row
+    assert (failed - before <= 1) is fails_fast
+    sql = f"ALTER TABLE users ADD COLUMN note text;\nALTER TABLE orders ADD COLUMN {column};\n"
+    assert bool(_findings(tmp_path, "slow-statement-after-access-exclusive", sql)) is not fails_fast
+
+
+def test_set_not_null_rides_a_rewrite_of_the_same_alter(server, tmp_path):
+    """With a type change that rewrites in the same ALTER TABLE, SET NOT NULL is checked on
+    each copied row: one pass over the table, not two; set-not-null-without-check leaves it
+    to column-type-rewrite."""
+    rows = server.sql(
+        "BEGIN;\nSELECT pg_stat_get_xact_tuples_returned('orders'::regclass);\n"
+        "ALTER TABLE orders ALTER COLUMN total TYPE bigint, ALTER COLUMN total SET NOT NULL;\n"
+        "SELECT pg_stat_get_xact_tuples_returned('orders'::regclass);\nROLLBACK;"
+    )
+    assert int(rows[1][0]) - int(rows[0][0]) == 50
+    sql = "ALTER TABLE orders ALTER COLUMN total TYPE bigint USING total::bigint, ALTER COLUMN total SET NOT NULL;\n"
+    assert not _findings(tmp_path, "set-not-null-without-check", sql)
+    assert _findings(tmp_path, "set-not-null-without-check", "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;\n")

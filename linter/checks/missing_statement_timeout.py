@@ -29,7 +29,9 @@ statement_timeout` at the top of the run caps them all, so it tells the run; whe
 `missing-lock-timeout` reports the same statement, its finding says both and its fix sets
 both timeouts. Tables created earlier in the file are empty and
 do not count, nor do statements whose scan blocks neither reads nor writes (CREATE INDEX
-CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies.
+CONCURRENTLY, VALIDATE CONSTRAINT), nor statements in function bodies, nor an `ADD COLUMN …
+NOT NULL` without a default (it fails at the first row of a populated table:
+`not-null-column-without-default` reports it).
 
 Slow work under a held lock is not reported either (`linter/pg/intent.py`) when it is a
 one-off copy into a table the file creates whose only held locks are on the table it
@@ -94,6 +96,8 @@ def _long(pg):
 
     def wants(step):
         own = [e for e in step.existing() if e.mode.blocks_writes and (e.rewrite or e.scan)]
+        if own and step.stmt.kind == "AlterTableStmt" and session.scans_stop_at_first_row(pg, step.stmt):
+            own = []  # ADD COLUMN … NOT NULL without a default: fails at the first row, never long
         if own:
             return ("own", own)
         if step.tx is None:

@@ -13,7 +13,9 @@ SET NOT NULL, a constraint on that table whose name mentions the column and "nul
 "nn" (the recipe's last step, its CHECK added and validated by an earlier migration).
 
 One finding per statement, naming every column it changes: PostgreSQL checks them all in
-one scan of the table.
+one scan of the table. None when another subcommand of the same ALTER TABLE rewrites the
+table (a type change, a volatile default): the NOT NULL check rides that one pass over the
+rows, which `column-type-rewrite` or `add-column-rewrite` reports.
 
 ## Example
 ```sql
@@ -77,6 +79,10 @@ def check(ctx, stmt, options):
     if alter is None:
         return
     key, lock = alter.key, alter.lock
+    if any(e.rewrite for e in ctx.pg.locks(stmt)):
+        # another subcommand rewrites the table: PostgreSQL checks NOT NULL on each row it
+        # copies (one pass), and column-type-rewrite / add-column-rewrite report that pass
+        return
     statements = ctx.source.statements
     cols = []
     for cmd in alter.cmds:

@@ -20,8 +20,9 @@ statement's own hazard (an index built without CONCURRENTLY, a constraint withou
 VALID, a rewrite, SET NOT NULL, a backfill, an UPDATE without WHERE, …), that finding ends
 with "this transaction already holds an ACCESS EXCLUSIVE lock on … since line N" instead;
 a missing `statement_timeout` on the statement reported here is told in this finding. Slow here means work that grows with an existing table: a rewrite or full scan
-(as the lock report shows it), `UPDATE`/`DELETE`/`MERGE` of an existing table, `INSERT …
-SELECT` or `CREATE TABLE … AS` reading one. A statement that itself takes ACCESS
+(as the lock report shows it; not the check of an `ADD COLUMN … NOT NULL` without a
+default, which fails at the first row of a populated table), `UPDATE`/`DELETE`/`MERGE` of an
+existing table, `INSERT … SELECT` or `CREATE TABLE … AS` reading one. A statement that itself takes ACCESS
 EXCLUSIVE on the same table adds nothing the table did not already suffer, and locks on
 tables created earlier in the file do not count. Statements in autocommit hold nothing
 after they end; each up/down section runs on its own; statements in `DO` blocks count

@@ -312,6 +312,28 @@ def new_column_fk_validated(coldef: dict) -> bool:
     return "CONSTR_GENERATED" in column_constraint_types(coldef)
 
 
+def scan_stops_at_first_row(cmd: dict, pg_version: int) -> bool:
+    """True for an ``ADD COLUMN … NOT NULL`` without a (non-null) default, index, foreign key
+    or rewrite: PostgreSQL checks the new column on every row, every existing row is
+    NULL there, so the statement fails (SQLSTATE 23502) at the first row of a populated
+    table and has nothing to read in an empty one. Its scan (``alter_cmd_cost``) is real but
+    never long. Checked on a real server: the failing ALTER returns 1 tuple of a 50-row
+    table, ``SET NOT NULL`` all 50 (tests/test_costmodel_pg.py)."""
+    if cmd.get("subtype") != "AT_AddColumn":
+        return False
+    coldef = cmd.get("def", {}).get("ColumnDef", {})
+    kinds = column_constraint_types(coldef)
+    # a CHECK is tested on the same row, after NOT NULL; a PRIMARY KEY or UNIQUE index is
+    # built over every row before that check runs
+    if "CONSTR_NOTNULL" not in kinds or kinds & {"CONSTR_PRIMARY", "CONSTR_UNIQUE", "CONSTR_FOREIGN",
+                                                   "CONSTR_IDENTITY", "CONSTR_GENERATED"}:
+        return False
+    if _add_column_rewrites(coldef, kinds, pg_version) is not None:
+        return False
+    expr, has_default = column_default(coldef)
+    return not has_default or _is_null(expr)
+
+
 def alter_cmd_cost(cmd: dict, pg_version: int, old_type: dict | None = None, utc_session: bool | None = None,
                    nullable_key: bool = False) -> tuple[bool, bool]:
     """``(rewrite, scan)`` for one AlterTableCmd dict (what the lock report shows).

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from linter.pg import locks, names, objects
+from linter.pg import locks, names, objects, rewrites
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -552,10 +552,11 @@ def slow_work(pg, step: Step) -> tuple[str, str] | None:
     INSERT … SELECT), or copies rows out of one (INSERT … SELECT, CREATE TABLE … AS).
     ``None`` for statements whose cost the file bounds (metadata-only DDL, INSERT … VALUES,
     work on tables the file created)."""
-    for e, new in zip(step.effects, step.new):
-        if not new and (e.rewrite or e.scan) and not e.relation.startswith("("):
-            return e.what, f'{"rewrites" if e.rewrite else "scans"} "{e.relation}"'
     stmt = step.stmt
+    fails_fast = stmt.kind == "AlterTableStmt" and scans_stop_at_first_row(pg, stmt)
+    for e, new in zip(step.effects, step.new):
+        if not new and (e.rewrite or e.scan) and not e.relation.startswith("(") and not fails_fast:
+            return e.what, f'{"rewrites" if e.rewrite else "scans"} "{e.relation}"'
     change = data_change(pg, stmt)
     if change is not None:
         form, rv = change
@@ -573,3 +574,12 @@ def slow_work(pg, step: Step) -> tuple[str, str] | None:
             if names.table_key(r) not in ctes and not pg.is_new_table(r, stmt):
                 return form, f'copies rows out of "{names.relation(r)}"'
     return None
+
+
+def scans_stop_at_first_row(pg, stmt) -> bool:
+    """Every subcommand of ALTER TABLE ``stmt`` that scans or rewrites is an ``ADD COLUMN …
+    NOT NULL`` that fails at the first row of a populated table
+    (:func:`linter.pg.rewrites.scan_stops_at_first_row`): its time does not grow with the table."""
+    version = pg.pg_version
+    scanning = [c for item in stmt.body.get("cmds", ()) if any(rewrites.alter_cmd_cost(c := item.get("AlterTableCmd", {}), version))]
+    return bool(scanning) and all(rewrites.scan_stops_at_first_row(c, version) for c in scanning)
