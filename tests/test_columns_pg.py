@@ -123,7 +123,7 @@ def test_type_from_an_earlier_file_matches_server(pg_cluster, tmp_path, old, new
     report = lint_tree(tmp_path, files, enable={"column-type-rewrite": "error"}, extra={"pg_version": pg_cluster.version})
     found = [f for f in report.findings if f.rule_id == "column-type-rewrite"]
     if rewritten:  # proven: one finding that says so and names where the old type came from
-        assert len(found) == 1 and " rewrites " in found[0].message and "db/migration/V1__t.sql:2" in found[0].message, (old, new, [f.message for f in found])
+        assert len(found) == 1 and " rewrites " in found[0].message and "(set by V1__t.sql:2)" in found[0].message, (old, new, [f.message for f in found])
     else:  # proven metadata-only: nothing to report
         assert not found, (old, new, [f.message for f in found])
 
