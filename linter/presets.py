@@ -48,6 +48,7 @@ PRESETS: dict[str, dict] = {
                    'unknown-rule-in-suppression': 'warning',
                    'unused-suppression': 'warning',
                    'sqlfluff-style': 'disable',
+                   'verify-statement-failed': 'error',
                    'non-concurrent-create-index': 'error',
                    'non-concurrent-drop-index': 'warning',
                    'non-concurrent-reindex': 'error',

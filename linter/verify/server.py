@@ -342,6 +342,11 @@ class LocalServer:
         return int(m.group(1)) * 10000 + int(m.group(2) or 0)
 
     @property
+    def version_text(self) -> str:
+        """``"15.18"``."""
+        return f"{self.version_num // 10000}.{self.version_num % 10000}"
+
+    @property
     def major(self) -> int:
         """The server's major version (15 for 15.18)."""
         return self.version_num // 10000

@@ -1,0 +1,139 @@
+"""Turn a :class:`~linter.verify.replay.Replay` into findings.
+
+* A failed statement becomes a finding of each enabled rule of scope ``"verify"``
+  (``verify-statement-failed``), stamped as the engine stamps findings (severity from the
+  configuration, fingerprint from the rule, path and statement).
+* Each static finding that claims a lock (its ``lock`` and ``table`` properties, as the
+  locking rules set them) on a statement whose locks were observed gets a ``verification``
+  property: ``{"status": "confirmed" | "refuted" | "inconclusive", "observed": …,
+  "server": "15.18"}``. *confirmed*: the server granted the statement that mode on that
+  relation (and, when the finding says ``rewrite``, the relation's relfilenode changed);
+  *refuted*: it granted another mode, none, or did not rewrite; *inconclusive*: the
+  transaction already held that mode on that relation before the statement (an earlier
+  statement took it, so this one's request is not visible in ``pg_locks``).
+* ``non-transactional-statement-in-transaction`` claims a failure: *confirmed* when the
+  server refused the statement with SQLSTATE 25001, *refuted* when it ran it.
+"""
+
+from __future__ import annotations
+
+from linter.engine import _stamp
+from linter.pg.locks import LockMode
+
+_LABEL = {m.label: m for m in LockMode}
+#: Its claim is a failure, not a lock: confirmed when the server refused the statement with
+#: SQLSTATE 25001 ("cannot run inside a transaction block").
+_FAILS_IN_TX = "non-transactional-statement-in-transaction"
+
+
+def failure_findings(result, config) -> list:
+    """Findings of the ``verify``-scope rules for the failed statements of ``result``."""
+    from linter import registry
+
+    rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
+    out = []
+    for fr in result.files:
+        if fr.status != "failed" or fr.ctx is None:
+            continue
+        settings = config.settings_for(fr.path)
+        seen: dict = {}
+        for rule in rules:
+            setting = settings.get(rule.id)
+            if setting is None:
+                continue
+            for sr in fr.statements:
+                if sr.status == "failed":
+                    for v in rule.module.check(fr.ctx, sr, setting.options):
+                        out.append(_stamp(rule, setting, fr.path, v, seen))
+    return out
+
+
+def _matches(observed: str, written: str) -> bool:
+    """True when the observed ``schema.name`` is the relation ``written`` names (with or
+    without a schema; unquoted names fold to lower case)."""
+    def fold(part: str) -> str:
+        return part[1:-1].replace('""', '"') if part.startswith('"') and part.endswith('"') else part.lower()
+
+    parts = [fold(p.strip()) for p in written.split(".")]
+    o_schema, _, o_name = observed.partition(".")
+    if len(parts) == 1:
+        return o_name == parts[0]
+    return (o_schema, o_name) == (parts[-2], parts[-1])
+
+
+def verification(finding, sr, before_held=None) -> dict | None:
+    """The ``verification`` property for ``finding`` on the observed statement ``sr``, or
+    None when the finding claims no lock. ``before_held``: ``table -> modes`` already held
+    in the transaction before the statement (:func:`_held_before`)."""
+    props = finding.properties
+    mode = _LABEL.get(props.get("lock") or "")
+    table = props.get("table")
+    if mode is None or not table:
+        return None
+    granted = sorted({lk.mode for lk in sr.locks if _matches(lk.relation, table)}, reverse=True)
+    seen = ", ".join(m.label for m in granted) or "no new lock"
+    out = {"server": sr.server_version, "observed": f"{seen} on {table}"}
+    if mode in granted:
+        out["status"] = "confirmed"
+    elif before_held is not None and mode in before_held(table):
+        out["status"] = "inconclusive"
+        out["observed"] += f" ({mode.label} was already held in this transaction)"
+    else:
+        out["status"] = "refuted"
+        out["observed"] = f"the server granted {seen} on {table}, not {mode.label}"
+    if props.get("rewrite") and out["status"] != "refuted":
+        if any(_matches(r, table) for r in sr.rewritten):
+            out["observed"] += ", rewritten (relfilenode changed)"
+        else:
+            out["status"] = "refuted"
+            out["observed"] += ", but the table was not rewritten (relfilenode unchanged)"
+    elif props.get("rewrite") is False and any(_matches(r, table) for r in sr.rewritten):
+        out["status"] = "refuted"
+        out["observed"] += ", and the table was rewritten (relfilenode changed)"
+    return out
+
+
+def annotate(findings: list, result) -> list:
+    """``findings`` with a ``verification`` property on each lock claim of an observed
+    statement (a new Finding object where one is added; the others unchanged)."""
+    import dataclasses
+
+    by_path = {fr.path: fr for fr in result.files}
+    out = []
+    for f in findings:
+        fr = by_path.get(f.path)
+        sr = _statement_at(fr, f.span.start.line) if fr is not None else None
+        v = None
+        if sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
+            v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
+                 "observed": f"{sr.sqlstate} {sr.message}" if sr.status == "failed" else "the server ran it"}
+        elif sr is not None and sr.observed:
+            v = verification(f, sr, _held_before(fr, sr))
+        if v is not None:
+            f = dataclasses.replace(f, properties={**f.properties, "verification": v})
+        out.append(f)
+    return out
+
+
+def _statement_at(fr, line: int):
+    for sr in fr.statements:
+        span = sr.stmt.span
+        if span.start.line <= line <= span.end.line:
+            return sr
+    return None
+
+
+def _held_before(fr, sr):
+    """A function ``table as written -> modes`` granted to the earlier observed statements
+    of the transaction ``sr`` runs in (the run of consecutive statements in a transaction
+    before it)."""
+    held: dict[str, set] = {}
+    for other in fr.statements:
+        if other is sr:
+            break
+        if not other.in_transaction:
+            held.clear()
+            continue
+        for lk in other.locks:
+            held.setdefault(lk.relation, set()).add(lk.mode)
+    return lambda written: {m for rel, modes in held.items() if _matches(rel, written) for m in modes}

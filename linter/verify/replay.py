@@ -1,0 +1,415 @@
+"""Replay migration roots on a real server, each file as its migration tool runs it, and
+observe the locks each statement takes.
+
+Data path: the discovered files (in discovery order: root, version, path) → per root, a
+fresh database on the :class:`~linter.verify.server.LocalServer` → optional setup SQL and
+automatic ``NOLOGIN`` roles → each up file in order:
+
+* **How it runs** comes from :mod:`linter.pg.transactions` (no second model):
+  ``tool_transaction`` says whether the tool wraps the file in one transaction
+  (``wrapped``), sends it as one query that PostgreSQL runs as one implicit transaction
+  (``implicit``), or runs each statement in autocommit. The replay sends ``BEGIN`` where the
+  tool does, then each statement of the up run (its text, placeholders substituted), then
+  ``COMMIT``; the file's own ``BEGIN``/``COMMIT``/``ROLLBACK`` go to the server as written, so
+  a ``COMMIT`` that ends the tool's transaction early has the effect it has in production. An
+  implicit transaction is replayed as a block that is (re)opened before each statement when
+  none is open: PostgreSQL gives both the same failures (``IsTransactionBlock`` is true in
+  an implicit block: "cannot run inside a transaction block", SQLSTATE 25001; an enum value
+  added in it cannot be used in it, 55P04). Whether each statement really ran in a
+  transaction is read from the connection and kept beside ``statement_flags``'s prediction.
+* **A failure** (any SQLSTATE) ends the file as the tool ends it (the open transaction is
+  rolled back) and the root's chain: the files after it are *skipped* with the reason.
+  ``CREATE EXTENSION`` of an extension the server does not have
+  (``pg_available_extensions``), or a failure with SQLSTATE 58P01 (no control file), is a
+  *skip* of the chain with that reason, not a failure of the migration.
+* **Observation**: for a statement that runs inside a transaction block (the tool's, the
+  file's, or a block the replay opens around an autocommit statement that can run in one:
+  same effect, since the block commits right after it), the same session reads its own
+  relation locks from ``pg_locks`` after the statement and before the commit (eugene's
+  method) and keeps the ``(relation, mode)`` pairs that were not held before the statement;
+  it also compares ``pg_class.relfilenode`` of the relations the static model names before
+  and after (a changed relfilenode is a rewrite). Statements that cannot run in a
+  transaction block (``CONCURRENTLY`` forms, ``VACUUM``) run alone and are not observed.
+
+The database driver is psycopg 3 (the ``verify`` extra), imported here only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+
+from linter.model import Convention, Direction
+from linter.pg import transactions
+from linter.pg.locks import LockMode
+
+#: ``pg_locks.mode`` → :class:`LockMode`.
+PG_LOCK_MODES = {
+    "AccessShareLock": LockMode.ACCESS_SHARE,
+    "RowShareLock": LockMode.ROW_SHARE,
+    "RowExclusiveLock": LockMode.ROW_EXCLUSIVE,
+    "ShareUpdateExclusiveLock": LockMode.SHARE_UPDATE_EXCLUSIVE,
+    "ShareLock": LockMode.SHARE,
+    "ShareRowExclusiveLock": LockMode.SHARE_ROW_EXCLUSIVE,
+    "ExclusiveLock": LockMode.EXCLUSIVE,
+    "AccessExclusiveLock": LockMode.ACCESS_EXCLUSIVE,
+}
+
+#: The relation locks this backend holds: (oid, schema, name, relkind, mode).
+_OWN_LOCKS = """
+SELECT l.relation, n.nspname, c.relname, c.relkind, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""
+
+
+@dataclass(frozen=True)
+class ObservedLock:
+    """A relation lock the server granted to a statement: ``relation`` (``schema.name``),
+    ``relkind`` (``pg_class.relkind``: ``r`` table, ``i`` index, ``p`` partitioned table …)
+    and ``mode``."""
+
+    relation: str
+    relkind: str
+    mode: LockMode
+
+
+@dataclass
+class StatementRun:
+    """What happened to one statement.
+
+    ``status``: ``"ok"``, ``"failed"`` (``sqlstate``, ``message``), ``"skipped"``
+    (``reason``: an extension the server lacks) or ``"not-run"`` (an earlier statement
+    ended the file); ``in_transaction``: whether it ran inside a transaction block (read
+    from the connection), ``predicted``: what ``statement_flags`` said; ``observed``: True
+    when its locks were read (``locks``, ``rewritten``: relations whose relfilenode changed,
+    both as ``schema.name``); ``ms``: its duration."""
+
+    stmt: object
+    line: int
+    status: str = "not-run"
+    in_transaction: bool | None = None
+    predicted: bool | None = None
+    sqlstate: str | None = None
+    message: str = ""
+    reason: str = ""
+    observed: bool = False
+    locks: tuple[ObservedLock, ...] = ()
+    rewritten: tuple[str, ...] = ()
+    ms: float = 0.0
+    server_version: str = ""
+
+
+@dataclass
+class FileRun:
+    """One file: ``status`` ``"applied"``, ``"failed"``, ``"skipped"`` (``reason``) or
+    ``"not-replayed"`` (not part of the chain: down files, seeds); ``why``: how its tool runs
+    it; ``statements``; ``source``/``ctx`` are kept for the findings and dropped after."""
+
+    path: str
+    root: str
+    status: str
+    reason: str = ""
+    why: str = ""
+    statements: list[StatementRun] = field(default_factory=list)
+    ctx: object = None
+
+
+@dataclass
+class Replay:
+    """The result of :func:`replay`: the server's ``version``, every file's :class:`FileRun`
+    (discovery order) and ``roles`` created automatically."""
+
+    version: str
+    files: list[FileRun]
+    roles: list[str] = field(default_factory=list)
+
+
+_DATABASES = itertools.count()
+
+
+class SetupError(Exception):
+    """The ``--setup`` SQL failed (a usage error: exit 2)."""
+
+
+# --------------------------------------------------------------------------- roles
+
+def _walk_roles(node, out: set[str]) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if n.get("roletype") == "ROLESPEC_CSTRING" and n.get("rolename"):  # a RoleSpec, wrapped or not
+                out.add(n["rolename"])
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
+
+
+def role_names(statements) -> tuple[set[str], set[str]]:
+    """``(used, created)``: role names the statements need to exist (every ``RoleSpec``
+    naming a role: ``GRANT … TO``, ``OWNER TO``, ``CREATE POLICY … TO``, ``ALTER DEFAULT
+    PRIVILEGES FOR ROLE``, ``CREATE SCHEMA … AUTHORIZATION``, and ``SET ROLE``) and the
+    names they create themselves (``CREATE ROLE``/``USER``/``GROUP``)."""
+    used: set[str] = set()
+    created: set[str] = set()
+    for st in statements:
+        if st.kind == "CreateRoleStmt":
+            created.add(st.body.get("role", ""))
+            continue
+        if st.kind == "VariableSetStmt" and st.body.get("name") == "role":
+            for a in st.body.get("args") or ():
+                sval = a.get("A_Const", {}).get("sval", {}).get("sval")
+                if sval:
+                    used.add(sval)
+            continue
+        _walk_roles(st.body, used)
+    return used, created
+
+
+# --------------------------------------------------------------------------- replay
+
+def _connect(conninfo: str):
+    import psycopg
+
+    conn = psycopg.connect(conninfo, autocommit=True)
+    conn.add_notice_handler(lambda diag: None)  # "there is already a transaction in progress" etc.
+    return conn
+
+
+def _status(conn) -> str:
+    from psycopg import pq
+
+    st = conn.info.transaction_status
+    return {pq.TransactionStatus.IDLE: "idle", pq.TransactionStatus.INTRANS: "intrans", pq.TransactionStatus.INERROR: "inerror"}.get(st, "other")
+
+
+def _own_locks(conn) -> dict[tuple[int, str], ObservedLock]:
+    out = {}
+    for oid, nsp, rel, kind, mode in conn.execute(_OWN_LOCKS).fetchall():
+        m = PG_LOCK_MODES.get(mode)
+        if m is not None:
+            out[(oid, mode)] = ObservedLock(f"{nsp}.{rel}", kind, m)
+    return out
+
+
+def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int]]:
+    """``{name as written: (schema.name, relfilenode)}`` for the names that resolve now."""
+    out = {}
+    for name in names:
+        row = conn.execute(
+            "SELECT n.nspname || '.' || c.relname, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        if row:
+            out[name] = (row[0], row[1])
+    return out
+
+
+def _extension_name(stmt) -> str | None:
+    return stmt.body.get("extname") if stmt.kind == "CreateExtensionStmt" else None
+
+
+def _statement_text(stmt, config) -> tuple[str, bool]:
+    """The SQL to send for ``stmt`` (placeholders substituted) and whether a placeholder is
+    left unresolved."""
+    from linter.source import has_placeholder, substitute_placeholders
+
+    text = stmt.text
+    syntaxes = tuple(config.placeholder_syntax)
+    if not has_placeholder(text, syntaxes):
+        return text, False
+    if config.placeholders:
+        text = substitute_placeholders(text, config.placeholders, syntaxes, dummies=False)[0]
+    return text, has_placeholder(text, syntaxes)
+
+
+def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True) -> Replay:
+    """Replay ``files`` (a discovery's files) on ``server`` (a started
+    :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
+    SQL texts run (each as one query) in every root's database before its first file.
+    Raises :class:`SetupError` when a setup text fails."""
+    from linter.engine import FileContext
+    from linter.source import Source, read_text
+
+    version = server.version_text
+    roots: dict[str, list] = {}
+    for f in files:
+        roots.setdefault(f.root, []).append(f)
+    # parse every file once; roles are cluster-wide, so collected over all roots first
+    parsed = {}
+    used: set[str] = set()
+    created: set[str] = set()
+    for f in files:
+        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE):
+            continue
+        read = read_text(f.abspath, config.max_file_size)
+        if read.text is None:
+            parsed[f.path] = (None, read, None)
+            continue
+        source = Source(read.text, f, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+        parsed[f.path] = (source, read, FileContext(f, source, read, config))
+        if source.error is None:
+            u, c = role_names([s for s in source.all_statements() if s.section is not Direction.DOWN])
+            used |= u
+            created |= c
+    out: list[FileRun] = []
+    admin = _connect(server.conninfo())
+    made_roles: list[str] = []
+    try:
+        from psycopg import sql as pgsql
+
+        if auto_roles:
+            existing = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+            for name in sorted(used - created - existing):
+                if name.startswith("pg_"):
+                    continue  # reserved: the predefined roles exist, others cannot be created
+                admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
+                made_roles.append(name)
+        for root, root_files in roots.items():
+            db = f"miglint_verify_{os.getpid()}_{next(_DATABASES)}"  # one fresh database per root
+            admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(db)))
+            try:
+                conn = _connect(server.conninfo(db))
+                try:
+                    for text in setup:
+                        try:
+                            conn.execute(text)
+                        except Exception as exc:
+                            raise SetupError(f"the setup SQL failed in the database of {root or '.'}: {exc}") from None
+                    _replay_root(conn, root, root_files, parsed, config, out, version, observe)
+                finally:
+                    conn.close()
+            finally:
+                admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(db)))
+    finally:
+        admin.close()
+    return Replay(version, out, made_roles)
+
+
+def _order(root_files):
+    """The chain of a root: up and baseline files in discovery (version) order, then
+    Flyway's repeatable files (Flyway applies them after the versioned ones)."""
+    ups = [f for f in root_files if f.direction in (Direction.UP, Direction.BASELINE)]
+    reps = [f for f in root_files if f.direction is Direction.REPEATABLE]
+    return ups + reps
+
+
+def _replay_root(conn, root, root_files, parsed, config, out, version, observe) -> None:
+    stopped = ""  # why the rest of the chain is not replayed
+    chain = _order(root_files)
+    in_chain = {id(f) for f in chain}
+    for f in root_files:
+        if id(f) not in in_chain:
+            out.append(FileRun(f.path, root, "not-replayed", reason=f"{f.direction} files are not part of the chain"))
+    for f in chain:
+        source, read, ctx = parsed[f.path]
+        if stopped:
+            out.append(FileRun(f.path, root, "skipped", reason=stopped))
+            continue
+        if source is None:
+            out.append(FileRun(f.path, root, "skipped", reason=f"cannot be read: {read.message}"))
+            stopped = f"{f.path} could not be read"
+            continue
+        if source.error is not None:
+            at, msg = source.error
+            pos = source.index.position(at)
+            out.append(FileRun(f.path, root, "skipped", reason=f"miglint cannot parse it ({msg} at line {pos.line})"))
+            stopped = f"{f.path} was not replayed (miglint cannot parse it)"
+            continue
+        tx = ctx.pg.transaction
+        if tx.unknown:
+            out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
+            continue
+        run = _replay_file(conn, f, source, ctx, tx, config, version, observe)
+        out.append(run)
+        if run.status == "failed":
+            bad = next(s for s in run.statements if s.status == "failed")
+            stopped = f"{f.path} failed at line {bad.line} ({bad.sqlstate})"
+        elif run.status == "skipped":
+            stopped = f"{f.path} was skipped: {run.reason}"
+
+
+def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
+    import psycopg
+
+    stmts = [s for s in source.statements if s.section is not Direction.DOWN]
+    predicted, _ = transactions.statement_flags(stmts, tx)
+    run = FileRun(f.path, f.root, "applied", why=tx.why, ctx=ctx)
+    run.statements = [StatementRun(s, s.span.start.line, predicted=predicted.get(id(s)), server_version=version) for s in stmts]
+    available = None
+    if tx.wrapped and not tx.implicit:
+        conn.execute("BEGIN")
+    for sr in run.statements:
+        st = sr.stmt
+        text, unresolved = _statement_text(st, config)
+        if unresolved:
+            run.status, run.reason = "skipped", f"line {sr.line}: a placeholder has no value (set it under `placeholders:`)"
+            sr.status, sr.reason = "skipped", run.reason
+            break
+        ext = _extension_name(st)
+        if ext:
+            if available is None:
+                available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+            if ext not in available:
+                run.status = "skipped"
+                run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} (install it, or verify on a server that has it)"
+                sr.status = "skipped"
+                break
+        if tx.implicit and st.kind != "TransactionStmt" and _status(conn) == "idle":
+            conn.execute("BEGIN")  # the implicit block of a multi-statement query
+        in_tx = _status(conn) == "intrans"
+        own_block = False
+        if observe and not in_tx and st.kind != "TransactionStmt" and transactions.cannot_run_in_transaction(st, ctx.pg_version) is None:
+            conn.execute("BEGIN")  # observe an autocommit statement: the block commits right after it
+            own_block = True
+        sr.in_transaction = in_tx
+        watch = observe and (in_tx or own_block) and st.kind != "TransactionStmt"
+        effects = ctx.pg.locks(st) if watch else []
+        names = sorted({e.relation for e in effects if e.relation})
+        before = _own_locks(conn) if watch else {}
+        nodes = _relfilenodes(conn, names) if watch else {}
+        t0 = time.perf_counter()
+        try:
+            conn.execute(text)
+        except psycopg.Error as exc:
+            sr.ms = (time.perf_counter() - t0) * 1000
+            sqlstate = exc.sqlstate or ""
+            msg = (exc.diag.message_primary or str(exc)).strip()
+            if _status(conn) in ("intrans", "inerror"):
+                conn.execute("ROLLBACK")  # the tool rolls its transaction back
+            if sqlstate == "58P01" and ext:
+                run.status = "skipped"
+                run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} ({msg})"
+                sr.status = "skipped"
+            else:
+                run.status = "failed"
+                sr.status, sr.sqlstate, sr.message = "failed", sqlstate, msg
+            return run
+        sr.ms = (time.perf_counter() - t0) * 1000
+        sr.status = "ok"
+        if watch and _status(conn) == "intrans":
+            after = _own_locks(conn)
+            sr.locks = tuple(v for k, v in after.items() if k not in before)
+            now = _relfilenodes(conn, names)
+            sr.rewritten = tuple(sorted({now[n][0] for n in names if n in now and n in nodes and now[n][1] != nodes[n][1]}))
+            sr.observed = True
+        if own_block:
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:  # a deferred constraint: the statement fails at its commit
+                sr.status, sr.sqlstate, sr.message = "failed", exc.sqlstate or "", (exc.diag.message_primary or str(exc)).strip()
+                run.status = "failed"
+                return run
+    if run.status == "applied" and _status(conn) != "idle":
+        try:
+            conn.execute("COMMIT")  # the tool's COMMIT (or the end of the implicit block)
+        except psycopg.Error as exc:
+            last = run.statements[-1]
+            last.status, last.sqlstate, last.message = "failed", exc.sqlstate or "", (exc.diag.message_primary or str(exc)).strip()
+            run.status = "failed"
+    elif run.status == "skipped" and _status(conn) != "idle":
+        conn.execute("ROLLBACK")
+    return run

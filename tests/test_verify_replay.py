@@ -1,0 +1,181 @@
+"""``miglint verify`` on a real server: the replay of a root's chain per tool, failures
+and skips, setup SQL and roles, observed locks compared with the static findings, and the
+command line. Rule cases of ``verify-statement-failed`` are in
+tests/cases/verify-statement-failed.yaml."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from linter import config as configmod
+from linter.discovery import discover
+
+psycopg = pytest.importorskip("psycopg")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def server(pg_cluster):
+    return pg_cluster.server
+
+
+def _verify(tmp_path: Path, files: dict[str, str], server, *, setup=(), auto_roles=True, config: dict | None = None):
+    from linter.verify import findings as vf, replay as rp
+    from linter import engine
+
+    for rel, text in files.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    cfg_path = tmp_path / ".miglint.yml"
+    cfg_path.write_text(yaml.safe_dump({"extends": "default", **(config or {})}), encoding="utf-8")
+    cfg = configmod.load(str(cfg_path), cwd=tmp_path)
+    found = discover([str(tmp_path)], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
+    result = rp.replay(found.files, cfg, server, setup=tuple(setup), auto_roles=auto_roles)
+    report = engine.lint(found.files, cfg, jobs=1)
+    annotated = vf.annotate(report.findings, result) + vf.failure_findings(result, cfg)
+    return result, annotated
+
+
+def _by_path(result):
+    return {Path(fr.path).name if "/" not in fr.path else fr.path: fr for fr in result.files}
+
+
+def test_dbmate_failure_stops_the_chain_and_rolls_the_file_back(tmp_path, server):
+    files = {
+        "db/migrations/20240101000000_users.sql": "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migrate:down\nDROP TABLE users;\n",
+        "db/migrations/20240102000000_idx.sql": ("-- migrate:up\nALTER TABLE users ADD COLUMN name text;\n"
+                                                 "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n-- migrate:down\n"),
+        "db/migrations/20240103000000_more.sql": "-- migrate:up\nALTER TABLE users ADD COLUMN age int;\n-- migrate:down\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    status = {Path(fr.path).name: fr.status for fr in result.files}
+    assert status == {"20240101000000_users.sql": "applied", "20240102000000_idx.sql": "failed", "20240103000000_more.sql": "skipped"}
+    failed = next(fr for fr in result.files if fr.status == "failed")
+    first, cic = failed.statements
+    assert first.status == "ok" and first.in_transaction and cic.status == "failed" and cic.sqlstate == "25001"
+    skipped = next(fr for fr in result.files if fr.status == "skipped")
+    assert "20240102000000_idx.sql failed at line 3 (25001)" in skipped.reason
+    # the static claim that it fails in a transaction is confirmed by the server
+    claim = [f for f in found if f.rule_id == "non-transactional-statement-in-transaction"]
+    assert claim and claim[0].properties["verification"]["status"] == "confirmed"
+    assert [f.span.start.line for f in found if f.rule_id == "verify-statement-failed"] == [3]
+
+
+def test_golang_migrate_one_statement_file_runs_concurrently(tmp_path, server):
+    files = {
+        "migrations/1_users.up.sql": "CREATE TABLE users (id bigint PRIMARY KEY, email text);\nINSERT INTO users VALUES (1, 'a');\n",
+        "migrations/1_users.down.sql": "DROP TABLE users;\n",
+        "migrations/2_idx.up.sql": "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+        "migrations/2_idx.down.sql": "DROP INDEX CONCURRENTLY users_email_idx;\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    status = {Path(fr.path).name: fr.status for fr in result.files}
+    assert status["1_users.up.sql"] == "applied" and status["2_idx.up.sql"] == "applied"
+    assert status["1_users.down.sql"] == "not-replayed"
+    cic = next(fr for fr in result.files if fr.path.endswith("2_idx.up.sql")).statements[0]
+    assert cic.in_transaction is False and cic.predicted is False and not cic.observed
+    assert not [f for f in found if f.rule_id == "verify-statement-failed"]
+
+
+def test_missing_extension_skips_the_chain_with_the_reason(tmp_path, server):
+    files = {
+        "migrations/V1__ext.sql": "CREATE EXTENSION IF NOT EXISTS miglint_no_such_extension;\nCREATE TABLE places (id int);\n",
+        "migrations/V2__more.sql": "ALTER TABLE places ADD COLUMN name text;\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    v1, v2 = result.files
+    assert v1.status == "skipped" and "no extension 'miglint_no_such_extension'" in v1.reason
+    assert v2.status == "skipped" and "was skipped" in v2.reason
+    assert not [f for f in found if f.rule_id == "verify-statement-failed"]
+
+
+def test_roles_are_created_only_when_asked_and_setup_sql_runs_first(tmp_path, server):
+    files = {"migrations/V1__grant.sql": "CREATE TABLE app.t (id int);\nGRANT SELECT ON app.t TO miglint_reader;\n"}
+    setup = ["CREATE SCHEMA app;"]
+    result, _ = _verify(tmp_path / "a", files, server, setup=setup, auto_roles=False)
+    (fr,) = result.files
+    assert fr.status == "failed" and fr.statements[1].sqlstate == "42704"
+    result, _ = _verify(tmp_path / "b", files, server, setup=setup)
+    assert result.files[0].status == "applied" and result.roles == ["miglint_reader"]
+    # without the setup, the schema is missing
+    result, _ = _verify(tmp_path / "c", files, server)
+    assert result.files[0].statements[0].sqlstate == "3F000"
+
+
+def test_setup_failure_is_an_error(tmp_path, server):
+    from linter.verify.replay import SetupError
+
+    with pytest.raises(SetupError, match="setup SQL failed"):
+        _verify(tmp_path, {"migrations/V1__a.sql": "SELECT 1;\n"}, server, setup=["CREATE SCHEMA ;"])
+
+
+def test_locks_are_observed_and_compared_with_the_static_findings(tmp_path, server):
+    files = {
+        "migrations/V1__users.sql": "CREATE TABLE users (id int PRIMARY KEY, email text, score int);\n",
+        "migrations/V2__change.sql": ("CREATE INDEX users_email ON users (email);\n"
+                                      "ALTER TABLE users ALTER COLUMN score TYPE bigint;\n"),
+        "migrations/V3__alone.sql": "ALTER TABLE users ALTER COLUMN score TYPE text;\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    v2 = next(fr for fr in result.files if fr.path.endswith("V2__change.sql"))
+    idx, alter = v2.statements
+    assert {(lk.relation, lk.mode.label) for lk in idx.locks} >= {("public.users", "SHARE")}
+    assert "public.users" in alter.rewritten
+    by_rule = {(Path(f.path).name, f.rule_id): f.properties.get("verification") for f in found}
+    assert by_rule[("V2__change.sql", "non-concurrent-create-index")]["status"] == "confirmed"
+    # ACCESS EXCLUSIVE is new in V2 (SHARE was held before), and the table was rewritten
+    assert by_rule[("V2__change.sql", "column-type-rewrite")]["status"] == "confirmed"
+    assert "rewritten" in by_rule[("V2__change.sql", "column-type-rewrite")]["observed"]
+    # an autocommit-safe statement of its own file is observed too (Flyway wraps V3 anyway)
+    v3 = by_rule[("V3__alone.sql", "column-type-rewrite")]
+    assert v3["status"] == "confirmed" and v3["server"] == server.version_text
+
+
+def test_lock_already_held_in_the_transaction_is_inconclusive(tmp_path, server):
+    files = {
+        "migrations/V1__users.sql": "CREATE TABLE users (id int PRIMARY KEY, score int);\n",
+        "migrations/V2__two.sql": "ALTER TABLE users ADD COLUMN a int;\nALTER TABLE users ALTER COLUMN score TYPE bigint;\n",
+    }
+    _, found = _verify(tmp_path, files, server)
+    v = next(f for f in found if f.rule_id == "column-type-rewrite").properties["verification"]
+    assert v["status"] == "inconclusive" and "already held" in v["observed"]
+
+
+def test_cli_verify_json_and_exit_code(tmp_path, pg_cluster):
+    d = tmp_path / "proj"
+    (d / "db/migrations").mkdir(parents=True)
+    (d / "db/migrations/20240101000000_a.sql").write_text(
+        "-- migrate:up\nCREATE TABLE users (id int PRIMARY KEY, email text);\n-- migrate:down\nDROP TABLE users;\n")
+    (d / "db/migrations/20240102000000_b.sql").write_text(
+        "-- migrate:up\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n-- migrate:down\nDROP INDEX users_email;\n")
+    env = {**os.environ, "GITHUB_TOKEN": "ghp_x"}
+    r = subprocess.run([sys.executable, "-m", "linter", "verify", ".", "--format", "json", "--pg-bin", str(pg_cluster.server.binaries.bindir)],
+                       cwd=d, capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 1, r.stderr
+    data = json.loads(r.stdout)
+    failed = [f for f in data["findings"] if f["rule"] == "verify-statement-failed"]
+    assert [(f["line"], f["properties"]["sqlstate"]) for f in failed] == [(2, "25001")]
+    assert any("verified on PostgreSQL" in n for n in data.get("notes", []))
+
+
+def test_cli_verify_without_binaries_is_a_usage_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "linter", "verify", ".", "--pg-bin", str(tmp_path)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "no initdb and postgres" in r.stderr
+
+
+def test_lint_does_not_import_the_driver(tmp_path):
+    (tmp_path / "V1__a.sql").write_text("CREATE TABLE t (id int);\n")
+    code = ("import sys; from linter.cli import main; main(['lint', '.', '--format', 'json', '--output', 'out.json']); "
+            "print('psycopg' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.stdout.strip() == "False", r.stderr
