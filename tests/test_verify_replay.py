@@ -179,3 +179,44 @@ def test_lint_does_not_import_the_driver(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.stdout.strip() == "False", r.stderr
+
+
+def test_dropped_and_renamed_relations_keep_their_names_and_fks_name_both_tables(tmp_path, server):
+    files = {
+        "migrations/V1__t.sql": "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE b (id int PRIMARY KEY, a_id int);\nCREATE TABLE old (id int);\nCREATE TABLE gone (id int);\n",
+        "migrations/V2__fk.sql": "ALTER TABLE b ADD CONSTRAINT b_a_fk FOREIGN KEY (a_id) REFERENCES a (id);\n",
+        "migrations/V3__rename.sql": "ALTER TABLE old RENAME TO new;\n",
+        "migrations/V4__drop.sql": "DROP TABLE gone;\n",
+        "migrations/V5__drop_absent.sql": "DROP TABLE IF EXISTS only_in_production;\n",
+    }
+    _, found = _verify(tmp_path, files, server)
+    got = {(Path(f.path).name, f.rule_id): f.properties["verification"] for f in found if "verification" in f.properties}
+    assert got[("V2__fk.sql", "foreign-key-without-not-valid")]["status"] == "confirmed"
+    both = got[("V2__fk.sql", "missing-lock-timeout")]  # its table property names both tables: "b, a"
+    assert both["status"] == "confirmed" and "on b" in both["observed"] and "on a" in both["observed"]
+    assert got[("V3__rename.sql", "rename-table")]["status"] == "confirmed"
+    assert got[("V4__drop.sql", "drop-table")]["status"] == "confirmed"
+    absent = got[("V5__drop_absent.sql", "drop-table")]
+    assert absent["status"] == "inconclusive" and "did not exist in the replayed schema" in absent["observed"]
+
+
+def test_drop_trigger_if_exists_of_a_missing_trigger_takes_no_lock(tmp_path, server):
+    """Seen in crates.io's 2026-06-07 migration: the static model says ACCESS EXCLUSIVE, but
+    PostgreSQL locks nothing when the trigger does not exist (checked on 15)."""
+    files = {
+        "migrations/V1__t.sql": "CREATE TABLE jobs (id int);\n",
+        "migrations/V2__trg.sql": "DROP TRIGGER IF EXISTS jobs_notify ON jobs;\n",
+    }
+    _, found = _verify(tmp_path, files, server)
+    v = next(f.properties["verification"] for f in found if f.path.endswith("V2__trg.sql") and "verification" in f.properties)
+    assert v["status"] == "refuted" and "no new lock on jobs" in v["observed"]
+
+
+def test_a_finding_on_a_shared_line_is_matched_to_its_statement(tmp_path, server):
+    files = {
+        "migrations/V1__t.sql": "CREATE TABLE c (id int);\n",
+        "migrations/V2__two.sql": "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$; CREATE TRIGGER t BEFORE INSERT ON c FOR EACH ROW EXECUTE FUNCTION f();\n",
+    }
+    _, found = _verify(tmp_path, files, server)
+    v = [f.properties["verification"] for f in found if f.path.endswith("V2__two.sql") and "verification" in f.properties]
+    assert v and all(x["status"] == "confirmed" for x in v), v

@@ -24,6 +24,9 @@ _LABEL = {m.label: m for m in LockMode}
 #: Its claim is a failure, not a lock: confirmed when the server refused the statement with
 #: SQLSTATE 25001 ("cannot run inside a transaction block").
 _FAILS_IN_TX = "non-transactional-statement-in-transaction"
+#: Rules whose ``lock`` is the one an earlier statement of the transaction took and that is
+#: still held while the statement runs: confirmed when the transaction holds it then.
+_HELD_EARLIER = frozenset({"slow-statement-after-access-exclusive"})
 
 
 def failure_findings(result, config) -> list:
@@ -70,24 +73,32 @@ def verification(finding, sr, before_held=None) -> dict | None:
     table = props.get("table")
     if mode is None or not table:
         return None
-    granted = sorted({lk.mode for lk in sr.locks if _matches(lk.relation, table)}, reverse=True)
-    seen = ", ".join(m.label for m in granted) or "no new lock"
-    out = {"server": sr.server_version, "observed": f"{seen} on {table}"}
-    if mode in granted:
+    tables = [t.strip() for t in table.split(", ") if t.strip()]  # "a, b": a foreign key names both tables
+    granted = {t: sorted({lk.mode for lk in sr.locks if _matches(lk.relation, t)}, reverse=True) for t in tables}
+    seen = "; ".join(f"{', '.join(m.label for m in granted[t]) or 'no new lock'} on {t}" for t in tables)
+    out = {"server": sr.server_version, "observed": seen}
+    missing = [t for t in tables if mode not in granted[t]]
+    if not missing:
         out["status"] = "confirmed"
-    elif before_held is not None and mode in before_held(table):
+    elif finding.rule_id in _HELD_EARLIER and before_held is not None and all(mode in before_held(t) for t in missing):
+        out["status"] = "confirmed"
+        out["observed"] += f" ({mode.label} held since an earlier statement of this transaction)"
+    elif all(t in sr.absent for t in missing):
+        out["status"] = "inconclusive"
+        out["observed"] += f" ({', '.join(missing)} did not exist in the replayed schema)"
+    elif before_held is not None and all(mode in before_held(t) for t in missing):
         out["status"] = "inconclusive"
         out["observed"] += f" ({mode.label} was already held in this transaction)"
     else:
         out["status"] = "refuted"
-        out["observed"] = f"the server granted {seen} on {table}, not {mode.label}"
+        out["observed"] = f"the server granted {seen}, not {mode.label}"
     if props.get("rewrite") and out["status"] != "refuted":
-        if any(_matches(r, table) for r in sr.rewritten):
+        if any(_matches(r, t) for r in sr.rewritten for t in tables):
             out["observed"] += ", rewritten (relfilenode changed)"
         else:
             out["status"] = "refuted"
             out["observed"] += ", but the table was not rewritten (relfilenode unchanged)"
-    elif props.get("rewrite") is False and any(_matches(r, table) for r in sr.rewritten):
+    elif props.get("rewrite") is False and any(_matches(r, t) for r in sr.rewritten for t in tables):
         out["status"] = "refuted"
         out["observed"] += ", and the table was rewritten (relfilenode changed)"
     return out
@@ -102,7 +113,7 @@ def annotate(findings: list, result) -> list:
     out = []
     for f in findings:
         fr = by_path.get(f.path)
-        sr = _statement_at(fr, f.span.start.line) if fr is not None else None
+        sr = _statement_at(fr, f.span.start.line, f.span.start.column) if fr is not None else None
         v = None
         if sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
             v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
@@ -115,12 +126,17 @@ def annotate(findings: list, result) -> list:
     return out
 
 
-def _statement_at(fr, line: int):
+def _statement_at(fr, line: int, column: int):
+    """The statement run whose span holds ``(line, column)`` (several statements may share
+    a line), else the first one on ``line`` (a finding at the start of its line)."""
+    first = None
     for sr in fr.statements:
         span = sr.stmt.span
-        if span.start.line <= line <= span.end.line:
+        if (span.start.line, span.start.column) <= (line, column) <= (span.end.line, span.end.column):
             return sr
-    return None
+        if first is None and span.start.line <= line <= span.end.line:
+            first = sr
+    return first
 
 
 def _held_before(fr, sr):

@@ -57,12 +57,15 @@ PG_LOCK_MODES = {
     "AccessExclusiveLock": LockMode.ACCESS_EXCLUSIVE,
 }
 
-#: The relation locks this backend holds: (oid, schema, name, relkind, mode).
+#: The relation locks this backend holds: (oid, schema, name, relkind, mode). A relation
+#: the statement dropped has no pg_class row any more (schema and name are NULL): its name
+#: from before the statement is used (:func:`_own_locks`).
 _OWN_LOCKS = """
 SELECT l.relation, n.nspname, c.relname, c.relkind, l.mode
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (n.nspname IS NULL OR (n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'))
 """
 
 
@@ -86,7 +89,9 @@ class StatementRun:
     ended the file); ``in_transaction``: whether it ran inside a transaction block (read
     from the connection), ``predicted``: what ``statement_flags`` said; ``observed``: True
     when its locks were read (``locks``, ``rewritten``: relations whose relfilenode changed,
-    both as ``schema.name``); ``ms``: its duration."""
+    both as ``schema.name``; ``absent``: relations the static model names, as written, that
+    did not exist before it, e.g. the table of a ``DROP TABLE IF EXISTS`` that only
+    production has); ``ms``: its duration."""
 
     stmt: object
     line: int
@@ -99,6 +104,7 @@ class StatementRun:
     observed: bool = False
     locks: tuple[ObservedLock, ...] = ()
     rewritten: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
     ms: float = 0.0
     server_version: str = ""
 
@@ -187,24 +193,32 @@ def _status(conn) -> str:
     return {pq.TransactionStatus.IDLE: "idle", pq.TransactionStatus.INTRANS: "intrans", pq.TransactionStatus.INERROR: "inerror"}.get(st, "other")
 
 
-def _own_locks(conn) -> dict[tuple[int, str], ObservedLock]:
+def _own_locks(conn, known: dict[int, str] | None = None) -> dict[tuple[int, str], ObservedLock]:
+    """The relation locks this session holds, ``{(oid, pg_locks mode): ObservedLock}``.
+    ``known``: ``{oid: schema.name}`` from before the statement: a relation it renamed or
+    dropped keeps the name the statement (and the static model) used for it."""
+    known = known or {}
     out = {}
     for oid, nsp, rel, kind, mode in conn.execute(_OWN_LOCKS).fetchall():
         m = PG_LOCK_MODES.get(mode)
-        if m is not None:
-            out[(oid, mode)] = ObservedLock(f"{nsp}.{rel}", kind, m)
+        name = known.get(oid) or (f"{nsp}.{rel}" if rel is not None else None)
+        if m is not None and name is not None:
+            out[(oid, mode)] = ObservedLock(name, kind or "", m)
     return out
 
 
-def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int]]:
-    """``{name as written: (schema.name, relfilenode)}`` for the names that resolve now."""
+def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
+    """``{name as written: (schema.name, relfilenode, oid)}`` for the names that resolve now."""
     out = {}
     for name in names:
-        row = conn.execute(
-            "SELECT n.nspname || '.' || c.relname, c.relfilenode FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        try:
+            row = conn.execute(
+                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        except Exception:  # a name to_regclass cannot parse: leave it out
+            row = None
         if row:
-            out[name] = (row[0], row[1])
+            out[name] = (row[0], row[1], row[2])
     return out
 
 
@@ -290,9 +304,11 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
 
 
 def _order(root_files):
-    """The chain of a root: up and baseline files in discovery (version) order, then
-    Flyway's repeatable files (Flyway applies them after the versioned ones)."""
-    ups = [f for f in root_files if f.direction in (Direction.UP, Direction.BASELINE)]
+    """The chain of a root: versioned up and baseline files in discovery (version) order,
+    then Flyway's repeatable files (Flyway applies them after the versioned ones). A file
+    without a version (``data_oauth_github.sql`` beside crates.io's diesel directories) is
+    not run by the root's tool: it is left out."""
+    ups = [f for f in root_files if f.direction in (Direction.UP, Direction.BASELINE) and f.version is not None]
     reps = [f for f in root_files if f.direction is Direction.REPEATABLE]
     return ups + reps
 
@@ -303,7 +319,8 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe) 
     in_chain = {id(f) for f in chain}
     for f in root_files:
         if id(f) not in in_chain:
-            out.append(FileRun(f.path, root, "not-replayed", reason=f"{f.direction} files are not part of the chain"))
+            why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
+            out.append(FileRun(f.path, root, "not-replayed", reason=why))
     for f in chain:
         source, read, ctx = parsed[f.path]
         if stopped:
@@ -369,8 +386,9 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
         watch = observe and (in_tx or own_block) and st.kind != "TransactionStmt"
         effects = ctx.pg.locks(st) if watch else []
         names = sorted({e.relation for e in effects if e.relation})
-        before = _own_locks(conn) if watch else {}
         nodes = _relfilenodes(conn, names) if watch else {}
+        known = {v[2]: v[0] for v in nodes.values()}
+        before = _own_locks(conn, known) if watch else {}
         t0 = time.perf_counter()
         try:
             conn.execute(text)
@@ -391,10 +409,11 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
         sr.ms = (time.perf_counter() - t0) * 1000
         sr.status = "ok"
         if watch and _status(conn) == "intrans":
-            after = _own_locks(conn)
+            after = _own_locks(conn, known)
             sr.locks = tuple(v for k, v in after.items() if k not in before)
             now = _relfilenodes(conn, names)
             sr.rewritten = tuple(sorted({now[n][0] for n in names if n in now and n in nodes and now[n][1] != nodes[n][1]}))
+            sr.absent = tuple(n for n in names if n not in nodes)
             sr.observed = True
         if own_block:
             try:
