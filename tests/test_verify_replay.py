@@ -102,12 +102,26 @@ def test_roles_are_created_only_when_asked_and_setup_sql_runs_first(tmp_path, se
     setup = ["CREATE SCHEMA app;"]
     result, _ = _verify(tmp_path / "a", files, server, setup=setup, auto_roles=False)
     (fr,) = result.files
-    assert fr.status == "failed" and fr.statements[1].sqlstate == "42704"
+    assert fr.statements[1].sqlstate == "42704"
+    # the first file of the root misses an object: the root builds on something else
+    assert fr.status == "skipped" and 'role "miglint_reader" does not exist' in fr.reason
     result, _ = _verify(tmp_path / "b", files, server, setup=setup)
     assert result.files[0].status == "applied" and result.roles == ["miglint_reader"]
     # without the setup, the schema is missing
     result, _ = _verify(tmp_path / "c", files, server)
     assert result.files[0].statements[0].sqlstate == "3F000"
+
+
+def test_missing_object_fails_once_the_chain_has_started(tmp_path, server):
+    files = {
+        "migrations/V1__users.sql": "CREATE TABLE users (id int);\n",
+        "migrations/V2__typo.sql": "ALTER TABLE userz ADD COLUMN note text;\n",
+        "migrations/V3__more.sql": "ALTER TABLE users ADD COLUMN note text;\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    assert [fr.status for fr in result.files] == ["applied", "failed", "skipped"]
+    (f,) = [f for f in found if f.rule_id == "verify-statement-failed"]
+    assert f.path.endswith("V2__typo.sql") and "42P01" in f.message
 
 
 def test_setup_failure_is_an_error(tmp_path, server):

@@ -11,7 +11,10 @@ meet on an empty database: `CREATE INDEX CONCURRENTLY` inside the tool's transac
 before what depends on it (2BP01), a typo in a column name (42703). The finding gives the
 SQLSTATE and the server's message; the files after it in the same root are reported as not
 verified. A statement that needs an extension the server does not have is reported as
-skipped, not as a failure. Only `miglint verify` reports this rule; `miglint lint` never
+skipped, not as a failure, and so is a root whose very first replayed file misses an object
+(a table, schema, role, function or column: SQLSTATE 42P01, 3F000, 42704, 42883, 42703):
+such a root builds on something outside its own files (another root, a schema made by hand),
+which `--setup FILE` can provide. Only `miglint verify` reports this rule; `miglint lint` never
 executes anything.
 
 ## Example

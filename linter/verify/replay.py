@@ -136,6 +136,12 @@ class Replay:
 
 _DATABASES = itertools.count()
 
+#: SQLSTATEs of a missing object (undefined_table, undefined_object, invalid_schema_name,
+#: undefined_function, undefined_column). When the first file a root replays fails with
+#: one, the root does not start from an empty database (it builds on another root, or on a
+#: schema made outside the migrations): the chain is skipped with the reason, not failed.
+UNDEFINED = frozenset({"42P01", "42704", "3F000", "42883", "42703"})
+
 
 class SetupError(Exception):
     """The ``--setup`` SQL failed (a usage error: exit 2)."""
@@ -315,6 +321,7 @@ def _order(root_files):
 
 def _replay_root(conn, root, root_files, parsed, config, out, version, observe) -> None:
     stopped = ""  # why the rest of the chain is not replayed
+    applied = False  # a file of the root was applied
     chain = _order(root_files)
     in_chain = {id(f) for f in chain}
     for f in root_files:
@@ -341,6 +348,13 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe) 
             out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
             continue
         run = _replay_file(conn, f, source, ctx, tx, config, version, observe)
+        if run.status == "failed" and not applied:
+            bad = next(s for s in run.statements if s.status == "failed")
+            if bad.sqlstate in UNDEFINED:
+                bad.status = run.status = "skipped"
+                run.reason = bad.reason = (f"the root does not start from an empty database: line {bad.line}: {bad.message} "
+                                           f"(give what it builds on with --setup FILE)")
+        applied = applied or run.status == "applied"
         out.append(run)
         if run.status == "failed":
             bad = next(s for s in run.statements if s.status == "failed")
