@@ -81,7 +81,8 @@ def test_golang_migrate_one_statement_file_runs_concurrently(tmp_path, server):
     assert status["1_users.up.sql"] == "applied" and status["2_idx.up.sql"] == "applied"
     assert status["1_users.down.sql"] == "not-replayed"
     cic = next(fr for fr in result.files if fr.path.endswith("2_idx.up.sql")).statements[0]
-    assert cic.in_transaction is False and cic.predicted is False and not cic.observed
+    assert cic.in_transaction is False and cic.predicted is False
+    assert cic.observed and ("public.users", "SHARE UPDATE EXCLUSIVE") in {(lk.relation, lk.mode.label) for lk in cic.locks}
     assert not [f for f in found if f.rule_id == "verify-statement-failed"]
 
 
@@ -234,3 +235,31 @@ def test_a_finding_on_a_shared_line_is_matched_to_its_statement(tmp_path, server
     _, found = _verify(tmp_path, files, server)
     v = [f.properties["verification"] for f in found if f.path.endswith("V2__two.sql") and "verification" in f.properties]
     assert v and all(x["status"] == "confirmed" for x in v), v
+
+
+def test_concurrently_forms_are_observed_behind_a_writer_gate(tmp_path, server):
+    """CREATE/DROP INDEX and REINDEX … CONCURRENTLY run outside a transaction and release
+    their locks at the end: they are seen while they wait for a writer's transaction."""
+    files = {
+        "migrations/20240101000000_users.sql": "-- +goose Up\nCREATE TABLE users (id int PRIMARY KEY, email text);\n-- +goose Down\nDROP TABLE users;\n",
+        "migrations/20240102000000_idx.sql": ("-- +goose NO TRANSACTION\n-- +goose Up\n"
+                                              "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
+                                              "REINDEX INDEX CONCURRENTLY users_email_idx;\n"
+                                              "DROP INDEX CONCURRENTLY users_email_idx;\n-- +goose Down\nSELECT 1;\n"),
+    }
+    result, _ = _verify(tmp_path, files, server)
+    cic, reindex, dic = next(fr for fr in result.files if fr.path.endswith("_idx.sql")).statements
+    for sr in (cic, reindex, dic):
+        assert sr.status == "ok" and sr.in_transaction is False and sr.observed, sr
+        assert ("public.users", "SHARE UPDATE EXCLUSIVE") in {(lk.relation, lk.mode.label) for lk in sr.locks}, sr.locks
+    assert not any(lk.relation.startswith("pg_toast.") for lk in reindex.locks)
+
+
+def test_a_concurrently_failure_behind_the_gate_is_reported(tmp_path, server):
+    files = {
+        "migrations/1_users.up.sql": "CREATE TABLE users (id int PRIMARY KEY, email text);\n",
+        "migrations/2_idx.up.sql": "CREATE INDEX CONCURRENTLY users_pkey ON users (email);\n",  # the name is taken
+    }
+    result, found = _verify(tmp_path, files, server)
+    assert [fr.status for fr in result.files] == ["applied", "failed"]
+    assert [(f.rule_id, f.properties["sqlstate"]) for f in found if f.rule_id == "verify-statement-failed"] == [("verify-statement-failed", "42P07")]

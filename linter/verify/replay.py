@@ -28,8 +28,11 @@ automatic ``NOLOGIN`` roles → each up file in order:
   relation locks from ``pg_locks`` after the statement and before the commit (eugene's
   method) and keeps the ``(relation, mode)`` pairs that were not held before the statement;
   it also compares ``pg_class.relfilenode`` of the relations the static model names before
-  and after (a changed relfilenode is a rewrite). Statements that cannot run in a
-  transaction block (``CONCURRENTLY`` forms, ``VACUUM``) run alone and are not observed.
+  and after (a changed relfilenode is a rewrite). The ``CONCURRENTLY`` forms (which cannot
+  run in a transaction block) run alone while a gate session holds ROW EXCLUSIVE on their
+  table, and an observer session reads their locks while they wait for it
+  (:func:`_run_gated`); other statements that cannot run in a transaction block
+  (``VACUUM``, ``CREATE DATABASE``) are not observed.
 
 The database driver is psycopg 3 (the ``verify`` extra), imported here only.
 """
@@ -228,6 +231,98 @@ def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
     return out
 
 
+def _gated_form(stmt) -> bool:
+    """True for the CONCURRENTLY forms :func:`_run_gated` observes: ``CREATE INDEX``,
+    ``DROP INDEX``, ``REINDEX`` and ``DETACH PARTITION`` … ``CONCURRENTLY``."""
+    form = transactions.cannot_run_in_transaction(stmt)
+    return bool(form) and "CONCURRENTLY" in form
+
+
+#: How long the observer waits for a gated statement to queue behind the gate (seconds).
+GATE_WAIT = 5.0
+
+
+def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, ...], bool]:
+    """Run ``text`` (a CONCURRENTLY form, which cannot run in a transaction block and so
+    releases its locks before miglint could read them) on ``conn`` while a *gate* session
+    holds ROW EXCLUSIVE on its table, as an application writer in a transaction would. The
+    statement takes its lock, then waits for the gate's transaction (CONCURRENTLY builds
+    and drops wait for every transaction that could write the table: PostgreSQL docs,
+    CREATE INDEX, "Building Indexes Concurrently"); an observer session reads its granted
+    relation locks from ``pg_locks`` until it waits; then the gate rolls back and the
+    statement completes. Returns ``(locks, observed)``; ``observed`` is False when there is
+    no table to gate or the statement finished before it waited. Only what the statement
+    holds while it first waits is seen (``DETACH … CONCURRENTLY`` takes ACCESS EXCLUSIVE on
+    the partition later, in its second transaction). Errors of the statement are raised.
+    Method from the verify design brief's spike (shared/designs/verify.md, §4.4)."""
+    import threading
+
+    import psycopg
+    from psycopg import sql as pgsql
+    from psycopg.conninfo import make_conninfo
+
+    tables = []
+    for name in names:
+        row = conn.execute(
+            "SELECT coalesce(i.indrelid, c.oid) FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        if row and row[0] not in tables:
+            tables.append(row[0])
+    if not tables:
+        conn.execute(text)
+        return (), False
+    known = {}
+    for oid in tables:
+        for r in conn.execute("SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE c.oid = %s OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s)", (oid, oid)).fetchall():
+            known[r[0]] = r[1]
+    params = conn.info.get_parameters()
+    pid = conn.info.backend_pid
+    gate = _connect(make_conninfo(**params))
+    watcher = _connect(make_conninfo(**params))
+    failure: list[BaseException] = []
+
+    def work():
+        try:
+            conn.execute(text)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    seen: dict = {}
+    waited = False
+    try:
+        gate.execute("BEGIN")
+        gate.execute(pgsql.SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(pgsql.Identifier(*known[tables[0]].split(".", 1))))
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        deadline = time.monotonic() + GATE_WAIT
+        while worker.is_alive() and time.monotonic() < deadline:
+            rows = watcher.execute("SELECT l.locktype, l.relation, l.mode, l.granted, c.relkind, n.nspname, c.relname FROM pg_locks l "
+                                   "LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE l.pid = %s", (pid,)).fetchall()
+            for locktype, oid, mode, granted, kind, nsp, rel in rows:
+                m = PG_LOCK_MODES.get(mode)
+                name = known.get(oid) or (f"{nsp}.{rel}" if rel else None)
+                if granted and locktype == "relation" and m is not None and name and not name.startswith(("pg_catalog.", "information_schema.", "pg_toast.")):
+                    seen[(oid, mode)] = ObservedLock(name, kind or "", m)
+            if any(not r[3] for r in rows):
+                waited = True
+                break
+            time.sleep(0.002)
+    finally:
+        try:
+            gate.execute("ROLLBACK")
+        finally:
+            gate.close()
+            watcher.close()
+    worker.join()
+    if failure:
+        if isinstance(failure[0], psycopg.Error):
+            raise failure[0]
+        raise RuntimeError(f"the statement failed: {failure[0]}")
+    return tuple(seen.values()), waited and bool(seen)
+
+
 def _extension_name(stmt) -> str | None:
     return stmt.body.get("extname") if stmt.kind == "CreateExtensionStmt" else None
 
@@ -398,14 +493,18 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
             own_block = True
         sr.in_transaction = in_tx
         watch = observe and (in_tx or own_block) and st.kind != "TransactionStmt"
-        effects = ctx.pg.locks(st) if watch else []
+        gated = observe and not in_tx and not own_block and _gated_form(st)
+        effects = ctx.pg.locks(st) if watch or gated else []
         names = sorted({e.relation for e in effects if e.relation})
         nodes = _relfilenodes(conn, names) if watch else {}
         known = {v[2]: v[0] for v in nodes.values()}
         before = _own_locks(conn, known) if watch else {}
         t0 = time.perf_counter()
         try:
-            conn.execute(text)
+            if gated:
+                sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation])
+            else:
+                conn.execute(text)
         except psycopg.Error as exc:
             sr.ms = (time.perf_counter() - t0) * 1000
             sqlstate = exc.sqlstate or ""
