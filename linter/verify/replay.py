@@ -251,9 +251,10 @@ def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, .
     CREATE INDEX, "Building Indexes Concurrently"); an observer session reads its granted
     relation locks from ``pg_locks`` until it waits; then the gate rolls back and the
     statement completes. Returns ``(locks, observed)``; ``observed`` is False when there is
-    no table to gate or the statement finished before it waited. Only what the statement
-    holds while it first waits is seen (``DETACH … CONCURRENTLY`` takes ACCESS EXCLUSIVE on
-    the partition later, in its second transaction). Errors of the statement are raised.
+    no table to gate, the statement finished before it waited, or it held no relation lock
+    then (``DETACH … CONCURRENTLY`` on PostgreSQL 15 waits holding only its virtual
+    transaction id; its ACCESS EXCLUSIVE on the partition comes in its second transaction).
+    Errors of the statement are raised.
     Method from the verify design brief's spike (shared/designs/verify.md, §4.4)."""
     import threading
 
