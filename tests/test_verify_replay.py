@@ -263,3 +263,28 @@ def test_a_concurrently_failure_behind_the_gate_is_reported(tmp_path, server):
     result, found = _verify(tmp_path, files, server)
     assert [fr.status for fr in result.files] == ["applied", "failed"]
     assert [(f.rule_id, f.properties["sqlstate"]) for f in found if f.rule_id == "verify-statement-failed"] == [("verify-statement-failed", "42P07")]
+
+
+def test_a_runaway_statement_is_cancelled_from_outside_and_the_next_root_goes_on(tmp_path, server):
+    from linter.verify import replay as rp
+
+    files = {
+        "slow/V1__t.sql": "CREATE TABLE t (id int);\n",
+        "slow/V2__sleep.sql": "SET statement_timeout = 0;\nSELECT pg_sleep(30);\n",  # a session SET cannot turn the watchdog off
+        "other/V1__u.sql": "CREATE TABLE u (id int);\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    cfg = configmod.load_preset("default")
+    found = discover([str(tmp_path)], base_dir=str(tmp_path))
+    import time
+
+    t0 = time.monotonic()
+    result = rp.replay(found.files, cfg, server, statement_timeout=1.0)
+    assert time.monotonic() - t0 < 15
+    status = {fr.path.rsplit("/", 2)[-2] + "/" + fr.path.rsplit("/", 1)[-1]: fr.status for fr in result.files}
+    assert status == {"slow/V1__t.sql": "applied", "slow/V2__sleep.sql": "failed", "other/V1__u.sql": "applied"}, status
+    sleep = next(fr for fr in result.files if fr.path.endswith("V2__sleep.sql"))
+    bad = next(s for s in sleep.statements if s.status == "failed")
+    assert bad.line == 2 and bad.sqlstate == "57014" and "cancelled by miglint after 1 s" in bad.message

@@ -6,7 +6,8 @@ here, never by ``miglint lint``."""
 from __future__ import annotations
 
 
-def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1):
+def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
+        statement_timeout: float | None = None):
     """Lint ``files`` (the static findings), replay them on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`; one is started and stopped here when None)
     and return ``(report, replay)``: the :class:`linter.model.Report` holds the static
@@ -24,7 +25,8 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
     if own:
         server = LocalServer(pg_bin).start()
     try:
-        result = rp.replay(files, config, server, setup=setup)
+        result = rp.replay(files, config, server, setup=setup,
+                           statement_timeout=rp.STATEMENT_TIMEOUT if statement_timeout is None else statement_timeout)
     finally:
         if own:
             server.stop()

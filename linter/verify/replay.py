@@ -231,6 +231,43 @@ def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
     return out
 
 
+#: Seconds a replayed statement may run before miglint cancels it (``--statement-timeout``).
+STATEMENT_TIMEOUT = 60.0
+
+
+class _Watchdog:
+    """Cancels the statement running on ``conn`` after ``seconds`` from another thread
+    (libpq's cancel request, as ``pg_cancel_backend`` does), so a migration that sets its
+    own ``statement_timeout`` cannot turn it off; ``fired`` tells that it did. The
+    statement then fails with SQLSTATE 57014 and the root's chain stops; the next root
+    goes on."""
+
+    def __init__(self, conn, seconds: float) -> None:
+        import threading
+
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(seconds, self._cancel) if seconds and seconds > 0 else None
+
+    def _cancel(self) -> None:
+        self.fired = True
+        cancel = getattr(self._conn, "cancel_safe", None) or self._conn.cancel
+        try:
+            cancel()
+        except Exception:  # the statement ended meanwhile
+            pass
+
+    def __enter__(self) -> "_Watchdog":
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
 def _gated_form(stmt) -> bool:
     """True for the CONCURRENTLY forms :func:`_run_gated` observes: ``CREATE INDEX``,
     ``DROP INDEX``, ``REINDEX`` and ``DETACH PARTITION`` … ``CONCURRENTLY``."""
@@ -342,11 +379,13 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
     return text, has_placeholder(text, syntaxes)
 
 
-def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True) -> Replay:
+def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
+           statement_timeout: float = STATEMENT_TIMEOUT) -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
-    Raises :class:`SetupError` when a setup text fails."""
+    ``statement_timeout``: seconds after which a statement is cancelled from outside
+    (:class:`_Watchdog`). Raises :class:`SetupError` when a setup text fails."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
@@ -395,7 +434,7 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
                             conn.execute(text)
                         except Exception as exc:
                             raise SetupError(f"the setup SQL failed in the database of {root or '.'}: {exc}") from None
-                    _replay_root(conn, root, root_files, parsed, config, out, version, observe)
+                    _replay_root(conn, root, root_files, parsed, config, out, version, observe, statement_timeout)
                 finally:
                     conn.close()
             finally:
@@ -415,7 +454,7 @@ def _order(root_files):
     return ups + reps
 
 
-def _replay_root(conn, root, root_files, parsed, config, out, version, observe) -> None:
+def _replay_root(conn, root, root_files, parsed, config, out, version, observe, timeout) -> None:
     stopped = ""  # why the rest of the chain is not replayed
     applied = False  # a file of the root was applied
     chain = _order(root_files)
@@ -443,7 +482,7 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe) 
         if tx.unknown:
             out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
             continue
-        run = _replay_file(conn, f, source, ctx, tx, config, version, observe)
+        run = _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout)
         if run.status == "failed" and not applied:
             bad = next(s for s in run.statements if s.status == "failed")
             if bad.sqlstate in UNDEFINED:
@@ -459,7 +498,7 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe) 
             stopped = f"{f.path} was skipped: {run.reason}"
 
 
-def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
+def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout) -> FileRun:
     import psycopg
 
     stmts = [s for s in source.statements if s.section is not Direction.DOWN]
@@ -501,15 +540,19 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe) -> FileRun:
         known = {v[2]: v[0] for v in nodes.values()}
         before = _own_locks(conn, known) if watch else {}
         t0 = time.perf_counter()
+        dog = _Watchdog(conn, timeout)
         try:
-            if gated:
-                sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation])
-            else:
-                conn.execute(text)
+            with dog:
+                if gated:
+                    sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation])
+                else:
+                    conn.execute(text)
         except psycopg.Error as exc:
             sr.ms = (time.perf_counter() - t0) * 1000
             sqlstate = exc.sqlstate or ""
             msg = (exc.diag.message_primary or str(exc)).strip()
+            if dog.fired and sqlstate == "57014":
+                msg = f"cancelled by miglint after {timeout:g} s (--statement-timeout)"
             if _status(conn) in ("intrans", "inerror"):
                 conn.execute("ROLLBACK")  # the tool rolls its transaction back
             if sqlstate == "58P01" and ext:
