@@ -288,3 +288,18 @@ def test_a_runaway_statement_is_cancelled_from_outside_and_the_next_root_goes_on
     sleep = next(fr for fr in result.files if fr.path.endswith("V2__sleep.sql"))
     bad = next(s for s in sleep.statements if s.status == "failed")
     assert bad.line == 2 and bad.sqlstate == "57014" and "cancelled by miglint after 1 s" in bad.message
+
+
+def test_text_output_shows_what_the_server_did(tmp_path, pg_cluster):
+    from linter import formats
+    from linter.verify import run
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations/V1__t.sql").write_text("CREATE TABLE t (id int, e text);\n")
+    (tmp_path / "migrations/V2__i.sql").write_text("CREATE INDEX t_e ON t (e);\n")
+    cfg = configmod.load_preset("default")
+    found = discover([str(tmp_path)], base_dir=str(tmp_path))
+    report, _ = run(found.files, cfg, server=pg_cluster.server)
+    text = formats.render("text", report, color=False)
+    assert f"verified on PostgreSQL {pg_cluster.server.version_text}: confirmed: SHARE on t" in text
+    assert "note: verified on PostgreSQL" in text
