@@ -303,3 +303,50 @@ def test_text_output_shows_what_the_server_did(tmp_path, pg_cluster):
     text = formats.render("text", report, color=False)
     assert f"verified on PostgreSQL {pg_cluster.server.version_text}: confirmed: SHARE on t" in text
     assert "note: verified on PostgreSQL" in text
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            status = (d / "status").read_text()
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        ppid = next((line.split()[1] for line in status.splitlines() if line.startswith("PPid:")), "")
+        if ppid == str(pid):
+            out.append((int(d.name), cmd))
+    return out
+
+
+def test_sigterm_to_miglint_verify_stops_the_server_mid_statement(tmp_path, pg_cluster):
+    import signal
+    import time
+
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations/V1__t.sql").write_text("CREATE TABLE t (id int);\n")
+    (tmp_path / "migrations/V2__slow.sql").write_text("SELECT pg_sleep(30);\n")
+    proc = subprocess.Popen([sys.executable, "-m", "linter", "verify", ".", "--pg-bin", str(pg_cluster.server.binaries.bindir)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        deadline = time.monotonic() + 60
+        postmaster = None
+        while postmaster is None and time.monotonic() < deadline:
+            postmaster = next(((p, c) for p, c in _children(proc.pid) if "postgres -D" in c), None)
+            time.sleep(0.05)
+        assert postmaster, "no server started"
+        pid, cmd = postmaster
+        datadir = Path(cmd.split(" -D ", 1)[1].split()[0])
+        time.sleep(1.5)  # into the pg_sleep
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err, err
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+    assert not datadir.parent.exists()

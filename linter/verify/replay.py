@@ -139,6 +139,16 @@ class Replay:
 
 _DATABASES = itertools.count()
 
+
+def _quietly(fn, *args) -> None:
+    """Clean-up that must not mask the exception being raised: on SIGTERM the server is
+    already stopped (:func:`linter.verify.server.stop_all`) when these run, and the
+    SystemExit must reach the caller, not a "server closed the connection" error."""
+    try:
+        fn(*args)
+    except Exception:
+        pass
+
 #: SQLSTATEs of a missing object (undefined_table, undefined_object, invalid_schema_name,
 #: undefined_function, undefined_column). When the first file a root replays fails with
 #: one, the root does not start from an empty database (it builds on another root, or on a
@@ -188,7 +198,13 @@ def role_names(statements) -> tuple[set[str], set[str]]:
 # --------------------------------------------------------------------------- replay
 
 def _connect(conninfo: str):
+    import logging
+
     import psycopg
+
+    # psycopg logs "query cancellation failed" when SIGTERM stopped the server under a
+    # running statement: expected then, and not for the user's terminal
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
     conn = psycopg.connect(conninfo, autocommit=True)
     conn.add_notice_handler(lambda diag: None)  # "there is already a transaction in progress" etc.
@@ -436,11 +452,11 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
                             raise SetupError(f"the setup SQL failed in the database of {root or '.'}: {exc}") from None
                     _replay_root(conn, root, root_files, parsed, config, out, version, observe, statement_timeout)
                 finally:
-                    conn.close()
+                    _quietly(conn.close)
             finally:
-                admin.execute(pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(db)))
+                _quietly(admin.execute, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(db)))
     finally:
-        admin.close()
+        _quietly(admin.close)
     return Replay(version, out, made_roles)
 
 
