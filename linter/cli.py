@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="write the matching --format to FILE")
     ver.add_argument("--fail-on", choices=configmod.FAIL_ON, help="lowest severity that makes the exit code 1 (default error)")
     ver.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version of the static model (default: the server's)")
+    ver.add_argument("--base", metavar="REF", help="git ref of the base branch: the files the change adds are verified, the others replayed first as the base")
     ver.add_argument("--pg-bin", metavar="DIR", help="directory holding initdb and postgres (default: PATH, pg_config, /usr/lib/postgresql/N/bin)")
     ver.add_argument("--setup", action="append", default=[], metavar="FILE",
                      help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable")
@@ -522,18 +523,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ServerError as exc:
         raise UsageError(str(exc)) from None
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
+    if args.base:
+        _check_base(args.base)
+        cfg.base = args.base
     paths = args.paths or cfg.roots or ["."]
     found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     if found.errors:
         raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
     notes = list(found.notes)
+    from linter.migset.history import HistoryError
+
     try:
         server.start()
         if args.pg_version is None:  # the static model speaks of the server that verifies
             cfg.pg_version = server.major
         report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
                                statement_timeout=args.statement_timeout)
-    except (ServerError, SetupError) as exc:
+    except (ServerError, SetupError, HistoryError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         server.stop()

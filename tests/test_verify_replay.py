@@ -350,3 +350,66 @@ def test_sigterm_to_miglint_verify_stops_the_server_mid_statement(tmp_path, pg_c
     assert "Traceback" not in err, err
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     assert not datadir.parent.exists()
+
+
+def _git(cwd: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@t", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd)}
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def test_base_files_are_replayed_first_and_only_new_ones_verified(tmp_path, pg_cluster):
+    from linter.verify import run
+
+    d = tmp_path / "migrations"
+    d.mkdir()
+    (d / "V1__users.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (d / "V2__idx.sql").write_text("CREATE INDEX users_email ON users (email);\n")
+    (d / "V3__bad_on_empty.sql").write_text("ALTER TABLE users ADD COLUMN email text;\n")  # deployed long ago; fails on an empty database
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+    (d / "V4__new.sql").write_text("CREATE INDEX users_id_email ON users (id, email);\n")
+    cfg = configmod.load_preset("default")
+    cfg.base = "main"
+    found = discover([str(tmp_path)], base_dir=str(tmp_path))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # git runs in the working directory
+    try:
+        report, result = run(found.files, cfg, server=pg_cluster.server)
+    finally:
+        os.chdir(cwd)
+    status = {Path(fr.path).name: fr.status for fr in result.files}
+    assert status == {"V1__users.sql": "applied", "V2__idx.sql": "applied", "V3__bad_on_empty.sql": "skipped", "V4__new.sql": "skipped"}
+    v3 = next(fr for fr in result.files if fr.path.endswith("V3__bad_on_empty.sql"))
+    assert "a migration of the base fails on an empty database" in v3.reason and "42701" in v3.reason
+    assert not [f for f in report.findings if f.rule_id == "verify-statement-failed"]
+    assert not any(s.observed for fr in result.files for s in fr.statements if not fr.path.endswith("V4__new.sql"))
+
+
+def test_with_a_base_only_the_new_files_are_observed(tmp_path, pg_cluster):
+    from linter.verify import run
+
+    d = tmp_path / "migrations"
+    d.mkdir()
+    (d / "V1__users.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (d / "V2__idx.sql").write_text("CREATE INDEX users_email ON users (email);\n")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    _git(tmp_path, "checkout", "-q", "-b", "feature")
+    (d / "V3__new.sql").write_text("CREATE INDEX users_id_email ON users (id, email);\n")
+    cfg = configmod.load_preset("default")
+    cfg.base = "main"
+    found = discover([str(tmp_path)], base_dir=str(tmp_path))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report, result = run(found.files, cfg, server=pg_cluster.server)
+    finally:
+        os.chdir(cwd)
+    assert [fr.status for fr in result.files] == ["applied"] * 3
+    verified = {Path(f.path).name: f.properties["verification"]["status"] for f in report.findings
+                if f.rule_id == "non-concurrent-create-index" and "verification" in f.properties}
+    assert verified == {"V3__new.sql": "confirmed"}

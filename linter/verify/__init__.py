@@ -8,11 +8,16 @@ from __future__ import annotations
 
 def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
         statement_timeout: float | None = None):
+    # ``config.base`` (``--base REF``): the files the change adds are the new ones, observed
+    # and reported; the others are the base, replayed first (linter.migset.history)
     """Lint ``files`` (the static findings), replay them on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`; one is started and stopped here when None)
     and return ``(report, replay)``: the :class:`linter.model.Report` holds the static
     findings, each lock claim on an observed statement with a ``verification`` property,
     plus the ``verify-*`` findings; ``replay`` is the :class:`~linter.verify.replay.Replay`.
+    With ``config.base`` set (``--base REF``), only the files the change adds (per
+    :meth:`linter.migset.history.History.is_new`) are observed; the others are replayed
+    before them as the base.
     Raises :class:`~linter.verify.server.ServerError` when no server can be started and
     :class:`~linter.verify.replay.SetupError` when the setup SQL fails."""
     from linter import engine
@@ -21,11 +26,17 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
     from linter.verify.server import LocalServer
 
     report = engine.lint(files, config, jobs=jobs, notes=list(notes))
+    new = None
+    if config.base:
+        from linter.migset import history as hist
+
+        h = hist.load(config, files)
+        new = frozenset(f.path for f in files if h is not None and h.is_new(f, {}))
     own = server is None
     if own:
         server = LocalServer(pg_bin).start()
     try:
-        result = rp.replay(files, config, server, setup=setup,
+        result = rp.replay(files, config, server, setup=setup, new=new,
                            statement_timeout=rp.STATEMENT_TIMEOUT if statement_timeout is None else statement_timeout)
     finally:
         if own:

@@ -396,12 +396,15 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
 
 
 def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
-           statement_timeout: float = STATEMENT_TIMEOUT) -> Replay:
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None) -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
     ``statement_timeout``: seconds after which a statement is cancelled from outside
-    (:class:`_Watchdog`). Raises :class:`SetupError` when a setup text fails."""
+    (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
+    others are the base, replayed without observation, and a base file that fails stops
+    its root as *skipped* (the change did not bring that failure), not as a finding.
+    ``None``: every file is new. Raises :class:`SetupError` when a setup text fails."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
@@ -450,7 +453,7 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
                             conn.execute(text)
                         except Exception as exc:
                             raise SetupError(f"the setup SQL failed in the database of {root or '.'}: {exc}") from None
-                    _replay_root(conn, root, root_files, parsed, config, out, version, observe, statement_timeout)
+                    _replay_root(conn, root, root_files, parsed, config, out, version, observe, statement_timeout, new)
                 finally:
                     _quietly(conn.close)
             finally:
@@ -470,7 +473,7 @@ def _order(root_files):
     return ups + reps
 
 
-def _replay_root(conn, root, root_files, parsed, config, out, version, observe, timeout) -> None:
+def _replay_root(conn, root, root_files, parsed, config, out, version, observe, timeout, new=None) -> None:
     stopped = ""  # why the rest of the chain is not replayed
     applied = False  # a file of the root was applied
     chain = _order(root_files)
@@ -498,8 +501,14 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe, 
         if tx.unknown:
             out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
             continue
-        run = _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout)
-        if run.status == "failed" and not applied:
+        is_new = new is None or f.path in new
+        run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
+        if run.status == "failed" and not is_new:
+            bad = next(s for s in run.statements if s.status == "failed")
+            bad.status = run.status = "skipped"
+            run.reason = bad.reason = (f"a migration of the base fails on an empty database: line {bad.line}: "
+                                       f"{bad.sqlstate} {bad.message} (give what it needs with --setup FILE)")
+        elif run.status == "failed" and not applied:
             bad = next(s for s in run.statements if s.status == "failed")
             if bad.sqlstate in UNDEFINED:
                 bad.status = run.status = "skipped"
