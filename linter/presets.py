@@ -49,6 +49,8 @@ PRESETS: dict[str, dict] = {
                    'unused-suppression': 'warning',
                    'sqlfluff-style': 'disable',
                    'verify-statement-failed': 'error',
+                   'verify-down-not-reverting': 'error',
+                   'verify-roundtrip-drift': 'error',
                    'non-concurrent-create-index': 'error',
                    'non-concurrent-drop-index': 'warning',
                    'non-concurrent-reindex': 'error',

@@ -46,6 +46,8 @@ CHECK_MODULES = (
     "sqlfluff_style",
     # verify: what a real server did (miglint verify)
     "verify_statement_failed",
+    "verify_down_not_reverting",
+    "verify_roundtrip_drift",
     # locking: indexes, constraints, partitions
     "non_concurrent_create_index",
     "non_concurrent_drop_index",

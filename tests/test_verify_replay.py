@@ -413,3 +413,68 @@ def test_with_a_base_only_the_new_files_are_observed(tmp_path, pg_cluster):
     verified = {Path(f.path).name: f.properties["verification"]["status"] for f in report.findings
                 if f.rule_id == "non-concurrent-create-index" and "verification" in f.properties}
     assert verified == {"V3__new.sql": "confirmed"}
+
+
+def test_round_trip_column_order_is_a_note_and_a_paired_down_file_is_used(tmp_path, server):
+    files = {
+        "migrations/1_users.up.sql": "CREATE TABLE users (id int PRIMARY KEY, note text, score int);\n",
+        "migrations/1_users.down.sql": "DROP TABLE users;\n",
+        "migrations/2_drop_note.up.sql": "ALTER TABLE users DROP COLUMN note;\n",
+        "migrations/2_drop_note.down.sql": "ALTER TABLE users ADD COLUMN note text;\n",
+        "migrations/3_score.up.sql": "ALTER TABLE users ALTER COLUMN score TYPE bigint;\n",
+        "migrations/3_score.down.sql": "SELECT 1;\n",  # forgets to change the type back
+    }
+    result, found = _verify(tmp_path, files, server)
+    runs = {Path(fr.path).name: fr for fr in result.files}
+    rt2 = runs["2_drop_note.up.sql"].roundtrip
+    assert rt2.status == "ok" and not rt2.not_reverted and not rt2.drift
+    assert rt2.order_notes == ["column order of public.users: id, note, score -> id, score, note"]
+    rt3 = runs["3_score.up.sql"].roundtrip
+    assert rt3.not_reverted == ["changed: column public.users.score: integer -> bigint"]
+    (f,) = [f for f in found if f.rule_id == "verify-down-not-reverting"]
+    assert f.path.endswith("3_score.down.sql") and f.span.start.line == 1 and "public.users.score" in f.message
+    assert not [f for f in found if f.rule_id in ("verify-roundtrip-drift", "verify-statement-failed")]
+    assert all(fr.status in ("applied", "not-replayed") for fr in result.files)
+
+
+def test_roles_the_migrations_create_are_dropped_at_the_end(tmp_path, server):
+    files = {"migrations/V1__role.sql": "CREATE ROLE miglint_made_here NOLOGIN;\nGRANT miglint_made_here TO miglint_auto_role;\n"}
+    result, _ = _verify(tmp_path, files, server)
+    assert result.files[0].status == "applied" and result.roles == ["miglint_auto_role"]
+    with psycopg.connect(server.conninfo(), autocommit=True) as c:
+        left = c.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'miglint_%'").fetchall()
+    assert left == []
+
+
+def test_round_trip_of_a_drop_if_exists_of_a_table_only_production_had(tmp_path, server):
+    """crates.io's 20170502181306_drop_schema_migrations: the up drops a table an older tool
+    made in production, the down creates it again: not a difference on the replayed schema."""
+    files = {
+        "migrations/1_a.up.sql": "CREATE TABLE a (id int);\n",
+        "migrations/1_a.down.sql": "DROP TABLE a;\n",
+        "migrations/2_drop.up.sql": "DROP TABLE IF EXISTS schema_migrations;\n",
+        "migrations/2_drop.down.sql": "CREATE TABLE schema_migrations (id serial PRIMARY KEY, version text UNIQUE);\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    rt = next(fr for fr in result.files if fr.path.endswith("2_drop.up.sql")).roundtrip
+    assert rt.status == "ok" and rt.not_reverted == []
+    assert not [f for f in found if f.rule_id.startswith("verify-")]
+
+
+def test_a_down_that_fails_stops_nothing_after_a_rebuild(tmp_path, server):
+    """crates.io's 2024-10-25 down drops a constraint that is an index: 42704 in the down;
+    the chain is rebuilt and goes on."""
+    files = {
+        "migrations/1_v.up.sql": "CREATE TABLE versions (id int, crate_id int, num text);\n",
+        "migrations/1_v.down.sql": "DROP TABLE versions;\n",
+        "migrations/2_u.up.sql": "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS versions_uindex ON versions (crate_id, num);\n",
+        "migrations/2_u.down.sql": "ALTER TABLE versions DROP CONSTRAINT versions_uindex;\n",
+        "migrations/3_n.up.sql": "ALTER TABLE versions ADD COLUMN note text;\n",
+        "migrations/3_n.down.sql": "ALTER TABLE versions DROP COLUMN note;\n",
+    }
+    result, found = _verify(tmp_path, files, server)
+    ups = [fr for fr in result.files if ".up." in fr.path]
+    assert [fr.status for fr in ups] == ["applied"] * 3
+    assert ups[1].roundtrip.status == "down-failed"
+    (f,) = [f for f in found if f.rule_id == "verify-statement-failed"]
+    assert f.path.endswith("2_u.down.sql") and f.properties["sqlstate"] == "42704"

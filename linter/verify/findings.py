@@ -30,24 +30,35 @@ _HELD_EARLIER = frozenset({"slow-statement-after-access-exclusive"})
 
 
 def failure_findings(result, config) -> list:
-    """Findings of the ``verify``-scope rules for the failed statements of ``result``."""
+    """Findings of the ``verify``-scope rules: each rule module's ``SUBJECT`` says what its
+    ``check(ctx, subject, options)`` judges: ``"statement"`` (the default), every failed
+    statement run (of an up, of its down in the round trip), with its file's context;
+    ``"down"``, each round trip, with the down's context; ``"up"``, each up file run that
+    had a round trip, with its context."""
     from linter import registry
 
     rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
     out = []
+    seen: dict = {}
     for fr in result.files:
-        if fr.status != "failed" or fr.ctx is None:
-            continue
-        settings = config.settings_for(fr.path)
-        seen: dict = {}
+        rt = fr.roundtrip
+        # an up that fails when run again after its down is verify-roundtrip-drift's (or the
+        # down's) finding, not a statement failure of its own
+        runs = [fr] + ([rt.down] if rt is not None else [])
         for rule in rules:
-            setting = settings.get(rule.id)
-            if setting is None:
-                continue
-            for sr in fr.statements:
-                if sr.status == "failed":
-                    for v in rule.module.check(fr.ctx, sr, setting.options):
-                        out.append(_stamp(rule, setting, fr.path, v, seen))
+            subject = getattr(rule.module, "SUBJECT", "statement")
+            if subject == "statement":
+                items = [(r.ctx, r.path, sr) for r in runs if r.ctx is not None for sr in r.statements if sr.status == "failed"]
+            elif subject == "down":
+                items = [(rt.down.ctx, rt.down.path, rt)] if rt is not None and rt.down.ctx is not None else []
+            else:
+                items = [(fr.ctx, fr.path, fr)] if rt is not None and fr.ctx is not None else []
+            for ctx, path, item in items:
+                setting = config.settings_for(path).get(rule.id)
+                if setting is None:
+                    continue
+                for v in rule.module.check(ctx, item, setting.options):
+                    out.append(_stamp(rule, setting, path, v, seen.setdefault(path, {})))
     return out
 
 
@@ -112,11 +123,19 @@ def annotate(findings: list, result) -> list:
     statement (a new Finding object where one is added; the others unchanged)."""
     import dataclasses
 
-    by_path = {fr.path: fr for fr in result.files}
+    by_path: dict[str, list] = {}
+    for fr in result.files:
+        by_path.setdefault(fr.path, []).append(fr)
+        if fr.roundtrip is not None:  # its down: a down file, or the down section of the same file
+            by_path.setdefault(fr.roundtrip.down.path, []).append(fr.roundtrip.down)
     out = []
     for f in findings:
-        fr = by_path.get(f.path)
-        sr = _statement_at(fr, f.span.start.line, f.span.start.column) if fr is not None else None
+        fr = sr = None
+        for cand in by_path.get(f.path, ()):
+            sr = _statement_at(cand, f.span.start.line, f.span.start.column)
+            if sr is not None:
+                fr = cand
+                break
         v = None
         if sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
             v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from linter.model import Convention, Direction
 from linter.pg import transactions
 from linter.pg.locks import LockMode
+from linter.verify import snapshot
 
 #: ``pg_locks.mode`` → :class:`LockMode`.
 PG_LOCK_MODES = {
@@ -125,6 +126,27 @@ class FileRun:
     why: str = ""
     statements: list[StatementRun] = field(default_factory=list)
     ctx: object = None
+    roundtrip: "RoundTrip | None" = None
+
+
+@dataclass
+class RoundTrip:
+    """The up → down → up of one new migration (:func:`_round_trip`).
+
+    ``down``: the :class:`FileRun` of its down (a down file, or the down section of the
+    same file); ``status``: ``"ok"``, ``"down-failed"`` (a down statement failed or was
+    skipped), ``"up-failed"`` (the up run again after the down failed: ``up_again``);
+    ``not_reverted``: what differs between the schema before the up and after the down
+    (:func:`linter.verify.snapshot.diff`), ``order_notes``: tables whose columns came back
+    in another order; ``drift``: what differs between the schema after the up and after
+    the up run again."""
+
+    down: FileRun
+    status: str = "ok"
+    not_reverted: list[str] = field(default_factory=list)
+    order_notes: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    up_again: FileRun | None = None
 
 
 @dataclass
@@ -396,7 +418,7 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
 
 
 def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
-           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None) -> Replay:
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: bool = True) -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
@@ -404,7 +426,8 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
     others are the base, replayed without observation, and a base file that fails stops
     its root as *skipped* (the change did not bring that failure), not as a finding.
-    ``None``: every file is new. Raises :class:`SetupError` when a setup text fails."""
+    ``None``: every file is new. ``roundtrip``: run each new file's down and its up
+    again (:func:`_round_trip`). Raises :class:`SetupError` when a setup text fails."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
@@ -417,7 +440,7 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     used: set[str] = set()
     created: set[str] = set()
     for f in files:
-        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE):
+        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE, Direction.DOWN):
             continue
         read = read_text(f.abspath, config.max_file_size)
         if read.text is None:
@@ -435,32 +458,78 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     try:
         from psycopg import sql as pgsql
 
+        roles_before = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
         if auto_roles:
-            existing = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+            existing = roles_before
             for name in sorted(used - created - existing):
                 if name.startswith("pg_"):
                     continue  # reserved: the predefined roles exist, others cannot be created
                 admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
                 made_roles.append(name)
         for root, root_files in roots.items():
-            db = f"miglint_verify_{os.getpid()}_{next(_DATABASES)}"  # one fresh database per root
-            admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(db)))
+            db = _RootDatabase(admin, server, root, setup)
             try:
-                conn = _connect(server.conninfo(db))
-                try:
-                    for text in setup:
-                        try:
-                            conn.execute(text)
-                        except Exception as exc:
-                            raise SetupError(f"the setup SQL failed in the database of {root or '.'}: {exc}") from None
-                    _replay_root(conn, root, root_files, parsed, config, out, version, observe, statement_timeout, new)
-                finally:
-                    _quietly(conn.close)
+                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip)
             finally:
-                _quietly(admin.execute, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(db)))
+                db.drop()
+        # roles are the cluster's: leave it with the roles it had (the replay's databases,
+        # which own what the roles hold, are dropped by now)
+        for (name,) in admin.execute("SELECT rolname FROM pg_roles").fetchall():
+            if name not in roles_before:
+                _quietly(admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
     finally:
         _quietly(admin.close)
     return Replay(version, out, made_roles)
+
+
+class _RootDatabase:
+    """The fresh database of one root: created with the setup SQL run in it (``conn`` is
+    connected to it), :meth:`reset` to start it again empty (after a round trip that did
+    not come back), :meth:`drop` at the end. Roles are the cluster's: those made while
+    the root ran are dropped by :meth:`reset` and :meth:`drop`, so that the next root (or
+    the replay again) can create them."""
+
+    def __init__(self, admin, server, root: str, setup) -> None:
+        self.admin, self.server, self.root, self.setup = admin, server, root, setup
+        self.roles = self._roles()
+        self.name = ""
+        self.conn = None
+        self._create()
+
+    def _roles(self) -> set[str]:
+        return {r[0] for r in self.admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+
+    def _create(self) -> None:
+        from psycopg import sql as pgsql
+
+        self.name = f"miglint_verify_{os.getpid()}_{next(_DATABASES)}"
+        self.admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(self.name)))
+        self.conn = _connect(self.server.conninfo(self.name))
+        for text in self.setup:
+            try:
+                self.conn.execute(text)
+            except Exception as exc:
+                raise SetupError(f"the setup SQL failed in the database of {self.root or '.'}: {exc}") from None
+
+    def drop(self) -> None:
+        """Close, drop the database and the roles made since the root started."""
+        from psycopg import sql as pgsql
+
+        if self.conn is not None:
+            _quietly(self.conn.close)
+        _quietly(self.admin.execute, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(self.name)))
+        try:
+            made = self._roles() - self.roles
+        except Exception:
+            made = set()
+        for name in sorted(made):
+            _quietly(self.admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
+
+    def reset(self):
+        """A new empty database (setup run) in place of this one; returns its connection."""
+        self.drop()
+        self._create()
+        return self.conn
 
 
 def _order(root_files):
@@ -473,11 +542,14 @@ def _order(root_files):
     return ups + reps
 
 
-def _replay_root(conn, root, root_files, parsed, config, out, version, observe, timeout, new=None) -> None:
+def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip=False) -> None:
+    conn = db.conn
+    done = []  # (file, source, ctx, transaction) applied so far, to rebuild after a round trip
     stopped = ""  # why the rest of the chain is not replayed
     applied = False  # a file of the root was applied
     chain = _order(root_files)
     in_chain = {id(f) for f in chain}
+    downs = {f.migration_id: f for f in root_files if f.direction is Direction.DOWN and f.migration_id}
     for f in root_files:
         if id(f) not in in_chain:
             why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
@@ -502,7 +574,23 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe, 
             out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
             continue
         is_new = new is None or f.path in new
+        down = _down_of(f, source, downs, parsed) if roundtrip and is_new and f.direction is Direction.UP else None
+        before = snapshot.take(conn) if down else None
         run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
+        if run.status == "applied":
+            done.append((f, source, ctx, tx))
+        if down and run.status == "applied":
+            run.roundtrip = _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, run)
+            if run.roundtrip.status != "ok" or run.roundtrip.drift:
+                # the schema is not the one the up left (after a down that did not revert, an up
+                # run again that succeeds and reaches the same schema puts it back): start again
+                # from an empty database and apply the chain so far, unobserved, no round trips
+                conn = db.reset()
+                for g, gsource, gctx, gtx in done:
+                    again = _replay_file(conn, g, gsource, gctx, gtx, config, version, False, timeout)
+                    if again.status != "applied":
+                        stopped = f"the chain could not be rebuilt after the round trip of {f.path} ({g.path}: {again.status})"
+                        break
         if run.status == "failed" and not is_new:
             bad = next(s for s in run.statements if s.status == "failed")
             bad.status = run.status = "skipped"
@@ -523,10 +611,64 @@ def _replay_root(conn, root, root_files, parsed, config, out, version, observe, 
             stopped = f"{f.path} was skipped: {run.reason}"
 
 
-def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout) -> FileRun:
+def _down_of(f, source, downs, parsed):
+    """``(file, source, ctx, transaction)`` of the down of the up file ``f``: its down
+    section (dbmate, goose) or its paired down file (golang-migrate, diesel, Flyway
+    ``U``), None when it has none or it cannot be parsed."""
+    if any(s.section is Direction.DOWN for s in source.statements) or any(sec.direction is Direction.DOWN for sec in source.sections):
+        ctx = parsed[f.path][2]
+        return f, source, ctx, ctx.pg.transaction
+    d = downs.get(f.migration_id)
+    if d is None or d.path not in parsed:
+        return None
+    dsource, _, dctx = parsed[d.path]
+    if dsource is None or dsource.error is not None:
+        return None
+    return d, dsource, dctx, dctx.pg.transaction
+
+
+def _about(line: str, relations: set[str]) -> bool:
+    """True when a :func:`linter.verify.snapshot.diff` line (``only after: column
+    public.t.c``) is about one of ``relations`` (bare lower-case names): its object is the
+    relation, belongs to it (column, constraint, trigger, policy), or bears PostgreSQL's
+    default name for its index or sequence (``t_pkey``, ``t_id_seq``, ``t_version_key``)."""
+    key = line.split(": ", 1)[-1].split(" ", 1)[-1].split(":", 1)[0]
+    parts = key.split(".")
+    return len(parts) >= 2 and any(parts[1] == r or parts[1].startswith(r + "_") for r in relations)
+
+
+def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, up_run=None) -> RoundTrip:
+    """Up → down → up of ``f``, which has just been applied on ``conn`` (``before``: the
+    snapshot from before its up): snapshot, run the down as its tool runs it, snapshot and
+    compare with ``before``, run the up again, snapshot and compare with the first. The
+    seqwall "staircase" check, on a catalog snapshot (:mod:`linter.verify.snapshot`)."""
+    after = snapshot.take(conn)
+    dfile, dsource, dctx, dtx = down
+    rt = RoundTrip(_replay_file(conn, dfile, dsource, dctx, dtx, config, version, False, timeout, section=Direction.DOWN))
+    if rt.down.status != "applied":
+        rt.status = "down-failed"
+        return rt
+    rt.not_reverted, rt.order_notes = snapshot.diff(before, snapshot.take(conn))
+    # relations the up dropped with IF EXISTS that the replayed schema never had (a table only
+    # production had): a down that creates them again is right for production, not a difference
+    gone = {n.rsplit(".", 1)[-1].strip('"').lower() for sr in (up_run.statements if up_run else ()) for n in sr.absent}
+    if gone:
+        rt.not_reverted = [d for d in rt.not_reverted if not _about(d, gone)]
+    rt.up_again = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout)
+    if rt.up_again.status != "applied":
+        rt.status = "up-failed"
+        return rt
+    rt.drift, _ = snapshot.diff(after, snapshot.take(conn))
+    return rt
+
+
+def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, section=Direction.UP) -> FileRun:
     import psycopg
 
-    stmts = [s for s in source.statements if s.section is not Direction.DOWN]
+    if section is Direction.DOWN:
+        stmts = [s for s in source.statements if s.section is Direction.DOWN]
+    else:
+        stmts = [s for s in source.statements if s.section is not Direction.DOWN]
     predicted, _ = transactions.statement_flags(stmts, tx)
     run = FileRun(f.path, f.root, "applied", why=tx.why, ctx=ctx)
     run.statements = [StatementRun(s, s.span.start.line, predicted=predicted.get(id(s)), server_version=version) for s in stmts]
