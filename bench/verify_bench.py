@@ -9,7 +9,8 @@ then measures, best of ``--repeat`` runs:
 
 * **server**: :class:`linter.verify.server.LocalServer` start (initdb + postgres ready) and stop;
 * **replay**: :func:`linter.verify.replay.replay` of the whole project on a started server
-  (what a base replay costs today: there is no cache of the base schema yet), and per file;
+  (what a base replay costs today: there is no cache of the base schema yet; the round
+  trip of the last file included, as ``--roundtrip new`` does without ``--base``), and per file;
 * **one file**: the replay of a one-file project (the floor per run).
 
 Linting itself is measured by bench/bench.py.

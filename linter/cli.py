@@ -94,8 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--pg-bin", metavar="DIR", help="directory holding initdb and postgres (default: PATH, pg_config, /usr/lib/postgresql/N/bin)")
     ver.add_argument("--setup", action="append", default=[], metavar="FILE",
                      help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable")
-    ver.add_argument("--no-roundtrip", action="store_true",
-                     help="do not run each new migration's down and its up again (the round trip)")
+    ver.add_argument("--roundtrip", choices=("new", "all", "off"), default="new",
+                     help="which migrations run their down and their up again: new (the change's new ones with --base, "
+                          "else the last of each root; default), all, off")
     ver.add_argument("--statement-timeout", type=float, default=60.0, metavar="SECONDS",
                      help="cancel a replayed statement after this many seconds (default 60; 0: never)")
     ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
@@ -540,7 +541,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.pg_version is None:  # the static model speaks of the server that verifies
             cfg.pg_version = server.major
         report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
-                               statement_timeout=args.statement_timeout, roundtrip=not args.no_roundtrip)
+                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip)
     except (ServerError, SetupError, HistoryError) as exc:
         raise UsageError(str(exc)) from None
     finally:

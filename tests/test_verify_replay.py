@@ -26,7 +26,7 @@ def server(pg_cluster):
     return pg_cluster.server
 
 
-def _verify(tmp_path: Path, files: dict[str, str], server, *, setup=(), auto_roles=True, config: dict | None = None):
+def _verify(tmp_path: Path, files: dict[str, str], server, *, setup=(), auto_roles=True, config: dict | None = None, roundtrip="all"):
     from linter.verify import findings as vf, replay as rp
     from linter import engine
 
@@ -38,7 +38,7 @@ def _verify(tmp_path: Path, files: dict[str, str], server, *, setup=(), auto_rol
     cfg_path.write_text(yaml.safe_dump({"extends": "default", **(config or {})}), encoding="utf-8")
     cfg = configmod.load(str(cfg_path), cwd=tmp_path)
     found = discover([str(tmp_path)], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude)
-    result = rp.replay(found.files, cfg, server, setup=tuple(setup), auto_roles=auto_roles)
+    result = rp.replay(found.files, cfg, server, setup=tuple(setup), auto_roles=auto_roles, roundtrip=roundtrip)
     report = engine.lint(found.files, cfg, jobs=1)
     annotated = vf.annotate(report.findings, result) + vf.failure_findings(result, cfg)
     return result, annotated
@@ -478,3 +478,16 @@ def test_a_down_that_fails_stops_nothing_after_a_rebuild(tmp_path, server):
     assert ups[1].roundtrip.status == "down-failed"
     (f,) = [f for f in found if f.rule_id == "verify-statement-failed"]
     assert f.path.endswith("2_u.down.sql") and f.properties["sqlstate"] == "42704"
+
+
+def test_by_default_only_the_last_migration_of_a_root_gets_a_round_trip(tmp_path, server):
+    files = {
+        "migrations/1_a.up.sql": "CREATE TABLE a (id int);\n",
+        "migrations/1_a.down.sql": "SELECT 1;\n",  # would not revert: not tried by default
+        "migrations/2_b.up.sql": "CREATE TABLE b (id int);\n",
+        "migrations/2_b.down.sql": "DROP TABLE b;\n",
+    }
+    result, found = _verify(tmp_path, files, server, roundtrip="new")
+    trips = {Path(fr.path).name: fr.roundtrip is not None for fr in result.files if ".up." in fr.path}
+    assert trips == {"1_a.up.sql": False, "2_b.up.sql": True}
+    assert not [f for f in found if f.rule_id.startswith("verify-")]

@@ -34,8 +34,8 @@ DROP TABLE users;
 ```
 
 ## Options
-None. `--no-roundtrip` turns the round trip off; `--base REF` limits it to the change's
-new migrations.
+None. `--roundtrip new|all|off` says which migrations get a round trip (default `new`: those `--base`
+says are new, else the last of each root).
 
 ## PostgreSQL versions
 The server `miglint verify` runs on; the snapshot uses `pg_get_constraintdef`,

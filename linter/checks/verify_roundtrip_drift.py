@@ -37,7 +37,8 @@ DROP ROLE app_reader;
 ```
 
 ## Options
-None. `--no-roundtrip` turns the round trip off.
+None. `--roundtrip new|all|off` says which migrations get a round trip (default `new`: those `--base`
+says are new, else the last of each root).
 
 ## PostgreSQL versions
 The server `miglint verify` runs on.

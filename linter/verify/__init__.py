@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
-        statement_timeout: float | None = None, roundtrip: bool = True):
+        statement_timeout: float | None = None, roundtrip: str = "new"):
     # ``config.base`` (``--base REF``): the files the change adds are the new ones, observed
     # and reported; the others are the base, replayed first (linter.migset.history)
     """Lint ``files`` (the static findings), replay them on ``server`` (a started

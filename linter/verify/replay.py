@@ -418,7 +418,7 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
 
 
 def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
-           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: bool = True) -> Replay:
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new") -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
@@ -426,8 +426,8 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
     others are the base, replayed without observation, and a base file that fails stops
     its root as *skipped* (the change did not bring that failure), not as a finding.
-    ``None``: every file is new. ``roundtrip``: run each new file's down and its up
-    again (:func:`_round_trip`). Raises :class:`SetupError` when a setup text fails."""
+    ``None``: every file is new. ``roundtrip`` (:data:`ROUNDTRIP`): which files run their
+    down and their up again (:func:`_round_trip`). Raises :class:`SetupError` when a setup text fails."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
@@ -542,7 +542,13 @@ def _order(root_files):
     return ups + reps
 
 
-def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip=False) -> None:
+#: ``--roundtrip``: ``new``, the change's new files with ``--base``, else the last up file
+#: of each root (the snapshot grows with the schema: every file of a long history costs
+#: minutes); ``all``, every up file; ``off``.
+ROUNDTRIP = ("new", "all", "off")
+
+
+def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off") -> None:
     conn = db.conn
     done = []  # (file, source, ctx, transaction) applied so far, to rebuild after a round trip
     stopped = ""  # why the rest of the chain is not replayed
@@ -554,6 +560,7 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         if id(f) not in in_chain:
             why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
             out.append(FileRun(f.path, root, "not-replayed", reason=why))
+    last_up = next((g for g in reversed(chain) if g.direction is Direction.UP), None)
     for f in chain:
         source, read, ctx = parsed[f.path]
         if stopped:
@@ -574,7 +581,8 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
             out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
             continue
         is_new = new is None or f.path in new
-        down = _down_of(f, source, downs, parsed) if roundtrip and is_new and f.direction is Direction.UP else None
+        trip = roundtrip == "all" or (roundtrip == "new" and (f.path in new if new is not None else f is last_up))
+        down = _down_of(f, source, downs, parsed) if trip and f.direction is Direction.UP else None
         before = snapshot.take(conn) if down else None
         run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
         if run.status == "applied":
