@@ -95,6 +95,7 @@ def _connect(server):
 def test_success_leaves_no_postmaster_nor_directory():
     with srv.LocalServer(binaries=_binaries()) as s:
         pid, d = s.pid, s.dir
+        reaper = s._reaper.pid
         assert _alive(pid) and d.is_dir()
         with _connect(s) as conn:
             assert conn.execute("SHOW fsync").fetchone()[0] == "off"
@@ -104,6 +105,7 @@ def test_success_leaves_no_postmaster_nor_directory():
             assert conn.execute("SHOW server_version_num").fetchone()[0] == str(s.version_num)
     assert not _alive(pid)
     assert not d.exists()
+    assert not _alive(reaper)  # the reaper ends with the server
     assert s not in srv._RUNNING
 
 
@@ -170,3 +172,36 @@ def test_as_root_the_server_runs_unprivileged():
         with open(f"/proc/{s.pid}/status") as fh:
             uid = next(line for line in fh if line.startswith("Uid:")).split()[1]
         assert uid != "0"
+
+
+def test_sigkill_of_miglint_still_stops_the_server(tmp_path):
+    """The reaper: even after ``kill -9`` of miglint the postmaster is stopped and the
+    directory removed."""
+    import shutil
+
+    b = _binaries()
+    script = textwrap.dedent(f"""
+        import time
+        from linter.verify.server import LocalServer, Binaries
+        from pathlib import Path
+        s = LocalServer(binaries=Binaries(Path({str(b.bindir)!r}), "test")).start()
+        print(s.pid, s.dir, flush=True)
+        time.sleep(60)
+    """)
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=root)
+    try:
+        pid_s, d = proc.stdout.readline().split()
+        pid = int(pid_s)
+        assert _alive(pid)
+        proc.kill()
+        proc.wait(10)
+        deadline = time.monotonic() + 15
+        while (_alive(pid) or Path(d).exists()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(pid)
+        assert not Path(d).exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(d, ignore_errors=True)

@@ -44,7 +44,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from linter.model import Convention, Direction
+from linter.model import Direction
 from linter.pg import transactions
 from linter.pg.locks import LockMode
 from linter.verify import snapshot

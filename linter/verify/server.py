@@ -29,10 +29,10 @@ postmaster's pid and the whole data directory and can promise that nothing is le
   exception), at interpreter exit (``atexit``) and on SIGTERM (a handler installed while a
   server runs, in the main thread only, which stops every server and exits with status
   143). The server runs in its own session, so a Ctrl-C or a SIGTERM sent to miglint's
-  process group reaches miglint, which then stops the server in order. On Linux the
-  postmaster is also given a parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGINT)``), so
-  even a SIGKILL of miglint shuts the server down (its directory then stays in the
-  temporary folder, named ``miglint-pg-*``).
+  process group reaches miglint, which then stops the server in order. A *reaper* process
+  (:data:`REAPER`) waits for miglint to end however it ends (even SIGKILL) and then does
+  the same if miglint could not. (Linux's parent-death signal would not do: it is cleared
+  when the server drops root's credentials.)
 
 Sources: PostgreSQL docs "19.5. Shutting Down the Server" (SIGTERM smart, SIGINT fast,
 SIGQUIT immediate), "20.5. Write Ahead Log" (``fsync``, ``full_page_writes``,
@@ -50,6 +50,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -74,7 +75,6 @@ SETTINGS = {
 #: The whole environment ``initdb`` and ``postgres`` run with.
 SAFE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
-_PDEATHSIG = 1  # prctl option PR_SET_PDEATHSIG (linux/prctl.h)
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,41 @@ def _unprivileged_user() -> tuple[int, int, str] | None:
     raise ServerError("miglint runs as root and there is no postgres or nobody user to run the server as")
 
 
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+#: The reaper: a small process that outlives miglint only to stop the postmaster and remove
+#: the directory when miglint dies without doing it (SIGKILL, a crash of the interpreter).
+#: It waits for end-of-file on its standard input, a pipe only miglint holds the other end
+#: of, so the kernel closes it whatever way miglint ends; the pid is checked against the
+#: data directory in its command line first (a pid may be reused).
+REAPER = r"""
+import os, shutil, signal, sys, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+pid, datadir, top = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.stdin.buffer.read()
+def alive():
     try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(_PDEATHSIG, signal.SIGINT, 0, 0, 0)
-    except Exception:  # not Linux: atexit and the SIGTERM handler still stop the server
-        pass
+        with open("/proc/%d/cmdline" % pid, "rb") as fh:
+            return datadir.encode() in fh.read()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+            return True
+        except OSError:
+            return False
+for sig, wait in ((signal.SIGINT, 10), (signal.SIGQUIT, 5), (signal.SIGKILL, 5)):
+    if not alive():
+        break
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        break
+    end = time.monotonic() + wait
+    while alive() and time.monotonic() < end:
+        time.sleep(0.05)
+shutil.rmtree(top, ignore_errors=True)
+"""
 
 
 _RUNNING: list["LocalServer"] = []
@@ -238,6 +266,7 @@ class LocalServer:
         self.version = ""
         self.version_num = 0
         self._proc: subprocess.Popen | None = None
+        self._reaper: subprocess.Popen | None = None
         self._run_as: tuple[int, int, str] | None = None
 
     # ------------------------------------------------------------------ life cycle
@@ -305,13 +334,18 @@ class LocalServer:
             cmd += ["-c", f"{k}={v}"]
         log = open(self.dir / "server.log", "ab")
         try:
-            self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                          preexec_fn=_set_pdeathsig, **self._popen_kw())
+            self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._popen_kw())
         except OSError as exc:
             raise ServerError(f"cannot start postgres: {exc}") from None
         finally:
             log.close()
         self.pid = self._proc.pid
+        try:
+            self._reaper = subprocess.Popen([sys.executable, "-I", "-c", REAPER, str(self.pid), str(self.data), str(self.dir)],
+                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                            start_new_session=True)
+        except OSError:  # no reaper: the exit, error and SIGTERM paths still stop the server
+            self._reaper = None
 
     def _wait_ready(self) -> None:
         pidfile = self.data / "postmaster.pid"
@@ -379,4 +413,11 @@ class LocalServer:
                     continue
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:  # nothing left for it to do: end-of-file lets it exit
+            try:
+                reaper.stdin.close()
+                reaper.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
         _unregister(self)
