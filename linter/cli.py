@@ -72,6 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     locks.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     locks.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
 
+    ver = sub.add_parser("verify", help="replay the migrations on a throwaway PostgreSQL and check the lock claims",
+                         description="Lint, then replay each migration root's up files in order on a throwaway PostgreSQL "
+                                     "server miglint starts (and removes), each file as its tool runs it. A statement the "
+                                     "server refuses is a verify-statement-failed finding; each lock a static finding claims "
+                                     "gets a `verification` property (confirmed or refuted). Needs `pip install 'miglint[verify]'` "
+                                     "and PostgreSQL server binaries.")
+    ver.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
+    ver.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    ver.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends`")
+    ver.add_argument("--format", dest="formats", action="append", choices=FORMAT_NAMES, metavar="FORMAT",
+                     help=f"output format, repeatable: {', '.join(FORMAT_NAMES)} (default text)")
+    ver.add_argument("--output", dest="outputs", action="append", metavar="FILE", help="write the matching --format to FILE")
+    ver.add_argument("--fail-on", choices=configmod.FAIL_ON, help="lowest severity that makes the exit code 1 (default error)")
+    ver.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version of the static model (default: the server's)")
+    ver.add_argument("--base", metavar="REF", help="git ref of the base branch: the files the change adds are verified, the others replayed first as the base")
+    ver.add_argument("--pg-bin", metavar="DIR", help="directory holding initdb and postgres (default: PATH, pg_config, /usr/lib/postgresql/N/bin)")
+    ver.add_argument("--setup", action="append", default=[], metavar="FILE",
+                     help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable")
+    ver.add_argument("--roundtrip", choices=("new", "all", "off"), default="new",
+                     help="which migrations run their down and their up again: new (the change's new ones with --base, "
+                          "else the last of each root; default), all, off")
+    ver.add_argument("--statement-timeout", type=float, default=60.0, metavar="SECONDS",
+                     help="cancel a replayed statement after this many seconds (default 60; 0: never)")
+    ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
+
     from linter.github.command import add_parser as add_github_parser  # the pull-request bot
 
     add_github_parser(sub)
@@ -452,6 +477,76 @@ def cmd_github(args: argparse.Namespace) -> int:
     return run(args)
 
 
+# --------------------------------------------------------------------------- verify
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """``miglint verify``: lint, replay on a throwaway server (:mod:`linter.verify`), write
+    the findings (static ones with their ``verification``, plus ``verify-*``); exit by
+    ``--fail-on``, 2 when the driver, the server or the setup SQL is missing or fails."""
+    from linter import config as configmod, engine, formats
+    from linter.discovery import discover
+
+    try:
+        import psycopg  # noqa: F401  (the verify extra)
+    except ImportError:
+        raise UsageError("miglint verify needs the PostgreSQL driver: pip install 'miglint[verify]'") from None
+    from linter.verify import run as verify_run
+    from linter.verify.replay import SetupError
+    from linter.verify.server import LocalServer, ServerError
+
+    formats_wanted = args.formats or ["text"]
+    outputs = args.outputs or []
+    if len(outputs) > len(formats_wanted):
+        raise UsageError("more --output files than --format options: give one --format per --output")
+    setup = []
+    for path in args.setup:
+        try:
+            setup.append(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise UsageError(f"--setup {path}: {exc.strerror or exc}") from None
+    cwd = Path.cwd()
+    try:
+        server = LocalServer(args.pg_bin)
+    except ServerError as exc:
+        raise UsageError(str(exc)) from None
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
+    if args.base:
+        _check_base(args.base)
+        cfg.base = args.base
+    paths = args.paths or cfg.roots or ["."]
+    found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
+    if found.errors:
+        raise UsageError("; ".join(f"{p}: {m}" for p, m in found.errors))
+    notes = list(found.notes)
+    from linter.migset.history import HistoryError
+
+    try:
+        server.start()
+        if args.pg_version is None:  # the static model speaks of the server that verifies
+            cfg.pg_version = server.major
+        report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
+                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip)
+    except (ServerError, SetupError, HistoryError) as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        server.stop()
+    for i, name in enumerate(formats_wanted):
+        target = outputs[i] if i < len(outputs) else None
+        if target is None:
+            color = name == "text" and _use_color(args.color, sys.stdout)
+            sys.stdout.write(formats.render(name, report, color=color))
+            sys.stdout.flush()
+        else:
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as out:
+                    formats.write(name, report, out, color=False)
+            except OSError as exc:
+                raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
+    return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
 #: Subcommand name -> handler.
 _COMMANDS = {
     "lint": cmd_lint,
@@ -463,4 +558,5 @@ _COMMANDS = {
     "baseline": cmd_baseline,
     "hash": cmd_hash,
     "new": cmd_new,
+    "verify": cmd_verify,
 }

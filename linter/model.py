@@ -54,6 +54,7 @@ FAMILIES = (
     "rollback",
     "history",
     "secrets",
+    "verify",  # found by `miglint verify` on a real server, never by `miglint lint`
 )
 
 

@@ -44,6 +44,10 @@ CHECK_MODULES = (
     "unknown_rule_in_suppression",
     "unused_suppression",
     "sqlfluff_style",
+    # verify: what a real server did (miglint verify)
+    "verify_statement_failed",
+    "verify_down_not_reverting",
+    "verify_roundtrip_drift",
     # locking: indexes, constraints, partitions
     "non_concurrent_create_index",
     "non_concurrent_drop_index",
@@ -121,7 +125,9 @@ CHECK_MODULES = (
     "removed_deployed_migration",
 )
 
-SCOPES = ("statement", "file", "file-set")
+#: ``"verify"``: the rule judges what ``miglint verify`` saw on a real server
+#: (:mod:`linter.verify`); ``miglint lint`` never runs it.
+SCOPES = ("statement", "file", "file-set", "verify")
 
 #: What a rule's findings are about (its module's ``HAZARD``), for where they do not apply:
 #:

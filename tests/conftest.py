@@ -15,9 +15,11 @@ from linter.discovery import discover
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def lint_tree(tmp_path: Path, files: dict[str, bytes | str], *, enable: dict[str, object], extra: dict | None = None):
+def lint_tree(tmp_path: Path, files: dict[str, bytes | str], *, enable: dict[str, object], extra: dict | None = None, verify=None):
     """Write ``files`` under ``tmp_path``, lint them with only the rules in ``enable``
-    (``{rule id: level or {level, options...}}``) and return the Report."""
+    (``{rule id: level or {level, options...}}``) and return the Report. ``verify``: a
+    running :class:`linter.verify.server.LocalServer` to replay the files on as
+    ``miglint verify`` does (the report then holds the ``verify``-scope findings too)."""
     for rel, content in files.items():
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -29,6 +31,10 @@ def lint_tree(tmp_path: Path, files: dict[str, bytes | str], *, enable: dict[str
     cfg_path.write_text(yaml.safe_dump(data), encoding="utf-8")
     cfg = configmod.load(str(cfg_path), cwd=tmp_path)
     found = discover([str(tmp_path / rel) for rel in files], base_dir=str(tmp_path), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
+    if verify is not None:
+        from linter.verify import run
+
+        return run(found.files, cfg, server=verify)[0]
     return engine.lint(found.files, cfg, jobs=1)
 
 

@@ -58,7 +58,15 @@ def _cases():
             yield pytest.param(data["rule"], data.get("also", []), case or {}, id=f"{data['rule']}::{name}")
 
 
-def _run(tmp_path, rule_id, also, sql, *, path="V1__case.sql", encoding="utf-8", bom=False, config=None):
+def _server_for(rule_id, request):
+    """The test server for a rule of scope ``verify`` (its cases run ``miglint verify``), else None."""
+    if registry.all_rules()[rule_id].scope != "verify":
+        return None
+    pytest.importorskip("psycopg")
+    return request.getfixturevalue("pg_cluster").server
+
+
+def _run(tmp_path, rule_id, also, sql, *, path="V1__case.sql", encoding="utf-8", bom=False, config=None, server=None):
     content = sql.encode(encoding)
     if bom:
         content = b"\xef\xbb\xbf" + content
@@ -68,7 +76,7 @@ def _run(tmp_path, rule_id, also, sql, *, path="V1__case.sql", encoding="utf-8",
     for rid in [rule_id, *rule_cfg]:
         setting = rule_cfg.get(rid)
         enable[rid] = {"level": "error", **setting} if isinstance(setting, dict) else (setting or "error")
-    report = lint_tree(tmp_path, {path: content}, enable=enable, extra=config)
+    report = lint_tree(tmp_path, {path: content}, enable=enable, extra=config, verify=server)
     return [f for f in report.findings if f.rule_id == rule_id]
 
 
@@ -140,7 +148,7 @@ def _check_properties(exp: dict, f) -> None:
 
 
 @pytest.mark.parametrize("rule_id, also, case", list(_cases()))
-def test_case(tmp_path, rule_id, also, case):
+def test_case(tmp_path, rule_id, also, case, request):
     assert rule_id in registry.all_rules(), f"case file for unknown rule {rule_id}"
     if "files" in case or "base" in case:
         found = _run_tree(tmp_path / "tree", rule_id, also, case.get("files") or {}, base=case.get("base"),
@@ -169,6 +177,7 @@ def test_case(tmp_path, rule_id, also, case):
         encoding=case.get("encoding", "utf-8"),
         bom=case.get("bom", False),
         config=case.get("config"),
+        server=_server_for(rule_id, request),
     )
     expected = case.get("expect", [])
     got = [(f.span.start.line, f.span.start.column, f.span.end.line, f.span.end.column, f.message) for f in found]
@@ -229,7 +238,7 @@ def _tree_block(text: str) -> dict | None:
 
 
 @pytest.mark.parametrize("rule_id", list(registry.all_rules()))
-def test_doc_example_fires_and_use_instead_passes(tmp_path, rule_id):
+def test_doc_example_fires_and_use_instead_passes(tmp_path, rule_id, request):
     """Docstring examples are tests too (pycodestyle's test_self_doctests)."""
     rule = registry.all_rules()[rule_id]
     for title in ("Why is this bad?", "Example", "Use instead", "Options", "References"):
@@ -249,5 +258,6 @@ def test_doc_example_fires_and_use_instead_passes(tmp_path, rule_id):
         pytest.skip("examples are not SQL files")
     path = "20240101000000_example.sql" if "migrate:" in bad else "V1__example.sql"
     also = ["syntax-error"] if rule_id == "unused-suppression" else example_also
-    assert _run(tmp_path / "bad", rule_id, also, bad, path=path, config=config), f"{rule_id}: Example does not fire"
-    assert not _run(tmp_path / "good", rule_id, also, good, path=path, config=config), f"{rule_id}: Use instead fires"
+    server = _server_for(rule_id, request)
+    assert _run(tmp_path / "bad", rule_id, also, bad, path=path, config=config, server=server), f"{rule_id}: Example does not fire"
+    assert not _run(tmp_path / "good", rule_id, also, good, path=path, config=config, server=server), f"{rule_id}: Use instead fires"

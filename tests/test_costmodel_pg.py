@@ -169,7 +169,7 @@ def test_validating_a_foreign_key_reads_the_referenced_table(server, tmp_path):
 
 def test_detach_partition_concurrently_waits_for_access_exclusive_on_the_partition(server):
     server.sql("CREATE TABLE IF NOT EXISTS events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')")
-    base = [server.psql, "-h", str(server.sock), "-U", "postgres", "-d", "postgres", "-X", "-q", "-c"]
+    base = [server.psql, "-h", str(server.sock), "-p", str(server.port), "-U", "postgres", "-d", "postgres", "-X", "-q", "-c"]
     reader = subprocess.Popen(base + ["BEGIN; SELECT * FROM events_2026; SELECT pg_sleep(4); COMMIT;"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.8)

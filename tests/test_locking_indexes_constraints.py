@@ -103,7 +103,7 @@ def test_a_multi_statement_query_is_an_implicit_transaction(server):
     send the file as one query (protocol 55.2.2.1)."""
 
     def one_query(sql):
-        cmd = [server.psql, "-h", str(server.sock), "-U", "postgres", "-d", "postgres", "-X", "-c", sql]
+        cmd = [server.psql, "-h", str(server.sock), "-p", str(server.port), "-U", "postgres", "-d", "postgres", "-X", "-c", sql]
         return subprocess.run(cmd, capture_output=True, text=True)
 
     r = one_query("SELECT 1; CREATE INDEX CONCURRENTLY users_code_idx ON users (code)")

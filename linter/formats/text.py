@@ -22,6 +22,8 @@ One block per finding, then a summary::
   underline alike; wide characters take two cells; control characters print as U+FFFD,
   so file content cannot drive the terminal.
 * Redacted findings (secrets) show only the header and the help: never the excerpt or fix.
+* A finding ``miglint verify`` checked on a server (its ``verification`` property) ends
+  with ``verified on PostgreSQL N.M: confirmed|refuted|inconclusive: what it saw``.
 * ``color=True`` adds ANSI SGR colours to the severity and the underline; nothing else
   changes, and ``color=False`` output contains no escape codes.
 * ``report.notes`` follow the summary, one ``note: ...`` line each.
@@ -68,6 +70,10 @@ def _finding_block(report: Report, finding: Finding, color: bool) -> list[str]:
     fix = visible_fix(finding)
     if fix is not None:
         lines.append(f"  fix: {fix.description}")
+    verified = None if finding.redacted else finding.properties.get("verification")
+    if verified:  # miglint verify: what the server did (linter.verify.findings)
+        lines.append(f"  verified on PostgreSQL {verified.get('server', '?')}: {verified.get('status')}: "
+                     f"{_indent_continuation(str(verified.get('observed', '')))}")
     return lines
 
 

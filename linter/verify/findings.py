@@ -1,0 +1,177 @@
+"""Turn a :class:`~linter.verify.replay.Replay` into findings.
+
+* A failed statement becomes a finding of each enabled rule of scope ``"verify"``
+  (``verify-statement-failed``), stamped as the engine stamps findings (severity from the
+  configuration, fingerprint from the rule, path and statement).
+* Each static finding that claims a lock (its ``lock`` and ``table`` properties, as the
+  locking rules set them) on a statement whose locks were observed gets a ``verification``
+  property: ``{"status": "confirmed" | "refuted" | "inconclusive", "observed": …,
+  "server": "15.18"}``. *confirmed*: the server granted the statement that mode on that
+  relation (and, when the finding says ``rewrite``, the relation's relfilenode changed);
+  *refuted*: it granted another mode, none, or did not rewrite; *inconclusive*: the
+  transaction already held that mode on that relation before the statement (an earlier
+  statement took it, so this one's request is not visible in ``pg_locks``).
+* ``non-transactional-statement-in-transaction`` claims a failure: *confirmed* when the
+  server refused the statement with SQLSTATE 25001, *refuted* when it ran it.
+"""
+
+from __future__ import annotations
+
+from linter.engine import _stamp
+from linter.pg.locks import LockMode
+
+_LABEL = {m.label: m for m in LockMode}
+#: Its claim is a failure, not a lock: confirmed when the server refused the statement with
+#: SQLSTATE 25001 ("cannot run inside a transaction block").
+_FAILS_IN_TX = "non-transactional-statement-in-transaction"
+#: Rules whose ``lock`` is the one an earlier statement of the transaction took and that is
+#: still held while the statement runs: confirmed when the transaction holds it then.
+_HELD_EARLIER = frozenset({"slow-statement-after-access-exclusive"})
+
+
+def failure_findings(result, config) -> list:
+    """Findings of the ``verify``-scope rules: each rule module's ``SUBJECT`` says what its
+    ``check(ctx, subject, options)`` judges: ``"statement"`` (the default), every failed
+    statement run (of an up, of its down in the round trip), with its file's context;
+    ``"down"``, each round trip, with the down's context; ``"up"``, each up file run that
+    had a round trip, with its context."""
+    from linter import registry
+
+    rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
+    out = []
+    seen: dict = {}
+    for fr in result.files:
+        rt = fr.roundtrip
+        # an up that fails when run again after its down is verify-roundtrip-drift's (or the
+        # down's) finding, not a statement failure of its own
+        runs = [fr] + ([rt.down] if rt is not None else [])
+        for rule in rules:
+            subject = getattr(rule.module, "SUBJECT", "statement")
+            if subject == "statement":
+                items = [(r.ctx, r.path, sr) for r in runs if r.ctx is not None for sr in r.statements if sr.status == "failed"]
+            elif subject == "down":
+                items = [(rt.down.ctx, rt.down.path, rt)] if rt is not None and rt.down.ctx is not None else []
+            else:
+                items = [(fr.ctx, fr.path, fr)] if rt is not None and fr.ctx is not None else []
+            for ctx, path, item in items:
+                setting = config.settings_for(path).get(rule.id)
+                if setting is None:
+                    continue
+                for v in rule.module.check(ctx, item, setting.options):
+                    out.append(_stamp(rule, setting, path, v, seen.setdefault(path, {})))
+    return out
+
+
+def _matches(observed: str, written: str) -> bool:
+    """True when the observed ``schema.name`` is the relation ``written`` names (with or
+    without a schema; unquoted names fold to lower case)."""
+    def fold(part: str) -> str:
+        return part[1:-1].replace('""', '"') if part.startswith('"') and part.endswith('"') else part.lower()
+
+    parts = [fold(p.strip()) for p in written.split(".")]
+    o_schema, _, o_name = observed.partition(".")
+    if len(parts) == 1:
+        return o_name == parts[0]
+    return (o_schema, o_name) == (parts[-2], parts[-1])
+
+
+def verification(finding, sr, before_held=None) -> dict | None:
+    """The ``verification`` property for ``finding`` on the observed statement ``sr``, or
+    None when the finding claims no lock. ``before_held``: ``table -> modes`` already held
+    in the transaction before the statement (:func:`_held_before`)."""
+    props = finding.properties
+    mode = _LABEL.get(props.get("lock") or "")
+    table = props.get("table")
+    if mode is None or not table:
+        return None
+    tables = [t.strip() for t in table.split(", ") if t.strip()]  # "a, b": a foreign key names both tables
+    granted = {t: sorted({lk.mode for lk in sr.locks if _matches(lk.relation, t)}, reverse=True) for t in tables}
+    seen = "; ".join(f"{', '.join(m.label for m in granted[t]) or 'no new lock'} on {t}" for t in tables)
+    out = {"server": sr.server_version, "observed": seen}
+    missing = [t for t in tables if mode not in granted[t]]
+    if not missing:
+        out["status"] = "confirmed"
+    elif finding.rule_id in _HELD_EARLIER:
+        # the claim is about locks earlier statements took: relations renamed or dropped in
+        # between hide them, so what cannot be shown held is inconclusive, never refuted
+        held = before_held is not None and all(mode in before_held(t) for t in missing)
+        out["status"] = "confirmed" if held else "inconclusive"
+        out["observed"] += f" ({mode.label} {'held since an earlier statement of this transaction' if held else 'not seen held on every relation'})"
+    elif all(t in sr.absent for t in missing):
+        out["status"] = "inconclusive"
+        out["observed"] += f" ({', '.join(missing)} did not exist in the replayed schema)"
+    elif before_held is not None and all(mode in before_held(t) for t in missing):
+        out["status"] = "inconclusive"
+        out["observed"] += f" ({mode.label} was already held in this transaction)"
+    else:
+        out["status"] = "refuted"
+        out["observed"] = f"the server granted {seen}, not {mode.label}"
+    if props.get("rewrite") and out["status"] != "refuted":
+        if any(_matches(r, t) for r in sr.rewritten for t in tables):
+            out["observed"] += ", rewritten (relfilenode changed)"
+        else:
+            out["status"] = "refuted"
+            out["observed"] += ", but the table was not rewritten (relfilenode unchanged)"
+    elif props.get("rewrite") is False and any(_matches(r, t) for r in sr.rewritten for t in tables):
+        out["status"] = "refuted"
+        out["observed"] += ", and the table was rewritten (relfilenode changed)"
+    return out
+
+
+def annotate(findings: list, result) -> list:
+    """``findings`` with a ``verification`` property on each lock claim of an observed
+    statement (a new Finding object where one is added; the others unchanged)."""
+    import dataclasses
+
+    by_path: dict[str, list] = {}
+    for fr in result.files:
+        by_path.setdefault(fr.path, []).append(fr)
+        if fr.roundtrip is not None:  # its down: a down file, or the down section of the same file
+            by_path.setdefault(fr.roundtrip.down.path, []).append(fr.roundtrip.down)
+    out = []
+    for f in findings:
+        fr = sr = None
+        for cand in by_path.get(f.path, ()):
+            sr = _statement_at(cand, f.span.start.line, f.span.start.column)
+            if sr is not None:
+                fr = cand
+                break
+        v = None
+        if sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
+            v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
+                 "observed": f"{sr.sqlstate} {sr.message}" if sr.status == "failed" else "the server ran it"}
+        elif sr is not None and sr.observed:
+            v = verification(f, sr, _held_before(fr, sr))
+        if v is not None:
+            f = dataclasses.replace(f, properties={**f.properties, "verification": v})
+        out.append(f)
+    return out
+
+
+def _statement_at(fr, line: int, column: int):
+    """The statement run whose span holds ``(line, column)`` (several statements may share
+    a line), else the first one on ``line`` (a finding at the start of its line)."""
+    first = None
+    for sr in fr.statements:
+        span = sr.stmt.span
+        if (span.start.line, span.start.column) <= (line, column) <= (span.end.line, span.end.column):
+            return sr
+        if first is None and span.start.line <= line <= span.end.line:
+            first = sr
+    return first
+
+
+def _held_before(fr, sr):
+    """A function ``table as written -> modes`` granted to the earlier observed statements
+    of the transaction ``sr`` runs in (the run of consecutive statements in a transaction
+    before it)."""
+    held: dict[str, set] = {}
+    for other in fr.statements:
+        if other is sr:
+            break
+        if not other.in_transaction:
+            held.clear()
+            continue
+        for lk in other.locks:
+            held.setdefault(lk.relation, set()).add(lk.mode)
+    return lambda written: {m for rel, modes in held.items() if _matches(rel, written) for m in modes}

@@ -1,0 +1,766 @@
+"""Replay migration roots on a real server, each file as its migration tool runs it, and
+observe the locks each statement takes.
+
+Data path: the discovered files (in discovery order: root, version, path) → per root, a
+fresh database on the :class:`~linter.verify.server.LocalServer` → optional setup SQL and
+automatic ``NOLOGIN`` roles → each up file in order:
+
+* **How it runs** comes from :mod:`linter.pg.transactions` (no second model):
+  ``tool_transaction`` says whether the tool wraps the file in one transaction
+  (``wrapped``), sends it as one query that PostgreSQL runs as one implicit transaction
+  (``implicit``), or runs each statement in autocommit. The replay sends ``BEGIN`` where the
+  tool does, then each statement of the up run (its text, placeholders substituted), then
+  ``COMMIT``; the file's own ``BEGIN``/``COMMIT``/``ROLLBACK`` go to the server as written, so
+  a ``COMMIT`` that ends the tool's transaction early has the effect it has in production. An
+  implicit transaction is replayed as a block that is (re)opened before each statement when
+  none is open: PostgreSQL gives both the same failures (``IsTransactionBlock`` is true in
+  an implicit block: "cannot run inside a transaction block", SQLSTATE 25001; an enum value
+  added in it cannot be used in it, 55P04). Whether each statement really ran in a
+  transaction is read from the connection and kept beside ``statement_flags``'s prediction.
+* **A failure** (any SQLSTATE) ends the file as the tool ends it (the open transaction is
+  rolled back) and the root's chain: the files after it are *skipped* with the reason.
+  ``CREATE EXTENSION`` of an extension the server does not have
+  (``pg_available_extensions``), or a failure with SQLSTATE 58P01 (no control file), is a
+  *skip* of the chain with that reason, not a failure of the migration.
+* **Observation**: for a statement that runs inside a transaction block (the tool's, the
+  file's, or a block the replay opens around an autocommit statement that can run in one:
+  same effect, since the block commits right after it), the same session reads its own
+  relation locks from ``pg_locks`` after the statement and before the commit (eugene's
+  method) and keeps the ``(relation, mode)`` pairs that were not held before the statement;
+  it also compares ``pg_class.relfilenode`` of the relations the static model names before
+  and after (a changed relfilenode is a rewrite). The ``CONCURRENTLY`` forms (which cannot
+  run in a transaction block) run alone while a gate session holds ROW EXCLUSIVE on their
+  table, and an observer session reads their locks while they wait for it
+  (:func:`_run_gated`); other statements that cannot run in a transaction block
+  (``VACUUM``, ``CREATE DATABASE``) are not observed.
+
+The database driver is psycopg 3 (the ``verify`` extra), imported here only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+
+from linter.model import Direction
+from linter.pg import transactions
+from linter.pg.locks import LockMode
+from linter.verify import snapshot
+
+#: ``pg_locks.mode`` → :class:`LockMode`.
+PG_LOCK_MODES = {
+    "AccessShareLock": LockMode.ACCESS_SHARE,
+    "RowShareLock": LockMode.ROW_SHARE,
+    "RowExclusiveLock": LockMode.ROW_EXCLUSIVE,
+    "ShareUpdateExclusiveLock": LockMode.SHARE_UPDATE_EXCLUSIVE,
+    "ShareLock": LockMode.SHARE,
+    "ShareRowExclusiveLock": LockMode.SHARE_ROW_EXCLUSIVE,
+    "ExclusiveLock": LockMode.EXCLUSIVE,
+    "AccessExclusiveLock": LockMode.ACCESS_EXCLUSIVE,
+}
+
+#: The relation locks this backend holds: (oid, schema, name, relkind, mode). A relation
+#: the statement dropped has no pg_class row any more (schema and name are NULL): its name
+#: from before the statement is used (:func:`_own_locks`).
+_OWN_LOCKS = """
+SELECT l.relation, n.nspname, c.relname, c.relkind, l.mode
+FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND (n.nspname IS NULL OR (n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'))
+"""
+
+
+@dataclass(frozen=True)
+class ObservedLock:
+    """A relation lock the server granted to a statement: ``relation`` (``schema.name``),
+    ``relkind`` (``pg_class.relkind``: ``r`` table, ``i`` index, ``p`` partitioned table …)
+    and ``mode``."""
+
+    relation: str
+    relkind: str
+    mode: LockMode
+
+
+@dataclass
+class StatementRun:
+    """What happened to one statement.
+
+    ``status``: ``"ok"``, ``"failed"`` (``sqlstate``, ``message``), ``"skipped"``
+    (``reason``: an extension the server lacks) or ``"not-run"`` (an earlier statement
+    ended the file); ``in_transaction``: whether it ran inside a transaction block (read
+    from the connection), ``predicted``: what ``statement_flags`` said; ``observed``: True
+    when its locks were read (``locks``, ``rewritten``: relations whose relfilenode changed,
+    both as ``schema.name``; ``absent``: relations the static model names, as written, that
+    did not exist before it, e.g. the table of a ``DROP TABLE IF EXISTS`` that only
+    production has); ``ms``: its duration."""
+
+    stmt: object
+    line: int
+    status: str = "not-run"
+    in_transaction: bool | None = None
+    predicted: bool | None = None
+    sqlstate: str | None = None
+    message: str = ""
+    reason: str = ""
+    observed: bool = False
+    locks: tuple[ObservedLock, ...] = ()
+    rewritten: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    ms: float = 0.0
+    server_version: str = ""
+
+
+@dataclass
+class FileRun:
+    """One file: ``status`` ``"applied"``, ``"failed"``, ``"skipped"`` (``reason``) or
+    ``"not-replayed"`` (not part of the chain: down files, seeds); ``why``: how its tool runs
+    it; ``statements``; ``source``/``ctx`` are kept for the findings and dropped after."""
+
+    path: str
+    root: str
+    status: str
+    reason: str = ""
+    why: str = ""
+    statements: list[StatementRun] = field(default_factory=list)
+    ctx: object = None
+    roundtrip: "RoundTrip | None" = None
+
+
+@dataclass
+class RoundTrip:
+    """The up → down → up of one new migration (:func:`_round_trip`).
+
+    ``down``: the :class:`FileRun` of its down (a down file, or the down section of the
+    same file); ``status``: ``"ok"``, ``"down-failed"`` (a down statement failed or was
+    skipped), ``"up-failed"`` (the up run again after the down failed: ``up_again``);
+    ``not_reverted``: what differs between the schema before the up and after the down
+    (:func:`linter.verify.snapshot.diff`), ``order_notes``: tables whose columns came back
+    in another order; ``drift``: what differs between the schema after the up and after
+    the up run again."""
+
+    down: FileRun
+    status: str = "ok"
+    not_reverted: list[str] = field(default_factory=list)
+    order_notes: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    up_again: FileRun | None = None
+
+
+@dataclass
+class Replay:
+    """The result of :func:`replay`: the server's ``version``, every file's :class:`FileRun`
+    (discovery order) and ``roles`` created automatically."""
+
+    version: str
+    files: list[FileRun]
+    roles: list[str] = field(default_factory=list)
+
+
+_DATABASES = itertools.count()
+
+
+def _quietly(fn, *args) -> None:
+    """Clean-up that must not mask the exception being raised: on SIGTERM the server is
+    already stopped (:func:`linter.verify.server.stop_all`) when these run, and the
+    SystemExit must reach the caller, not a "server closed the connection" error."""
+    try:
+        fn(*args)
+    except Exception:
+        pass
+
+#: SQLSTATEs of a missing object (undefined_table, undefined_object, invalid_schema_name,
+#: undefined_function, undefined_column). When the first file a root replays fails with
+#: one, the root does not start from an empty database (it builds on another root, or on a
+#: schema made outside the migrations): the chain is skipped with the reason, not failed.
+UNDEFINED = frozenset({"42P01", "42704", "3F000", "42883", "42703"})
+
+
+class SetupError(Exception):
+    """The ``--setup`` SQL failed (a usage error: exit 2)."""
+
+
+# --------------------------------------------------------------------------- roles
+
+def _walk_roles(node, out: set[str]) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if n.get("roletype") == "ROLESPEC_CSTRING" and n.get("rolename"):  # a RoleSpec, wrapped or not
+                out.add(n["rolename"])
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
+
+
+def role_names(statements) -> tuple[set[str], set[str]]:
+    """``(used, created)``: role names the statements need to exist (every ``RoleSpec``
+    naming a role: ``GRANT … TO``, ``OWNER TO``, ``CREATE POLICY … TO``, ``ALTER DEFAULT
+    PRIVILEGES FOR ROLE``, ``CREATE SCHEMA … AUTHORIZATION``, and ``SET ROLE``) and the
+    names they create themselves (``CREATE ROLE``/``USER``/``GROUP``)."""
+    used: set[str] = set()
+    created: set[str] = set()
+    for st in statements:
+        if st.kind == "CreateRoleStmt":
+            created.add(st.body.get("role", ""))
+            continue
+        if st.kind == "VariableSetStmt" and st.body.get("name") == "role":
+            for a in st.body.get("args") or ():
+                sval = a.get("A_Const", {}).get("sval", {}).get("sval")
+                if sval:
+                    used.add(sval)
+            continue
+        _walk_roles(st.body, used)
+    return used, created
+
+
+# --------------------------------------------------------------------------- replay
+
+def _connect(conninfo: str):
+    import logging
+
+    import psycopg
+
+    # psycopg logs "query cancellation failed" when SIGTERM stopped the server under a
+    # running statement: expected then, and not for the user's terminal
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
+
+    conn = psycopg.connect(conninfo, autocommit=True)
+    conn.add_notice_handler(lambda diag: None)  # "there is already a transaction in progress" etc.
+    return conn
+
+
+def _status(conn) -> str:
+    from psycopg import pq
+
+    st = conn.info.transaction_status
+    return {pq.TransactionStatus.IDLE: "idle", pq.TransactionStatus.INTRANS: "intrans", pq.TransactionStatus.INERROR: "inerror"}.get(st, "other")
+
+
+def _own_locks(conn, known: dict[int, str] | None = None) -> dict[tuple[int, str], ObservedLock]:
+    """The relation locks this session holds, ``{(oid, pg_locks mode): ObservedLock}``.
+    ``known``: ``{oid: schema.name}`` from before the statement: a relation it renamed or
+    dropped keeps the name the statement (and the static model) used for it."""
+    known = known or {}
+    out = {}
+    for oid, nsp, rel, kind, mode in conn.execute(_OWN_LOCKS).fetchall():
+        m = PG_LOCK_MODES.get(mode)
+        name = known.get(oid) or (f"{nsp}.{rel}" if rel is not None else None)
+        if m is not None and name is not None:
+            out[(oid, mode)] = ObservedLock(name, kind or "", m)
+    return out
+
+
+def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
+    """``{name as written: (schema.name, relfilenode, oid)}`` for the names that resolve now."""
+    out = {}
+    for name in names:
+        try:
+            row = conn.execute(
+                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        except Exception:  # a name to_regclass cannot parse: leave it out
+            row = None
+        if row:
+            out[name] = (row[0], row[1], row[2])
+    return out
+
+
+#: Seconds a replayed statement may run before miglint cancels it (``--statement-timeout``).
+STATEMENT_TIMEOUT = 60.0
+
+
+class _Watchdog:
+    """Cancels the statement running on ``conn`` after ``seconds`` from another thread
+    (libpq's cancel request, as ``pg_cancel_backend`` does), so a migration that sets its
+    own ``statement_timeout`` cannot turn it off; ``fired`` tells that it did. The
+    statement then fails with SQLSTATE 57014 and the root's chain stops; the next root
+    goes on."""
+
+    def __init__(self, conn, seconds: float) -> None:
+        import threading
+
+        self.fired = False
+        self._conn = conn
+        self._timer = threading.Timer(seconds, self._cancel) if seconds and seconds > 0 else None
+
+    def _cancel(self) -> None:
+        self.fired = True
+        cancel = getattr(self._conn, "cancel_safe", None) or self._conn.cancel
+        try:
+            cancel()
+        except Exception:  # the statement ended meanwhile
+            pass
+
+    def __enter__(self) -> "_Watchdog":
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _gated_form(stmt) -> bool:
+    """True for the CONCURRENTLY forms :func:`_run_gated` observes: ``CREATE INDEX``,
+    ``DROP INDEX``, ``REINDEX`` and ``DETACH PARTITION`` … ``CONCURRENTLY``."""
+    form = transactions.cannot_run_in_transaction(stmt)
+    return bool(form) and "CONCURRENTLY" in form
+
+
+#: How long the observer waits for a gated statement to queue behind the gate (seconds).
+GATE_WAIT = 5.0
+
+
+def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, ...], bool]:
+    """Run ``text`` (a CONCURRENTLY form, which cannot run in a transaction block and so
+    releases its locks before miglint could read them) on ``conn`` while a *gate* session
+    holds ROW EXCLUSIVE on its table, as an application writer in a transaction would. The
+    statement takes its lock, then waits for the gate's transaction (CONCURRENTLY builds
+    and drops wait for every transaction that could write the table: PostgreSQL docs,
+    CREATE INDEX, "Building Indexes Concurrently"); an observer session reads its granted
+    relation locks from ``pg_locks`` until it waits; then the gate rolls back and the
+    statement completes. Returns ``(locks, observed)``; ``observed`` is False when there is
+    no table to gate, the statement finished before it waited, or it held no relation lock
+    then (``DETACH … CONCURRENTLY`` on PostgreSQL 15 waits holding only its virtual
+    transaction id; its ACCESS EXCLUSIVE on the partition comes in its second transaction).
+    Errors of the statement are raised.
+    Method from the verify design brief's spike (shared/designs/verify.md, §4.4)."""
+    import threading
+
+    import psycopg
+    from psycopg import sql as pgsql
+    from psycopg.conninfo import make_conninfo
+
+    tables = []
+    for name in names:
+        row = conn.execute(
+            "SELECT coalesce(i.indrelid, c.oid) FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
+        if row and row[0] not in tables:
+            tables.append(row[0])
+    if not tables:
+        conn.execute(text)
+        return (), False
+    known = {}
+    for oid in tables:
+        for r in conn.execute("SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "WHERE c.oid = %s OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s)", (oid, oid)).fetchall():
+            known[r[0]] = r[1]
+    params = conn.info.get_parameters()
+    pid = conn.info.backend_pid
+    gate = _connect(make_conninfo(**params))
+    watcher = _connect(make_conninfo(**params))
+    failure: list[BaseException] = []
+
+    def work():
+        try:
+            conn.execute(text)
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    seen: dict = {}
+    waited = False
+    try:
+        gate.execute("BEGIN")
+        gate.execute(pgsql.SQL("LOCK TABLE {} IN ROW EXCLUSIVE MODE").format(pgsql.Identifier(*known[tables[0]].split(".", 1))))
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        deadline = time.monotonic() + GATE_WAIT
+        while worker.is_alive() and time.monotonic() < deadline:
+            rows = watcher.execute("SELECT l.locktype, l.relation, l.mode, l.granted, c.relkind, n.nspname, c.relname FROM pg_locks l "
+                                   "LEFT JOIN pg_class c ON c.oid = l.relation LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                   "WHERE l.pid = %s", (pid,)).fetchall()
+            for locktype, oid, mode, granted, kind, nsp, rel in rows:
+                m = PG_LOCK_MODES.get(mode)
+                name = known.get(oid) or (f"{nsp}.{rel}" if rel else None)
+                if granted and locktype == "relation" and m is not None and name and not name.startswith(("pg_catalog.", "information_schema.", "pg_toast.")):
+                    seen[(oid, mode)] = ObservedLock(name, kind or "", m)
+            if any(not r[3] for r in rows):
+                waited = True
+                break
+            time.sleep(0.002)
+    finally:
+        try:
+            gate.execute("ROLLBACK")
+        finally:
+            gate.close()
+            watcher.close()
+    worker.join()
+    if failure:
+        if isinstance(failure[0], psycopg.Error):
+            raise failure[0]
+        raise RuntimeError(f"the statement failed: {failure[0]}")
+    return tuple(seen.values()), waited and bool(seen)
+
+
+def _extension_name(stmt) -> str | None:
+    return stmt.body.get("extname") if stmt.kind == "CreateExtensionStmt" else None
+
+
+def _statement_text(stmt, config) -> tuple[str, bool]:
+    """The SQL to send for ``stmt`` (placeholders substituted) and whether a placeholder is
+    left unresolved."""
+    from linter.source import has_placeholder, substitute_placeholders
+
+    text = stmt.text
+    syntaxes = tuple(config.placeholder_syntax)
+    if not has_placeholder(text, syntaxes):
+        return text, False
+    if config.placeholders:
+        text = substitute_placeholders(text, config.placeholders, syntaxes, dummies=False)[0]
+    return text, has_placeholder(text, syntaxes)
+
+
+def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new") -> Replay:
+    """Replay ``files`` (a discovery's files) on ``server`` (a started
+    :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
+    SQL texts run (each as one query) in every root's database before its first file.
+    ``statement_timeout``: seconds after which a statement is cancelled from outside
+    (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
+    others are the base, replayed without observation, and a base file that fails stops
+    its root as *skipped* (the change did not bring that failure), not as a finding.
+    ``None``: every file is new. ``roundtrip`` (:data:`ROUNDTRIP`): which files run their
+    down and their up again (:func:`_round_trip`). Raises :class:`SetupError` when a setup text fails."""
+    from linter.engine import FileContext
+    from linter.source import Source, read_text
+
+    version = server.version_text
+    roots: dict[str, list] = {}
+    for f in files:
+        roots.setdefault(f.root, []).append(f)
+    # parse every file once; roles are cluster-wide, so collected over all roots first
+    parsed = {}
+    used: set[str] = set()
+    created: set[str] = set()
+    for f in files:
+        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE, Direction.DOWN):
+            continue
+        read = read_text(f.abspath, config.max_file_size)
+        if read.text is None:
+            parsed[f.path] = (None, read, None)
+            continue
+        source = Source(read.text, f, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+        parsed[f.path] = (source, read, FileContext(f, source, read, config))
+        if source.error is None:
+            u, c = role_names([s for s in source.all_statements() if s.section is not Direction.DOWN])
+            used |= u
+            created |= c
+    out: list[FileRun] = []
+    admin = _connect(server.conninfo())
+    made_roles: list[str] = []
+    try:
+        from psycopg import sql as pgsql
+
+        roles_before = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+        if auto_roles:
+            existing = roles_before
+            for name in sorted(used - created - existing):
+                if name.startswith("pg_"):
+                    continue  # reserved: the predefined roles exist, others cannot be created
+                admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
+                made_roles.append(name)
+        for root, root_files in roots.items():
+            db = _RootDatabase(admin, server, root, setup)
+            try:
+                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip)
+            finally:
+                db.drop()
+        # roles are the cluster's: leave it with the roles it had (the replay's databases,
+        # which own what the roles hold, are dropped by now)
+        for (name,) in admin.execute("SELECT rolname FROM pg_roles").fetchall():
+            if name not in roles_before:
+                _quietly(admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
+    finally:
+        _quietly(admin.close)
+    return Replay(version, out, made_roles)
+
+
+class _RootDatabase:
+    """The fresh database of one root: created with the setup SQL run in it (``conn`` is
+    connected to it), :meth:`reset` to start it again empty (after a round trip that did
+    not come back), :meth:`drop` at the end. Roles are the cluster's: those made while
+    the root ran are dropped by :meth:`reset` and :meth:`drop`, so that the next root (or
+    the replay again) can create them."""
+
+    def __init__(self, admin, server, root: str, setup) -> None:
+        self.admin, self.server, self.root, self.setup = admin, server, root, setup
+        self.roles = self._roles()
+        self.name = ""
+        self.conn = None
+        self._create()
+
+    def _roles(self) -> set[str]:
+        return {r[0] for r in self.admin.execute("SELECT rolname FROM pg_roles").fetchall()}
+
+    def _create(self) -> None:
+        from psycopg import sql as pgsql
+
+        self.name = f"miglint_verify_{os.getpid()}_{next(_DATABASES)}"
+        self.admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(self.name)))
+        self.conn = _connect(self.server.conninfo(self.name))
+        for text in self.setup:
+            try:
+                self.conn.execute(text)
+            except Exception as exc:
+                raise SetupError(f"the setup SQL failed in the database of {self.root or '.'}: {exc}") from None
+
+    def drop(self) -> None:
+        """Close, drop the database and the roles made since the root started."""
+        from psycopg import sql as pgsql
+
+        if self.conn is not None:
+            _quietly(self.conn.close)
+        _quietly(self.admin.execute, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(self.name)))
+        try:
+            made = self._roles() - self.roles
+        except Exception:
+            made = set()
+        for name in sorted(made):
+            _quietly(self.admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
+
+    def reset(self):
+        """A new empty database (setup run) in place of this one; returns its connection."""
+        self.drop()
+        self._create()
+        return self.conn
+
+
+def _order(root_files):
+    """The chain of a root: versioned up and baseline files in discovery (version) order,
+    then Flyway's repeatable files (Flyway applies them after the versioned ones). A file
+    without a version (``data_oauth_github.sql`` beside crates.io's diesel directories) is
+    not run by the root's tool: it is left out."""
+    ups = [f for f in root_files if f.direction in (Direction.UP, Direction.BASELINE) and f.version is not None]
+    reps = [f for f in root_files if f.direction is Direction.REPEATABLE]
+    return ups + reps
+
+
+#: ``--roundtrip``: ``new``, the change's new files with ``--base``, else the last up file
+#: of each root (the snapshot grows with the schema: every file of a long history costs
+#: minutes); ``all``, every up file; ``off``.
+ROUNDTRIP = ("new", "all", "off")
+
+
+def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off") -> None:
+    conn = db.conn
+    done = []  # (file, source, ctx, transaction) applied so far, to rebuild after a round trip
+    stopped = ""  # why the rest of the chain is not replayed
+    applied = False  # a file of the root was applied
+    chain = _order(root_files)
+    in_chain = {id(f) for f in chain}
+    downs = {f.migration_id: f for f in root_files if f.direction is Direction.DOWN and f.migration_id}
+    for f in root_files:
+        if id(f) not in in_chain:
+            why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
+            out.append(FileRun(f.path, root, "not-replayed", reason=why))
+    last_up = next((g for g in reversed(chain) if g.direction is Direction.UP), None)
+    for f in chain:
+        source, read, ctx = parsed[f.path]
+        if stopped:
+            out.append(FileRun(f.path, root, "skipped", reason=stopped))
+            continue
+        if source is None:
+            out.append(FileRun(f.path, root, "skipped", reason=f"cannot be read: {read.message}"))
+            stopped = f"{f.path} could not be read"
+            continue
+        if source.error is not None:
+            at, msg = source.error
+            pos = source.index.position(at)
+            out.append(FileRun(f.path, root, "skipped", reason=f"miglint cannot parse it ({msg} at line {pos.line})"))
+            stopped = f"{f.path} was not replayed (miglint cannot parse it)"
+            continue
+        tx = ctx.pg.transaction
+        if tx.unknown:
+            out.append(FileRun(f.path, root, "not-replayed", reason=tx.why, why=tx.why))
+            continue
+        is_new = new is None or f.path in new
+        trip = roundtrip == "all" or (roundtrip == "new" and (f.path in new if new is not None else f is last_up))
+        down = _down_of(f, source, downs, parsed) if trip and f.direction is Direction.UP else None
+        before = snapshot.take(conn) if down else None
+        run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
+        if run.status == "applied":
+            done.append((f, source, ctx, tx))
+        if down and run.status == "applied":
+            run.roundtrip = _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, run)
+            if run.roundtrip.status != "ok" or run.roundtrip.drift:
+                # the schema is not the one the up left (after a down that did not revert, an up
+                # run again that succeeds and reaches the same schema puts it back): start again
+                # from an empty database and apply the chain so far, unobserved, no round trips
+                conn = db.reset()
+                for g, gsource, gctx, gtx in done:
+                    again = _replay_file(conn, g, gsource, gctx, gtx, config, version, False, timeout)
+                    if again.status != "applied":
+                        stopped = f"the chain could not be rebuilt after the round trip of {f.path} ({g.path}: {again.status})"
+                        break
+        if run.status == "failed" and not is_new:
+            bad = next(s for s in run.statements if s.status == "failed")
+            bad.status = run.status = "skipped"
+            run.reason = bad.reason = (f"a migration of the base fails on an empty database: line {bad.line}: "
+                                       f"{bad.sqlstate} {bad.message} (give what it needs with --setup FILE)")
+        elif run.status == "failed" and not applied:
+            bad = next(s for s in run.statements if s.status == "failed")
+            if bad.sqlstate in UNDEFINED:
+                bad.status = run.status = "skipped"
+                run.reason = bad.reason = (f"the root does not start from an empty database: line {bad.line}: {bad.message} "
+                                           f"(give what it builds on with --setup FILE)")
+        applied = applied or run.status == "applied"
+        out.append(run)
+        if run.status == "failed":
+            bad = next(s for s in run.statements if s.status == "failed")
+            stopped = f"{f.path} failed at line {bad.line} ({bad.sqlstate})"
+        elif run.status == "skipped":
+            stopped = f"{f.path} was skipped: {run.reason}"
+
+
+def _down_of(f, source, downs, parsed):
+    """``(file, source, ctx, transaction)`` of the down of the up file ``f``: its down
+    section (dbmate, goose) or its paired down file (golang-migrate, diesel, Flyway
+    ``U``), None when it has none or it cannot be parsed."""
+    if any(s.section is Direction.DOWN for s in source.statements) or any(sec.direction is Direction.DOWN for sec in source.sections):
+        ctx = parsed[f.path][2]
+        return f, source, ctx, ctx.pg.transaction
+    d = downs.get(f.migration_id)
+    if d is None or d.path not in parsed:
+        return None
+    dsource, _, dctx = parsed[d.path]
+    if dsource is None or dsource.error is not None:
+        return None
+    return d, dsource, dctx, dctx.pg.transaction
+
+
+def _about(line: str, relations: set[str]) -> bool:
+    """True when a :func:`linter.verify.snapshot.diff` line (``only after: column
+    public.t.c``) is about one of ``relations`` (bare lower-case names): its object is the
+    relation, belongs to it (column, constraint, trigger, policy), or bears PostgreSQL's
+    default name for its index or sequence (``t_pkey``, ``t_id_seq``, ``t_version_key``)."""
+    key = line.split(": ", 1)[-1].split(" ", 1)[-1].split(":", 1)[0]
+    parts = key.split(".")
+    return len(parts) >= 2 and any(parts[1] == r or parts[1].startswith(r + "_") for r in relations)
+
+
+def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, up_run=None) -> RoundTrip:
+    """Up → down → up of ``f``, which has just been applied on ``conn`` (``before``: the
+    snapshot from before its up): snapshot, run the down as its tool runs it, snapshot and
+    compare with ``before``, run the up again, snapshot and compare with the first. The
+    seqwall "staircase" check, on a catalog snapshot (:mod:`linter.verify.snapshot`)."""
+    after = snapshot.take(conn)
+    dfile, dsource, dctx, dtx = down
+    rt = RoundTrip(_replay_file(conn, dfile, dsource, dctx, dtx, config, version, False, timeout, section=Direction.DOWN))
+    if rt.down.status != "applied":
+        rt.status = "down-failed"
+        return rt
+    rt.not_reverted, rt.order_notes = snapshot.diff(before, snapshot.take(conn))
+    # relations the up dropped with IF EXISTS that the replayed schema never had (a table only
+    # production had): a down that creates them again is right for production, not a difference
+    gone = {n.rsplit(".", 1)[-1].strip('"').lower() for sr in (up_run.statements if up_run else ()) for n in sr.absent}
+    if gone:
+        rt.not_reverted = [d for d in rt.not_reverted if not _about(d, gone)]
+    rt.up_again = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout)
+    if rt.up_again.status != "applied":
+        rt.status = "up-failed"
+        return rt
+    rt.drift, _ = snapshot.diff(after, snapshot.take(conn))
+    return rt
+
+
+def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, section=Direction.UP) -> FileRun:
+    import psycopg
+
+    if section is Direction.DOWN:
+        stmts = [s for s in source.statements if s.section is Direction.DOWN]
+    else:
+        stmts = [s for s in source.statements if s.section is not Direction.DOWN]
+    predicted, _ = transactions.statement_flags(stmts, tx)
+    run = FileRun(f.path, f.root, "applied", why=tx.why, ctx=ctx)
+    run.statements = [StatementRun(s, s.span.start.line, predicted=predicted.get(id(s)), server_version=version) for s in stmts]
+    available = None
+    if tx.wrapped and not tx.implicit:
+        conn.execute("BEGIN")
+    for sr in run.statements:
+        st = sr.stmt
+        text, unresolved = _statement_text(st, config)
+        if unresolved:
+            run.status, run.reason = "skipped", f"line {sr.line}: a placeholder has no value (set it under `placeholders:`)"
+            sr.status, sr.reason = "skipped", run.reason
+            break
+        ext = _extension_name(st)
+        if ext:
+            if available is None:
+                available = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+            if ext not in available:
+                run.status = "skipped"
+                run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} (install it, or verify on a server that has it)"
+                sr.status = "skipped"
+                break
+        if tx.implicit and st.kind != "TransactionStmt" and _status(conn) == "idle":
+            conn.execute("BEGIN")  # the implicit block of a multi-statement query
+        in_tx = _status(conn) == "intrans"
+        own_block = False
+        if observe and not in_tx and st.kind != "TransactionStmt" and transactions.cannot_run_in_transaction(st, ctx.pg_version) is None:
+            conn.execute("BEGIN")  # observe an autocommit statement: the block commits right after it
+            own_block = True
+        sr.in_transaction = in_tx
+        watch = observe and (in_tx or own_block) and st.kind != "TransactionStmt"
+        gated = observe and not in_tx and not own_block and _gated_form(st)
+        effects = ctx.pg.locks(st) if watch or gated else []
+        names = sorted({e.relation for e in effects if e.relation})
+        nodes = _relfilenodes(conn, names) if watch else {}
+        known = {v[2]: v[0] for v in nodes.values()}
+        before = _own_locks(conn, known) if watch else {}
+        t0 = time.perf_counter()
+        dog = _Watchdog(conn, timeout)
+        try:
+            with dog:
+                if gated:
+                    sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation])
+                else:
+                    conn.execute(text)
+        except psycopg.Error as exc:
+            sr.ms = (time.perf_counter() - t0) * 1000
+            sqlstate = exc.sqlstate or ""
+            msg = (exc.diag.message_primary or str(exc)).strip()
+            if dog.fired and sqlstate == "57014":
+                msg = f"cancelled by miglint after {timeout:g} s (--statement-timeout)"
+            if _status(conn) in ("intrans", "inerror"):
+                conn.execute("ROLLBACK")  # the tool rolls its transaction back
+            if sqlstate == "58P01" and ext:
+                run.status = "skipped"
+                run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} ({msg})"
+                sr.status = "skipped"
+            else:
+                run.status = "failed"
+                sr.status, sr.sqlstate, sr.message = "failed", sqlstate, msg
+            return run
+        sr.ms = (time.perf_counter() - t0) * 1000
+        sr.status = "ok"
+        if watch and _status(conn) == "intrans":
+            after = _own_locks(conn, known)
+            sr.locks = tuple(v for k, v in after.items() if k not in before)
+            now = _relfilenodes(conn, names)
+            sr.rewritten = tuple(sorted({now[n][0] for n in names if n in now and n in nodes and now[n][1] != nodes[n][1]}))
+            sr.absent = tuple(n for n in names if n not in nodes)
+            sr.observed = True
+        if own_block:
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:  # a deferred constraint: the statement fails at its commit
+                sr.status, sr.sqlstate, sr.message = "failed", exc.sqlstate or "", (exc.diag.message_primary or str(exc)).strip()
+                run.status = "failed"
+                return run
+    if run.status == "applied" and _status(conn) != "idle":
+        try:
+            conn.execute("COMMIT")  # the tool's COMMIT (or the end of the implicit block)
+        except psycopg.Error as exc:
+            last = run.statements[-1]
+            last.status, last.sqlstate, last.message = "failed", exc.sqlstate or "", (exc.diag.message_primary or str(exc)).strip()
+            run.status = "failed"
+    elif run.status == "skipped" and _status(conn) != "idle":
+        conn.execute("ROLLBACK")
+    return run
