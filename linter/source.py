@@ -711,19 +711,23 @@ def plpgsql_code(stmt: Statement) -> str | None:
 
 
 def _execsql_queries(tree: Any) -> Iterator[str]:
-    """Yield the query text of every ``PLpgSQL_stmt_execsql`` in a PL/pgSQL JSON tree."""
-    stack = [tree]
+    """Yield the query text of every ``PLpgSQL_stmt_execsql`` in a PL/pgSQL JSON tree, in
+    body order (depth first). Only containers are visited, and not the inside of an
+    ``execsql`` (its expression and INTO target hold no statement)."""
+    stack = [tree] if type(tree) is dict or type(tree) is list else []
+    pop, push = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
+        node = pop()
+        if type(node) is dict:
             ex = node.get("PLpgSQL_stmt_execsql")
             if ex is not None:
                 q = ex.get("sqlstmt", {}).get("PLpgSQL_expr", {}).get("query")
                 if q:
                     yield q
-            stack.extend(reversed(list(node.values())))
-        elif isinstance(node, list):
-            stack.extend(reversed(node))
+                continue
+            push([v for v in reversed(node.values()) if type(v) is dict or type(v) is list])
+        else:  # a list: only containers are pushed
+            push([v for v in reversed(node) if type(v) is dict or type(v) is list])
 
 
 # --------------------------------------------------------------------------- reading files
