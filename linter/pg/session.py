@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from linter.model import fast_init
 from linter.pg import locks, names, objects
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
@@ -48,7 +49,8 @@ class Setting:
     off: bool = False
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Held:
     """A lock the current transaction holds: the :class:`~linter.pg.locks.LockEffect`,
     the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
