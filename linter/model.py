@@ -279,7 +279,8 @@ class Convention(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class MigrationFile:
     """One discovered migration file and what its name and place say about it.
 

@@ -28,7 +28,7 @@ from typing import Any, Iterator
 import orjson
 from pglast import parser as pg
 
-from linter.model import Direction, MigrationFile, Position, Span
+from linter.model import Direction, MigrationFile, Position, Span, fast_init
 
 # --------------------------------------------------------------------------- text index
 
@@ -121,7 +121,8 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # --------------------------------------------------------------------------- placeholders
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class OffsetMap:
     """Maps character offsets in substituted text back to the original text.
 
@@ -254,7 +255,8 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
 _GOOSE_MARKER = re.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Section:
     """A run of a file that moves in one direction: ``[start, end)`` character offsets."""
 
@@ -733,7 +735,8 @@ def _execsql_queries(tree: Any) -> Iterator[str]:
 # --------------------------------------------------------------------------- reading files
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class ReadResult:
     """What reading a file gave.
 
