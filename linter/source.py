@@ -21,14 +21,14 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Iterator
 
 import orjson
 from pglast import parser as pg
 
-from linter.model import Direction, MigrationFile, Position, Span, fast_init
+from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init
 
 # --------------------------------------------------------------------------- text index
 
