@@ -753,6 +753,10 @@ class ReadResult:
     offset: int = 0
 
 
+def _too_large(size: int, max_bytes: int) -> ReadResult:
+    return ReadResult(None, "too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max_file_size)")
+
+
 def read_text(path: str, max_bytes: int) -> ReadResult:
     """Read a migration file as UTF-8 (a UTF-8 byte-order mark is dropped).
 
@@ -760,14 +764,21 @@ def read_text(path: str, max_bytes: int) -> ReadResult:
     or binary (NUL byte) file gives ``text=None``; invalid UTF-8 gives the text decoded
     with replacement characters and ``problem="encoding"``.
     """
-    try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            return ReadResult(None, "too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max_file_size)")
+    try:  # the size of the open file (one system call fewer than a stat of the path first)
         with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                return _too_large(size, max_bytes)
             data = fh.read()
-    except OSError as exc:
-        return ReadResult(None, "unreadable", f"cannot read file: {exc.strerror or exc}")
+    except OSError:  # as before: a file too large is said so even when it cannot be opened
+        try:
+            size = os.path.getsize(path)
+            if size > max_bytes:
+                return _too_large(size, max_bytes)
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            return ReadResult(None, "unreadable", f"cannot read file: {exc.strerror or exc}")
     if b"\0" in data:
         nul = data.index(b"\0")
         prefix = data[:nul].decode("utf-8", "replace")
