@@ -267,7 +267,7 @@ class _OwnFile:
 
 def _version_order(f) -> tuple:
     # as discovery orders a root's files: version_key (ints before strings), then path
-    return (tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key), f.path)
+    return (tuple([(0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key]), f.path)
 
 
 _REPLAYED = (Direction.UP, Direction.BASELINE)
