@@ -17,7 +17,6 @@ worker processes). Conventions used throughout:
 from __future__ import annotations
 
 import enum
-import inspect
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
@@ -59,9 +58,11 @@ def fast_init(cls: type) -> type:
     ``__post_init__``, an ``InitVar``, ``init=False`` or keyword-only fields). Use it as a
     class decorator, above ``@dataclass``."""
     flds = fields(cls)
-    names = [f.name for f in flds]
+    names = tuple(f.name for f in flds)
+    code = cls.__init__.__code__  # the generated __init__'s parameters: exactly the fields, in order
     if (not cls.__dataclass_params__.frozen or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__")
-            or any(not f.init or f.kw_only for f in flds) or list(inspect.signature(cls.__init__).parameters)[1:] != names):
+            or any(not f.init or f.kw_only for f in flds) or code.co_kwonlyargcount
+            or code.co_varnames[1 : code.co_argcount] != names):
         raise TypeError(f"fast_init: {cls.__qualname__} is not a plain frozen slots dataclass")
     ns: dict[str, Any] = {"_NO_ARG": _NO_ARG}
     params, body = [], []
