@@ -461,7 +461,9 @@ def session_set_needed(ctx, step: Step) -> str | None:
     do), where SET LOCAL would end at that COMMIT and the rule report the next run."""
     if step.tx is None:
         return "It runs outside a transaction, where SET LOCAL does nothing"
-    for later in ctx.pg.session.steps[step.pos + 1 :]:
+    steps = ctx.pg.session.steps
+    for i in range(step.pos + 1, len(steps)):  # not a slice: a copy of the rest of a long file per finding
+        later = steps[i]
         if later.run != step.run:
             break
         if later.tx != step.tx:
