@@ -125,11 +125,11 @@ def events(source) -> tuple:
             continue
         table = names.table_key(body.get("relation"))
         if kind == "CreateStmt":
-            cols = tuple(
+            cols = tuple([
                 (cd.get("colname", ""), compact(cd["typeName"]))
                 for elt in body.get("tableElts", ()) or ()
                 if (cd := elt.get("ColumnDef")) is not None and cd.get("typeName")
-            )
+            ])
             if where is None:
                 where = _Positions(source.text)
             out.append((i, down, "create", table, cols, bool(body.get("if_not_exists")), where._at(st.start)[0]))
