@@ -106,6 +106,9 @@ def _role(rule) -> tuple[int, bool, frozenset]:
     return role
 
 
+_TELLS: dict[str, frozenset] = {}
+
+
 def _tells_run(coverer, rule) -> bool:
     """True when a candidate of ``rule`` folded into ``coverer``'s finding tells its whole
     group: ``coverer``'s module lists ``rule`` in ``TELLS_RUN_OF``.
@@ -114,8 +117,12 @@ def _tells_run(coverer, rule) -> bool:
     transaction, and one ``SET statement_timeout`` at the top of the run caps them all, so
     its clause "no statement_timeout is set" says it for the run. (A coverer whose remedy
     removes the need, such as CONCURRENTLY, does not: the next slow statement still gets
-    the finding.)"""
-    return rule.id in getattr(coverer.module, "TELLS_RUN_OF", ())
+    the finding.) Cached per coverer (a module without the name would raise and catch an
+    AttributeError on every call)."""
+    tells = _TELLS.get(coverer.id)
+    if tells is None:
+        tells = _TELLS[coverer.id] = frozenset(getattr(coverer.module, "TELLS_RUN_OF", ()))
+    return rule.id in tells
 
 
 def resolve(raw: list, suppressions: list, source) -> list:
@@ -125,24 +132,30 @@ def resolve(raw: list, suppressions: list, source) -> list:
 
     Violations are settled rule by rule, coverers first (:func:`_ranks`), each in file
     order: suppressed, else folded into a reported violation that covers it, else
-    reported unless an earlier candidate of its group was."""
+    reported unless an earlier candidate of its group was. Only a coverer's place and,
+    once a coverer is kept, a foldable violation's are looked up (a coverer is settled
+    before what it may absorb, so a file whose coverers are all gone folds nothing)."""
     n = len(raw)
     index = source.index if source is not None else None
-    roles = [_ROLES.get(rule.id) or _role(rule) for rule, _ in raw]
+    get_role = _ROLES.get
+    roles = [get_role(rule.id) or _role(rule) for rule, _ in raw]
     order = range(n)
     ranks = [r[0] for r in roles]
-    if any(ranks):  # coverers first; a stable sort keeps file order
+    by_rank = any(ranks)
+    if by_rank:  # coverers first; a stable sort keeps file order
         order = sorted(order, key=ranks.__getitem__)
     line_starts = index.line_starts if index is not None else None
-    starts = [s.start for s in source.statements] if index is not None else []
-    absorbers: dict[int, list] = defaultdict(list)  # statement number -> [(j, start, end)] of kept coverers
-    keep = [False] * n
+    starts = None  # statement start offsets, listed on first need
+    absorbers: dict[int, list] = {}  # statement number -> [(j, start, end, ids)] of kept coverers
+    kept: list[int] = []
     absorbed: dict[int, list[int]] = defaultdict(list)
     done: set = set()
+    bisect_right = bisect.bisect_right
     for i in order:
         rule, v = raw[i]
         _, is_folded, absorbs = roles[i]
-        key = None if v.once is None else (rule.id, v.once)
+        once = v.once
+        key = None if once is None else (rule.id, once)
         if suppressions and index is not None:
             off = index.offset(v.span.start)
             hit = next((s for s in suppressions if s.covers(rule.id, off)), None)
@@ -152,15 +165,18 @@ def resolve(raw: list, suppressions: list, source) -> list:
                     if key is not None:
                         done.add(key)
                 continue
-        if key is not None and key in done and not is_folded:
+        if key is not None and not is_folded and key in done:
             continue
         stmt = None
-        if line_starts is not None and (is_folded or absorbs):
+        if line_starts is not None and (absorbs or (is_folded and absorbers)):
             s0, s1 = v.span.start, v.span.end
             a, b = line_starts[s0.line - 1] + s0.column - 1, line_starts[s1.line - 1] + s1.column - 1
-            stmt = bisect.bisect_right(starts, a)
-            if is_folded and stmt in absorbers:
-                for j, ja, jb, ab in absorbers[stmt]:
+            if starts is None:
+                starts = [s.start for s in source.statements]
+            stmt = bisect_right(starts, a)
+            cands = absorbers.get(stmt) if is_folded else None
+            if cands is not None:
+                for j, ja, jb, ab in cands:
                     if a <= ja and jb <= b and rule.id in ab:
                         absorbed[j].append(i)
                         if key is not None and (rule.id in raw[j][0].joins or _tells_run(raw[j][0], rule)):
@@ -174,24 +190,24 @@ def resolve(raw: list, suppressions: list, source) -> list:
             if key in done:
                 continue
             done.add(key)
-        keep[i] = True
+        kept.append(i)
         if stmt is not None and absorbs:
-            absorbers[stmt].append((i, a, b, absorbs))
+            absorbers.setdefault(stmt, []).append((i, a, b, absorbs))
+    if by_rank:
+        kept.sort()  # back to file order
     out = []
-    for i, (rule, v) in enumerate(raw):
-        if keep[i]:
-            if v.build is not None:
-                v = v.build()
-            if i in absorbed:
-                v = _absorb(rule, v, [raw[k] for k in sorted(absorbed[i])], source)
-            out.append((rule, v))
-    if index is not None:
-        fixes = 0
-        for _, v in out:
-            if v.fix is not None:
-                fixes += 1
-                if fixes > 1:
-                    return _without_clashes(out)
+    fixes = 0
+    for i in kept:
+        rule, v = raw[i]
+        if v.build is not None:
+            v = v.build()
+        if absorbed and i in absorbed:
+            v = _absorb(rule, v, [raw[k] for k in sorted(absorbed[i])], source)
+        out.append((rule, v))
+        if v.fix is not None:
+            fixes += 1
+    if index is not None and fixes > 1:
+        return _without_clashes(out)
     return out
 
 

@@ -147,6 +147,19 @@ def test_plpgsql_bodies_expose_nested_statements_with_exact_spans():
     assert text_of(src, nested[1].node_span(nested[1].body["relation"])) == '"Ü"'
 
 
+def test_function_bodies_that_return_values_expose_their_statements():
+    # parsed from the function's own statement first (a RETURNS void wrapper rejects
+    # RETURN with a value), else from the wrapper, as bodies that return nothing are
+    sql = (
+        "CREATE FUNCTION f(n int) RETURNS int LANGUAGE plpgsql AS $f$\nBEGIN\n  UPDATE t SET a = n;\n  RETURN n;\nEND $f$;\n"
+        "CREATE FUNCTION g() RETURNS trigger LANGUAGE plpgsql AS $g$\nBEGIN\n  DELETE FROM u;\n  RETURN NULL;\nEND $g$;\n"
+        "CREATE FUNCTION h() RETURNS int LANGUAGE plpgsql AS $h$\nBEGIN\n  INSERT INTO v VALUES (1);\nEND $h$;\n"
+    )
+    src = Source(sql)
+    got = [(s.kind, s.span.start.line) for s in src.all_statements() if s.nested]
+    assert got == [("UpdateStmt", 3), ("DeleteStmt", 8), ("InsertStmt", 13)]
+
+
 def test_body_found_verbatim_in_single_quotes_is_exact():
     src = Source("DO 'BEGIN CREATE INDEX i ON t (a); END';")
     (nested,) = [s for s in src.all_statements() if s.nested]

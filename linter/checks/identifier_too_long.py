@@ -88,11 +88,17 @@ def check(ctx, options):
     for stmt in _statements(source):
         if stmt.kind not in KINDS:
             continue
-        found = [(n, ns, True) for n, ns in _defined(stmt)] if stmt.kind != "DropStmt" else []
-        found += [(n, ns, False) for n, ns in _dropped(stmt)]
-        long_ = {n: (ns, d) for n, ns, d in found if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3}
+        # the parser keeps at most 63 bytes: a name it cut is 60-63 bytes long in the tree
+        long_ = {}
+        if stmt.kind != "DropStmt":
+            for n, ns in _defined(stmt):
+                if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
+                    long_[n] = (ns, True)
+        for n, ns in _dropped(stmt):
+            if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
+                long_[n] = (ns, False)
         if not long_:
-            continue  # the parser keeps at most 63 bytes: a name it cut is 60-63 bytes long in the tree
+            continue
         seen = set()
         pattern = _LONG if stmt.text.isascii() else _LONG_MB
         for m in pattern.finditer(stmt.text):

@@ -125,11 +125,11 @@ def events(source) -> tuple:
             continue
         table = names.table_key(body.get("relation"))
         if kind == "CreateStmt":
-            cols = tuple(
+            cols = tuple([
                 (cd.get("colname", ""), compact(cd["typeName"]))
                 for elt in body.get("tableElts", ()) or ()
                 if (cd := elt.get("ColumnDef")) is not None and cd.get("typeName")
-            )
+            ])
             if where is None:
                 where = _Positions(source.text)
             out.append((i, down, "create", table, cols, bool(body.get("if_not_exists")), where._at(st.start)[0]))
@@ -320,7 +320,7 @@ def widens(old: tuple | None, new: tuple) -> bool:
 
 def _version_order(f) -> tuple:
     # as discovery orders a root's files: version_key (ints before strings), then path
-    return (tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key), f.path)
+    return (tuple([(0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key]), f.path)
 
 
 _REPLAYED = (Direction.UP, Direction.BASELINE)

@@ -25,9 +25,7 @@ Built lazily, once per file, on the first rule that asks. Shapes:
 
 from __future__ import annotations
 
-from functools import cached_property
-
-from linter.model import Convention, Direction
+from linter.model import Convention, Direction, cached_property
 from linter.pg import locks, names, objects, transactions
 
 #: Transaction statements that end one transaction or start another.

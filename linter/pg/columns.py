@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterator
 
-from linter.model import Direction
+from linter.model import Direction, fast_init
 from linter.pg import names, rewrites, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
@@ -28,7 +28,8 @@ from linter.pg import names, rewrites, tokens
 MAX_IDENTIFIER_BYTES = 63
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class ColumnSite:
     """One column definition in a statement.
 
@@ -389,7 +390,8 @@ def alter_lock(stmt):
     return max((locks.subcommand_lock(c) for c in cmds), default=locks.LockMode.ACCESS_EXCLUSIVE)
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class TableAlter:
     """An ALTER TABLE on a table that existed before this file, with the subcommands a rule
     reports (drops running code may rely on, changes that scan or rewrite the table).

@@ -126,6 +126,10 @@ def _func_calls(node) -> Iterator[str]:
             stack.extend(n)
 
 
+#: Statement kinds whose function calls run a function the file defines (besides DO blocks).
+_CALLERS = frozenset({"SelectStmt", "CallStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "ExplainStmt", "CreateTableAsStmt"})
+
+
 def called_functions(source) -> set[int]:
     """``{id(CREATE FUNCTION/PROCEDURE statement)}`` of the PL/pgSQL functions this file
     defines and then runs: called by a later top-level statement (``SELECT f();``,
@@ -141,7 +145,10 @@ def called_functions(source) -> set[int]:
     defs = _defined(source)
     if not defs:
         return out
-    rx = re.compile(r"\b(" + "|".join(re.escape(n) for n in defs) + r")\s*\(", re.I)
+    rx = None  # compiled on first need: most files never call what they define
+    # a call of an ASCII name in ASCII text contains the name in lower case (re.I matches
+    # ASCII letters with non-ASCII ones only: "ı", "ſ", the Kelvin sign), a cheap test first
+    ascii_names = all(n.isascii() for n in defs)
 
     def latest(name: str, before) -> object | None:
         best = None
@@ -152,14 +159,21 @@ def called_functions(source) -> set[int]:
 
     sites: dict[int, list] = {}
     for st in source.statements:
-        if st.kind == "CreateFunctionStmt" or not rx.search(st.text):
+        if st.kind != "DoStmt" and st.kind not in _CALLERS:
+            continue
+        text = st.text
+        if ascii_names and text.isascii():
+            low = text.lower()
+            if not any(n in low for n in defs):
+                continue
+        if rx is None:
+            rx = re.compile(r"\b(" + "|".join(re.escape(n) for n in defs) + r")\s*\(", re.I)
+        if not rx.search(text):
             continue
         if st.kind == "DoStmt":
             names = [m.group(1).lower() for m in rx.finditer(plpgsql_code(st) or "")]
-        elif st.kind in ("SelectStmt", "CallStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "ExplainStmt", "CreateTableAsStmt"):
-            names = list(_func_calls(st.body))
         else:
-            continue
+            names = list(_func_calls(st.body))
         if st.kind == "CallStmt":  # its "funccall" holds the FuncCall fields unwrapped
             parts = st.body.get("funccall", {}).get("funcname") or ()
             names += [p.get("String", {}).get("sval", "").lower() for p in parts[-1:]]

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
 
-from linter.model import Direction
+from linter.model import Direction, cached_property
 from linter.pg import names
 
 # the four kinds of hazard, one per rule

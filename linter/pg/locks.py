@@ -25,6 +25,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from linter.model import fast_init
 from linter.pg import names, rewrites
 
 
@@ -99,7 +100,8 @@ _CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
 }
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class LockEffect:
     """One lock a statement takes.
 

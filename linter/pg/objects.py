@@ -60,10 +60,9 @@ def popx_step(path: str) -> tuple[str, int] | None:
 
 
 @lru_cache(maxsize=64)
-def _popx_units(folder: str) -> dict[str, list[tuple[int, frozenset[str]]]]:
-    """``{unit: [(step, tables its up files create)]}`` for the popx up files of ``folder``
-    (PostgreSQL and generic variants). Read once per folder and process, with a regular
-    expression (no parse): only table names are needed, and only for popx step groups."""
+def _popx_listing(folder: str) -> dict[str, list[tuple[int, str]]]:
+    """``{unit: [(step, file name)]}`` of the popx up files of ``folder`` (PostgreSQL and
+    generic variants), listed once per folder and process."""
     out: dict[str, list] = {}
     try:
         entries = os.listdir(folder)
@@ -71,8 +70,19 @@ def _popx_units(folder: str) -> dict[str, list[tuple[int, frozenset[str]]]]:
         return out
     for name in entries:
         got = popx_step(name)
-        if got is None:
-            continue
+        if got is not None:
+            out.setdefault(got[0], []).append((got[1], name))
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _popx_unit(folder: str, unit: str) -> list[tuple[int, frozenset[str]]]:
+    """``[(step, tables its up file creates)]`` for the up files of one popx step group of
+    ``folder`` (those that create a table). Read once per group and process, with a regular
+    expression (no parse): only table names are needed, and only for the groups a later
+    step of which is linted (a one-step migration is never read)."""
+    out: list = []
+    for step, name in _popx_listing(folder).get(unit, ()):
         try:
             with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as fh:
                 text = _SQL_COMMENT.sub(" ", fh.read())
@@ -80,7 +90,7 @@ def _popx_units(folder: str) -> dict[str, list[tuple[int, frozenset[str]]]]:
             continue
         tables = frozenset(q or bare.lower() for q, bare in _CREATE_TABLE.findall(text))
         if tables:
-            out.setdefault(got[0], []).append((got[1], tables))
+            out.append((step, tables))
     return out
 
 
@@ -98,7 +108,7 @@ def popx_unit_tables(abspath: str) -> frozenset[str]:
     if got is None or got[1] == 0:
         return frozenset()
     unit, step = got
-    steps = _popx_units(os.path.dirname(abspath)).get(unit, ())
+    steps = _popx_unit(os.path.dirname(abspath), unit)
     return frozenset().union(*(t for s, t in steps if s < step))
 #: The system catalog tables (``SELECT relname FROM pg_class WHERE relnamespace =
 #: 'pg_catalog'::regnamespace AND relkind = 'r'`` on PostgreSQL 15, plus pg_statistic_ext

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from linter.model import fast_init
 from linter.pg import locks, names, objects, rewrites
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
@@ -48,7 +49,8 @@ class Setting:
     off: bool = False
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Held:
     """A lock the current transaction holds: the :class:`~linter.pg.locks.LockEffect`,
     the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
@@ -459,7 +461,9 @@ def session_set_needed(ctx, step: Step) -> str | None:
     do), where SET LOCAL would end at that COMMIT and the rule report the next run."""
     if step.tx is None:
         return "It runs outside a transaction, where SET LOCAL does nothing"
-    for later in ctx.pg.session.steps[step.pos + 1 :]:
+    steps = ctx.pg.session.steps
+    for i in range(step.pos + 1, len(steps)):  # not a slice: a copy of the rest of a long file per finding
+        later = steps[i]
         if later.run != step.run:
             break
         if later.tx != step.tx:
