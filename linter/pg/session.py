@@ -557,9 +557,10 @@ def slow_work(pg, step: Step) -> tuple[str, str] | None:
     ``None`` for statements whose cost the file bounds (metadata-only DDL, INSERT … VALUES,
     work on tables the file created)."""
     stmt = step.stmt
-    fails_fast = stmt.kind == "AlterTableStmt" and scans_stop_at_first_row(pg, stmt)
     for e, new in zip(step.effects, step.new):
-        if not new and (e.rewrite or e.scan) and not e.relation.startswith("(") and not fails_fast:
+        if not new and (e.rewrite or e.scan) and not e.relation.startswith("("):
+            if stmt.kind == "AlterTableStmt" and scans_stop_at_first_row(pg, stmt):
+                break
             return e.what, f'{"rewrites" if e.rewrite else "scans"} "{e.relation}"'
     change = data_change(pg, stmt)
     if change is not None:
@@ -585,5 +586,8 @@ def scans_stop_at_first_row(pg, stmt) -> bool:
     NOT NULL`` that fails at the first row of a populated table
     (:func:`linter.pg.rewrites.scan_stops_at_first_row`): its time does not grow with the table."""
     version = pg.pg_version
-    scanning = [c for item in stmt.body.get("cmds", ()) if any(rewrites.alter_cmd_cost(c := item.get("AlterTableCmd", {}), version))]
-    return bool(scanning) and all(rewrites.scan_stops_at_first_row(c, version) for c in scanning)
+    cmds = [item.get("AlterTableCmd", {}) for item in stmt.body.get("cmds", ())]
+    fast = [rewrites.scan_stops_at_first_row(c, version) for c in cmds]
+    if not any(fast):
+        return False
+    return all(f or not any(rewrites.alter_cmd_cost(c, version)) for c, f in zip(cmds, fast))
