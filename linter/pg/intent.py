@@ -55,6 +55,7 @@ and read tables are collected on first use.
 from __future__ import annotations
 
 import re
+import weakref
 from functools import cached_property
 
 from linter.pg import names, session
@@ -262,7 +263,9 @@ class Intent:
     """The data-migration patterns of one file (see the module doc). ``pg`` is ``ctx.pg``."""
 
     def __init__(self, pg, source) -> None:
-        self._pg = pg
+        # a proxy: the FileAnalysis caches this object, and a strong reference back would make
+        # a reference cycle that keeps the file's parse tree alive until the cyclic collector runs
+        self._pg = weakref.proxy(pg)
         self._source = source
         self._prepared: dict[int, str | None] = {}
         self._texts: dict[int, str] = {}  # id(statement) -> its lower-cased text (copied_out)
