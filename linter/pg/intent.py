@@ -140,8 +140,9 @@ def drops_table(stmt) -> bool:
 
 #: Words of a comment saying that what the next statement drops is not used any more.
 _UNUSED = re.compile(r"\b(?:unused|not\s+(?:being\s+)?used|no\s+longer\s+(?:be\s+)?used|obsolete)\b", re.I)
-#: A line that is a whole ``DROP TABLE …;`` statement (a comment may stand over several).
-_DROP_TABLE_LINE = re.compile(r"drop\s+table\s[^;]*;\s*$", re.I)
+#: A line that is a whole ``DROP TABLE …;`` statement (a comment may stand over several) or a
+#: whole ``SET [LOCAL] name = value;`` (miglint's own lock_timeout fix goes there).
+_DROP_TABLE_LINE = re.compile(r"(?:drop\s+table\s[^;]*|set\s+(?:local\s+|session\s+)?\w+\s*(?:=|to)\s*[^;]*);\s*$", re.I)
 #: How many lines directly above a statement :func:`comment_says_unused` reads.
 _COMMENT_LINES = 8
 
@@ -149,7 +150,7 @@ _COMMENT_LINES = 8
 def comment_says_unused(source, stmt) -> bool:
     """True when one of the ``--`` comment lines directly above ``stmt`` (up to
     :data:`_COMMENT_LINES`, no blank line between them and the statement; one-line ``DROP
-    TABLE`` statements between count as one block under the comment) says that what it
+    TABLE`` and ``SET`` statements between count as one block under the comment) says that what it
     drops is unused: ``unused``, ``not used``, ``not being used``, ``no longer used``,
     ``obsolete`` (case-insensitive). ``source`` is the file's :class:`~linter.source.Source`."""
     text = source.text
