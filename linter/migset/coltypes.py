@@ -318,33 +318,50 @@ def widens(old: tuple | None, new: tuple) -> bool:
     return False
 
 
-def _version_order(f) -> tuple:
-    # as discovery orders a root's files: version_key (ints before strings), then path
+def version_order(f) -> tuple:
+    """Sort key of a migration file as discovery orders a root's files: ``version_key``
+    (integers before strings), then the path."""
     return (tuple([(0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key]), f.path)
 
 
-_REPLAYED = (Direction.UP, Direction.BASELINE)
+_version_order = version_order
+
+#: The directions a set-wide replay applies: up files and baselines.
+REPLAYED = _REPLAYED = (Direction.UP, Direction.BASELINE)
+
+
+def marked_by_root(findings: list, files: list, key: str, keep=None) -> tuple[dict, dict, dict]:
+    """What a set-wide post-pass needs to resolve the findings whose ``properties`` carry
+    the internal ``key``: ``(by_path, roots, todo)``, where ``by_path`` is ``{path:
+    MigrationFile}``, ``roots`` ``{root: [MigrationFile]}`` and ``todo`` ``{root: [index
+    into findings]}`` of the marked findings whose file is known (and ``keep(file)`` is
+    true, when given). A marked finding left out has ``key`` removed from its properties."""
+    by_path = {f.path: f for f in files}
+    roots: dict[str, list] = defaultdict(list)
+    for f in files:
+        roots[f.root].append(f)
+    todo: dict[str, list] = defaultdict(list)
+    for i, finding in enumerate(findings):
+        if key not in finding.properties:
+            continue
+        f = by_path.get(finding.path)
+        if f is not None and (keep is None or keep(f)):
+            todo[f.root].append(i)
+        else:
+            finding.properties.pop(key, None)
+    return by_path, roots, todo
 
 
 def resolve(findings: list, files: list, summaries: dict[str, dict], config) -> list:
     """``findings`` with every :data:`LOOKUP` finding resolved (module doc); the others
     unchanged, in the same order. Cost: one replay of each root's events that has such a
     finding, in version order."""
-    marked = [i for i, f in enumerate(findings) if LOOKUP in f.properties]
-    if not marked:
+    if not any(LOOKUP in f.properties for f in findings):
         return findings
     from linter import registry
 
     rules = registry.all_rules()
-    by_path = {f.path: f for f in files}
-    roots: dict[str, list] = defaultdict(list)
-    for f in files:
-        roots[f.root].append(f)
-    todo: dict[str, list] = defaultdict(list)
-    for i in marked:
-        f = by_path.get(findings[i].path)
-        if f is not None:
-            todo[f.root].append(i)
+    by_path, roots, todo = marked_by_root(findings, files, LOOKUP)
     out = list(findings)
     dropped: set[int] = set()
     for root, idxs in todo.items():

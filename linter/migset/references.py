@@ -38,6 +38,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 
+from linter.migset.coltypes import REPLAYED, marked_by_root, version_order
 from linter.model import Direction
 from linter.pg import names
 
@@ -161,14 +162,6 @@ def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
     return tables, schemas
 
 
-def _version_order(f) -> tuple:
-    # as discovery orders a root's files: version_key (ints before strings), then path
-    return (tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in f.version_key), f.path)
-
-
-_REPLAYED = (Direction.UP, Direction.BASELINE)
-
-
 def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     """``findings`` with every :data:`LOOKUP` finding handed to its rule module's
     ``with_ties(finding, tied, dropped)`` (``dropped``: the bare names the finding's run
@@ -179,27 +172,16 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     table is not retired), else the sorted bare names of the
     tables outside the dropped ones that are tied to them. Cost: one replay of the events
     of each root holding such a finding, in version order."""
-    marked = [i for i, f in enumerate(findings) if LOOKUP in f.properties]
-    if not marked:
+    if not any(LOOKUP in f.properties for f in findings):
         return findings
     from linter import registry
 
     rules = registry.all_rules()
-    by_path = {f.path: f for f in files}
-    roots: dict[str, list] = defaultdict(list)
-    for f in files:
-        roots[f.root].append(f)
-    todo: dict[str, list] = defaultdict(list)
-    for i in marked:
-        f = by_path.get(findings[i].path)
-        if f is not None and f.direction in _REPLAYED:
-            todo[f.root].append(i)
-        else:
-            findings[i].properties.pop(LOOKUP, None)
+    _, roots, todo = marked_by_root(findings, files, LOOKUP, lambda f: f.direction in REPLAYED)
     out = list(findings)
     dropped: set[int] = set()
     for root, idxs in todo.items():
-        ups = [f for _, f in sorted((_version_order(f), f) for f in roots[root] if f.direction in _REPLAYED)]
+        ups = [f for _, f in sorted((version_order(f), f) for f in roots[root] if f.direction in REPLAYED)]
         pos_of = {f.path: n for n, f in enumerate(ups)}
         jobs = sorted((pos_of[findings[i].path], i) for i in idxs)
         state = _State()
