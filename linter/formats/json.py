@@ -87,6 +87,16 @@ from linter.model import Finding, Report
 VERSION = 1
 
 
+def fix_dict(fix) -> dict[str, Any] | None:
+    """A :class:`~linter.model.Fix` as JSON: ``description``, ``replacement`` and its span
+    (1-based ``line``/``column``, ``end_line``/``end_column``); ``None`` for no fix."""
+    if fix is None:
+        return None
+    start, end = fix.span.start, fix.span.end
+    return {"description": fix.description, "replacement": fix.replacement,
+            "line": start.line, "column": start.column, "end_line": end.line, "end_column": end.column}
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding as the JSON object described in the module docstring."""
     span = finding.span
@@ -105,16 +115,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "docs_url": finding.docs_url,
         "fingerprint": finding.fingerprint,
         "redacted": finding.redacted,
-        "fix": None
-        if fix is None
-        else {
-            "description": fix.description,
-            "replacement": fix.replacement,
-            "line": fix.span.start.line,
-            "column": fix.span.start.column,
-            "end_line": fix.span.end.line,
-            "end_column": fix.span.end.column,
-        },
+        "fix": fix_dict(fix),
         "properties": visible_properties(finding),
     }
 

@@ -14,6 +14,7 @@ all text goes through the neutraliser of :mod:`linter.formats._markdown`.
 from __future__ import annotations
 
 from linter import __version__
+from linter.formats.json import fix_dict
 from linter.formats.review import Suggestion
 from linter.github import bundle_schema, context as ctxmod, outputs
 from linter.github.client import GitHubClient
@@ -73,16 +74,7 @@ def bundle_data(ctx: ctxmod.ActionContext, prep: Prepared) -> dict:
                 "fingerprint": f.fingerprint,
                 "redacted": f.redacted,
                 "properties": _properties(visible_properties(f)),
-                "fix": None
-                if fix is None
-                else {
-                    "description": fix.description,
-                    "replacement": fix.replacement,
-                    "line": fix.span.start.line,
-                    "column": fix.span.start.column,
-                    "end_line": fix.span.end.line,
-                    "end_column": fix.span.end.column,
-                },
+                "fix": fix_dict(fix),
                 "suggestion": None if sugg is None or f.redacted else sugg.as_dict(),
             }
         )
