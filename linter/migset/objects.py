@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from linter.pg.tree import nodes
+
 Op = tuple  # (verb, kind, schema, table, name, arg)
 
 #: DropStmt.removeType -> kind
@@ -288,19 +290,10 @@ def _view(body: dict) -> Iterator[Op]:
 
 def _columns_in(node) -> Iterator[str]:
     """Column names referenced anywhere in an expression (ColumnRef nodes)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            ref = n.get("ColumnRef")
-            if ref is not None:
-                fields = _names(ref.get("fields"))
-                if fields:
-                    yield fields[-1]
-                continue
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            stack.extend(n)
+    for ref in nodes(node, "ColumnRef"):
+        fields = _names(ref.get("fields"))
+        if fields:
+            yield fields[-1]
 
 
 #: :func:`_columns_in` for the rules (drop-constraint names the CHECK it compares).

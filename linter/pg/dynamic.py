@@ -45,6 +45,7 @@ import orjson
 from pglast import parser as pg
 
 from linter.pg import plpgsql
+from linter.pg.tree import nodes
 from linter.source import Statement, plpgsql_code
 
 #: Prefix of the sentinel identifiers that stand for run-time names (``miglint_rt1``).
@@ -112,18 +113,10 @@ def _defined(source) -> dict[str, list]:
 
 
 def _func_calls(node) -> Iterator[str]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            fc = n.get("FuncCall")
-            if fc is not None:
-                parts = fc.get("funcname") or ()
-                if parts:
-                    yield parts[-1].get("String", {}).get("sval", "").lower()
-            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
-        elif isinstance(n, list):
-            stack.extend(n)
+    for fc in nodes(node, "FuncCall", into=True):
+        parts = fc.get("funcname") or ()
+        if parts:
+            yield parts[-1].get("String", {}).get("sval", "").lower()
 
 
 #: Statement kinds whose function calls run a function the file defines (besides DO blocks).

@@ -59,6 +59,7 @@ import weakref
 from functools import cached_property
 
 from linter.pg import names, session
+from linter.pg.tree import nodes
 
 _WRITES = frozenset({"UpdateStmt", "DeleteStmt", "InsertStmt"})
 _CONSTRAINT_KINDS = ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_EXCLUSION", "CONSTR_NOTNULL")
@@ -67,19 +68,10 @@ _CONSTRAINT_KINDS = ("CONSTR_UNIQUE", "CONSTR_PRIMARY", "CONSTR_CHECK", "CONSTR_
 def column_names(node) -> set[str]:
     """The column names (last part of each ``ColumnRef``) in a parse-tree fragment."""
     out: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            ref = n.get("ColumnRef")
-            if ref is not None:
-                parts = names.strings(ref.get("fields"))
-                if parts and parts[-1] != "*":
-                    out.add(parts[-1])
-                continue
-            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
-        elif isinstance(n, list):
-            stack.extend(n)
+    for ref in nodes(node, "ColumnRef"):
+        parts = names.strings(ref.get("fields"))
+        if parts and parts[-1] != "*":
+            out.add(parts[-1])
     return out
 
 

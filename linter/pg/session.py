@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from linter.model import fast_init
 from linter.pg import locks, names, objects, rewrites
+from linter.pg.tree import nodes
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
@@ -320,19 +321,7 @@ def _is_zero(value: str) -> bool:
 def reads_tables(node) -> list[dict]:
     """Every RangeVar in a parse-tree fragment (FROM, USING, sub-selects), CTE names
     included (callers drop those)."""
-    out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            rv = n.get("RangeVar")
-            if rv is not None:
-                out.append(rv)
-                continue
-            stack.extend(v for v in n.values() if isinstance(v, (dict, list)))
-        elif isinstance(n, list):
-            stack.extend(n)
-    return out
+    return list(nodes(node, "RangeVar"))
 
 
 def cte_names(body: dict) -> set[str]:
