@@ -193,15 +193,48 @@ def _tune_gc() -> None:
     _defer_gc()
 
 
-def cmd_lint(args: argparse.Namespace) -> int:
-    """``miglint lint``: discover, lint, write every requested output, exit by ``--fail-on``."""
-    from linter import config as configmod, engine, formats
-    from linter.discovery import discover
-
+def _outputs_wanted(args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """``(formats, output files)`` of ``--format``/``--output`` (text on stdout by default);
+    the i-th file takes the i-th format, formats without a file go to stdout. Raises
+    :class:`UsageError` when there are more files than formats."""
     formats_wanted = args.formats or ["text"]
     outputs = args.outputs or []
     if len(outputs) > len(formats_wanted):
         raise UsageError("more --output files than --format options: give one --format per --output")
+    return formats_wanted, outputs
+
+
+def _write_outputs(args: argparse.Namespace, formats_wanted: list[str], outputs: list[str], report) -> None:
+    """Render ``report`` in every wanted format: to its ``--output`` file (UTF-8, no color),
+    else to stdout (UTF-8 when piped; color for text on a terminal, by ``--color``).
+    Raises :class:`UsageError` naming a file that cannot be written."""
+    from linter import formats
+
+    for i, name in enumerate(formats_wanted):
+        target = outputs[i] if i < len(outputs) else None
+        stream = sys.stdout
+        color = name == "text" and target is None and _use_color(args.color, stream)
+        if target is None:
+            text = formats.render(name, report, color=color)
+            if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
+                stream.reconfigure(encoding="utf-8")
+            stream.write(text)
+            stream.flush()
+        else:
+            try:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                with open(target, "wb") as out:
+                    formats.write(name, report, out, color=color)
+            except OSError as exc:
+                raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """``miglint lint``: discover, lint, write every requested output, exit by ``--fail-on``."""
+    from linter import config as configmod, engine
+    from linter.discovery import discover
+
+    formats_wanted, outputs = _outputs_wanted(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.pg_version is not None and not 9 <= args.pg_version <= 18:
@@ -232,23 +265,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if baseline_file:
         _apply_baseline(report, baseline_file)
 
-    for i, name in enumerate(formats_wanted):
-        target = outputs[i] if i < len(outputs) else None
-        stream = sys.stdout
-        color = name == "text" and target is None and _use_color(args.color, stream)
-        if target is None:
-            text = formats.render(name, report, color=color)
-            if not stream.isatty() and (stream.encoding or "").lower().replace("-", "") != "utf8":
-                stream.reconfigure(encoding="utf-8")
-            stream.write(text)
-            stream.flush()
-        else:
-            try:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as out:
-                    formats.write(name, report, out, color=color)
-            except OSError as exc:
-                raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
+    _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
 
 
@@ -484,7 +501,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """``miglint verify``: lint, replay on a throwaway server (:mod:`linter.verify`), write
     the findings (static ones with their ``verification``, plus ``verify-*``); exit by
     ``--fail-on``, 2 when the driver, the server or the setup SQL is missing or fails."""
-    from linter import config as configmod, engine, formats
+    from linter import config as configmod, engine
     from linter.discovery import discover
 
     try:
@@ -495,10 +512,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from linter.verify.replay import SetupError
     from linter.verify.server import LocalServer, ServerError
 
-    formats_wanted = args.formats or ["text"]
-    outputs = args.outputs or []
-    if len(outputs) > len(formats_wanted):
-        raise UsageError("more --output files than --format options: give one --format per --output")
+    formats_wanted, outputs = _outputs_wanted(args)
     setup = []
     for path in args.setup:
         try:
@@ -531,19 +545,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     finally:
         server.stop()
-    for i, name in enumerate(formats_wanted):
-        target = outputs[i] if i < len(outputs) else None
-        if target is None:
-            color = name == "text" and _use_color(args.color, sys.stdout)
-            sys.stdout.write(formats.render(name, report, color=color))
-            sys.stdout.flush()
-        else:
-            try:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-                with open(target, "wb") as out:
-                    formats.write(name, report, out, color=False)
-            except OSError as exc:
-                raise UsageError(f"{target}: cannot write output: {exc.strerror or exc}") from None
+    _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
 
 
