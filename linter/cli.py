@@ -526,7 +526,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     if args.base:
-        _check_base(args.base)
+        check_base(args.base)
         cfg.base = args.base
     paths = args.paths or cfg.roots or ["."]
     found = discover(paths, base_dir=str(cwd), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)

@@ -187,6 +187,15 @@ def test_cli_verify_without_binaries_is_a_usage_error(tmp_path):
     assert r.returncode == 2 and "no initdb and postgres" in r.stderr
 
 
+def test_cli_verify_with_an_unknown_base_is_a_usage_error(pg_cluster, tmp_path):
+    """``--base`` is checked as ``miglint lint`` checks it (linter.baseref), before any server starts."""
+    (tmp_path / "V1__a.sql").write_text("CREATE TABLE t (id int);\n")
+    r = subprocess.run([sys.executable, "-m", "linter", "verify", ".", "--base", "no-such-ref",
+                        "--pg-bin", str(pg_cluster.server.binaries.bindir)], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--base no-such-ref: not a commit" in r.stderr, r.stderr
+
+
 def test_lint_does_not_import_the_driver(tmp_path):
     (tmp_path / "V1__a.sql").write_text("CREATE TABLE t (id int);\n")
     code = ("import sys; from linter.cli import main; main(['lint', '.', '--format', 'json', '--output', 'out.json']); "
