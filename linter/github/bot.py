@@ -55,7 +55,6 @@ from linter.github.changes import changed_files
 from linter.github.checkrun import publish_check_run
 from linter.github.client import GitHubClient, GitHubError
 from linter.github.identity import Identity
-from linter.github.command import MODES, add_parser  # noqa: F401  (re-exported)
 from linter.github.inputs import Options, options
 from linter.github.log import Log
 from linter.github.posting import Outcome, Writer
