@@ -36,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linter import HOMEPAGE
 from linter.model import Convention, Direction, MigrationFile
 
 __all__ = ["RootSurvey", "Survey", "Choices", "survey", "propose", "render_config", "render_workflow",
@@ -44,9 +45,8 @@ __all__ = ["RootSurvey", "Survey", "Choices", "survey", "propose", "render_confi
 CONFIG_PATH = ".miglint.yml"
 WORKFLOW_PATH = ".github/workflows/miglint.yml"
 PRECOMMIT_PATH = ".pre-commit-config.yaml"
-#: Where the action, the pre-commit hook and the documentation live (``pyproject.toml``
-#: ``[project.urls] Homepage``).
-REPO_URL = "https://github.com/miglint/miglint"
+#: Where the action, the pre-commit hook and the documentation live.
+REPO_URL = HOMEPAGE
 
 #: Tool presets (no ``standard:``) by the convention they are written for.
 _TOOL_PRESET = {
