@@ -82,7 +82,7 @@ ASSUMED_TRANSACTION = (Convention.TIMESTAMP, Convention.SEQUENTIAL, Convention.U
 #: ``image: postgres:15``, ``postgres:16-alpine``, ``postgis/postgis:15-3.4``,
 #: ``FROM postgres:14`` (compose files, Dockerfiles, workflow service containers).
 _PG_IMAGE = re.compile(r"\b(?:postgres|postgresql|postgis/postgis|timescale/timescaledb(?:-ha)?|supabase/postgres)"
-                       r":(?:pg)?(\d{1,2})(?:[.\-\w]*)", re.I)
+                       r":(?:pg)?(\d{1,2})(?!\d)", re.I)
 #: Files read for a PostgreSQL image tag, at most this deep below the repository.
 _PG_FILES = re.compile(r"^(?:docker-compose[\w.-]*|compose[\w.-]*)\.ya?ml$|^Dockerfile[\w.-]*$|^[\w.-]+\.ya?ml$")
 _PG_DEPTH = 3
@@ -327,7 +327,7 @@ def render_config(found: Survey, choices: Choices, *, version: str) -> str:
             lines.append(f"  # not listed: {r.root}/ ({r.files} .sql file{'s' if r.files != 1 else ''} "
                          "that follow no migration naming)")
     else:
-        lines.append("# No migration root was found; list yours here once there is one:")
+        lines.append("# No migration root listed: `miglint lint` walks the repository. List yours here:")
         lines.append("# roots: [db/migrations]")
     lines.append("")
     lines.append("# Transactions: how each tool runs a file decides which statements can fail inside a")
@@ -611,7 +611,7 @@ def run(args, *, stdin, out, err) -> int:
         out.write("miglint lint finds nothing to report in this repository today.\n")
         return EXIT_OK
     out.write(f"miglint lint finds {_n(n, 'finding')} in this repository today ({_n(counts['error'], 'error')}, "
-              f"{_n(counts['warning'], 'warning')}, {_n(counts['note'], 'note')}).\n")
+              f"{_n(counts['warning'], 'warning')}, {_n(counts['note'], 'note')}); `miglint lint` shows them.\n")
     accept = args.baseline or (interactive and _ask(
         f"Accept them in {baselinemod.DEFAULT_PATH}, so that lint reports only new findings?", False, stdin, out))
     if not accept:

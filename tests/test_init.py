@@ -151,7 +151,10 @@ def _repo(tmp_path: Path) -> Path:
         "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- migrate:down\nDROP TABLE users;\n")
     (mig / "20240102120000_index_users.sql").write_text(
         "-- migrate:up\nCREATE INDEX users_email_idx ON users (email);\n-- migrate:down\nDROP INDEX users_email_idx;\n")
-    (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:15-alpine\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:15-alpine\n    ports: ['5432:5432']\n"
+        "  app:\n    environment:\n      DATABASE_URL: postgres://postgres:postgres@db:5432/app\n"
+        "      CACHE: redis:7\n")
     (tmp_path / "queries").mkdir()
     (tmp_path / "queries" / "report.sql").write_text("SELECT 1;\n")
     return tmp_path
