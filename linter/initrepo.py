@@ -114,8 +114,8 @@ class RootSurvey:
 
     @property
     def usable(self) -> bool:
-        """Worth linting: migrations or seeds, not only files that follow no naming rule."""
-        return self.convention is not Convention.UNKNOWN
+        """Worth linting: migrations, baselines or seeds, not only files that follow no naming rule."""
+        return self.convention is not Convention.UNKNOWN or bool(self.counts.get("baseline"))
 
 
 @dataclass
@@ -173,11 +173,9 @@ def _root_survey(root: str, files: list[MigrationFile]) -> RootSurvey:
         conv = versioned.most_common(1)[0][0]
     elif all(f.convention is Convention.SEED for f in files):
         conv = Convention.SEED
-    elif any(f.direction is Direction.BASELINE for f in files):
-        conv = next((f.convention for f in files if f.convention is not Convention.UNKNOWN), Convention.UNKNOWN)
-        conv = Convention.UNKNOWN if conv is Convention.SEED else conv
-        if conv is Convention.UNKNOWN:  # init scripts / schema dumps only: run once, linted as baselines
-            conv = Convention.SEQUENTIAL if any(f.version for f in files) else Convention.UNKNOWN
+    elif any(f.direction is Direction.BASELINE for f in files):  # init scripts, schema dumps only
+        conv = next((f.convention for f in files if f.convention not in (Convention.UNKNOWN, Convention.SEED)),
+                    Convention.UNKNOWN)
     else:
         conv = Convention.UNKNOWN
     facts: list[str] = []

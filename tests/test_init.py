@@ -272,3 +272,16 @@ def test_init_is_in_the_help():
     assert "init" in cli.build_parser().format_help()
     ns = cli.build_parser().parse_args(["init", "--yes"])
     assert ns.command == "init" and ns.yes and ns.directory == "." and not ns.force
+
+
+def test_a_schema_dump_alone_is_a_root(tmp_path, monkeypatch):
+    """A directory holding only a pg_dump file (a baseline, whatever its name) stays linted."""
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    (tmp_path / "db" / "migrations" / "V1__create_users.sql").write_text("CREATE TABLE users (id bigint);\n")
+    (tmp_path / "dump").mkdir()
+    head = "".join(f"-- Name: t{i}; Type: TABLE; Schema: public; Owner: app\n" for i in range(3))
+    (tmp_path / "dump" / "prod.sql").write_text("-- PostgreSQL database dump\n" + head + "CREATE TABLE t0 (id int);\n")
+    code, _, err = _init(tmp_path, monkeypatch, "--yes")
+    assert code == 0, err
+    roots = yaml.safe_load((tmp_path / ".miglint.yml").read_text())["roots"]
+    assert sorted(roots) == ["db/migrations", "dump"]
