@@ -183,6 +183,7 @@ class ResultCache:
         self._config = config
         self._packs: dict[str, dict] = {}  # root -> {path: (key, FileResult)} as read
         self._keys: dict[str, bytes | None] = {}  # path -> key of this run (None: not cacheable)
+        #: files whose result came from the cache (all of them after a whole-run hit)
         self.hits = 0
 
     # -- keys
@@ -281,6 +282,7 @@ class ResultCache:
             return None
         got = _load(self._run_path(files))
         if isinstance(got, tuple) and len(got) == 3 and got[0] == key and isinstance(got[1], list) and isinstance(got[2], dict):
+            self.hits = len(files)
             return got[1], got[2]
         return None
 
