@@ -55,7 +55,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from dataclasses import fields
 from typing import Any
 
@@ -124,26 +123,38 @@ def neighbour_facts(file, config) -> tuple:
     the tables earlier popx steps create (:func:`linter.pg.objects.popx_unit_tables`),
     whether a Flyway location has downs and whether the down beside an up holds SQL
     (:mod:`linter.migset.summary`), and whether the checksum manifest exists."""
-    from linter.migset import summary
-    from linter.model import Convention, Direction
-    from linter.pg.objects import popx_unit_tables
-    from linter.pg.transactions import drizzle_journal
-
+    summary, objects, transactions, Convention, Direction = _neighbour_modules()
     conv = file.convention
     folder = os.path.dirname(file.abspath)
-    tags = drizzle_journal(folder)  # any convention: duplicate-migration-version reads it too
+    tags = transactions.drizzle_journal(folder)  # any convention: duplicate-migration-version reads it too
     journal = sorted(tags) if tags is not None else None
     popx = None
     downs = None
     if conv is Convention.GOLANG_MIGRATE:
-        popx = sorted(popx_unit_tables(file.abspath))
+        popx = sorted(objects.popx_unit_tables(file.abspath))
+    base_dir = summary.base_dir_of(file)
     if file.direction is Direction.UP:
-        if conv in (Convention.GOLANG_MIGRATE, Convention.DIESEL):
+        if conv is Convention.GOLANG_MIGRATE or conv is Convention.DIESEL:
             downs = summary._down_may_hold_sql(file.abspath)
         elif conv is Convention.FLYWAY:
-            downs = summary._flyway_downs(os.path.join(summary.base_dir_of(file), file.root), folder)
-    manifest = summary._manifest_exists(summary.base_dir_of(file), config.manifest)
+            downs = summary._flyway_downs(os.path.join(base_dir, file.root), folder)
+    manifest = summary._manifest_exists(base_dir, config.manifest)
     return (journal, popx, downs, manifest)
+
+
+_MODULES: tuple = ()
+
+
+def _neighbour_modules() -> tuple:
+    """The modules :func:`neighbour_facts` calls into, imported once (not per file)."""
+    global _MODULES
+    if not _MODULES:
+        from linter.migset import summary
+        from linter.model import Convention, Direction
+        from linter.pg import objects, transactions
+
+        _MODULES = (summary, objects, transactions, Convention, Direction)
+    return _MODULES
 
 
 def _read_bytes(path: str) -> bytes | None:
@@ -310,6 +321,8 @@ class ResultCache:
         """Pickle ``value`` to ``path`` atomically (temporary file, then ``os.replace``)."""
         if not self._prepare():
             return
+        import tempfile  # only runs that write pay for it
+
         try:
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".pickle")
             try:
