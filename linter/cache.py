@@ -24,7 +24,8 @@ What is cached, per run of ``miglint lint`` (:func:`linter.engine.lint` calls th
 * per run, the final sorted findings and the ``file-set`` findings' excerpts, under the
   ordered keys of all the run's files plus the settings (:meth:`ResultCache.run_key`).
   A warm re-run that changed nothing then skips the set rules too. Runs whose set rules
-  read git history (``--base``, the checksum manifest) are never served from this level.
+  read git history (``--base``, the checksum manifest) or the clock (:func:`reads_clock`)
+  are never served from this level.
 
 Never wrong: a lookup compares the full key stored in the entry; an entry that cannot be
 read, unpickled or has the wrong shape is ignored (and overwritten). The cache is off for
@@ -157,6 +158,26 @@ def _neighbour_modules() -> tuple:
     return _MODULES
 
 
+def reads_clock(files: list) -> bool:
+    """True when a set rule's findings on ``files`` can change with the date alone:
+    ``invalid-migration-name`` reports versions dated in the future (``datetime.now()``
+    against ``future-tolerance-days``), and in ``auto`` mode looks only at versions from
+    yesterday on. A version whose digits start with a date before yesterday can neither
+    become future nor enter that window as days pass, so a run whose versions all do (or
+    have fewer than 8 digits) gives the same findings tomorrow."""
+    import datetime as _dt
+    import re
+
+    yesterday = f"{_dt.datetime.now() - _dt.timedelta(days=1):%Y%m%d}"
+    non_digit = re.compile(r"\D")
+    for f in files:
+        if f.version:
+            digits = non_digit.sub("", f.version)
+            if len(digits) >= 8 and digits[:8] >= yesterday:
+                return True
+    return False
+
+
 def _read_bytes(path: str) -> bytes | None:
     try:
         with open(path, "rb") as fh:
@@ -271,7 +292,10 @@ class ResultCache:
 
     def run_key(self, files: list) -> bytes | None:
         """The key of the whole run: the settings and every file's key, in order; ``None``
-        when a file has none (after :meth:`lookup`)."""
+        when a file has none, or when the set rules' findings depend on the clock
+        (:func:`reads_clock`)."""
+        if reads_clock(files):
+            return None
         self._key_all(files)
         h = self._base.copy()
         for f in files:

@@ -143,6 +143,27 @@ def test_a_neighbour_file_is_a_key(project, tmp_path):
     assert midday and rc.hits == len(fresh.files) - len(midday)
 
 
+def test_a_version_dated_from_yesterday_on_keeps_the_set_rules_running(project, tmp_path):
+    """invalid-migration-name reports versions dated in the future, by the clock: a run
+    holding a version from yesterday on is never served whole (its files still are)."""
+    import datetime as dt
+
+    root = project / "openmeter"
+    root.mkdir()
+    soon = dt.datetime.now() + dt.timedelta(days=3)
+    for stamp in ("20240826120919", f"{soon:%Y%m%d%H%M%S}"):
+        (root / f"{stamp}_x.up.sql").write_text("SELECT 1;\n")
+        (root / f"{stamp}_x.down.sql").write_text("SELECT 1;\n")
+    first, _ = _run(project, tmp_path / "c")
+    assert any(f.rule_id == "invalid-migration-name" and "future" in f.message for f in first.findings)
+    files = discover([str(project)], base_dir=str(project)).files
+    assert cachemod.reads_clock(files)
+    assert not cachemod.reads_clock([f for f in files if "openmeter" not in f.path])
+    again, rc = _run(project, tmp_path / "c")
+    assert rc.hits == len(files) and _dump(again) == _dump(first)
+    assert not list((tmp_path / "c").glob("run-*.pickle"))
+
+
 def test_corrupted_entries_are_ignored(project, tmp_path):
     cold, _ = _run(project, None)
     _run(project, tmp_path / "c")
@@ -246,6 +267,17 @@ FS_READS = {
     ("linter/migset/manifest.py", "read"): "history (manifest): whole-run entry skipped",
     ("linter/pg/analysis.py", "session"): "no file access: a method named like one (.run)",
 }
+
+
+def test_clock_reads_are_known():
+    """A check that reads the clock makes results change with no input changing: the one
+    there is is covered by :func:`linter.cache.reads_clock`; a new one fails here."""
+    readers = set()
+    for m in [*REPO.glob("linter/checks/*.py"), *REPO.glob("linter/pg/*.py"), *REPO.glob("linter/migset/*.py")]:
+        text = m.read_text(encoding="utf-8")
+        if any(s in text for s in ("datetime.now", "date.today", "time.time(", "utcnow", "localtime(", "gmtime(")):
+            readers.add(m.relative_to(REPO).as_posix())
+    assert readers == {"linter/checks/invalid_migration_name.py"}
 
 
 def test_file_system_reads_of_the_lint_path_are_keyed():
