@@ -365,9 +365,19 @@ class ResultCache:
     def _evict(self, limit: int | None = None) -> None:
         """Remove the least recently used ``*.pickle`` files while the folder holds more
         than ``limit`` bytes (default :data:`MAX_BYTES`)."""
+        import time
+
         limit = MAX_BYTES if limit is None else limit
+        entries = []
+        stale = time.time_ns() - 3600 * 10**9  # a temporary file an interrupted run left behind
         try:
-            entries = [(e.stat().st_mtime_ns, e.stat().st_size, e.path) for e in os.scandir(self.directory) if e.name.endswith(".pickle")]
+            for e in os.scandir(self.directory):
+                if e.name.endswith(".pickle"):
+                    st = e.stat()
+                    if not e.name.startswith(".tmp-"):
+                        entries.append((st.st_mtime_ns, st.st_size, e.path))
+                    elif st.st_mtime_ns < stale:  # another run's file being written is left alone
+                        os.unlink(e.path)
         except OSError:
             return
         total = sum(s for _, s, _ in entries)

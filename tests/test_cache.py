@@ -13,6 +13,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -203,8 +204,13 @@ def test_size_is_bounded_least_recently_used_first(tmp_path):
     for i in range(5):
         rc._write(str(tmp_path / "c" / f"files-{i}.pickle"), b"x" * 1000)
         os.utime(tmp_path / "c" / f"files-{i}.pickle", ns=(i * 10**9, i * 10**9))
+    for name, age in ((".tmp-writing.pickle", 0), (".tmp-crashed.pickle", 7200)):  # a run writing it now / one killed
+        (tmp_path / "c" / name).write_bytes(b"x")
+        t = time.time() - age
+        os.utime(tmp_path / "c" / name, (t, t))
     rc._evict(limit=2500)
-    assert sorted(p.name for p in (tmp_path / "c").glob("*.pickle")) == ["files-3.pickle", "files-4.pickle"]
+    assert sorted(p.name for p in (tmp_path / "c").glob("files-*.pickle")) == ["files-3.pickle", "files-4.pickle"]
+    assert [p.name for p in (tmp_path / "c").glob(".tmp-*")] == [".tmp-writing.pickle"]
     assert (tmp_path / "c" / "CACHEDIR.TAG").exists()
 
 
