@@ -599,26 +599,17 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     suspended = gc.isenabled()
     if suspended:
         gc.disable()
-    whole = None
+    whole = cache.run_lookup(files) if cache is not None and not _reads_history(files, config) else None
+    if whole is not None:  # no input of the run changed: its findings, set rules included
+        findings, excerpts = whole
     try:
-        hits: dict[str, FileResult] = {}
-        if cache is not None:  # the whole run's findings when no input changed, else the unchanged files'
-            whole = None if _reads_history(files, config) else cache.run_lookup(files)
-            hits = cache.lookup(files) if whole is None else hits
-        if whole is not None:
-            findings, excerpts = whole
-        else:
-            fresh = lint_files([f for f in files if f.path not in hits], config, jobs=jobs) if len(hits) < len(files) else iter(())
-            results = {}
-            for f in files:
-                res = results[f.path] = hits.get(f.path) or next(fresh)
-                findings.extend(res.findings)
-                if res.excerpts:
-                    excerpts[res.path] = res.excerpts
-                summaries[res.path] = res.summary
-                ignored[res.path] = res.ignored_rules
-            if cache is not None:
-                cache.store(files, results)
+        for res in _cached_lint_files(files, config, jobs, cache) if whole is None else ():
+            findings.extend(res.findings)
+            if res.excerpts:
+                excerpts[res.path] = res.excerpts
+            summaries[res.path] = res.summary
+            ignored[res.path] = res.ignored_rules
+        if whole is None:
             set_findings = run_file_sets(files, config, summaries, ignored)
             _set_excerpts(set_findings, files, excerpts, config)
             findings.extend(set_findings)
@@ -633,6 +624,22 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]
     return Report(findings, list(files), enabled, excerpts, list(notes), __version__)
+
+
+def _cached_lint_files(files: list[MigrationFile], config: Config, jobs: int | None, cache) -> Iterator[FileResult]:
+    """:func:`lint_files`, with the results of the files ``cache`` (a
+    :class:`linter.cache.ResultCache`, or ``None``) still holds taken from it, and the new
+    ones written to it once all are done."""
+    if cache is None:
+        yield from lint_files(files, config, jobs=jobs)
+        return
+    hits = cache.lookup(files)
+    fresh = lint_files([f for f in files if f.path not in hits], config, jobs=jobs) if len(hits) < len(files) else iter(())
+    results = {}
+    for f in files:
+        res = results[f.path] = hits.get(f.path) or next(fresh)
+        yield res
+    cache.store(files, results)
 
 
 def _reads_history(files: list[MigrationFile], config: Config) -> bool:
