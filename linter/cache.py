@@ -268,8 +268,8 @@ class ResultCache:
 
     def store(self, files: list, results: dict) -> None:
         """Write the results of this run (``{path: FileResult}``) for ``files`` (those of
-        :meth:`lookup`), one pack per root; the entries of other files of a root that still
-        exist are kept."""
+        :meth:`lookup`), one pack per root; the root's entries of files this run did not lint
+        (a run on a few files of the root) are kept."""
         if self.hits == len(files):
             return
         by_root: dict[str, dict] = {}
