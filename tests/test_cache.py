@@ -38,7 +38,7 @@ def _dump(report) -> list:
             for f in report.findings] + [sorted(report.excerpts.items())]
 
 
-def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_version=None, base=None):
+def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_version=None, base=None, paths=None):
     """Lint ``proj`` (cwd = proj) with a cache in ``cache_dir`` (None: none); ``edit``
     changes the loaded config. Returns ``(report, cache)``. Each CLI run is a process of its
     own: the per-process caches of what other files say are emptied first, as there."""
@@ -51,7 +51,7 @@ def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_versi
     if edit:
         edit(cfg)
     cfg.base = base
-    found = discover([str(proj)], base_dir=str(proj), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
+    found = discover([str(p) for p in paths or [proj]], base_dir=str(proj), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     rc = cachemod.ResultCache(str(cache_dir), cfg) if cache_dir else None
     return engine.lint(found.files, cfg, jobs=1, cache=rc), rc
 
@@ -71,6 +71,16 @@ def test_warm_run_equals_cold_and_hits_every_file(project, tmp_path):
         subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
         out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "c"], cwd=tmp_path, capture_output=True, text=True)
         assert out.stdout == ""
+
+
+def test_a_run_on_a_few_files_keeps_the_others_entries(project, tmp_path):
+    whole, _ = _run(project, tmp_path / "c")
+    two = sorted((project / "graphile__worker").glob("*.sql"))[-2:]
+    _, rc = _run(project, tmp_path / "c", paths=two)
+    assert rc.hits == 2
+    _edit_file(project)  # not served whole: the per-file entries are what is left to hit
+    _, rc = _run(project, tmp_path / "c")
+    assert rc.hits == len(whole.files) - 1
 
 
 def _edit_file(proj: Path) -> None:
