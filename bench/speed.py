@@ -94,6 +94,8 @@ class Series:
         self.tree_rss_mib: float | None = None
 
     def go(self, sample: bool = False) -> None:
+        """Run the case once; with ``sample``, only to sample the tree's RSS (not timed).
+        Raises :class:`bench.BenchError` when the tool exits with 2 or more."""
         out = open(self.stdout, "wb") if self.stdout else subprocess.DEVNULL
         try:
             run = bench.measure(self.cmd, cwd=self.cwd, env=self.env, stdout=out, sample=sample)
@@ -111,14 +113,17 @@ class Series:
 
     @property
     def wall_ms(self) -> float:
+        """Median wall milliseconds of the timed runs."""
         return statistics.median(self.wall)
 
     @property
     def cpu_ms(self) -> float:
+        """Median CPU milliseconds (user + sys of the process tree) of the timed runs."""
         return statistics.median(self.cpu)
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run :func:`report` in a tmp folder; 0, or 1 when a run failed."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus", type=Path, default=bench.DEFAULT_CORPUS, help=f"corpus directory (default {bench.DEFAULT_CORPUS})")
     ap.add_argument("--miglint", metavar="CMD", help="command that runs miglint (default: `PYTHON -m linter`, this Python)")
@@ -143,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(args: argparse.Namespace, corpus: Path, base_cmd: list[str], workdir: Path) -> None:
+    """Set up the cases, run them interleaved, print the table and the five verdicts."""
     env = bench.python_env(repo_on_path=args.miglint is None)  # sets MIGLINT_NO_CACHE=1: cold unless a case says
     warm_env = {k: v for k, v in env.items() if k not in ("MIGLINT_NO_CACHE", "MIGLINT_CACHE_DIR")}
     squawk = str(bench.find_squawk(args.squawk))
