@@ -296,6 +296,13 @@ def test_clock_reads_are_known():
     assert readers == {"linter/checks/invalid_migration_name.py"}
 
 
+def test_no_check_reads_the_environment():
+    """The environment is not in the key: a check that read it would be served stale."""
+    mods = [*REPO.glob("linter/checks/*.py"), *REPO.glob("linter/pg/*.py"), *REPO.glob("linter/migset/*.py"),
+            *REPO.glob("linter/sensitive/*.py"), REPO / "linter" / "source.py"]
+    assert [m.name for m in mods if any(s in m.read_text(encoding="utf-8") for s in ("os.environ", "getenv("))] == []
+
+
 def test_file_system_reads_of_the_lint_path_are_keyed():
     mods = [*REPO.glob("linter/checks/*.py"), *REPO.glob("linter/pg/*.py"), *REPO.glob("linter/migset/*.py"),
             *REPO.glob("linter/sensitive/*.py")]
