@@ -38,7 +38,7 @@ def _dump(report) -> list:
             for f in report.findings] + [sorted(report.excerpts.items())]
 
 
-def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_version=None, base=None, paths=None):
+def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_version=None, base=None, paths=None, jobs=1):
     """Lint ``proj`` (cwd = proj) with a cache in ``cache_dir`` (None: none); ``edit``
     changes the loaded config. Returns ``(report, cache)``. Each CLI run is a process of its
     own: the per-process caches of what other files say are emptied first, as there."""
@@ -53,12 +53,12 @@ def _run(proj: Path, cache_dir: Path | None, *, preset=None, edit=None, pg_versi
     cfg.base = base
     found = discover([str(p) for p in paths or [proj]], base_dir=str(proj), roots=cfg.roots, seeds=cfg.seeds, exclude=cfg.exclude, snapshots=cfg.snapshots)
     rc = cachemod.ResultCache(str(cache_dir), cfg) if cache_dir else None
-    return engine.lint(found.files, cfg, jobs=1, cache=rc), rc
+    return engine.lint(found.files, cfg, jobs=jobs, cache=rc), rc
 
 
 def test_warm_run_equals_cold_and_hits_every_file(project, tmp_path):
     cold, _ = _run(project, None)
-    first, c1 = _run(project, tmp_path / "c")
+    first, c1 = _run(project, tmp_path / "c", jobs=2)  # results from a forked worker too
     warm, c2 = _run(project, tmp_path / "c")
     assert cold.findings and _dump(first) == _dump(cold) and _dump(warm) == _dump(cold)
     assert c1.hits == 0 and c2.hits == len(cold.files)
