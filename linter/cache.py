@@ -215,6 +215,7 @@ class ResultCache:
         self._config = config
         self._packs: dict[str, dict] = {}  # root -> {path: (key, FileResult)} as read
         self._keys: dict[str, bytes | None] = {}  # path -> key of this run (None: not cacheable)
+        self._hit_paths: set[str] = set()  # paths :meth:`lookup` served
         #: files whose result came from the cache (all of them after a whole-run hit)
         self.hits = 0
 
@@ -264,6 +265,7 @@ class ResultCache:
                     and entry[1].path == f.path):
                 out[f.path] = entry[1]
         self.hits = len(out)
+        self._hit_paths = set(out)
         return out
 
     def store(self, files: list, results: dict) -> None:
@@ -272,8 +274,11 @@ class ResultCache:
         (a run on a few files of the root) are kept."""
         if self.hits == len(files):
             return
+        missed = {f.root for f in files if f.path not in self._hit_paths}  # the other roots' packs are up to date
         by_root: dict[str, dict] = {}
         for f in files:
+            if f.root not in missed:
+                continue
             key = self._keys.get(f.path)
             res = results.get(f.path)
             if key is not None and res is not None and not any(x.rule_id == "internal-error" for x in res.findings):
