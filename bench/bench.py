@@ -272,13 +272,14 @@ def measure(cmd: list[str], *, cwd: Path, env: dict | None = None, stdout=subpro
 
 def python_env(repo_on_path: bool = True) -> dict:
     """Environment of the Python children: bytecode cached (under ``bench/.cache/pycache``)
-    as an installed package has it, and with ``repo_on_path`` this checkout importable
+    as an installed package has it, no result cache (``MIGLINT_NO_CACHE``), and with ``repo_on_path`` this checkout importable
     from any directory (not with ``--miglint``, which may name another install)."""
     env = dict(os.environ)
     if repo_on_path:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["MIGLINT_NO_CACHE"] = "1"  # cold runs: the repeated runs must not be served by the result cache
     return env
 
 

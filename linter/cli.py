@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--jobs", type=int, metavar="N", help="processes that lint, this one included (default: one per core for large runs; 1: no workers)")
     lint.add_argument("--baseline", metavar="FILE", help="do not report the findings accepted in FILE (default: the `baseline` setting; see `miglint baseline`)")
     lint.add_argument("--no-baseline", action="store_true", help="report every finding, also those in the baseline file")
+    lint.add_argument("--no-cache", action="store_true", help="lint every file again, neither reading nor writing the result cache (also MIGLINT_NO_CACHE=1)")
+    lint.add_argument("--cache-dir", metavar="DIR", help="result cache folder (default: the `cache_dir` setting, else $MIGLINT_CACHE_DIR, else .miglint_cache)")
 
     rules = sub.add_parser("rules", help="list every rule", description="List every rule with its family, default level, summary and aliases.")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -273,7 +275,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from linter.migset.history import HistoryError
 
     try:
-        report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes)
+        from linter.cache import for_run
+
+        report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes, cache=for_run(cfg, no_cache=args.no_cache, cache_dir=args.cache_dir))
     except HistoryError as exc:
         raise UsageError(str(exc)) from None
 

@@ -34,6 +34,7 @@ The keys (all optional)::
     new_template: tpl.sql.j2     # `miglint new` jinja2 template (default: the packaged one)
     transactions: {sequential: false}  # does the tool run each file in a transaction?
     baseline: .miglint-baseline.json  # findings `lint` does not report (`miglint baseline`)
+    cache_dir: .miglint_cache    # `lint`'s result cache folder (:mod:`linter.cache`)
     rules:
       syntax-error: error        # a level: error | warning | note | disable
       sqlfluff: {level: warning, dialect: postgres}   # or a mapping with options
@@ -84,6 +85,7 @@ _TOP_KEYS = {
     "new_template": str,
     "transactions": dict,
     "baseline": str,
+    "cache_dir": str,
     "rules": dict,
     "overrides": list,
 }
@@ -284,6 +286,9 @@ class Config:
     manifest: str = ".miglint.sum"
     #: ``miglint new`` jinja2 template, relative to the working directory ("" = the packaged one)
     new_template: str = ""
+    #: result cache folder of ``lint``, relative to the working directory (None: the default,
+    #: :data:`linter.cache.DEFAULT_DIR`)
+    cache_dir: str | None = None
     #: ``--base REF``: git ref of the base branch (set by the CLI, never read from files)
     base: str | None = None
 
@@ -549,6 +554,10 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
             if not value.strip():
                 raise ConfigError("must be a file path", source, key, line)
             cfg.baseline = value
+        elif key == "cache_dir":
+            if not value.strip():
+                raise ConfigError("must be a folder path", source, key, line)
+            cfg.cache_dir = value
         elif key == "description":
             cfg.description = value
         elif key == "standard":

@@ -579,7 +579,7 @@ def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: di
                 got.setdefault(ln, text_lines[ln - 1].rstrip("\r"))
 
 
-def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = ()) -> Report:
+def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = (), cache=None) -> Report:
     """Lint ``files`` and return the sorted :class:`Report`.
 
     The cyclic garbage collector is suspended meanwhile (and resumed after, if it was on):
@@ -588,7 +588,10 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     while a large file's tree is alive traverses all of it, and the findings and summaries
     kept so far, for nothing (~5 % of a corpus run). :func:`lint_file` collects young
     objects between files every :data:`GC_EVERY` files instead (in each process), so a
-    cycle a file leaves behind is still freed."""
+    cycle a file leaves behind is still freed.
+
+    ``cache``: a :class:`linter.cache.ResultCache`, or ``None``: files whose cached result is
+    still right are not linted again; a run whose every input is unchanged is served whole."""
     findings: list[Finding] = []
     excerpts: dict[str, dict[int, str]] = {}
     summaries: dict[str, dict] = {}
@@ -596,24 +599,58 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     suspended = gc.isenabled()
     if suspended:
         gc.disable()
+    whole = cache.run_lookup(files) if cache is not None and not _reads_history(files, config) else None
+    if whole is not None:  # no input of the run changed: its findings, set rules included
+        findings, excerpts = whole
     try:
-        for res in lint_files(files, config, jobs=jobs):
+        for res in _cached_lint_files(files, config, jobs, cache) if whole is None else ():
             findings.extend(res.findings)
             if res.excerpts:
                 excerpts[res.path] = res.excerpts
             summaries[res.path] = res.summary
             ignored[res.path] = res.ignored_rules
-        set_findings = run_file_sets(files, config, summaries, ignored)
-        _set_excerpts(set_findings, files, excerpts, config)
-        findings.extend(set_findings)
-        findings = _resolve_with_set(findings, files, summaries, config)
+        if whole is None:
+            set_findings = run_file_sets(files, config, summaries, ignored)
+            _set_excerpts(set_findings, files, excerpts, config)
+            findings.extend(set_findings)
+            findings = _resolve_with_set(findings, files, summaries, config)
     finally:
         if suspended:
             gc.enable()
-    findings.sort(key=Finding.sort_key)
+    if whole is None:
+        findings.sort(key=Finding.sort_key)
+        if cache is not None and not _reads_history(files, config):
+            cache.run_store(files, findings, excerpts)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]
     return Report(findings, list(files), enabled, excerpts, list(notes), __version__)
+
+
+def _cached_lint_files(files: list[MigrationFile], config: Config, jobs: int | None, cache) -> Iterator[FileResult]:
+    """:func:`lint_files`, with the results of the files ``cache`` (a
+    :class:`linter.cache.ResultCache`, or ``None``) still holds taken from it, and the new
+    ones written to it once all are done."""
+    if cache is None:
+        yield from lint_files(files, config, jobs=jobs)
+        return
+    hits = cache.lookup(files)
+    fresh = lint_files([f for f in files if f.path not in hits], config, jobs=jobs) if len(hits) < len(files) else iter(())
+    results = {}
+    for f in files:
+        res = results[f.path] = hits.get(f.path) or next(fresh)
+        yield res
+    cache.store(files, results)
+
+
+def _reads_history(files: list[MigrationFile], config: Config) -> bool:
+    """True when the run's set rules would read a history (:func:`linter.migset.history.load`:
+    ``--base``, or the checksum manifest): its results then depend on more than the files."""
+    firsts = {f.root: f for f in reversed(files)}.values()  # one file per root, as run_file_sets asks
+    if not files or not any("history" in _summary_needs(config.settings_for(f.path)) for f in firsts):
+        return False
+    from linter.migset.summary import _manifest_exists, base_dir_of
+
+    return bool(config.base) or _manifest_exists(base_dir_of(files[0]), config.manifest)
 
 
 def fails(report: Report, fail_on: str) -> bool:

@@ -11,6 +11,11 @@ import yaml
 from linter import config as configmod, engine, registry
 from linter.discovery import discover
 
+# No test writes a result cache (.miglint_cache) into the repository or a corpus copy: the
+# CLI and engine runs of the suite, and the subprocesses they start, run without one
+# (tests/test_cache.py turns it on, in tmp folders).
+os.environ.setdefault("MIGLINT_NO_CACHE", "1")
+
 #: ../shared beside the repository (CI clones the repo next to it)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
