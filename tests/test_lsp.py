@@ -195,6 +195,16 @@ async def test_fix_all_and_migration_set_from_the_workspace(client: LanguageClie
         lsp.FileEvent(uri=other.as_uri(), type=lsp.FileChangeType.Deleted)]))
     diags = await _diagnostics(client, uri)
     assert not _by_rule(diags, "duplicate-migration-version")
+    [drop] = _by_rule(diags, "drop-table")
+    assert drop.severity == lsp.DiagnosticSeverity.Warning
+
+    # the workspace's .miglint.yml is the configuration, and watched
+    config = client.ws / ".miglint.yml"
+    config.write_text("rules:\n  drop-table: {level: note}\n", encoding="utf-8")
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[
+        lsp.FileEvent(uri=config.as_uri(), type=lsp.FileChangeType.Created)]))
+    diags = await _diagnostics(client, uri)
+    assert [d.severity for d in _by_rule(diags, "drop-table")] == [lsp.DiagnosticSeverity.Information]
 
 
 # --------------------------------------------------------------------------- pure parts

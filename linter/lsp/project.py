@@ -71,6 +71,7 @@ class Project:
       files opened in the editor that discovery does not walk into (linted as
       ``miglint lint FILE`` would).
     * ``buffers``: ``{abspath: text}`` of open documents (linted instead of the disk).
+    * ``loaded``: :meth:`load` has run.
     """
 
     def __init__(self, root: str) -> None:
@@ -80,6 +81,7 @@ class Project:
         self.files: dict[str, MigrationFile] = {}
         self.buffers: dict[str, str] = {}
         self.notes: list[str] = []
+        self.loaded = False
         self._opened: dict[str, MigrationFile] = {}  # opened files discovery does not find
         self._not_migration: set[str] = set()  # opened files that are not migration files
         self._results: dict[str, engine.FileResult] = {}  # by path
@@ -93,6 +95,7 @@ class Project:
         """(Re)load the configuration, discover the files and lint all of them (buffers
         of open documents instead of their files). Never raises for configuration or
         baseline problems: they go to ``config_error``."""
+        self.loaded = True
         self.config_error = None
         try:
             self.config = configmod.load(None, cwd=self.root)

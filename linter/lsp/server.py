@@ -107,7 +107,6 @@ class MiglintServer(LanguageServer):
         cfg = find_config(os.path.dirname(path))
         root = str(cfg.parent) if cfg is not None else os.path.dirname(path)
         proj = self.projects[root] = Project(root)
-        proj.needs_load = True  # type: ignore[attr-defined]
         return proj
 
     def diagnostics(self, uri: str, pub: Published) -> list[lsp.Diagnostic]:
@@ -136,8 +135,7 @@ class MiglintServer(LanguageServer):
         else:
             self.linted[path] = (uri, version)
         proj = self.project_for(path)
-        if getattr(proj, "needs_load", False):
-            proj.needs_load = False  # type: ignore[attr-defined]
+        if not proj.loaded:
             proj.buffers.update({p: t for p, t in self.open_buffers().items() if proj.owns(p)})
             proj.load()
         root = proj.update(path, text)
