@@ -160,6 +160,10 @@ async def test_diagnostics_code_action_hover_and_syntax_error(client: LanguageCl
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(fixed.count("\n") - 1, 20)))
     assert "SHARE UPDATE EXCLUSIVE" in hover.contents.value
 
+    # closing the file clears its diagnostics
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert await _diagnostics(client, uri) == []
+
 
 @pytest.mark.asyncio
 async def test_fix_all_and_migration_set_from_the_workspace(client: LanguageClient):

@@ -4,9 +4,11 @@ A finding's :class:`~linter.model.Fix` is a promise for that fix applied **alone
 (README, "A fix is a promise"): the file still parses, runs under its tool's transaction
 semantics, and gets no new error or warning. Several fixes at once ("fix all") are only
 applied when their edits cannot interfere: :func:`plan` takes fixes in file order and
-refuses any whose region overlaps or touches one already taken (two insertions at the
-same offset included: their order would be a guess), except an exact duplicate (two
-findings offering the same edit), which is applied once.
+refuses any whose region overlaps one already taken, or meets it where one of the two is
+an insertion (two insertions at the same offset, or an insertion at the start of a
+replaced region: their order would be a guess), except an exact duplicate (two findings
+offering the same edit), which is applied once. Edits that only touch end to start are
+both applied.
 
 This is the small stand-in the issue asked for until ``linter/fixes.py`` (``miglint lint
 --fix``, its own planner) lands; :func:`plan` keeps the shape that one can replace.
