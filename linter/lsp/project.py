@@ -25,7 +25,6 @@ import gc
 import os
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from linter import config as configmod, engine
 from linter.config import Config, ConfigError

@@ -68,12 +68,14 @@ log = logging.getLogger("miglint.server")
 @dataclass
 class Published:
     """What was last published for one document: the ``findings``, the ``lines`` of the
-    text they were computed on, and the document ``version``."""
+    ``text`` they were computed on, and the document ``version``; ``locks``: the lock
+    report of that text, ``(statements, wrapped)``, once a hover asked for it."""
 
     findings: list[Finding]
     lines: Lines
     version: int | None
     text: str
+    locks: tuple | None = None
 
 
 class MiglintServer(LanguageServer):
@@ -431,7 +433,9 @@ async def _hover(ls: MiglintServer, params: lsp.HoverParams) -> lsp.Hover | None
         report = lockreport.analyse_file(f, proj.config, buffer_read(pub.text, proj.config.max_file_size))
         return report.statements, report.wrapped
 
-    statements, wrapped = await ls.run(locks)
+    if pub.locks is None:  # one analysis per published text, however many hovers
+        pub.locks = await ls.run(locks)
+    statements, wrapped = pub.locks
     text = hovermod.hover(pub.findings, pos, statements, wrapped)
     if text is None:
         return None
