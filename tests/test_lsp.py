@@ -191,6 +191,9 @@ async def test_fix_all_and_migration_set_from_the_workspace(client: LanguageClie
     assert "lock_timeout" in fixed
     after = await _change(client, uri, 2, fixed)
     assert not _by_rule(after, "missing-lock-timeout")
+    twin.write_text(fixed, encoding="utf-8")  # saved: linted again at once
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+    assert [d.code for d in await _diagnostics(client, uri)] == [d.code for d in after]
 
     # the other V299 leaves the workspace: the duplicate goes with it
     other = client.ws / "db/migration/V299__indeks_task_type.sql"
@@ -262,3 +265,10 @@ def test_carry_moves_findings_after_the_edit_and_drops_those_in_it(tmp_path: Pat
     kept = carry(old, edited, found)
     assert [f.rule_id for f in kept if f.span.start.line == 2] == [f.rule_id for f in drop]
     assert not any(f.rule_id == "non-concurrent-create-index" for f in kept)
+
+
+def test_help_lists_the_server():
+    from linter.cli import build_parser
+
+    text = build_parser().format_help()
+    assert "server" in text and "language server" in text
