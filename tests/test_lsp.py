@@ -41,14 +41,18 @@ def _workspace(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def _accept_registrations(client: LanguageClient) -> None:
+    """Answer ``client/registerCapability`` as an editor does, keeping what was registered."""
+    client.registrations = []
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams):
+        client.registrations.extend(params.registrations)
+
+
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "linter", "server", "--stdio"]))
 async def client(lsp_client: LanguageClient, tmp_path: Path):
-    lsp_client.registrations = []
-
-    @lsp_client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
-    def register(params: lsp.RegistrationParams):
-        lsp_client.registrations.extend(params.registrations)
-
+    _accept_registrations(lsp_client)
     ws = _workspace(tmp_path / "ws", {
         "db/migration/V299__indeks_task_type.sql": INDEX_UNICODE,
         "db/migration/V262__verge_slett_tabell.sql": DROP_SQL,
@@ -212,6 +216,29 @@ async def test_fix_all_and_migration_set_from_the_workspace(client: LanguageClie
         lsp.FileEvent(uri=config.as_uri(), type=lsp.FileChangeType.Created)]))
     diags = await _diagnostics(client, uri)
     assert [d.severity for d in _by_rule(diags, "drop-table")] == [lsp.DiagnosticSeverity.Information]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "linter", "server"]))
+async def utf8_client(lsp_client: LanguageClient, tmp_path: Path):
+    _accept_registrations(lsp_client)
+    ws = _workspace(tmp_path / "ws", {"db/migration/V299__indeks_task_type.sql": INDEX_UNICODE})
+    lsp_client.ws = ws
+    caps = client_capabilities("visual-studio-code")
+    caps.general = lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf8])
+    result = await lsp_client.initialize_session(lsp.InitializeParams(capabilities=caps, root_uri=ws.as_uri()))
+    assert result.capabilities.position_encoding == lsp.PositionEncodingKind.Utf8
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_positions_follow_the_negotiated_encoding(utf8_client: LanguageClient):
+    # a client that offers UTF-8 gets byte columns: "/* 𝄞 é */ " is 14 bytes
+    uri = (utf8_client.ws / "db/migration/V299__indeks_task_type.sql").as_uri()
+    utf8_client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+        text_document=lsp.TextDocumentItem(uri=uri, language_id="sql", version=1, text=INDEX_UNICODE)))
+    [index] = _by_rule(await _diagnostics(utf8_client, uri), "non-concurrent-create-index")
+    assert index.range.start == lsp.Position(1, len(PREFIX.encode("utf-8")))
 
 
 # --------------------------------------------------------------------------- pure parts

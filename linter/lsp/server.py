@@ -234,7 +234,8 @@ def build() -> MiglintServer:
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: MiglintServer, params: lsp.InitializeParams) -> None:
-        ls.encoding = str(ls.workspace.position_encoding or UTF16)
+        enc = ls.workspace.position_encoding or UTF16  # pygls chose it from the client's offer
+        ls.encoding = str(getattr(enc, "value", enc))  # "utf-16", not "PositionEncodingKind.Utf16"
         opts = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         if isinstance(opts.get("debounce"), (int, float)) and opts["debounce"] >= 0:
             ls.debounce = float(opts["debounce"])
