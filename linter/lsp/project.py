@@ -280,9 +280,11 @@ class Project:
             summaries[f.path] = good.summary if good is not None and not res.summary.get("parsed") else res.summary
             ignored[f.path] = res.ignored_rules
             findings.extend(res.findings)
+        from linter.migset.history import HistoryError
+
         try:
             findings.extend(engine.run_file_sets(members, self.config, summaries, ignored))
-        except Exception as exc:  # HistoryError (git, manifest): the per-file findings still count
+        except HistoryError as exc:  # the manifest is unreadable: the per-file findings still count
             self.config_error = str(exc)
         findings = engine._resolve_with_set(findings, members, summaries, self.config)
         by_path: dict[str, list[Finding]] = defaultdict(list)
