@@ -99,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="cancel a replayed statement after this many seconds (default 60; 0: never)")
     ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
 
+    srv = sub.add_parser("server", help="run the language server (LSP) for editors",
+                         description="Run miglint's language server on standard input/output: diagnostics as you type, "
+                                     "quick fixes, hover with the rule's doc and the statement's locks. Editors start it "
+                                     "themselves (docs/editors.md). Needs `pip install 'miglint[server]'`.")
+    srv.add_argument("--stdio", action="store_true", help="talk LSP over standard input/output (the default and only transport)")
+
     from linter.github.command import add_parser as add_github_parser  # the pull-request bot
 
     add_github_parser(sub)
@@ -576,6 +582,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
 
 
+# --------------------------------------------------------------------------- server
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """``miglint server``: the language server (:mod:`linter.lsp.server`; pygls is the
+    optional ``server`` extra, imported only here)."""
+    try:
+        import pygls  # noqa: F401  (the server extra)
+    except ImportError:
+        raise UsageError("miglint server needs pygls: pip install 'miglint[server]'") from None
+    from linter.lsp.server import main as serve
+
+    return serve()
+
+
 #: Subcommand name -> handler.
 _COMMANDS = {
     "lint": cmd_lint,
@@ -588,5 +609,6 @@ _COMMANDS = {
     "hash": cmd_hash,
     "new": cmd_new,
     "verify": cmd_verify,
+    "server": cmd_server,
     "init": cmd_init,
 }

@@ -223,8 +223,10 @@ def _stamp(rule: registry.Rule, setting: RuleSetting, path: str, v: Violation, s
 _LINTED = 0  # files linted in this process since young objects were last collected
 
 
-def lint_file(file: MigrationFile, config: Config) -> FileResult:
-    """Lint one file with the statement and file checks enabled for its path. While the
+def lint_file(file: MigrationFile, config: Config, read: ReadResult | None = None) -> FileResult:
+    """Lint one file with the statement and file checks enabled for its path. ``read``:
+    the file's text when it is not to be read from ``file.abspath`` (an editor's unsaved
+    buffer, :mod:`linter.lsp`). While the
     cyclic garbage collector is off (:func:`lint`), every :data:`GC_EVERY` files it
     collects the young objects (here, between two files, no parse tree is alive)."""
     global _LINTED
@@ -233,7 +235,7 @@ def lint_file(file: MigrationFile, config: Config) -> FileResult:
         _LINTED = 0
         gc.collect(0)
     try:
-        return _lint_file(file, config)
+        return _lint_file(file, config, read)
     except Exception:  # a bug in a check must not hide the other files' findings
         import traceback
 
@@ -316,12 +318,13 @@ def _section_of(source: Source | None):
     return lambda v: source.section_of(source.index.offset(v.span.start)).start
 
 
-def _lint_file(file: MigrationFile, config: Config) -> FileResult:
+def _lint_file(file: MigrationFile, config: Config, read: ReadResult | None = None) -> FileResult:
     rules = registry.all_rules()
     settings = config.settings_for(file.path)
     if file.direction is Direction.BASELINE:
         settings = _baseline_settings(settings)
-    read = read_text(file.abspath, config.max_file_size)
+    if read is None:
+        read = read_text(file.abspath, config.max_file_size)
     source = None
     if read.text is not None:
         source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)

@@ -38,7 +38,7 @@ from linter import __version__
 from linter.model import Direction, MigrationFile
 from linter.pg import dynamic, forms, transactions
 from linter.pg.locks import LockMode
-from linter.source import Source, read_text
+from linter.source import ReadResult, Source, read_text
 
 #: Verdicts, worst first (the order of summaries and of the markdown icons).
 VERDICTS = ("fails in a transaction", "rewrites table", "blocks reads and writes", "blocks writes", "locks rows", "new table", "safe")
@@ -141,11 +141,13 @@ def build(files: list[MigrationFile], config=None, *, notes=()) -> LockReport:
     return LockReport(out, config.pg_version, tuple(notes), __version__, ordered)
 
 
-def analyse_file(file: MigrationFile, config) -> FileLocks:
-    """The :class:`FileLocks` of one file."""
+def analyse_file(file: MigrationFile, config, read: ReadResult | None = None) -> FileLocks:
+    """The :class:`FileLocks` of one file; ``read``: its text when not to be read from
+    ``file.abspath`` (an editor's buffer, :mod:`linter.lsp.hover`)."""
     from linter.engine import FileContext
 
-    read = read_text(file.abspath, config.max_file_size)
+    if read is None:
+        read = read_text(file.abspath, config.max_file_size)
     base = dict(path=file.path, convention=str(file.convention), direction=str(file.direction))
     if read.text is None:
         return FileLocks(**base, wrapped=None, why="", error=read.message)
