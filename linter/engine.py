@@ -410,6 +410,54 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
     return FileResult(file.path, findings, excerpts, ignored, summary)
 
 
+def context_file(file: MigrationFile, config: Config) -> FileResult:
+    """What the ``file-set`` rules need of a file whose own findings are not wanted (a
+    context file of ``lint --changed`` / ``miglint github``, :func:`lint`'s ``only``): the
+    summary keys the enabled rules' ``NEEDS`` ask for (:func:`_summary_needs`), computed
+    exactly as :func:`_lint_file` computes them (same :class:`Source`, same
+    :func:`linter.migset.summary.summarize`), and no statement or file rule run. The
+    file is parsed only when a key needs statements (``digest`` needs the text, a
+    history rule nothing; no key: not even read). No findings, no ignore comments:
+    both only ever concern the file itself, and its findings are not reported."""
+    settings = config.settings_for(file.path)
+    if file.direction is Direction.BASELINE:
+        settings = _baseline_settings(settings)
+    needs = _summary_needs(settings)
+    if not needs - _NO_READ_NEEDS:
+        return FileResult(file.path, [], {}, None, {})
+    read = read_text(file.abspath, config.max_file_size)
+    source = None
+    if read.text is not None:
+        if needs - _TEXT_NEEDS:
+            source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+        else:  # the digest needs the text only
+            source = _TextOnly(read.text)
+    from linter.migset.summary import summarize
+
+    summary = summarize(file, source, needs, config)
+    if isinstance(source, Source):
+        summary["parsed"] = source.error is None
+        source.close()
+    return FileResult(file.path, [], {}, None, summary)
+
+
+class _TextOnly:
+    """What :func:`linter.migset.summary.summarize` reads of an unparsed file: its text
+    (an ``error`` stops it before the keys that need statements)."""
+
+    __slots__ = ("text", "error")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.error = (0, "not parsed")
+
+
+#: Summary needs that read nothing of a file (the history is loaded once for the run).
+_NO_READ_NEEDS = frozenset({"history"})
+#: Summary needs that read a file's text but need no parse.
+_TEXT_NEEDS = _NO_READ_NEEDS | {"digest"}
+
+
 # --------------------------------------------------------------------------- the run
 
 _WORKER_CONFIG: Config | None = None
@@ -420,9 +468,16 @@ def _init_worker(config: Config) -> None:
     _WORKER_CONFIG = config
 
 
-def _work(batch: list[MigrationFile]) -> list[FileResult]:
+def _work(batch: list[MigrationFile], only: frozenset[str] | None = None) -> list[FileResult]:
     assert _WORKER_CONFIG is not None
-    return [lint_file(f, _WORKER_CONFIG) for f in batch]
+    return [_one(f, _WORKER_CONFIG, only) for f in batch]
+
+
+def _one(file: MigrationFile, config: Config, only: frozenset[str] | None) -> FileResult:
+    """:func:`lint_file`, or :func:`context_file` for a file outside ``only``."""
+    if only is None or file.path in only:
+        return lint_file(file, config)
+    return context_file(file, config)
 
 
 def _jobs(requested: int | None, n_files: int) -> int:
@@ -433,8 +488,13 @@ def _jobs(requested: int | None, n_files: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None) -> Iterator[FileResult]:
+def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
+               only: frozenset[str] | None = None) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per file, in the order of ``files``.
+
+    ``only``: the paths to lint (statement and file rules); the other files are context,
+    summarised for the set rules only (:func:`context_file`, about a twentieth of a lint
+    each, so they count as such for the default worker count). ``None``: every file.
 
     ``jobs``: processes that lint (default: one per core when there are at least
     :data:`PARALLEL_THRESHOLD` files, else in-process). With ``jobs`` = n, this process
@@ -445,7 +505,7 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
     forking, this process lints one file, so the modules and compiled patterns every
     file needs are loaded once and shared with the workers.
     """
-    n = _jobs(jobs, len(files))
+    n = _jobs(jobs, len(files) if only is None else sum(1 for f in files if f.path in only) + len(files) // 20)
     if n > 1:  # imported here: a one-file run should not pay for the pool (~20 ms)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -454,22 +514,22 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
             n = 1
     if n == 1:
         for f in files:
-            yield lint_file(f, config)
+            yield _one(f, config, only)
         return
     results: list[FileResult | None] = [None] * len(files)
     order = sorted(range(len(files)), key=lambda i: -_size(files[i].abspath))
     first = order.pop()  # the smallest file: the warm-up before forking
-    results[first] = lint_file(files[first], config)
+    results[first] = _one(files[first], config, only)
     size = max(1, min(32, len(order) // (n * 8) or 1))
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
-        futures = [pool.submit(_work, [files[i] for i in b]) for b in batches]
+        futures = [pool.submit(_work, [files[i] for i in b], only) for b in batches]
         for batch, fut in zip(reversed(batches), reversed(futures)):
             if not fut.cancel():  # a worker has it: every batch before it is theirs too
                 break
             for i in batch:
-                results[i] = lint_file(files[i], config)
+                results[i] = _one(files[i], config, only)
         for batch, fut in zip(batches, futures):
             if not fut.cancelled():
                 for i, res in zip(batch, fut.result()):
@@ -579,8 +639,16 @@ def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: di
                 got.setdefault(ln, text_lines[ln - 1].rstrip("\r"))
 
 
-def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = ()) -> Report:
+def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = (),
+         only: Iterable[str] | None = None) -> Report:
     """Lint ``files`` and return the sorted :class:`Report`.
+
+    ``only`` (the pull-request path: ``lint --changed``, ``miglint github``): the paths
+    whose findings are wanted. Statement and file rules run on those files alone; the
+    others of ``files`` are context for the ``file-set`` rules and the set post-pass
+    (:func:`context_file`: the same summaries, no rules), and the report holds only the
+    findings on ``only``'s paths (a removed file's path included). Those findings are the
+    ones a run without ``only`` gives on these paths (tests/test_changed.py).
 
     The cyclic garbage collector is suspended meanwhile (and resumed after, if it was on):
     a file's parse tree is freed by reference counting when the file is done (the engine
@@ -596,8 +664,9 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     suspended = gc.isenabled()
     if suspended:
         gc.disable()
+    wanted = None if only is None else frozenset(only)
     try:
-        for res in lint_files(files, config, jobs=jobs):
+        for res in lint_files(files, config, jobs=jobs, only=wanted):
             findings.extend(res.findings)
             if res.excerpts:
                 excerpts[res.path] = res.excerpts
@@ -607,6 +676,8 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
         _set_excerpts(set_findings, files, excerpts, config)
         findings.extend(set_findings)
         findings = _resolve_with_set(findings, files, summaries, config)
+        if wanted is not None:
+            findings = [f for f in findings if f.path in wanted]
     finally:
         if suspended:
             gc.enable()
