@@ -168,6 +168,10 @@ class FileSetContext:
     history: Any = None
     #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
     cache: dict = field(default_factory=dict)
+    #: the paths whose findings are wanted (``lint --changed``, :func:`lint`'s ``only``), ``None``
+    #: for all: a check may skip work whose findings could only land on other files
+    #: (:func:`linter.migset.pairs.wanted`), never work that findings on these paths depend on
+    only: frozenset[str] | None = None
 
     def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None,
                   context: str | None = None, **properties: Any) -> Violation:
@@ -441,6 +445,90 @@ def context_file(file: MigrationFile, config: Config) -> FileResult:
     return FileResult(file.path, [], {}, None, summary)
 
 
+class ContextSummary(dict):
+    """The summary of a context file (:func:`lint`'s ``only``), computed by
+    :func:`context_file` when a ``file-set`` rule or the set post-pass first asks for one of
+    its keys (``get``, ``[]``, ``in``, or a look at the whole): a change's findings need
+    only some files of a root (the units a rule reports on, the tables a dropped one is tied
+    to), so most context files are never parsed. Asking for a key no summary holds (an
+    engine key such as ``set_ignores``) computes nothing. Lives in the process that runs
+    the set rules (never pickled)."""
+
+    __slots__ = ("_file", "_config", "_done", "_folded")
+
+    def __init__(self, file: MigrationFile, config: Config) -> None:
+        super().__init__()
+        self._file = file
+        self._config = config
+        self._done = False
+        self._folded: str | None = None
+
+    def may_name(self, name: str) -> bool:
+        """False only when no statement of the file can name the object ``name`` (a bare
+        identifier as the parser gives it): its text does not hold ``name`` in any letter
+        case, and neither Unicode escapes (``U&"..."``) nor placeholders (replaced before
+        parsing) could spell it. Reads the text, parses nothing."""
+        if self._done:
+            return True
+        if self._folded is None:
+            read = read_text(self._file.abspath, self._config.max_file_size)
+            text = (read.text or "").casefold()
+            self._folded = "" if read.text is None else text
+            if self._config.placeholders or 'u&"' in text or "u&'" in text:
+                self._fill()
+                return True
+        return name.casefold() in self._folded
+
+    def _fill(self) -> None:
+        if not self._done:
+            self._done = True
+            self.update(context_file(self._file, self._config).summary)
+
+    def get(self, key, default=None):
+        if key in _SUMMARY_KEYS:
+            self._fill()
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        if key in _SUMMARY_KEYS:
+            self._fill()
+        return dict.__contains__(self, key)
+
+    def __len__(self) -> int:
+        self._fill()
+        return dict.__len__(self)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def __eq__(self, other) -> bool:
+        self._fill()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: The keys :func:`context_file` can put in a summary (:mod:`linter.migset.summary`'s, and ``parsed``).
+_SUMMARY_KEYS = frozenset({"parsed", "sections", "categories", "objects", "digest", "column_types", "table_ties"})
+
+
 class _TextOnly:
     """What :func:`linter.migset.summary.summarize` reads of an unparsed file: its text
     (an ``error`` stops it before the keys that need statements)."""
@@ -468,16 +556,9 @@ def _init_worker(config: Config) -> None:
     _WORKER_CONFIG = config
 
 
-def _work(batch: list[MigrationFile], only: frozenset[str] | None = None) -> list[FileResult]:
+def _work(batch: list[MigrationFile]) -> list[FileResult]:
     assert _WORKER_CONFIG is not None
-    return [_one(f, _WORKER_CONFIG, only) for f in batch]
-
-
-def _one(file: MigrationFile, config: Config, only: frozenset[str] | None) -> FileResult:
-    """:func:`lint_file`, or :func:`context_file` for a file outside ``only``."""
-    if only is None or file.path in only:
-        return lint_file(file, config)
-    return context_file(file, config)
+    return [lint_file(f, _WORKER_CONFIG) for f in batch]
 
 
 def _jobs(requested: int | None, n_files: int) -> int:
@@ -488,13 +569,8 @@ def _jobs(requested: int | None, n_files: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
-               only: frozenset[str] | None = None) -> Iterator[FileResult]:
+def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None = None) -> Iterator[FileResult]:
     """Yield a :class:`FileResult` per file, in the order of ``files``.
-
-    ``only``: the paths to lint (statement and file rules); the other files are context,
-    summarised for the set rules only (:func:`context_file`, about a twentieth of a lint
-    each, so they count as such for the default worker count). ``None``: every file.
 
     ``jobs``: processes that lint (default: one per core when there are at least
     :data:`PARALLEL_THRESHOLD` files, else in-process). With ``jobs`` = n, this process
@@ -505,7 +581,7 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
     forking, this process lints one file, so the modules and compiled patterns every
     file needs are loaded once and shared with the workers.
     """
-    n = _jobs(jobs, len(files) if only is None else sum(1 for f in files if f.path in only) + len(files) // 20)
+    n = _jobs(jobs, len(files))
     if n > 1:  # imported here: a one-file run should not pay for the pool (~20 ms)
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -514,22 +590,22 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
             n = 1
     if n == 1:
         for f in files:
-            yield _one(f, config, only)
+            yield lint_file(f, config)
         return
     results: list[FileResult | None] = [None] * len(files)
     order = sorted(range(len(files)), key=lambda i: -_size(files[i].abspath))
     first = order.pop()  # the smallest file: the warm-up before forking
-    results[first] = _one(files[first], config, only)
+    results[first] = lint_file(files[first], config)
     size = max(1, min(32, len(order) // (n * 8) or 1))
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     ctx = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
-        futures = [pool.submit(_work, [files[i] for i in b], only) for b in batches]
+        futures = [pool.submit(_work, [files[i] for i in b]) for b in batches]
         for batch, fut in zip(reversed(batches), reversed(futures)):
             if not fut.cancel():  # a worker has it: every batch before it is theirs too
                 break
             for i in batch:
-                results[i] = _one(files[i], config, only)
+                results[i] = lint_file(files[i], config)
         for batch, fut in zip(batches, futures):
             if not fut.cancelled():
                 for i, res in zip(batch, fut.result()):
@@ -560,10 +636,13 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
     return needs
 
 
-def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
+def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None],
+                  only: frozenset[str] | None = None) -> list[Finding]:
     """Run the ``file-set`` checks once per migration root; honours ``ignore-file``, and
     ignore comments on the statement a finding points at (the workers send their lines in
-    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``).
+    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``). ``only``: the
+    paths whose findings are wanted (:func:`lint`), also told to the checks
+    (:attr:`FileSetContext.only`); ``None``: all.
     Loads the history (git or manifest, :mod:`linter.migset.history`) once when an enabled
     rule needs it; raises :class:`linter.migset.history.HistoryError` when git fails."""
     rules = registry.all_rules()
@@ -578,7 +657,7 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     out: list[Finding] = []
     for root, members in by_root.items():
         settings = config.settings_for(members[0].path)
-        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history)
+        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history, only=only)
         seen: dict = {}
         kept: list = []
         for rid, setting in settings.items():
@@ -587,6 +666,8 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
                 continue
             for v in rule.module.check(ctx, setting.options) or ():
                 path = v.properties.get("path", root)
+                if only is not None and path not in only:
+                    continue
                 ig = ignored.get(path)
                 if ig and ("*" in ig or rid in ig):
                     continue
@@ -666,13 +747,17 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
         gc.disable()
     wanted = None if only is None else frozenset(only)
     try:
-        for res in lint_files(files, config, jobs=jobs, only=wanted):
+        for res in lint_files(files if wanted is None else [f for f in files if f.path in wanted], config, jobs=jobs):
             findings.extend(res.findings)
             if res.excerpts:
                 excerpts[res.path] = res.excerpts
             summaries[res.path] = res.summary
             ignored[res.path] = res.ignored_rules
-        set_findings = run_file_sets(files, config, summaries, ignored)
+        if wanted is not None:  # context: summarised when a set rule first looks (in this process)
+            for f in files:
+                if f.path not in wanted:
+                    summaries[f.path] = ContextSummary(f, config)
+        set_findings = run_file_sets(files, config, summaries, ignored, only=wanted)
         _set_excerpts(set_findings, files, excerpts, config)
         findings.extend(set_findings)
         findings = _resolve_with_set(findings, files, summaries, config)

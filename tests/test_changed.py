@@ -158,3 +158,9 @@ def test_changed_without_a_base_branch_says_so(tmp_path, capsys):
     finally:
         os.chdir(cwd)
     assert "--base" in capsys.readouterr().err
+
+
+def test_context_summary_keys_are_the_summary_keys():
+    from linter.migset import summary
+
+    assert engine._SUMMARY_KEYS == set(summary.NEEDS) | {"parsed"}
