@@ -588,6 +588,10 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
 
         if "fork" not in multiprocessing.get_all_start_methods():
             n = 1
+        else:  # a large run: the workers share orjson, imported once here
+            from linter.pg.parser import prefer_fast_json
+
+            prefer_fast_json()
     if n == 1:
         for f in files:
             yield lint_file(f, config)
