@@ -588,10 +588,11 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
 
         if "fork" not in multiprocessing.get_all_start_methods():
             n = 1
-        else:  # a large run: the workers share orjson, imported once here
+        else:  # a large run: the workers share orjson and the rule modules, imported once here
             from linter.pg.parser import prefer_fast_json
 
             prefer_fast_json()
+            registry.import_all()
     if n == 1:
         for f in files:
             yield lint_file(f, config)
@@ -635,7 +636,7 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
     if hit is not None and hit[0] is settings:
         return hit[1]
     rules = registry.all_rules()
-    needs = frozenset(n for r in settings for n in getattr(rules[r].module, "NEEDS", ()))
+    needs = frozenset(n for r in settings for n in (rules[r].needs if rules[r].needs is not None else getattr(rules[r].module, "NEEDS", ())))
     _NEEDS[id(settings)] = (settings, needs)
     return needs
 

@@ -79,3 +79,27 @@ def test_loads_switches_to_orjson_after_a_megabyte(monkeypatch):
 
     assert parser._fast is orjson.loads  # and switches past the threshold
     assert parser.loads(text) == json.loads(text)
+
+
+def test_rules_from_the_index_equal_the_modules():
+    """linter.rule_index (generated) gives every rule the metadata its module declares."""
+    from linter import registry
+
+    indexed = registry.all_rules()
+    imported = registry.all_rules(imported=True)
+    assert list(indexed) == list(imported)
+    for rid, rule in imported.items():
+        got = indexed[rid]
+        for f in ("id", "family", "scope", "default_level", "summary", "doc", "aliases", "options", "defaults", "kinds",
+                  "subcommands", "hazard", "covers", "joins", "report", "needs"):
+            assert getattr(got, f) == getattr(rule, f), (rid, f)
+        assert got.module.check is rule.module.check  # the deferred module is the module
+
+
+def test_one_file_lint_imports_only_the_rules_it_calls(tmp_path):
+    mods = _modules(tmp_path, "CREATE INDEX users_email_idx ON users (email);\n")
+    assert "linter.checks.non_concurrent_create_index" in mods
+    # statement rules for other statement kinds, and disabled rules, stay unimported
+    assert "linter.checks.rename_table" not in mods
+    assert "linter.checks.truncate_cascade" not in mods
+    assert "linter.checks.sqlfluff_style" not in mods
