@@ -261,9 +261,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
     if args.changed:  # the pull-request path (linter.changed)
         from linter import changed as changedmod
 
-        changed = changedmod.changed_paths(args.base or changedmod.default_base())
+        base = args.base or changedmod.default_base()
+        changed = changedmod.changed_paths(base)
         files = changedmod.touched(changed, found.files)
         only = changedmod.with_partners(changed, files)
+        if not files:
+            notes.append(f"no migration file changed since the merge base with {base}")
     _tune_gc()
     from linter.migset.history import HistoryError
 

@@ -164,3 +164,17 @@ def test_context_summary_keys_are_the_summary_keys():
     from linter.migset import summary
 
     assert engine._SUMMARY_KEYS == set(summary.NEEDS) | {"parsed"}
+
+
+def test_changed_with_nothing_changed_says_so(tmp_path, capsys):
+    (tmp_path / "001_a.sql").write_text("CREATE INDEX i ON t (c);\n", encoding="utf-8")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "x")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["lint", "--changed"]) == 0  # main is the default base
+    finally:
+        os.chdir(cwd)
+    assert "no migration file changed since the merge base with main" in capsys.readouterr().out
