@@ -103,3 +103,22 @@ def test_one_file_lint_imports_only_the_rules_it_calls(tmp_path):
     assert "linter.checks.rename_table" not in mods
     assert "linter.checks.truncate_cascade" not in mods
     assert "linter.checks.sqlfluff_style" not in mods
+
+
+def test_small_json_reports_are_the_bytes_orjson_writes(shared_dir, tmp_path, monkeypatch):
+    """formats/json encodes small reports with the standard library (no orjson import):
+    byte for byte what orjson writes, on real findings (messages, fixes, properties,
+    redacted secrets, non-ASCII text)."""
+    from linter import config as configmod, engine
+    from linter.discovery import discover
+    from linter.formats import json as fj
+
+    corpus = shared_dir / "corpus"
+    projects = ("rust-lang__crates.io", "graphile__worker", "supabase__storage", "mckaywrigley__chatbot-ui")
+    files = discover([str(corpus / p) for p in projects], base_dir=str(corpus)).files
+    report = engine.lint(files, configmod.load(None, cwd=tmp_path), jobs=1)
+    assert len(report.findings) > 300
+    monkeypatch.setattr(fj, "SMALL_REPORT", -1)
+    with_orjson = b"".join(fj.chunks(report))
+    monkeypatch.setattr(fj, "SMALL_REPORT", 10**9)
+    assert b"".join(fj.chunks(report)) == with_orjson
