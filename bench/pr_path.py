@@ -16,7 +16,8 @@ with the other processes' load, CPU time much less). Python children cache their
 under ``bench/.cache/pycache`` as an installed package has it.
 
 ``measure(corpus, runs)`` returns the figures as a dict (for bench/speed.py); ``python
-bench/pr_path.py [--runs N] [--corpus DIR] [--json FILE]`` prints them. Standard library only.
+bench/pr_path.py [--runs N] [--corpus DIR] [--json FILE] [--before DIR]`` prints them
+(``--before``: another checkout timed in the same runs). Standard library only.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ SINGLE_FILE_PROJECT = "rust-lang__crates.io"
 TARGETS = {"pr_path": 150.0, "one_file": 100.0}
 
 
-def python_env() -> dict:
-    """The children's environment: this checkout importable, bytecode cached."""
+def python_env(repo: Path = REPO) -> dict:
+    """The children's environment: checkout ``repo`` importable, bytecode cached."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
     env["PYTHONPYCACHEPREFIX"] = str(CACHE / "pycache")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
@@ -92,35 +93,47 @@ def _run(cmd: list[str], cwd: Path, env: dict) -> tuple[float, float, int]:
     return wall, usage.ru_utime + usage.ru_stime, proc.returncode
 
 
-def measure(corpus: Path = DEFAULT_CORPUS, runs: int = 15, python: str = sys.executable) -> dict:
+def measure(corpus: Path = DEFAULT_CORPUS, runs: int = 15, python: str = sys.executable, before: Path | None = None) -> dict:
     """Run both cases ``runs`` times, interleaved; ``{case: {"median_ms", "best_ms",
-    "cpu_median_ms", "target_ms", "what"}}``."""
+    "cpu_median_ms", "target_ms", "what"}}``. ``before``: another checkout of miglint,
+    timed in the same runs (cases ``pr_path_before``, ``one_file_before``); one without
+    ``--changed`` lints the whole root with ``--base main``, as ``miglint github`` did."""
     env = python_env()
-    times: dict[str, list[tuple[float, float]]] = {"pr_path": [], "one_file": []}
+    times: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="miglint-prpath-") as tmp:
         tmpd = Path(tmp)
         repo = pr_repo(corpus, tmpd)
         one = typical_file(corpus)
         out = tmpd / "out.json"
+        json_out = ["--format", "json", "--output", str(out)]
         cases = {
-            "pr_path": ([python, "-m", "linter", "lint", "--changed", "--base", "main", "--format", "json", "--output", str(out)], repo),
-            "one_file": ([python, "-m", "linter", "lint", str(one)], tmpd),
+            "pr_path": ([python, "-m", "linter", "lint", "--changed", "--base", "main", *json_out], repo, env),
+            "one_file": ([python, "-m", "linter", "lint", str(one)], tmpd, env),
         }
-        for cmd, cwd in cases.values():  # warm the bytecode cache and the page cache
-            _run(cmd, cwd, env)
+        if before is not None:
+            benv = python_env(before)
+            has_changed = "--changed" in (before / "linter" / "cli.py").read_text(encoding="utf-8")
+            pr = ["--changed"] if has_changed else []
+            cases["pr_path_before"] = ([python, "-m", "linter", "lint", *pr, "--base", "main", *json_out], repo, benv)
+            cases["one_file_before"] = ([python, "-m", "linter", "lint", str(one)], tmpd, benv)
+        for cmd, cwd, e in cases.values():  # warm the bytecode cache and the page cache
+            _run(cmd, cwd, e)
         for _ in range(runs):
-            for name, (cmd, cwd) in cases.items():
-                wall, cpu, _ = _run(cmd, cwd, env)
-                times[name].append((wall, cpu))
+            for name, (cmd, cwd, e) in cases.items():
+                wall, cpu, _ = _run(cmd, cwd, e)
+                times.setdefault(name, []).append((wall, cpu))
     what = {"pr_path": f"lint --changed: 2 files added to {PR_PROJECT} (~540 files)",
             "one_file": f"lint {SINGLE_FILE_PROJECT}/{one.parent.name}/{one.name}"}
+    what.update({f"{k}_before": f"{v}, with {before}" for k, v in list(what.items())})
+    if before is not None and not has_changed:
+        what["pr_path_before"] = f"lint --base main (the whole root, no --changed), with {before}"
     return {
         name: {
             "what": what[name],
             "median_ms": round(statistics.median(w for w, _ in got) * 1000, 1),
             "best_ms": round(min(w for w, _ in got) * 1000, 1),
             "cpu_median_ms": round(statistics.median(c for _, c in got) * 1000, 1),
-            "target_ms": TARGETS[name],
+            "target_ms": TARGETS[name.removesuffix("_before")],
             "runs": len(got),
         }
         for name, got in times.items()
@@ -132,11 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--before", type=Path, metavar="DIR", help="also time the miglint checkout in DIR, interleaved")
     args = ap.parse_args(argv)
-    got = measure(args.corpus, args.runs)
-    print(f"{'case':<10} {'median ms':>10} {'best ms':>8} {'CPU ms':>7} {'target':>7}  what")
+    got = measure(args.corpus, args.runs, before=args.before)
+    print(f"{'case':<16} {'median ms':>10} {'best ms':>8} {'CPU ms':>7} {'target':>7}  what")
     for name, r in got.items():
-        print(f"{name:<10} {r['median_ms']:>10.1f} {r['best_ms']:>8.1f} {r['cpu_median_ms']:>7.1f} {r['target_ms']:>7.0f}  {r['what']}")
+        print(f"{name:<16} {r['median_ms']:>10.1f} {r['best_ms']:>8.1f} {r['cpu_median_ms']:>7.1f} {r['target_ms']:>7.0f}  {r['what']}")
     if args.json:
         args.json.write_text(json.dumps(got, indent=2) + "\n", encoding="utf-8")
     return 0
