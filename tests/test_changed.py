@@ -51,8 +51,9 @@ _CREATE = re.compile(r"^\s*CREATE TABLE (?:IF NOT EXISTS )?((?:\"?\w+\"?\.)?\"?\
 def make_change(repo: Path) -> tuple[set[str], set[str]]:
     """Commit ``repo`` as branch main, then on a new branch add a migration after the last
     one (a copy of the last migration's files under a later version: its up and its down
-    where there is one) and edit a deployed one (the second to last up). Returns ``(added
-    paths, modified paths)``, relative to ``repo``."""
+    where there is one), edit a deployed one (the second to last up) and delete another
+    (the third to last up). Returns ``(added paths, edited and deleted paths)``, relative
+    to ``repo``."""
     _git(repo, "init", "-q", "-b", "main")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "base")
@@ -84,7 +85,9 @@ def make_change(repo: Path) -> tuple[set[str], set[str]]:
     else:
         text = stmt + text
     p.write_text(text, encoding="utf-8")
-    return added, {edited.path}
+    removed = ups[-3]
+    os.remove(removed.abspath)
+    return added, {edited.path, removed.path}
 
 
 def _findings(repo: Path, out: Path, *flags: str) -> list[dict]:
@@ -113,6 +116,7 @@ def test_changed_findings_equal_the_full_runs(project, shared_dir, tmp_path):
     # (--base) reports the edit of the deployed migration
     assert any(f["path"] in added for f in only)
     assert any(f["rule"] == "modified-deployed-migration" and f["path"] in modified for f in only)
+    assert any(f["rule"] == "removed-deployed-migration" and f["path"] in modified for f in only)
     # and findings resolved from the context files' summaries (the dropped table's ties,
     # the retyped column's old type) are there
     assert {"drop-table", "column-type-rewrite"} <= {f["rule"] for f in only if f["path"] in added}
