@@ -50,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--ignore", action="append", default=[], metavar="RULES", help="not these rule ids, aliases or families")
     lint.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     lint.add_argument("--base", metavar="REF", help="git ref of the base branch, for changed-file and history rules")
+    lint.add_argument("--changed", action="store_true",
+                      help="report only the migration files changed since the merge base with --base (default: origin/HEAD, "
+                           "origin/main, origin/master, main or master), working tree included; the rest of their roots "
+                           "is context for the migration-set rules, and their findings are those of a full run")
     lint.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output (default auto: on a terminal, unless NO_COLOR is set)")
     lint.add_argument("--jobs", type=int, metavar="N", help="processes that lint, this one included (default: one per core for large runs; 1: no workers)")
     lint.add_argument("--baseline", metavar="FILE", help="do not report the findings accepted in FILE (default: the `baseline` setting; see `miglint baseline`)")
@@ -277,15 +281,29 @@ def cmd_lint(args: argparse.Namespace) -> int:
     notes = list(found.notes)
     if not found.files and not any(n.startswith("no migration files") for n in notes):
         notes.append(f"no migration files found in {', '.join(paths)}")
+    files, only, changed = found.files, None, None
+    if args.changed:  # the pull-request path (linter.changed)
+        from linter import changed as changedmod
+
+        base = args.base or changedmod.default_base()
+        changed = changedmod.changed_paths(base)
+        files = changedmod.touched(changed, found.files)
+        only = changedmod.with_partners(changed, files)
+        if not files:
+            notes.append(f"no migration file changed since the merge base with {base}")
     _tune_gc()
     from linter.migset.history import HistoryError
 
     try:
         from linter.cache import for_run
 
-        report = engine.lint(found.files, cfg, jobs=args.jobs, notes=notes, cache=for_run(cfg, no_cache=args.no_cache, cache_dir=args.cache_dir))
+        report = engine.lint(files, cfg, jobs=args.jobs, notes=notes, only=only,
+                             cache=for_run(cfg, no_cache=args.no_cache, cache_dir=args.cache_dir))
     except HistoryError as exc:
         raise UsageError(str(exc)) from None
+    if changed is not None:  # the partners were linted for their units; report the change
+        report.findings = [f for f in report.findings if f.path in changed]
+        report.files = [f for f in report.files if f.path in changed]
 
     baseline_file = None if args.no_baseline else (args.baseline or cfg.baseline)
     if baseline_file:

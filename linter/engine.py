@@ -168,6 +168,10 @@ class FileSetContext:
     history: Any = None
     #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
     cache: dict = field(default_factory=dict)
+    #: the paths whose findings are wanted (``lint --changed``, :func:`lint`'s ``only``), ``None``
+    #: for all: a check may skip work whose findings could only land on other files
+    #: (:func:`linter.migset.pairs.wanted`), never work that findings on these paths depend on
+    only: frozenset[str] | None = None
 
     def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None,
                   context: str | None = None, **properties: Any) -> Violation:
@@ -413,6 +417,138 @@ def _lint_file(file: MigrationFile, config: Config, read: ReadResult | None = No
     return FileResult(file.path, findings, excerpts, ignored, summary)
 
 
+def context_file(file: MigrationFile, config: Config) -> FileResult:
+    """What the ``file-set`` rules need of a file whose own findings are not wanted (a
+    context file of ``lint --changed`` / ``miglint github``, :func:`lint`'s ``only``): the
+    summary keys the enabled rules' ``NEEDS`` ask for (:func:`_summary_needs`), computed
+    exactly as :func:`_lint_file` computes them (same :class:`Source`, same
+    :func:`linter.migset.summary.summarize`), and no statement or file rule run. The
+    file is parsed only when a key needs statements (``digest`` needs the text, a
+    history rule nothing; no key: not even read). No findings, no ignore comments:
+    both only ever concern the file itself, and its findings are not reported."""
+    settings = config.settings_for(file.path)
+    if file.direction is Direction.BASELINE:
+        settings = _baseline_settings(settings)
+    needs = _summary_needs(settings)
+    if not needs - _NO_READ_NEEDS:
+        return FileResult(file.path, [], {}, None, {})
+    read = read_text(file.abspath, config.max_file_size)
+    source = None
+    if read.text is not None:
+        if needs - _TEXT_NEEDS:
+            source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
+        else:  # the digest needs the text only
+            source = _TextOnly(read.text)
+    from linter.migset.summary import summarize
+
+    summary = summarize(file, source, needs, config)
+    if isinstance(source, Source):
+        summary["parsed"] = source.error is None
+        source.close()
+    return FileResult(file.path, [], {}, None, summary)
+
+
+class ContextSummary(dict):
+    """The summary of a context file (:func:`lint`'s ``only``), computed by
+    :func:`context_file` when a ``file-set`` rule or the set post-pass first asks for one of
+    its keys (``get``, ``[]``, ``in``, or a look at the whole): a change's findings need
+    only some files of a root (the units a rule reports on, the tables a dropped one is tied
+    to), so most context files are never parsed. Asking for a key no summary holds (an
+    engine key such as ``set_ignores``) computes nothing. Lives in the process that runs
+    the set rules (never pickled)."""
+
+    __slots__ = ("_file", "_config", "_done", "_folded")
+
+    def __init__(self, file: MigrationFile, config: Config) -> None:
+        super().__init__()
+        self._file = file
+        self._config = config
+        self._done = False
+        self._folded: str | None = None
+
+    def may_name(self, name: str) -> bool:
+        """False only when no statement of the file can name the object ``name`` (a bare
+        identifier as the parser gives it): its text does not hold ``name`` in any letter
+        case, and neither Unicode escapes (``U&"..."``) nor placeholders (replaced before
+        parsing) could spell it. Reads the text, parses nothing."""
+        if self._done:
+            return True
+        if self._folded is None:
+            read = read_text(self._file.abspath, self._config.max_file_size)
+            text = (read.text or "").casefold()
+            self._folded = "" if read.text is None else text
+            if self._config.placeholders or 'u&"' in text or "u&'" in text:
+                self._fill()
+                return True
+        return name.casefold() in self._folded
+
+    def _fill(self) -> None:
+        if not self._done:
+            self._done = True
+            self.update(context_file(self._file, self._config).summary)
+
+    def get(self, key, default=None):
+        if key in _SUMMARY_KEYS:
+            self._fill()
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def __contains__(self, key) -> bool:
+        if key in _SUMMARY_KEYS:
+            self._fill()
+        return dict.__contains__(self, key)
+
+    def __len__(self) -> int:
+        self._fill()
+        return dict.__len__(self)
+
+    def __iter__(self):
+        self._fill()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._fill()
+        return dict.keys(self)
+
+    def items(self):
+        self._fill()
+        return dict.items(self)
+
+    def values(self):
+        self._fill()
+        return dict.values(self)
+
+    def __eq__(self, other) -> bool:
+        self._fill()
+        return dict.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+#: The keys :func:`context_file` can put in a summary (:mod:`linter.migset.summary`'s, and ``parsed``).
+_SUMMARY_KEYS = frozenset({"parsed", "sections", "categories", "objects", "digest", "column_types", "table_ties"})
+
+
+class _TextOnly:
+    """What :func:`linter.migset.summary.summarize` reads of an unparsed file: its text
+    (an ``error`` stops it before the keys that need statements)."""
+
+    __slots__ = ("text", "error")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.error = (0, "not parsed")
+
+
+#: Summary needs that read nothing of a file (the history is loaded once for the run).
+_NO_READ_NEEDS = frozenset({"history"})
+#: Summary needs that read a file's text but need no parse.
+_TEXT_NEEDS = _NO_READ_NEEDS | {"digest"}
+
+
 # --------------------------------------------------------------------------- the run
 
 _WORKER_CONFIG: Config | None = None
@@ -455,6 +591,11 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
 
         if "fork" not in multiprocessing.get_all_start_methods():
             n = 1
+        else:  # a large run: the workers share orjson and the rule modules, imported once here
+            from linter.pg.parser import prefer_fast_json
+
+            prefer_fast_json()
+            registry.import_all()
     if n == 1:
         for f in files:
             yield lint_file(f, config)
@@ -498,15 +639,18 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
     if hit is not None and hit[0] is settings:
         return hit[1]
     rules = registry.all_rules()
-    needs = frozenset(n for r in settings for n in getattr(rules[r].module, "NEEDS", ()))
+    needs = frozenset(n for r in settings for n in (rules[r].needs if rules[r].needs is not None else getattr(rules[r].module, "NEEDS", ())))
     _NEEDS[id(settings)] = (settings, needs)
     return needs
 
 
-def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None]) -> list[Finding]:
+def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None],
+                  only: frozenset[str] | None = None) -> list[Finding]:
     """Run the ``file-set`` checks once per migration root; honours ``ignore-file``, and
     ignore comments on the statement a finding points at (the workers send their lines in
-    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``).
+    the summary's ``set_ignores``: ``[(rule id, first line, last line)]``). ``only``: the
+    paths whose findings are wanted (:func:`lint`), also told to the checks
+    (:attr:`FileSetContext.only`); ``None``: all.
     Loads the history (git or manifest, :mod:`linter.migset.history`) once when an enabled
     rule needs it; raises :class:`linter.migset.history.HistoryError` when git fails."""
     rules = registry.all_rules()
@@ -521,7 +665,7 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     out: list[Finding] = []
     for root, members in by_root.items():
         settings = config.settings_for(members[0].path)
-        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history)
+        ctx = FileSetContext(root, members, config, {m.path: summaries.get(m.path, {}) for m in members}, history, only=only)
         seen: dict = {}
         kept: list = []
         for rid, setting in settings.items():
@@ -530,6 +674,8 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
                 continue
             for v in rule.module.check(ctx, setting.options) or ():
                 path = v.properties.get("path", root)
+                if only is not None and path not in only:
+                    continue
                 ig = ignored.get(path)
                 if ig and ("*" in ig or rid in ig):
                     continue
@@ -582,8 +728,16 @@ def _set_excerpts(found: list[Finding], files: list[MigrationFile], excerpts: di
                 got.setdefault(ln, text_lines[ln - 1].rstrip("\r"))
 
 
-def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = (), cache=None) -> Report:
+def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None, notes: Iterable[str] = (),
+         only: Iterable[str] | None = None, cache=None) -> Report:
     """Lint ``files`` and return the sorted :class:`Report`.
+
+    ``only`` (the pull-request path: ``lint --changed``, ``miglint github``): the paths
+    whose findings are wanted. Statement and file rules run on those files alone; the
+    others of ``files`` are context for the ``file-set`` rules and the set post-pass
+    (:func:`context_file`: the same summaries, no rules), and the report holds only the
+    findings on ``only``'s paths (a removed file's path included). Those findings are the
+    ones a run without ``only`` gives on these paths (tests/test_changed.py).
 
     The cyclic garbage collector is suspended meanwhile (and resumed after, if it was on):
     a file's parse tree is freed by reference counting when the file is done (the engine
@@ -602,27 +756,36 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     suspended = gc.isenabled()
     if suspended:
         gc.disable()
-    whole = cache.run_lookup(files) if cache is not None and not _reads_history(files, config) else None
+    wanted = None if only is None else frozenset(only)
+    whole = (cache.run_lookup(files) if cache is not None and wanted is None and not _reads_history(files, config)
+             else None)
     if whole is not None:  # no input of the run changed: its findings, set rules included
         findings, excerpts = whole
     try:
-        for res in _cached_lint_files(files, config, jobs, cache) if whole is None else ():
+        linted = files if wanted is None else [f for f in files if f.path in wanted]
+        for res in _cached_lint_files(linted, config, jobs, cache) if whole is None else ():
             findings.extend(res.findings)
             if res.excerpts:
                 excerpts[res.path] = res.excerpts
             summaries[res.path] = res.summary
             ignored[res.path] = res.ignored_rules
         if whole is None:
-            set_findings = run_file_sets(files, config, summaries, ignored)
+            if wanted is not None:  # context: summarised when a set rule first looks (in this process)
+                for f in files:
+                    if f.path not in wanted:
+                        summaries[f.path] = ContextSummary(f, config)
+            set_findings = run_file_sets(files, config, summaries, ignored, only=wanted)
             _set_excerpts(set_findings, files, excerpts, config)
             findings.extend(set_findings)
             findings = _resolve_with_set(findings, files, summaries, config)
+            if wanted is not None:
+                findings = [f for f in findings if f.path in wanted]
     finally:
         if suspended:
             gc.enable()
     if whole is None:
         findings.sort(key=Finding.sort_key)
-        if cache is not None and not _reads_history(files, config):
+        if cache is not None and wanted is None and not _reads_history(files, config):
             cache.run_store(files, findings, excerpts)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]

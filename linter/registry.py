@@ -178,6 +178,9 @@ class Rule:
     #: the same, with the absorbed finding's fix combined into this one's (compatible edits)
     joins: frozenset[str] = frozenset()
     report: str = "each"
+    #: the module's ``NEEDS`` (per-file summary keys, :mod:`linter.migset.summary`);
+    #: ``None``: ask the module
+    needs: tuple[str, ...] | None = None
 
     @property
     def docs_url(self) -> str:
@@ -190,7 +193,71 @@ class Rule:
         return m.group(1).strip() if m else ""
 
 
+class _Deferred:
+    """What :attr:`Rule.module` holds for a rule made from :data:`linter.rule_index.RULES`
+    until the module is needed: reading any attribute imports ``linter.checks.<name>``,
+    puts the module itself in the rule's ``module`` field (later reads cost nothing) and
+    returns the module's attribute. A run imports only the check modules it calls: a
+    statement rule whose ``KINDS`` no statement of the run has, a disabled rule, never."""
+
+    __slots__ = ("_rule", "_name")
+
+    def __init__(self, rule: "Rule", name: str) -> None:
+        object.__setattr__(self, "_rule", rule)
+        object.__setattr__(self, "_name", name)
+
+    def __getattribute__(self, attr: str):
+        module = importlib.import_module(f"linter.checks.{object.__getattribute__(self, '_name')}")
+        object.__setattr__(object.__getattribute__(self, "_rule"), "module", module)
+        return getattr(module, attr)
+
+
+#: Option types an index entry names (every rule's ``OPTIONS`` values are among them).
+_TYPES = {t.__name__: t for t in (bool, int, float, str, list, dict)}
+
+
+def index_entry(rule: Rule) -> dict:
+    """The :data:`linter.rule_index.RULES` entry of ``rule`` (made from its module by
+    :func:`_load`): its metadata as plain data, option types by name."""
+    return {
+        "id": rule.id, "family": rule.family, "scope": rule.scope, "default_level": rule.default_level,
+        "summary": rule.summary, "doc": rule.doc, "aliases": rule.aliases,
+        "options": {k: t.__name__ for k, t in rule.options.items()}, "defaults": rule.defaults,
+        "kinds": tuple(sorted(rule.kinds)) if rule.kinds is not None else None,
+        "subcommands": tuple(sorted(rule.subcommands)) if rule.subcommands is not None else None,
+        "hazard": rule.hazard, "covers": tuple(sorted(rule.covers)), "joins": tuple(sorted(rule.joins)),
+        "report": rule.report, "needs": tuple(getattr(rule.module, "NEEDS", ())),
+    }
+
+
+def _from_index(name: str, e: dict) -> Rule:
+    """The :class:`Rule` of index entry ``e`` (:func:`index_entry`), its module deferred."""
+    rule = Rule(
+        id=e["id"], family=e["family"], scope=e["scope"], default_level=e["default_level"], summary=e["summary"],
+        doc=e["doc"], aliases=tuple(e["aliases"]), options={k: _TYPES[t] for k, t in e["options"].items()},
+        defaults=dict(e["defaults"]), module=None,  # type: ignore[arg-type]
+        kinds=frozenset(e["kinds"]) if e["kinds"] is not None else None,
+        subcommands=frozenset(e["subcommands"]) if e["subcommands"] is not None else None,
+        hazard=e["hazard"], covers=frozenset(e["covers"]), joins=frozenset(e["joins"]), report=e["report"],
+        needs=tuple(e["needs"]),
+    )
+    object.__setattr__(rule, "module", _Deferred(rule, name))
+    return rule
+
+
+def _index() -> dict[str, dict]:
+    """:data:`linter.rule_index.RULES` (``{}`` when it is missing)."""
+    try:
+        from linter.rule_index import RULES
+    except ImportError:  # pragma: no cover - before `python -m linter.docs` first wrote it
+        return {}
+    return RULES
+
+
 def _load(name: str) -> Rule:
+    """The :class:`Rule` of ``linter.checks.<name>``, imported and checked (what
+    ``python -m linter.docs`` writes into :mod:`linter.rule_index`); raises
+    ``ImportError`` naming the module's problems."""
     module = importlib.import_module(f"linter.checks.{name}")
     doc = (module.__doc__ or "").strip()
     rule = Rule(
@@ -210,6 +277,7 @@ def _load(name: str) -> Rule:
         covers=frozenset(getattr(module, "COVERS", ())),
         joins=frozenset(getattr(module, "JOINS", ())),
         report=getattr(module, "REPORT", "each"),
+        needs=tuple(getattr(module, "NEEDS", ())),
     )
     problems = []
     if rule.id.replace("-", "_") != name:
@@ -244,17 +312,24 @@ def _dedent_doc(doc: str) -> str:
     return "\n".join([lines[0]] + [ln[indent:] for ln in lines[1:]])
 
 
-@lru_cache(maxsize=1)
-def all_rules() -> dict[str, Rule]:
+@lru_cache(maxsize=2)
+def all_rules(imported: bool = False) -> dict[str, Rule]:
     """``{rule id: Rule}`` for every registered rule, in registry order.
 
-    Raises ``ImportError`` naming the module when a rule module is malformed, and
-    ``ValueError`` when two rules share an id or alias.
+    The metadata comes from :data:`linter.rule_index.RULES` (generated from the modules
+    by ``python -m linter.docs``; a test fails when it differs from them), and each
+    module is imported when the run first uses it (:class:`_Deferred`); a module missing
+    from the index is imported at once. ``imported=True``: every module imported and
+    checked now (what the index is generated from). Raises ``ImportError`` naming the
+    module when a rule module is malformed, and ``ValueError`` when two rules share an id
+    or alias.
     """
     rules: dict[str, Rule] = {}
     seen: dict[str, str] = {}
+    index = {} if imported else _index()
     for name in CHECK_MODULES:
-        rule = _load(name)
+        entry = index.get(name)
+        rule = _from_index(name, entry) if entry is not None else _load(name)
         for key in (rule.id, *rule.aliases):
             if key in seen:
                 raise ValueError(f"rule id or alias {key!r} is claimed by {seen[key]} and {rule.id}")
@@ -271,6 +346,12 @@ def all_rules() -> dict[str, Rule]:
 def alias_map() -> dict[str, str]:
     """``{alias: rule id}`` for every alias (squawk ids, renamed ids)."""
     return {a: r.id for r in all_rules().values() for a in r.aliases}
+
+
+def import_all() -> None:
+    """Import every rule's module now (before forking workers, so that they share them)."""
+    for rule in all_rules().values():
+        rule.module.ID  # noqa: B018 - the attribute read imports a deferred module
 
 
 def resolve(name: str) -> str | None:

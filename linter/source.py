@@ -11,7 +11,7 @@ before parsing; a :class:`OffsetMap` maps positions in the substituted text back
 original, so findings point at what the author wrote.
 
 Statements are the parse tree as pglast's JSON (``parse_sql_json``) decoded to plain
-dicts with orjson: ``{"IndexStmt": {...}}``. Building pglast's Python ``Node`` objects
+dicts (:func:`linter.pg.parser.loads`): ``{"IndexStmt": {...}}``. Building pglast's Python ``Node`` objects
 costs several times more and rules do not need them.
 """
 
@@ -25,8 +25,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Iterator
 
-import orjson
-from pglast import parser as pg
+from linter.pg.parser import loads, pg
 
 from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init
 
@@ -432,14 +431,14 @@ class Source:
             text, self.offset_map, n = substitute_placeholders(text, values, syntaxes, dummies=False)
             self.placeholders_replaced += n
         try:
-            tree = orjson.loads(pg.parse_sql_json(text))
+            tree = loads(pg.parse_sql_json(text))
         except pg.ParseError as exc:
             retried = False
             if syntaxes and has_placeholder(text, syntaxes):
                 text2, map2, n = substitute_placeholders(text, {}, syntaxes, dummies=True)
                 if n and not map2.segments:  # dummies keep lengths: the offset map still holds
                     try:
-                        tree = orjson.loads(pg.parse_sql_json(text2))
+                        tree = loads(pg.parse_sql_json(text2))
                         text = text2
                         self.placeholders_replaced += n
                         retried = True
@@ -613,18 +612,18 @@ class Source:
             # the corpus's 445 such functions), so the function's own statement is parsed
             # first (where both parse, their PL/pgSQL statements are the same)
             try:
-                tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
+                tree = loads(pg.parse_plpgsql_json(stmt.text))
             except Exception:  # then as before: the wrapper decides
-                tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+                tree = loads(pg.parse_plpgsql_json(wrapper))
         else:
             try:
-                tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+                tree = loads(pg.parse_plpgsql_json(wrapper))
             except pg.ParseError:
                 # "RETURN cannot have a parameter in function returning void": a function that
                 # returns a value; its own statement says what it returns
                 if not own:
                     raise
-                tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
+                tree = loads(pg.parse_plpgsql_json(stmt.text))
         queries = list(_execsql_queries(tree))
         out: list[Statement] = []
         # locate the body in the parse text to map nested offsets exactly
@@ -633,7 +632,7 @@ class Source:
         search = body_at if body_at >= 0 else -1
         for q in queries:
             try:
-                sub = orjson.loads(pg.parse_sql_json(q))
+                sub = loads(pg.parse_sql_json(q))
             except Exception:
                 continue
             qpos = self.parse_text.find(q, search) if search >= 0 else -1

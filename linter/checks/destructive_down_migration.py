@@ -70,6 +70,8 @@ def check(ctx, options):
     by_path = {f.path: f for f in ctx.files}
     known = None
     for unit in pairsmod.root_units(ctx):
+        if not pairsmod.wanted(ctx, unit):
+            continue
         got = pairsmod.unit_ops(unit, ctx.summaries)
         if got is None:
             continue

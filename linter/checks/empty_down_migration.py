@@ -106,10 +106,10 @@ def _cannot_restore(ctx, unit, ups: list) -> bool:
 
 def check(ctx, options):
     units = pairsmod.root_units(ctx)
-    empty, total = pairsmod.empty_down_counts(units, ctx.summaries)
-    if total >= options["convention-min-downs"] and empty * 100 >= options["convention-percent"] * total:
-        return  # the root does not write downs: its convention, not a per-file slip
+    convention = None  # counted at the first finding: lint --changed parses few downs
     for unit in units:
+        if not pairsmod.wanted(ctx, unit):
+            continue
         ups = [ctx.summaries.get(f.path, {}).get("sections") for f in unit.ups]
         downs = [ctx.summaries.get(f.path, {}).get("sections") for f in unit.downs]
         if not all(ups) or not all(downs):
@@ -121,6 +121,11 @@ def check(ctx, options):
             continue
         if any(d.get("down_reason") for d in downs):
             continue  # the down says why it is empty
+        if convention is None:
+            empty, total = pairsmod.empty_down_counts(units, ctx.summaries)
+            convention = total >= options["convention-min-downs"] and empty * 100 >= options["convention-percent"] * total
+        if convention:
+            return  # the root does not write downs: its convention, not a per-file slip
         if _cannot_restore(ctx, unit, ups):
             continue  # the up only relaxes: a down could not put it back
         what = "only comments" if text else "nothing"

@@ -78,8 +78,6 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-import orjson
-
 from linter.formats._common import visible_fix, visible_properties
 from linter.model import Finding, Report
 
@@ -148,15 +146,16 @@ def chunks(report: Report) -> Iterator[bytes]:
     ``render(report).encode("utf-8")``: each finding is encoded with orjson's 2-space indent
     and shifted by the 4 spaces of its depth in the document.
     """
+    dumps = _small_dumps if len(report.findings) <= SMALL_REPORT else _dumps
     doc = report_dict(report, findings=False)
-    head, sep, tail = orjson.dumps(doc, option=orjson.OPT_INDENT_2).partition(_EMPTY_FINDINGS)
+    head, sep, tail = dumps(doc).partition(_EMPTY_FINDINGS)
     if not report.findings:
         yield head + sep + tail + b"\n"
         return
     yield head + b'"findings": [\n'
     last = len(report.findings) - 1
     for i, finding in enumerate(report.findings):
-        item = orjson.dumps(finding_dict(finding), option=orjson.OPT_INDENT_2)
+        item = dumps(finding_dict(finding))
         # pretty-printing is the only source of raw line breaks (strings escape theirs)
         yield b"    " + item.replace(b"\n", b"\n    ") + (b",\n" if i < last else b"\n")
     yield b"  ]" + tail + b"\n"
@@ -165,9 +164,27 @@ def chunks(report: Report) -> Iterator[bytes]:
 #: How orjson writes the empty ``findings`` array that :func:`chunks` fills in.
 _EMPTY_FINDINGS = b'"findings": []'
 
+#: Reports of at most this many findings are encoded with the standard library's ``json``
+#: (the same bytes, tests/test_formats.py): importing orjson costs more than encoding a
+#: few hundred findings in pure Python (a pull request's, one file's).
+SMALL_REPORT = 200
+
+
+def _dumps(obj) -> bytes:
+    import orjson
+
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2)
+
+
+def _small_dumps(obj) -> bytes:
+    import json
+
+    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+
 
 def render(report: Report, *, color: bool = False) -> str:
     """The report as a JSON document (``color`` is ignored)."""
-    # orjson: the stdlib encoder with indent is pure Python and took seconds for a
-    # whole-repository report; the output is the same (2-space indent, UTF-8, key order)
+    # orjson for large reports: the stdlib encoder with indent is pure Python and took
+    # seconds for a whole-repository report; the output is the same (2-space indent,
+    # UTF-8, key order)
     return b"".join(chunks(report)).decode("utf-8")

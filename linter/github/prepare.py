@@ -46,8 +46,9 @@ class Prepared:
     texts: dict[str, str] = field(default_factory=dict)
 
 
-def _lint(files, cfg, base: str | None, notes: list[str]):
-    """Lint as ``miglint lint`` does: ``--base`` for the history rules, then the baseline."""
+def _lint(files, cfg, base: str | None, notes: list[str], only=None):
+    """Lint as ``miglint lint`` does: ``--base`` for the history rules, then the baseline;
+    ``only``: the paths whose rules run (the others are context, :mod:`linter.changed`)."""
     from linter import engine
 
     if base and hasattr(cfg, "base"):
@@ -57,7 +58,7 @@ def _lint(files, cfg, base: str | None, notes: list[str]):
     except ImportError:  # pragma: no cover - before the history rules land
         HistoryError = ()  # type: ignore[assignment]
     try:
-        report = engine.lint(files, cfg, notes=notes)
+        report = engine.lint(files, cfg, notes=notes, only=only)
     except HistoryError as exc:  # type: ignore[misc]
         raise UsageError(str(exc)) from None
     baseline_file = getattr(cfg, "baseline", None)
@@ -141,7 +142,12 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         scope = "changed migration files"
         linted_changed = sum(1 for f in found.files if f.path in changed_local)
 
-    report = _lint(to_lint, cfg, base, notes)
+    only = None
+    if changed_local is not None:  # rules on the changed files and their units only
+        from linter.changed import with_partners
+
+        only = with_partners(changed_local, to_lint)
+    report = _lint(to_lint, cfg, base, notes, only)
     reported = [f for f in report.findings if changed_local is None or f.path in changed_local]
 
     # texts for suggestions, read once per file

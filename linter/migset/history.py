@@ -72,19 +72,19 @@ class _Classifier:
     would, applying the configured roots, seed and exclude patterns."""
 
     def __init__(self, base_dir: str, config) -> None:
-        import pathspec
+        from linter.discovery import _matcher  # discovery's: pathspec only once a path may match
 
         self.base_dir = base_dir
         self.roots = sorted((r.strip("/") for r in config.roots), key=len, reverse=True)
-        self.seeds = pathspec.GitIgnoreSpec.from_lines(config.seeds) if config.seeds else None
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude) if config.exclude else None
+        self.seeds = _matcher(config.seeds or ())
+        self.exclude = _matcher(config.exclude or ())
 
     def __call__(self, path: str) -> MigrationFile | None:
         from linter.discovery import classify
 
-        if not _sqlish(path) or (self.exclude is not None and self.exclude.match_file(path)):
+        if not _sqlish(path) or (self.exclude is not None and self.exclude(path)):
             return None
-        if self.seeds is not None and self.seeds.match_file(path):
+        if self.seeds is not None and self.seeds(path):
             return None
         root = next((r for r in self.roots if path.startswith(r + "/")), None)
         return classify(path, base_dir=self.base_dir, root=root)

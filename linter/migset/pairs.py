@@ -222,15 +222,25 @@ def empty_down_counts(units_: list[Unit], summaries: dict) -> tuple[int, int]:
     return empty, total
 
 
+def wanted(ctx, unit: Unit) -> bool:
+    """Whether findings about ``unit`` (reported on its own files) are wanted in this run:
+    always, unless the run reports on some paths only (``ctx.only``, ``lint --changed``)
+    and none of the unit's files is among them."""
+    only = getattr(ctx, "only", None)
+    return only is None or any(f.path in only for f in (*unit.ups, *unit.downs))
+
+
 def analysed_units(ctx) -> list[tuple[Unit, list]]:
     """``[(unit, problems)]`` for the units of ``ctx``'s root whose files all parsed and
-    whose downs hold statements (:func:`linter.migset.rollback.analyse`), computed once
+    whose downs hold statements (the :func:`wanted` ones) (:func:`linter.migset.rollback.analyse`), computed once
     for the rollback rules of a root."""
     from linter.migset import rollback
 
     def compute():
         out = []
         for unit in root_units(ctx):
+            if not wanted(ctx, unit):
+                continue
             got = unit_ops(unit, ctx.summaries)
             if got is not None:
                 out.append((unit, rollback.analyse(*got)))

@@ -150,7 +150,13 @@ def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
     """``(tables, schemas)``: the bare names of the tables the up and baseline ``files``
     create at any version, and the schemas they name when creating one (schema-qualified
     ``CREATE TABLE s.t``), from their summaries. A table no migration of the set creates
-    (a name misspelt in a down, a table of another tool) holds no data the set put there."""
+    (a name misspelt in a down, a table of another tool) holds no data the set put there.
+
+    When some summaries are computed on demand (context files of ``lint --changed``,
+    :class:`linter.engine.ContextSummary`), both are :class:`_Created` containers that
+    answer ``in`` only (all the callers ask), looking only at the files that may name it."""
+    if any(hasattr(summaries.get(f.path), "may_name") for f in files):
+        return _Created(files, summaries, 2), _Created(files, summaries, 3)
     tables: set[str] = set()
     schemas: set[str] = set()
     for f in files:
@@ -160,6 +166,35 @@ def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
                 if ev[3]:
                     schemas.add(ev[3])
     return tables, schemas
+
+
+class _Created:
+    """The tables (``field`` 2 of a ``create`` event) or schemas (``field`` 3) of
+    :func:`created`, as a container that answers ``name in it`` from the summaries of the
+    files that may name it (a summary's ``may_name``, else every file), once per name."""
+
+    def __init__(self, files: list, summaries: dict, field: int) -> None:
+        self.files = files
+        self.summaries = summaries
+        self.field = field
+        self.answers: dict[str, bool] = {}
+
+    def __contains__(self, name) -> bool:
+        got = self.answers.get(name)
+        if got is None:
+            got = self.answers[name] = self._find(name)
+        return got
+
+    def _find(self, name: str) -> bool:
+        i = self.field
+        for f in self.files:
+            s = self.summaries.get(f.path, {})
+            may = getattr(s, "may_name", None)
+            if may is not None and not may(name):
+                continue
+            if any(ev[1] == "create" and ev[i] == name for ev in s.get(NEEDS_KEY, ())):
+                return True
+        return False
 
 
 def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:

@@ -41,8 +41,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-import orjson
-from pglast import parser as pg
+from linter.pg.parser import loads, pg
 
 from linter.pg import plpgsql
 from linter.pg.tree import nodes
@@ -265,7 +264,7 @@ class _Eval:
 
     def expr(self, text: str, depth: int, exclude: str | None = None) -> list[tuple[str, str]] | None:
         try:
-            tree = orjson.loads(pg.parse_sql_json("SELECT " + text))
+            tree = loads(pg.parse_sql_json("SELECT " + text))
             val = tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
         except Exception:
             return None
@@ -396,13 +395,13 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
     tree = None
     if parent.kind == "CreateFunctionStmt" and not source.placeholders_replaced:
         try:  # the statement itself: its return type decides what RETURN may say
-            tree = orjson.loads(pg.parse_plpgsql_json(parent.text))
+            tree = loads(pg.parse_plpgsql_json(parent.text))
         except Exception:
             tree = None
     if tree is None:
         head = "CREATE PROCEDURE miglint_do() LANGUAGE plpgsql AS " if parent.body.get("is_procedure") else \
             "CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS "
-        tree = orjson.loads(pg.parse_plpgsql_json(f"{head}{tag}{code}{tag}"))
+        tree = loads(pg.parse_plpgsql_json(f"{head}{tag}{code}{tag}"))
     fn = tree[0].get("PLpgSQL_function", {}) if isinstance(tree, list) and tree else {}
     varnames = {}
     assigns: list[tuple[str, str, int]] = []
@@ -448,7 +447,7 @@ def _build(source, parent, code: str) -> tuple[list[Statement], list[Unknown]]:
             continue
         sql, _ = _render(pieces, names)
         try:
-            parsed = orjson.loads(pg.parse_sql_json(sql))
+            parsed = loads(pg.parse_sql_json(sql))
         except Exception:
             if DDL_WORDS.search(sql) and not _NO_TABLE_LOCK.match(sql):
                 unknown.append(Unknown(at, index.position(at).line, "a string that does not parse as SQL once its run-time parts are filled in"))

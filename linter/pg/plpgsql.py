@@ -24,8 +24,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import orjson
-from pglast import parser as pg
+from linter.pg.parser import loads, pg
 
 from linter.source import plpgsql_code
 
@@ -101,12 +100,12 @@ def execsql_guards(stmt) -> list[tuple[int, str | None]]:
         return []
     wrapper = f"CREATE FUNCTION miglint_do() RETURNS void LANGUAGE plpgsql AS $miglint_body${code}$miglint_body$"
     try:
-        tree = orjson.loads(pg.parse_plpgsql_json(wrapper))
+        tree = loads(pg.parse_plpgsql_json(wrapper))
     except Exception:
         if stmt.kind != "CreateFunctionStmt":
             return []
         try:  # a function that returns a value: its own statement (as Source.embedded does)
-            tree = orjson.loads(pg.parse_plpgsql_json(stmt.text))
+            tree = loads(pg.parse_plpgsql_json(stmt.text))
         except Exception:
             return []
     return list(_walk(tree, None))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pglast import parser as pg
+from linter.pg.parser import pg
 
 
 @dataclass(frozen=True)

@@ -327,8 +327,7 @@ def do_block_transaction_control(stmt) -> str | None:
     """
     if stmt.kind != "DoStmt" or not _PLPGSQL_TX.search(stmt.text):
         return None
-    import orjson
-    from pglast import parser as pg
+    from linter.pg.parser import loads, pg
 
     code = None
     for item in stmt.body.get("args") or ():
@@ -340,7 +339,7 @@ def do_block_transaction_control(stmt) -> str | None:
     if not code or not _PLPGSQL_TX.search(code) or "$miglint_tx$" in code:
         return None
     try:
-        tree = orjson.loads(pg.parse_plpgsql_json(f"CREATE FUNCTION miglint_tx() RETURNS void LANGUAGE plpgsql AS $miglint_tx${code}$miglint_tx$"))
+        tree = loads(pg.parse_plpgsql_json(f"CREATE FUNCTION miglint_tx() RETURNS void LANGUAGE plpgsql AS $miglint_tx${code}$miglint_tx$"))
     except Exception:
         return None
     stack = [tree]

@@ -24,11 +24,11 @@ Offsets are 0-based character offsets into the file's original text.
 
 from __future__ import annotations
 
+import json
 import re
 
 from linter.sensitive._lazy import lazy
 
-import orjson
 
 from linter.sensitive import names
 
@@ -298,8 +298,8 @@ class Walker:
 
     def _json(self, stmt, value, loc, where, anchor):
         try:
-            data = orjson.loads(value)
-        except orjson.JSONDecodeError:
+            data = json.loads(value)
+        except ValueError:
             return
         sp = self.span(stmt, loc)
         if sp is None:

@@ -7,6 +7,7 @@ GitHub, Stripe …) are in :mod:`linter.sensitive.keys`, on top of detect-secret
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 
@@ -14,7 +15,6 @@ from linter.sensitive._lazy import lazy
 from collections import Counter
 from functools import lru_cache
 
-import orjson
 
 # --------------------------------------------------------------------------- placeholders
 
@@ -129,8 +129,8 @@ _JWT = lazy(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,}", 0,
 def _b64json(part: str) -> dict | None:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        data = orjson.loads(raw)
-    except (ValueError, orjson.JSONDecodeError):
+        data = json.loads(raw)
+    except ValueError:
         return None
     return data if isinstance(data, dict) else None
 
