@@ -112,10 +112,13 @@ def deployed(files: list[MigrationFile], config) -> tuple[set[str], str | None]:
     """``(paths, where)``: the migration files the run's history (``--base``, else the
     checksum manifest, :mod:`linter.migset.history`) says are deployed, and where it says
     so (``on origin/main``, ``in .miglint.sum``); ``(set(), None)`` without a history.
-    Seeds, repeatable and baseline files are never deployed history (they are meant to
-    change). Raises :class:`linter.migset.history.HistoryError`."""
+    Every file the history does not call new counts, also the seed, repeatable and
+    baseline files the history rules let change: a changed repeatable migration runs again
+    on the next deploy, which a fix must not bring about unasked (the manifest lists only
+    versioned migrations, so with it those stay fixable). Raises
+    :class:`linter.migset.history.HistoryError`."""
     from linter.migset import manifest
-    from linter.migset.history import MUTABLE, load
+    from linter.migset.history import load
     from linter.source import read_text
 
     history = load(config, files)
@@ -127,7 +130,7 @@ def deployed(files: list[MigrationFile], config) -> tuple[set[str], str | None]:
             read = read_text(f.abspath, config.max_file_size)
             if read.text is not None:
                 summaries[f.path] = {"digest": manifest.digest(read.text)}
-    out = {f.path for f in files if f.direction not in MUTABLE and not history.is_new(f, summaries)}
+    out = {f.path for f in files if not history.is_new(f, summaries)}
     return out, history.where("")
 
 
@@ -254,7 +257,6 @@ def run(files: list[MigrationFile], config, *, protected: set[str] = frozenset()
     ``protected``: paths whose findings are not fixed (deployed, :func:`deployed`), said
     to be deployed ``where``; ``accepted``: fingerprints of baseline-accepted findings
     (not fixed); ``jobs`` as :func:`linter.engine.lint`."""
-    from linter.migset.summary import base_dir_of
     from linter.source import read_text
 
     cfg = dataclasses.replace(config.select([], ["history"]), base=None)

@@ -189,7 +189,7 @@ def touched(spans: list[tuple[int, int]], edits: list[Fix]) -> dict[int, int]:
         hit = [i for i, (a, b) in enumerate(spans) if a <= e.end and b >= e.start]
         if e.start == e.end:
             hit.append(bisect.bisect_right(starts, e.start) - 1)
-        hit = [i for i in hit if i >= 0] or [-2]  # before the first statement: a group of its own
+        hit = hit or [-1]  # -1: before the first statement
         first = find(hit[0])
         for i in hit[1:]:
             parent[find(i)] = first
