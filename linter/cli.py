@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"miglint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    lint = sub.add_parser("lint", help="lint migration files and directories", description="Lint migration files and directories.")
+    lint = sub.add_parser("lint", help="lint migration files and directories (--fix: make the safe fixes)",
+                          description="Lint migration files and directories; with --fix, first make the fixes that keep their promise.")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
     lint.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
     lint.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends` (see `miglint presets`)")
