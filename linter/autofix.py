@@ -313,7 +313,9 @@ def run(files: list[MigrationFile], config, *, protected: set[str] = frozenset()
                     reason = DEPLOYED.format(where=where or "history")
                 else:
                     text = text_of(path)
-                    if path in bad_encoding:
+                    if text is None:
+                        reason = "the file cannot be read"
+                    elif path in bad_encoding:
                         reason = ENCODING
                 if reason is not None:
                     left.update((f.fingerprint, (f, reason)) for f in fs)
@@ -388,15 +390,10 @@ def _verify(units: list[_Unit], texts: dict[str, str], findings: list[Finding], 
             continue
         for u in group:  # put back
             mirror.write(by_path[u.path], texts[u.path])
-        again, halves = [], []
-        for u in group:
-            why = own.get(u.path) or shared.get(root_of[u.path])
-            if why is None:
-                again.append(u)  # made alongside a broken edit: try once more without it
-                continue
-            alone = u.path in own or sum(1 for v in group if root_of[v.path] == root_of[u.path]) == 1
-            if not alone:
-                continue  # split with the other files of its root below
+        halves: list[list[_Unit]] = []
+
+        def alone(u: _Unit, why: str) -> None:
+            """``u``'s edits broke the promise on their own: one edit is rejected, more are halved."""
             if len(u.pairs) == 1:
                 out.undone.append((u.path, why))
                 for f in u.pairs[0][1]:
@@ -404,12 +401,20 @@ def _verify(units: list[_Unit], texts: dict[str, str], findings: list[Finding], 
             else:
                 out.retried += 1
                 halves.extend([h] for h in u.halves())
-        for root in shared:
+
+        for u in group:
+            if u.path in own:
+                alone(u, own[u.path])
+        for root, why in shared.items():
             members = [u for u in group if root_of[u.path] == root and u.path not in own]
-            if len(members) > 1:
+            if len(members) == 1:
+                alone(members[0], why)
+            elif members:  # an edit of one of them: their files by halves
                 out.retried += 1
                 k = len(members) // 2
                 halves.extend([members[:k], members[k:]])
+        # made alongside a broken edit, in another root: tried once more without it
+        again = [u for u in group if u.path not in own and root_of[u.path] not in shared]
         queue[:0] = ([again] if again else []) + halves
     return findings
 
