@@ -487,6 +487,16 @@ def write(changes: dict[str, FileChange]) -> list[str]:
     return done
 
 
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each LF, as ``diff`` and ``git`` cut lines (``str.splitlines``
+    also cuts at form feeds and Unicode line separators)."""
+    parts = text.split("\n")
+    out = [p + "\n" for p in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
+
+
 def unified_diff(changes: dict[str, FileChange]) -> str:
     """The changes as a unified diff (``difflib``), one file after another in path order,
     ``a/<path>`` and ``b/<path>`` as git names them; a last line without a line break is
@@ -494,7 +504,7 @@ def unified_diff(changes: dict[str, FileChange]) -> str:
     out = []
     for path in sorted(changes):
         c = changes[path]
-        old, new = c.original.splitlines(keepends=True), c.text.splitlines(keepends=True)
+        old, new = _lines(c.original), _lines(c.text)
         for line in difflib.unified_diff(old, new, fromfile=f"a/{path}", tofile=f"b/{path}"):
             if line.endswith("\n"):
                 out.append(line)

@@ -300,3 +300,20 @@ def test_apply_edits_and_back_mapper():
     assert [back(i) for i in range(6)] == [0, 1, 1, 1, 2, 5]
     with pytest.raises(ValueError):
         fixes.apply_edits(text, list(reversed(edits)))
+
+
+def test_diff_of_a_file_without_a_last_line_break_applies(tmp_path, monkeypatch, capsys):
+    # a form feed in a comment (str.splitlines would cut there) and no line break at the end
+    for d in ("a", "b"):
+        mig = tmp_path / d / "db" / "migration"
+        mig.mkdir(parents=True)
+        (mig / "V3__index.sql").write_bytes(b"-- page\x0cbreak\nCREATE INDEX runs_created_at_idx ON runs (created_at);")
+    monkeypatch.chdir(tmp_path / "a")
+    assert main(["lint", "--diff"]) == 1
+    diff = capsys.readouterr().out
+    assert diff.endswith("\n\\ No newline at end of file\n") and diff.count("\\ No newline") == 2
+    subprocess.run(["git", "apply", "-p1", "-"], input=diff.encode(), cwd=tmp_path / "a", check=True, capture_output=True)
+    monkeypatch.chdir(tmp_path / "b")
+    main(["lint", "--fix", "--format", "json", "--output", str(tmp_path / "o.json")])
+    a = (tmp_path / "a/db/migration/V3__index.sql").read_bytes()
+    assert a == (tmp_path / "b/db/migration/V3__index.sql").read_bytes() and b"CONCURRENTLY" in a
