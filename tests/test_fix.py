@@ -317,3 +317,20 @@ def test_diff_of_a_file_without_a_last_line_break_applies(tmp_path, monkeypatch,
     main(["lint", "--fix", "--format", "json", "--output", str(tmp_path / "o.json")])
     a = (tmp_path / "a/db/migration/V3__index.sql").read_bytes()
     assert a == (tmp_path / "b/db/migration/V3__index.sql").read_bytes() and b"CONCURRENTLY" in a
+
+
+def test_migrations_in_the_checksum_manifest_are_not_edited(tmp_path, monkeypatch, capsys):
+    mig = tmp_path / "db" / "migration"
+    mig.mkdir(parents=True)
+    v1 = "CREATE INDEX runs_created_at_idx ON runs (created_at);\n"  # Marquez V32
+    (mig / "V32__index_runs_created_at.sql").write_text(v1, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["hash", "db/migration"]) == 0
+    (mig / "V33__index_lineage_events_run_id.sql").write_text(
+        "CREATE INDEX lineage_events_run_id_index ON lineage_events (run_id);\n", encoding="utf-8")
+    capsys.readouterr()
+    main(["lint", "db/migration", "--fix", "--format", "json", "--output", str(tmp_path / "o.json")])
+    err = capsys.readouterr().err
+    assert (mig / "V32__index_runs_created_at.sql").read_text(encoding="utf-8") == v1
+    assert "CONCURRENTLY" in (mig / "V33__index_lineage_events_run_id.sql").read_text(encoding="utf-8")
+    assert "the migration is deployed (in .miglint.sum)" in err
