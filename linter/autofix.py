@@ -465,10 +465,11 @@ def _judge(trial, texts, before, after, by_path, root_of, was_class, cfg) -> tup
 def write(changes: dict[str, FileChange]) -> list[str]:
     """Write each changed file over its original, atomically (a temporary file in the same
     directory with the original's permission bits, then ``os.replace``), the UTF-8
-    byte-order mark kept. Returns the paths written; raises ``OSError``."""
+    byte-order mark kept; a migration that is a symbolic link is written where it points
+    (the link stays). Returns the paths written; raises ``OSError``."""
     done = []
     for path, c in changes.items():
-        target = c.file.abspath
+        target = os.path.realpath(c.file.abspath)
         data = (b"\xef\xbb\xbf" if c.bom else b"") + c.text.encode("utf-8", "surrogatepass")
         d = os.path.dirname(target) or "."
         fd, tmp = tempfile.mkstemp(prefix=".miglint-fix-", dir=d)

@@ -334,3 +334,22 @@ def test_migrations_in_the_checksum_manifest_are_not_edited(tmp_path, monkeypatc
     assert (mig / "V32__index_runs_created_at.sql").read_text(encoding="utf-8") == v1
     assert "CONCURRENTLY" in (mig / "V33__index_lineage_events_run_id.sql").read_text(encoding="utf-8")
     assert "the migration is deployed (in .miglint.sum)" in err
+
+
+def test_baseline_findings_are_not_fixed_and_links_stay_links(tmp_path, monkeypatch, capsys):
+    mig = tmp_path / "db" / "migration"
+    mig.mkdir(parents=True)
+    old = "CREATE INDEX runs_created_at_idx ON runs (created_at);\n"  # Marquez V32
+    (mig / "V32__index_runs_created_at.sql").write_text(old, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert main(["baseline", "db/migration"]) == 0
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "V33.sql").write_text("CREATE INDEX lineage_events_run_id_index ON lineage_events (run_id);\n", encoding="utf-8")
+    (mig / "V33__index_lineage_events_run_id.sql").symlink_to(store / "V33.sql")
+    capsys.readouterr()
+    main(["lint", "db/migration", "--fix", "--baseline", ".miglint-baseline.json", "--format", "json", "--output", str(tmp_path / "o.json")])
+    assert (mig / "V32__index_runs_created_at.sql").read_text(encoding="utf-8") == old  # accepted: not reported, not fixed
+    assert (mig / "V33__index_lineage_events_run_id.sql").is_symlink()
+    assert "CONCURRENTLY" in (store / "V33.sql").read_text(encoding="utf-8")
+    assert "Fixed 1 finding in 1 file." in capsys.readouterr().err
