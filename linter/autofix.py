@@ -522,7 +522,7 @@ def summary_lines(result: FixResult, *, wrote: bool) -> list[str]:
     for path in sorted(result.changes):
         c = result.changes[path]
         by_rule = Counter(f.rule_id for f in c.fixed)
-        lines.append(f"{verb} {path}: " + ", ".join(f"{r} ×{n}" if n > 1 else r for r, n in sorted(by_rule.items())))
+        lines.append(f"{verb} {path}: " + ", ".join(f"{r} ({n})" if n > 1 else r for r, n in sorted(by_rule.items())))
     for path, why in result.undone:
         lines.append(f"undone {path}: {why}")
     reasons = Counter()

@@ -115,7 +115,7 @@ def plan_fixes(findings: Iterable[Finding], text: str, index: TextIndex | None =
         by_edit[key].append(f)
     taken: list[Fix] = []
     owner: dict[int, Finding] = {}  # id of a taken edit -> its first finding
-    for n, key in sorted(enumerate(order), key=lambda nk: (nk[1][1] - nk[1][0], nk[0])):
+    for _, key in sorted(enumerate(order), key=lambda nk: (nk[1][1] - nk[1][0], nk[0])):
         fix = fix_of(by_edit[key][0])
         other = next((e for e in taken if clash(e, fix)), None)
         if other is not None:
