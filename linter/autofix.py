@@ -10,16 +10,19 @@ files:
    holding a migration file, and each migration root, gets its entries linked, so the
    siblings a rule reads, diesel ``metadata.toml``, popx steps, Flyway ``.conf`` files, are
    where they were).
-2. A *pass*: the mirror is linted; per file, the fixes of its reported findings are
-   planned together (:func:`linter.fixes.plan_fixes`: every fix of one statement, of
-   several rules, at once; of overlapping edits only the narrowest, the others skipped
-   and reported); the planned edits are written to the mirror (a link becomes a file) and
-   the mirror is linted again. A file whose edits leave it unparsable, classified
-   differently by discovery (convention, direction, options), with a new finding at error
-   or warning level, or with a fixed finding still reported
-   (:func:`linter.fixes.compare`), is put back as it was: with one edit, that edit's
-   findings are not fixed again in this run (said in the output); with several, the next
-   passes make at most half as many of them at once, down to one, to find the culprit.
+2. A *pass*: per file, the fixes of the reported findings are planned together
+   (:func:`linter.fixes.plan_fixes`: every fix of one statement, of several rules, at
+   once; of overlapping edits only the narrowest, the others skipped and reported), all
+   files' edits are written to the mirror (a link becomes a file) and the migration roots
+   they touch are linted again (:func:`_verify`). The promise is broken when a file no
+   longer parses or discovery classifies it differently (convention, direction,
+   options): that file's own edits did it; or when a new finding at error or warning
+   level appears in any file of a root, or a fixed finding is still reported
+   (:func:`linter.fixes.compare`): any edit in the root may have done it (a fix in one
+   file changes what a later file's statement does: a column's type). The edits in
+   question are put back and tried again by halves (a root's files, then a file's edits),
+   down to the one edit that breaks the promise: it is undone, said so, and its findings
+   are not fixed again in this run; every other edit is kept.
 3. Passes repeat until no fix is left to make (at most :data:`MAX_PASSES`): a finding the
    narrower edit kept from being fixed offers a fresh fix on the next pass's lint. So a
    second ``--fix`` changes nothing.
