@@ -27,13 +27,14 @@ each fix, the file's link is replaced by the fixed text, the file is classified 
 per-file summary changed, the file-set rules of its root run again. The link is then
 restored.
 
-Findings are compared by rule and by the statement they point at, not by line (a fix
+Findings are compared by :func:`linter.fixes.compare` (``miglint lint --fix`` checks the
+fixes it makes with the same function): by rule and by the statement they point at, not by line (a fix
 that inserts a line moves every later finding): each finding's start is mapped to an
 offset of the original text (offsets after the fix move back by the fix's length change,
 offsets inside the replacement map to the fix's start) and from there to the top-level
 statement holding it; the statements the fix's replaced text overlaps count as one (a
 fix that merges statements moves their findings onto the first). The rules of
-:data:`ONCE_PER_RUN` are compared per file. A finding is *new* when its rule reports more findings at error or
+:data:`linter.fixes.ONCE_PER_RUN` are compared per file. A finding is *new* when its rule reports more findings at error or
 warning level on that statement (or on the file as a whole, for file-level findings)
 after the fix than before, unless the fixed finding had absorbed that rule's finding (its
 ``also`` property, :mod:`linter.merge`): that hazard was already told in its message.
@@ -53,7 +54,6 @@ same check on the fixed sample in tests/fixtures/fixcheck/ and asserts it is cle
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import random
@@ -77,17 +77,9 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
 
 from linter import config as configmod, engine  # noqa: E402
 from linter.discovery import classify, discover  # noqa: E402
-from linter.model import FILE_SPAN, Finding, MigrationFile, Severity  # noqa: E402
-from linter.source import Source, TextIndex, read_text  # noqa: E402
-
-#: Severities at which a finding that appears after a fix counts against it.
-COUNTED = (Severity.ERROR, Severity.WARNING)
-
-#: Rules that report once per run or transaction, at its first statement left unprotected
-#: (their docstrings say so): a fix that protects that statement moves the finding to the
-#: next one, which was unprotected before too. Their findings are compared per file.
-ONCE_PER_RUN = frozenset({"missing-lock-timeout", "missing-statement-timeout", "slow-statement-after-access-exclusive"})
-
+from linter.model import Finding, MigrationFile  # noqa: E402
+from linter.fixes import apply_edits, compare  # noqa: E402
+from linter.source import Source, read_text  # noqa: E402
 
 @dataclass
 class Outcome:
@@ -116,23 +108,6 @@ def _statements(text: str, file: MigrationFile, config) -> list[tuple[int, int]]
     spans = [(s.start, s.end) for s in src.statements]
     src.close()
     return spans
-
-
-def _key(f: Finding, index: TextIndex, starts: list[int], back, fixed: set[int]) -> tuple:
-    """``(rule, path, statement)`` of a finding: the index of the top-level statement
-    holding it, ``"fix"`` for the statements the fix touches (a fix that merges statements
-    moves their findings onto one), ``-1`` for whole-file findings. ``back`` maps an
-    offset of the text the finding was made on to the original text."""
-    if f.span == FILE_SPAN or f.rule_id in ONCE_PER_RUN:
-        return (f.rule_id, f.path, -1)
-    off = back(index.offset(f.span.start))
-    i = bisect.bisect_right(starts, off) - 1
-    return (f.rule_id, f.path, "fix" if i in fixed else i)
-
-
-def _other_key(f: Finding) -> tuple:
-    """Key of a finding in another file than the fixed one (that text did not change)."""
-    return (f.rule_id, f.path, f.span.start.line if f.span != FILE_SPAN else -1)
 
 
 class Checker:
@@ -214,16 +189,7 @@ class Checker:
         out = Outcome(finding.rule_id, finding.path, finding.line, fix.description)
         text = read_text(file.abspath, self.config.max_file_size).text
         assert text is not None
-        new_text = text[: fix.start] + fix.replacement + text[fix.end :]
-        delta = len(fix.replacement) - (fix.end - fix.start)
-        fix_end_new = fix.start + len(fix.replacement)
-
-        def back(off: int) -> int:
-            if off < fix.start:
-                return off
-            if off >= fix_end_new:
-                return off - delta
-            return fix.start
+        new_text = apply_edits(text, [fix])
 
         shadow = self._shadow(Path(file.abspath))
         shadow.unlink()
@@ -267,35 +233,10 @@ class Checker:
             shadow.unlink()
             os.symlink(file.abspath, shadow)
 
-        spans = _statements(text, file, self.config)
-        starts = [a for a, _ in spans]
-        # the statements the replaced text overlaps (an insertion: the one it lands in)
-        fixed = {i for i, (a, b) in enumerate(spans) if a <= fix.end and b >= fix.start}
-        if fix.start == fix.end:
-            fixed.add(bisect.bisect_right(starts, fix.start) - 1)
-        old_index, new_index = TextIndex(text), TextIndex(new_text)
-
-        def keyed(findings: list[Finding], index: TextIndex, mapper) -> Counter:
-            c: Counter = Counter()
-            for f in findings:
-                k = _key(f, index, starts, mapper, fixed) if f.path == file.path else _other_key(f)
-                c[k] += 1
-            return c
-
-        before_c = keyed(before_findings, old_index, lambda o: o)
-        after_c = keyed(after_findings, new_index, back)
-        own = _key(finding, old_index, starts, lambda o: o, fixed)
-        out.kept = after_c[own] >= before_c[own]
-        grew = {k for k in after_c if after_c[k] > before_c[k]}
-        # the rules whose finding the fixed one had absorbed (linter/merge.py, property
-        # "also"): their hazard was reported, in its message; once the fix removes the
-        # covering finding it is told on its own again, which is not a new finding
-        told = set(finding.properties.get("also", ()))
-        for f in after_findings:
-            k = _key(f, new_index, starts, back, fixed) if f.path == file.path else _other_key(f)
-            if k in grew and f.severity in COUNTED and f.rule_id not in told:
-                out.new.append((f.rule_id, f.severity.value, f.line, f.message))
-                grew.discard(k)
+        cmp = compare(before_findings, after_findings, path=file.path, old_text=text, new_text=new_text,
+                      spans=_statements(text, file, self.config), edits=[fix], fixed=[finding])
+        out.kept = bool(cmp.kept)
+        out.new = [(f.rule_id, f.severity.value, f.line, f.message) for f in cmp.new]
         return out
 
 

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"miglint {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    lint = sub.add_parser("lint", help="lint migration files and directories", description="Lint migration files and directories.")
+    lint = sub.add_parser("lint", help="lint migration files and directories (--fix: make the safe fixes)",
+                          description="Lint migration files and directories; with --fix, first make the fixes that keep their promise.")
     lint.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: the configured roots, else .)")
     lint.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
     lint.add_argument("--preset", metavar="NAME", help="base preset, replacing the config file's `extends` (see `miglint presets`)")
@@ -60,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("--no-baseline", action="store_true", help="report every finding, also those in the baseline file")
     lint.add_argument("--no-cache", action="store_true", help="lint every file again, neither reading nor writing the result cache (also MIGLINT_NO_CACHE=1)")
     lint.add_argument("--cache-dir", metavar="DIR", help="result cache folder (default: the `cache_dir` setting, else $MIGLINT_CACHE_DIR, else .miglint_cache)")
+    lint.add_argument("--fix", action="store_true",
+                      help="make the fixes of the reported findings (verified: each fixed file parses and gets no new error "
+                           "or warning, else its edit is undone), write the files, then report what remains")
+    lint.add_argument("--diff", action="store_true",
+                      help="print the edits --fix would make as a unified diff and write nothing (exit 1 when there are edits)")
+    lint.add_argument("--fix-deployed", action="store_true",
+                      help="with --fix/--diff: also edit migrations that --base (or the checksum manifest) says are deployed")
 
     rules = sub.add_parser("rules", help="list every rule", description="List every rule with its family, default level, summary and aliases.")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -258,11 +266,16 @@ def _write_outputs(args: argparse.Namespace, formats_wanted: list[str], outputs:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
-    """``miglint lint``: discover, lint, write every requested output, exit by ``--fail-on``."""
+    """``miglint lint``: discover, lint, write every requested output, exit by ``--fail-on``; with
+    ``--fix`` first make the verified fixes (:func:`_fix`), with ``--diff`` only print them."""
     from linter import config as configmod, engine
     from linter.discovery import discover
 
     formats_wanted, outputs = _outputs_wanted(args)
+    if args.diff and (args.formats or args.outputs):
+        raise UsageError("--diff prints a diff only: drop --format and --output (or use --fix)")
+    if args.fix_deployed and not (args.fix or args.diff):
+        raise UsageError("--fix-deployed goes with --fix or --diff")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.pg_version is not None and not 9 <= args.pg_version <= 18:
@@ -294,6 +307,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     _tune_gc()
     from linter.migset.history import HistoryError
 
+    if args.fix or args.diff:
+        fixed = _fix(args, cfg, found.files, changed)
+        if args.diff:
+            return fixed
+        notes.append(fixed)
     try:
         from linter.cache import for_run
 
@@ -311,6 +329,47 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
+def _fix(args: argparse.Namespace, cfg, files, changed: set[str] | None = None) -> int | str:
+    """``lint --fix``/``--diff`` (:mod:`linter.autofix`): make the verified fixes, print per
+    file what was fixed and what was not (standard error), then write the files (``--fix``:
+    returns the note for the report) or print the unified diff (``--diff``: returns the exit
+    code, 1 when there are edits). ``changed`` (``--changed``): the paths changed since the
+    merge base; every other file is left as it is."""
+    from linter import autofix, baseline
+    from linter.migset.history import HistoryError
+
+    accepted: set[str] = set()
+    baseline_file = None if args.no_baseline else (args.baseline or cfg.baseline)
+    if baseline_file:
+        try:
+            accepted = baseline.load(baseline_file)
+        except baseline.BaselineError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        protected, where = (set(), None) if args.fix_deployed else autofix.deployed(files, cfg)
+        if changed is not None:
+            protected = set(protected) | {f.path for f in files if f.path not in changed}
+        result = autofix.run(files, cfg, protected=protected, where=where, accepted=accepted, jobs=args.jobs)
+    except HistoryError as exc:
+        raise UsageError(str(exc)) from None
+    lines = autofix.summary_lines(result, wrote=not args.diff)
+    total = lines[-1]
+    if result.changes and where is None and not args.fix_deployed:
+        lines.append("note: without --base or a checksum manifest miglint cannot tell deployed migrations from new ones: "
+                     "review the edits before committing")
+    if args.diff:
+        sys.stdout.write(autofix.unified_diff(result.changes))
+        sys.stdout.flush()
+        print("\n".join(lines), file=sys.stderr)
+        return EXIT_FINDINGS if result.changes else EXIT_OK
+    try:
+        autofix.write(result.changes)
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or ''}: cannot write the fixed file: {exc.strerror or exc}") from None
+    print("\n".join(lines), file=sys.stderr)
+    return total
 
 
 # --------------------------------------------------------------------------- rules, explain, presets

@@ -28,7 +28,7 @@ Redacted findings (secrets) never get a suggestion or properties: only message a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from linter.formats._common import visible_fix
 from linter.formats._markdown import fence_for, finding_view, render_template
@@ -135,34 +135,28 @@ def suggestion_for_all(findings: list[Finding], text: str | None) -> Suggestion 
     """One suggestion making the fixes of every finding in ``findings`` that has one (the
     lines from the first fix's to the last fix's, as they read after all of them), or
     ``None`` (no fix, text unavailable or not matching a fix, two fixes that overlap, CRLF
-    lines, too large). With one fix it is :func:`suggestion_for`."""
-    fixes = sorted({(fx.start, fx.end, fx.replacement): fx for f in findings if (fx := visible_fix(f)) is not None}.values(), key=lambda fx: (fx.start, fx.end))
-    if not fixes or text is None:
+    lines, too large). With one fix it is :func:`suggestion_for`. Which edits go together,
+    and the edits made, are :mod:`linter.fixes`' (as ``miglint lint --fix`` makes them); a
+    suggestion makes all of a thread's fixes or none."""
+    from linter.fixes import apply_edits, plan_fixes
+
+    if text is None:
         return None
-    if len(fixes) == 1:
-        return suggestion_for(next(f for f in findings if visible_fix(f) is fixes[0]), text)
+    mine = [f for f in findings if visible_fix(f) is not None]
+    if not mine:
+        return None
+    plan = plan_fixes(mine, text)
+    if plan.skipped or not plan.edits:
+        return None  # overlapping edits (the engine's merge step keeps them apart), or a stale file
+    if len(plan.edits) == 1:
+        return suggestion_for(plan.fixed[0], text)
+    fixes = plan.edits
     starts = _line_starts(text)
-    for a, b in zip(fixes, fixes[1:]):
-        if b.start < a.end or (a.start == b.start):
-            return None  # overlapping edits (the engine's merge step keeps them apart)
-    for fx in fixes:
-        if not (0 <= fx.start <= fx.end <= len(text)):
-            return None
-        first, end_line = _line_of(starts, fx.start), _line_of(starts, fx.end)
-        where = (first, fx.start - starts[first - 1] + 1, end_line, fx.end - starts[end_line - 1] + 1)
-        if where != (fx.span.start.line, fx.span.start.column, fx.span.end.line, fx.span.end.column):
-            return None  # the file on disk is not the one the findings were made from
     first = _line_of(starts, fixes[0].start)
     last = max(_line_of(starts, max(fx.start, fx.end - 1)) for fx in fixes)
     begin = starts[first - 1]
     end = starts[last] if last < len(starts) else len(text)
-    parts, at = [], begin
-    for fx in fixes:
-        parts.append(text[at:fx.start])
-        parts.append(fx.replacement)
-        at = fx.end
-    parts.append(text[at:end])
-    region = "".join(parts)
+    region = apply_edits(text[begin:end], [replace(fx, start=fx.start - begin, end=fx.end - begin) for fx in fixes])
     if "\r" in text[begin:end] or any("\r" in fx.replacement for fx in fixes):
         return None
     if region.endswith("\n"):
