@@ -18,7 +18,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from linter.lsp import edits
+from linter import fixes
 from linter.lsp.positions import UTF8, UTF16, UTF32, Lines, units
 from linter.lsp.project import Project, carry
 from linter.model import Position
@@ -264,15 +264,16 @@ def test_fix_plan_refuses_overlaps_and_applies_duplicates_once(tmp_path: Path):
     found = proj.findings(str(ws / "db/migration/V262__verge_slett_tabell.sql"))
     fixable = [f for f in found if f.fix is not None]
     assert fixable
-    taken, refused = edits.plan(fixable + fixable)  # the same edits twice: applied once
-    assert len(taken) == len(fixable) and refused == []
+    text = (ws / "db/migration/V262__verge_slett_tabell.sql").read_text()
+    made = fixes.plan_fixes(fixable + fixable, text)  # the same edits twice: made once
+    assert len(made.edits) == len(fixable) and made.skipped == []
     first = fixable[0]
     from dataclasses import replace
 
     clash = replace(first, rule_id="x", fix=replace(first.fix, replacement="-- other\n"))
-    taken, refused = edits.plan([first, clash])
-    assert len(taken) == 1 and len(refused) == 1
-    assert "lock_timeout" in edits.apply(DROP_SQL, [fixable[0].fix])
+    made = fixes.plan_fixes([first, clash], text)
+    assert len(made.edits) == 1 and len(made.skipped) == 1 and "overlaps" in made.skipped[0][1]
+    assert "lock_timeout" in fixes.apply_edits(text, [fixable[0].fix])
 
 
 def test_carry_moves_findings_after_the_edit_and_drops_those_in_it(tmp_path: Path):

@@ -7,7 +7,6 @@ The parts, each in its own module:
 * :mod:`linter.lsp.project`: one workspace folder: its configuration, its migration files
   and what linting them gave; re-lints an edited buffer and re-runs the file-set rules of
   its migration root (naming, versions, rollback pairs). No pygls here.
-* :mod:`linter.lsp.edits`: which fixes a code action may apply together (overlap refusal).
 * :mod:`linter.lsp.hover`: hover text (the rule's doc for a finding, the lock report of
   the statement under the cursor).
 * :mod:`linter.lsp.server`: the pygls wiring (diagnostics, code actions, hover, watched

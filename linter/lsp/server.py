@@ -12,7 +12,7 @@ Speaks LSP 3.17 over standard input/output. What it offers:
   keeps the other findings of its last version that parsed.
 * **Code actions**: one quick fix per finding that offers a fix, and "Fix all miglint
   findings" (``source.fixAll.miglint``) applying every fix of the file that does not
-  overlap another (:mod:`linter.lsp.edits`). Edits name the document version they were
+  overlap another (:func:`linter.fixes.plan_fixes`, the planner ``lint --fix`` uses). Edits name the document version they were
   computed for, so a client drops them once the text has moved on.
 * **Hover**: the findings under the cursor with their rule's documentation, and the lock
   report of the statement under the cursor (:mod:`linter.lsp.hover`).
@@ -41,7 +41,8 @@ from pygls.uris import to_fs_path
 
 from linter import __version__, lockreport
 from linter.config import CONFIG_NAMES, find_config
-from linter.lsp import edits, hover as hovermod
+from linter import fixes as fixesmod
+from linter.lsp import hover as hovermod
 from linter.lsp.positions import UTF16, Lines
 from linter.lsp.project import Project, buffer_read
 from linter.model import Finding, Severity
@@ -393,7 +394,9 @@ def _code_actions(ls: MiglintServer, params: lsp.CodeActionParams) -> list[lsp.C
                     edit=_workspace_edit(ls, uri, pub, [f.fix]),
                 ))
     if fixable and wanted(FIX_ALL):
-        taken, refused = edits.plan(fixable)
+        linted = pub.text[1:] if pub.text.startswith("\ufeff") else pub.text  # as buffer_read lints it
+        made = fixesmod.plan_fixes(fixable, linted)  # the planner lint --fix uses
+        taken, refused = made.edits, made.skipped
         title = f"Fix all miglint findings ({len(taken)} fix{'es' if len(taken) != 1 else ''})"
         if refused:
             title += f"; {len(refused)} overlapping left for later"
