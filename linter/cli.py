@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--roundtrip", choices=("new", "all", "off"), default="new",
                      help="which migrations run their down and their up again: new (the change's new ones with --base, "
                           "else the last of each root; default), all, off")
+    ver.add_argument("--rerun", choices=("new", "all", "off"), default="new",
+                     help="which migrations that do not run in one transaction are run again after a simulated failure "
+                          "at each commit point: new (as --roundtrip; default), all, off")
     ver.add_argument("--statement-timeout", type=float, default=60.0, metavar="SECONDS",
                      help="cancel a replayed statement after this many seconds (default 60; 0: never)")
     ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
@@ -540,13 +543,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.pg_version is None:  # the static model speaks of the server that verifies
             cfg.pg_version = server.major
         report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
-                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip)
+                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip, rerun=args.rerun,
+                               progress=_verify_progress())
     except (ServerError, SetupError, HistoryError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         server.stop()
     _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
+def _verify_progress():
+    """A callback printing one line per replayed migration to stderr (``FileRun`` →
+    ``verify: path: applied``), or None when stderr is not a terminal (CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(index: int, total: int, fr) -> None:
+        extra = f" ({fr.reason})" if fr.reason and fr.status != "applied" else ""
+        print(f"verify [{index}/{total}] {fr.path}: {fr.status}{extra}", file=sys.stderr, flush=True)
+
+    return show
 
 
 #: Subcommand name -> handler.

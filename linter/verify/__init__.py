@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
-        statement_timeout: float | None = None, roundtrip: str = "new"):
+        statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None):
     # ``config.base`` (``--base REF``): the files the change adds are the new ones, observed
     # and reported; the others are the base, replayed first (linter.migset.history)
     """Lint ``files`` (the static findings), replay them on ``server`` (a started
@@ -36,7 +36,7 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
     if own:
         server = LocalServer(pg_bin).start()
     try:
-        result = rp.replay(files, config, server, setup=setup, new=new, roundtrip=roundtrip,
+        result = rp.replay(files, config, server, setup=setup, new=new, roundtrip=roundtrip, rerun=rerun, progress=progress,
                            statement_timeout=rp.STATEMENT_TIMEOUT if statement_timeout is None else statement_timeout)
     finally:
         if own:

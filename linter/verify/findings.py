@@ -34,7 +34,9 @@ def failure_findings(result, config) -> list:
     ``check(ctx, subject, options)`` judges: ``"statement"`` (the default), every failed
     statement run (of an up, of its down in the round trip), with its file's context;
     ``"down"``, each round trip, with the down's context; ``"up"``, each up file run that
-    had a round trip, with its context."""
+    had a round trip, with its context; ``"file"``, each file run that applied or failed
+    (its re-runs, the indexes it left invalid), with its context; ``"observed"``, each
+    statement whose locks were observed, with its file's context."""
     from linter import registry
 
     rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
@@ -49,6 +51,10 @@ def failure_findings(result, config) -> list:
             subject = getattr(rule.module, "SUBJECT", "statement")
             if subject == "statement":
                 items = [(r.ctx, r.path, sr) for r in runs if r.ctx is not None for sr in r.statements if sr.status == "failed"]
+            elif subject == "observed":
+                items = [(fr.ctx, fr.path, sr) for sr in fr.statements if sr.observed] if fr.ctx is not None else []
+            elif subject == "file":
+                items = [(fr.ctx, fr.path, fr)] if fr.ctx is not None and fr.status in ("applied", "failed") else []
             elif subject == "down":
                 items = [(rt.down.ctx, rt.down.path, rt)] if rt is not None and rt.down.ctx is not None else []
             else:
@@ -97,6 +103,9 @@ def verification(finding, sr, before_held=None) -> dict | None:
         held = before_held is not None and all(mode in before_held(t) for t in missing)
         out["status"] = "confirmed" if held else "inconclusive"
         out["observed"] += f" ({mode.label} {'held since an earlier statement of this transaction' if held else 'not seen held on every relation'})"
+    elif _drop_if_exists_of_nothing(sr, granted, missing):
+        out["status"] = "inconclusive"
+        out["observed"] += " (DROP … IF EXISTS locks the table only when the object exists; it did not in the replayed schema)"
     elif all(t in sr.absent for t in missing):
         out["status"] = "inconclusive"
         out["observed"] += f" ({', '.join(missing)} did not exist in the replayed schema)"
@@ -116,6 +125,15 @@ def verification(finding, sr, before_held=None) -> dict | None:
         out["status"] = "refuted"
         out["observed"] += ", and the table was rewritten (relfilenode changed)"
     return out
+
+
+def _drop_if_exists_of_nothing(sr, granted, missing) -> bool:
+    """True when ``sr`` is ``DROP TRIGGER/RULE/POLICY IF EXISTS … ON t`` and no lock was
+    granted on ``t``: the object did not exist, so nothing was locked (``get_object_address``
+    returns before locking; linter/pg/locks.py)."""
+    body = sr.stmt.body if sr.stmt is not None and sr.stmt.kind == "DropStmt" else {}
+    return (bool(body.get("missing_ok")) and body.get("removeType") in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY")
+            and all(not granted[t] for t in missing))
 
 
 def annotate(findings: list, result) -> list:
