@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     locks.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
     locks.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     locks.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    locks.add_argument("--verify", action="store_true",
+                       help="also replay the files on a throwaway PostgreSQL (as miglint verify does) and show the locks it observed")
+    locks.add_argument("--pg-bin", metavar="DIR", help="with --verify: directory holding initdb and postgres")
 
     ver = sub.add_parser("verify", help="replay the migrations on a throwaway PostgreSQL and check the lock claims",
                          description="Lint, then replay each migration root's up files in order on a throwaway PostgreSQL "
@@ -364,7 +367,10 @@ def cmd_locks(args: argparse.Namespace) -> int:
     notes = list(found.notes)
     if not found.files and not any(n.startswith("no migration files") for n in notes):
         notes.append(f"no migration files found in {', '.join(paths)}")
-    report = lockreport.build(found.files, cfg, notes=notes)
+    if args.verify:
+        report = _locks_verified(args, cfg, found.files, notes)
+    else:
+        report = lockreport.build(found.files, cfg, notes=notes)
     renderer = importlib.import_module(f"linter.formats.locks_{args.format}")
     out = sys.stdout
     if hasattr(out, "reconfigure") and not out.isatty() and (out.encoding or "").lower().replace("-", "") != "utf8":
@@ -372,6 +378,36 @@ def cmd_locks(args: argparse.Namespace) -> int:
     out.write(renderer.render(report))
     out.flush()
     return EXIT_OK
+
+
+def _locks_verified(args, cfg, files, notes):
+    """``miglint locks --verify``: the lock report with the observed columns
+    (:func:`linter.lockreport.with_observations`) from a replay on a throwaway server (no
+    round trips or re-runs: only the locks)."""
+    from linter import lockreport
+
+    try:
+        import psycopg  # noqa: F401  (the verify extra)
+    except ImportError:
+        raise UsageError("miglint locks --verify needs the PostgreSQL driver: pip install 'miglint[verify]'") from None
+    from linter.verify.replay import replay
+    from linter.verify.server import LocalServer, ServerError
+
+    try:
+        server = LocalServer(args.pg_bin)
+        server.start()
+    except ServerError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        if args.pg_version is None:
+            cfg.pg_version = server.major
+        result = replay(files, cfg, server, roundtrip="off", rerun="off", progress=_verify_progress())
+    finally:
+        server.stop()
+    from linter.verify import summary_notes
+
+    report = lockreport.build(files, cfg, notes=list(notes) + summary_notes(result))
+    return lockreport.with_observations(report, result)
 
 
 # --------------------------------------------------------------------------- hash
