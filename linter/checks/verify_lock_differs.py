@@ -12,7 +12,8 @@ statement touches). The rule reports each such statement once, naming every rela
 mode the model missed. It leaves out what the model covers by implication: locks no
 stronger than ROW EXCLUSIVE (what reads and writes take), locks on relations created in the
 same transaction (invisible to other sessions), and locks on an index, owned sequence, partition or inheritance child no stronger
-than the model's lock on its table. A `DO` block or `CALL` runs statements the static
+than the model's lock on its table, and the table of an index the model names (`DROP INDEX`
+locks the index's table: the model says so but can name only the index). A `DO` block or `CALL` runs statements the static
 analysis reports on their own lines, so they are left out too. Only `miglint verify` reports
 this rule; it asks the static model about the server's major version (what
 `miglint verify` uses unless `--pg-version` says otherwise).
@@ -71,7 +72,9 @@ def unpredicted(run, effects) -> list[tuple[str, LockMode]]:
     ``effects`` (:class:`linter.pg.locks.LockEffect`) do not cover: the strongest observed
     mode per pre-existing relation, stronger than ROW EXCLUSIVE, whose conflicts are not all
     conflicts of a mode the model predicts on that relation or the relation it belongs to
-    (an index's table, a partition's parent …, followed upwards)."""
+    (an index's table, a partition's parent …, followed upwards). A mode the model predicts
+    on an index covers the index's table (``DROP INDEX`` locks the table: the model and the
+    rules say "the index's table" but can only name the index)."""
     from linter.verify.findings import _matches
 
     parents = {lk.relation: lk.parent for lk in run.locks if lk.parent}
@@ -91,7 +94,8 @@ def unpredicted(run, effects) -> list[tuple[str, LockMode]]:
             cur = parents.get(cur, "")
         covered = any(
             wanted <= {m for m in LockMode if e.mode.conflicts_with(m)}
-            for e in effects if e.relation for r in chain if _matches(r, e.relation))
+            for e in effects if e.relation for r in chain
+            if _matches(r, e.relation) or any(t == r and _matches(i, e.relation) for i, t in run.index_tables))
         if not covered:
             out.append((rel, mode))
     return sorted(out, key=lambda x: (-x[1], x[0]))

@@ -41,7 +41,7 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
     finally:
         if own:
             server.stop()
-    found = vf.annotate(report.findings, result) + vf.failure_findings(result, config)
+    found = vf.annotate(report.findings, result) + vf.without_repeats(vf.failure_findings(result, config), report.findings)
     found.sort(key=Finding.sort_key)
     report.findings = found
     report.notes = list(report.notes) + summary_notes(result)

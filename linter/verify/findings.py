@@ -68,6 +68,26 @@ def failure_findings(result, config) -> list:
     return out
 
 
+def without_repeats(verify_found: list, static_found: list) -> list:
+    """``verify_found`` without the ``verify-lock-differs`` findings whose every relation
+    a static finding on the same statement already names in its ``table`` property (e.g.
+    ``missing-lock-timeout`` restated with the tables a ``DROP TABLE`` is tied to by a
+    foreign key, from the migration set): one finding per hazard."""
+    named: dict[tuple, list[str]] = {}
+    for f in static_found:
+        table = f.properties.get("table")
+        if table:
+            named.setdefault((f.path, f.span.start.line), []).extend(t.strip() for t in table.split(", ") if t.strip())
+    out = []
+    for f in verify_found:
+        if f.rule_id == "verify-lock-differs":
+            said = named.get((f.path, f.span.start.line), [])
+            if said and all(any(_matches(o["relation"], t) for t in said) for o in f.properties.get("observed", ())):
+                continue
+        out.append(f)
+    return out
+
+
 def _matches(observed: str, written: str) -> bool:
     """True when the observed ``schema.name`` is the relation ``written`` names (with or
     without a schema; unquoted names fold to lower case)."""

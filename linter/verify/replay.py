@@ -108,7 +108,9 @@ class StatementRun:
     when its locks were read (``locks``, ``rewritten``: relations whose relfilenode changed,
     both as ``schema.name``; ``absent``: relations the static model names, as written, that
     did not exist before it, e.g. the table of a ``DROP TABLE IF EXISTS`` that only
-    production has); ``ms``: its duration."""
+    production has; ``index_tables``: ``(index, its table)`` for
+    the relations the static model names that were indexes before it, both as schema.name: ``DROP INDEX``
+    locks the index's table, which the model means but cannot name); ``ms``: its duration."""
 
     stmt: object
     line: int
@@ -122,6 +124,7 @@ class StatementRun:
     locks: tuple[ObservedLock, ...] = ()
     rewritten: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+    index_tables: tuple[tuple[str, str], ...] = ()
     ms: float = 0.0
     server_version: str = ""
 
@@ -296,18 +299,22 @@ def _max_oid(conn) -> int:
     return int(conn.execute("SELECT coalesce(max(oid::int8), 0) FROM pg_class").fetchone()[0])
 
 
-def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
-    """``{name as written: (schema.name, relfilenode, oid)}`` for the names that resolve now."""
+def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int, str]]:
+    """``{name as written: (schema.name, relfilenode, oid, table)}`` for the names that
+    resolve now; ``table``: for an index, its table's ``schema.name``, else ``""``."""
     out = {}
     for name in names:
         try:
             row = conn.execute(
-                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid, "
+                "(SELECT tn.nspname || '.' || t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                " JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE i.indexrelid = c.oid) "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
         except Exception:  # a name to_regclass cannot parse: leave it out
             row = None
         if row:
-            out[name] = (row[0], row[1], row[2])
+            out[name] = (row[0], row[1], row[2], row[3] or "")
     return out
 
 
@@ -902,7 +909,8 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
         gated = observe and not in_tx and not own_block and _gated_form(st)
         effects = ctx.pg.locks(st) if watch or gated else []
         names = sorted({e.relation for e in effects if e.relation})
-        nodes = _relfilenodes(conn, names) if watch else {}
+        nodes = _relfilenodes(conn, names) if watch or gated else {}
+        sr.index_tables = tuple((v[0], v[3]) for v in nodes.values() if v[3])
         known = {v[2]: v[0] for v in nodes.values()}
         before = _own_locks(conn, known) if watch else {}
         max_oid = (tx_oid if tx_oid is not None and watch else _max_oid(conn)) if watch or gated else None
