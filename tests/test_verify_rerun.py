@@ -143,3 +143,31 @@ def test_detach_partition_concurrently_is_observed_behind_a_gate_on_the_partitio
     assert not [f for f in found if f.rule_id == "verify-lock-differs"]
     claims = [f.properties["verification"]["status"] for f in found if "verification" in f.properties and f.path.endswith("_detach.sql")]
     assert claims and set(claims) == {"confirmed"}, claims
+
+
+def test_static_rerun_claims_are_verified_and_not_repeated(tmp_path, server):
+    """create-without-if-not-exists says a re-run fails at the ADD COLUMN: the re-run
+    confirms it, and verify-not-rerunnable is not repeated on that statement; with the
+    static rule off, verify-not-rerunnable reports it."""
+    from linter import config as configmod
+    from linter.discovery import discover
+    from linter.verify import run
+
+    files = {
+        "migrations/20240101000000_a.sql": "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- +goose Down\nDROP TABLE users;\n",
+        "migrations/20240102000000_b.sql": (GOOSE_HEAD + "ALTER TABLE users ADD COLUMN nickname text;\n"
+                                            "CREATE INDEX CONCURRENTLY users_n ON users (nickname);\n-- +goose Down\nDROP INDEX users_n;\n"),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = discover([str(tmp_path)], base_dir=str(tmp_path)).files
+    report, _ = run(found, configmod.load_preset("default"), server=server)
+    static = [f for f in report.findings if f.rule_id == "create-without-if-not-exists" and f.span.start.line == 3]
+    assert static and static[0].properties["verification"]["status"] == "confirmed"
+    assert "run again after line 3: 42701" in static[0].properties["verification"]["observed"]
+    assert not [f for f in report.findings if f.rule_id == "verify-not-rerunnable"]
+    (tmp_path / ".miglint.yml").write_text("extends: default\nrules:\n  create-without-if-not-exists: disable\n")
+    cfg = configmod.load(str(tmp_path / ".miglint.yml"), cwd=tmp_path)
+    report, _ = run(found, cfg, server=server)
+    assert [f.span.start.line for f in report.findings if f.rule_id == "verify-not-rerunnable"] == [3]

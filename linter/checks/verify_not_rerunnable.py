@@ -13,8 +13,11 @@ starts from a copy of the database before the file, runs the statements up to th
 stops, and runs the whole file again as its tool does. This rule reports the statement where
 the run again fails (`ADD COLUMN` of a column that is already there: 42701; `CREATE TABLE` of
 a table that exists: 42P07), once, after the earliest commit point that makes it fail, and a
-run again that applies but reaches another schema than the plain run. A file the tool runs in
-one transaction commits whole or not at all and is not checked. Only `miglint verify` reports
+run again that applies but reaches another schema than the plain run. Where a static
+idempotency rule (`create-without-if-not-exists`, `drop-without-if-exists`,
+`create-without-or-replace`, `create-without-guard`) already reports the statement, that
+finding gets the re-run as its `verification` (confirmed or refuted) and this rule stays
+silent. A file the tool runs in one transaction commits whole or not at all and is not checked. Only `miglint verify` reports
 this rule (`--rerun new|all|off`; by default the change's new migrations with `--base`, else
 the last of each root).
 
