@@ -696,6 +696,17 @@ def _invalid_indexes(conn) -> set[str]:
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid").fetchall()}
 
 
+def _freeze(db) -> str | None:
+    """:meth:`_RootDatabase.freeze`, or None when the server refuses the copy (the file is
+    then replayed without re-runs)."""
+    import psycopg
+
+    try:
+        return db.freeze()
+    except psycopg.Error:
+        return None
+
+
 def _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, reached) -> list[Rerun]:
     """For each commit point ``k`` (:func:`commit_points`, at most :data:`MAX_RERUNS`): a
     copy of ``template`` (the database before the file), the first ``k`` statements run
@@ -703,8 +714,13 @@ def _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, 
     runs it; it should apply and reach ``reached`` (the snapshot after the plain run)."""
     up = [s for s in source.statements if s.section is not Direction.DOWN]
     out = []
+    import psycopg
+
     for k in points[:MAX_RERUNS]:
-        name, conn = db.copy_of(template)
+        try:
+            name, conn = db.copy_of(template)
+        except psycopg.Error:  # no copy (the server refuses another database): no more re-runs
+            break
         try:
             first = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout, limit=k)
             if first.status != "applied":
@@ -757,7 +773,7 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         up = [s for s in source.statements if s.section is not Direction.DOWN]
         rerun_it = f.direction is Direction.UP and (rerun == "all" or (rerun == "new" and (f.path in new if new is not None else f is last_up)))
         points = commit_points(up, tx) if rerun_it else []
-        template = db.freeze() if points else None
+        template = _freeze(db) if points else None
         conn = db.conn
         invalid = _invalid_indexes(conn) if is_new and any(_gated_form(s) for s in up) else None
         before = snapshot.take(conn) if down else None
