@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     locks.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format (default text)")
     locks.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version the migrations run on (default 16)")
     locks.add_argument("--config", metavar="FILE", help="configuration file (default: nearest .miglint.yml or pyproject.toml [tool.miglint])")
+    locks.add_argument("--verify", action="store_true",
+                       help="also replay the files on a throwaway PostgreSQL (as miglint verify does) and show the locks it observed")
+    locks.add_argument("--pg-bin", metavar="DIR", help="with --verify: directory holding initdb and postgres")
 
     ver = sub.add_parser("verify", help="replay the migrations on a throwaway PostgreSQL and check the lock claims",
                          description="Lint, then replay each migration root's up files in order on a throwaway PostgreSQL "
@@ -107,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--roundtrip", choices=("new", "all", "off"), default="new",
                      help="which migrations run their down and their up again: new (the change's new ones with --base, "
                           "else the last of each root; default), all, off")
+    ver.add_argument("--rerun", choices=("new", "all", "off"), default="new",
+                     help="which migrations that do not run in one transaction are run again after a simulated failure "
+                          "at each commit point: new (as --roundtrip; default), all, off")
     ver.add_argument("--statement-timeout", type=float, default=60.0, metavar="SECONDS",
                      help="cancel a replayed statement after this many seconds (default 60; 0: never)")
     ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
@@ -464,7 +470,10 @@ def cmd_locks(args: argparse.Namespace) -> int:
     notes = list(found.notes)
     if not found.files and not any(n.startswith("no migration files") for n in notes):
         notes.append(f"no migration files found in {', '.join(paths)}")
-    report = lockreport.build(found.files, cfg, notes=notes)
+    if args.verify:
+        report = _locks_verified(args, cfg, found.files, notes)
+    else:
+        report = lockreport.build(found.files, cfg, notes=notes)
     renderer = importlib.import_module(f"linter.formats.locks_{args.format}")
     out = sys.stdout
     if hasattr(out, "reconfigure") and not out.isatty() and (out.encoding or "").lower().replace("-", "") != "utf8":
@@ -472,6 +481,36 @@ def cmd_locks(args: argparse.Namespace) -> int:
     out.write(renderer.render(report))
     out.flush()
     return EXIT_OK
+
+
+def _locks_verified(args, cfg, files, notes):
+    """``miglint locks --verify``: the lock report with the observed columns
+    (:func:`linter.lockreport.with_observations`) from a replay on a throwaway server (no
+    round trips or re-runs: only the locks)."""
+    from linter import lockreport
+
+    try:
+        import psycopg  # noqa: F401  (the verify extra)
+    except ImportError:
+        raise UsageError("miglint locks --verify needs the PostgreSQL driver: pip install 'miglint[verify]'") from None
+    from linter.verify.replay import replay
+    from linter.verify.server import LocalServer, ServerError
+
+    try:
+        server = LocalServer(args.pg_bin)
+        server.start()
+    except ServerError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        if args.pg_version is None:
+            cfg.pg_version = server.major
+        result = replay(files, cfg, server, roundtrip="off", rerun="off", progress=_verify_progress())
+    finally:
+        server.stop()
+    from linter.verify import summary_notes
+
+    report = lockreport.build(files, cfg, notes=list(notes) + summary_notes(result))
+    return lockreport.with_observations(report, result)
 
 
 # --------------------------------------------------------------------------- hash
@@ -650,13 +689,27 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if args.pg_version is None:  # the static model speaks of the server that verifies
             cfg.pg_version = server.major
         report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
-                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip)
+                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip, rerun=args.rerun,
+                               progress=_verify_progress())
     except (ServerError, SetupError, HistoryError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         server.stop()
     _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
+def _verify_progress():
+    """A callback printing one line per replayed migration to stderr (``FileRun`` →
+    ``verify: path: applied``), or None when stderr is not a terminal (CI logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(index: int, total: int, fr) -> None:
+        extra = f" ({fr.reason})" if fr.reason and fr.status != "applied" else ""
+        print(f"verify [{index}/{total}] {fr.path}: {fr.status}{extra}", file=sys.stderr, flush=True)
+
+    return show
 
 
 # --------------------------------------------------------------------------- server

@@ -72,7 +72,11 @@ class StatementLocks:
     line 9, runs when called"``); ``nested_in``: ``"do"``, ``"function"`` or
     ``None``; ``section``: ``"up"``, ``"down"``, …; ``in_transaction``: ``True``/``False``,
     ``None`` for function bodies (the caller decides); ``transaction``: why; ``locks``;
-    ``verdict`` (see the module table); ``notes``: extra remarks.
+    ``verdict`` (see the module table); ``notes``: extra remarks. ``observed``: set by
+    :func:`with_observations` when ``miglint locks --verify`` replayed the file: the locks
+    the server granted (``"SHARE on public.t"``; ``… (asked)`` for one a CONCURRENTLY
+    form waited for), ``()`` for none; ``None`` when not observed; ``observed_note``: a
+    failure, a rewrite, or why it was not observed.
     """
 
     line: int
@@ -89,6 +93,8 @@ class StatementLocks:
     locks: tuple[RelationLock, ...]
     verdict: str
     notes: tuple[str, ...] = ()
+    observed: tuple[str, ...] | None = None
+    observed_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,13 +115,15 @@ class FileLocks:
 @dataclass(frozen=True)
 class LockReport:
     """The whole report: ``files`` in the order given, the ``pg_version`` the facts are for,
-    run ``notes``, and the tool version."""
+    run ``notes``, and the tool version; ``server``: the version of the PostgreSQL that
+    ``miglint locks --verify`` replayed the files on (:func:`with_observations`), else ``""``."""
 
     files: tuple[FileLocks, ...]
     pg_version: int
     notes: tuple[str, ...] = ()
     tool_version: str = __version__
     counts: dict[str, int] = field(default_factory=dict, hash=False, compare=False)
+    server: str = ""
 
     @property
     def statements(self) -> int:
@@ -139,6 +147,42 @@ def build(files: list[MigrationFile], config=None, *, notes=()) -> LockReport:
     counts = Counter(s.verdict for f in out for s in f.statements)
     ordered = {v: counts[v] for v in VERDICTS if counts.get(v)}
     return LockReport(out, config.pg_version, tuple(notes), __version__, ordered)
+
+
+def with_observations(report: LockReport, replay) -> LockReport:
+    """``report`` with the observed columns filled from ``replay`` (a
+    :class:`linter.verify.replay.Replay` of the same files): each top-level statement of an
+    up run gets what the server granted it (relations created in the same transaction left
+    out), matched by its position in the file."""
+    import dataclasses
+
+    runs = {}
+    for fr in replay.files:
+        for sr in fr.statements:
+            if sr.stmt is not None:
+                runs[(fr.path, sr.stmt.span.start.line, sr.stmt.span.start.column)] = (fr, sr)
+    files = []
+    for f in report.files:
+        stmts = []
+        for st in f.statements:
+            hit = runs.get((f.path, st.line, st.column)) if st.nested is None else None
+            if hit is None:
+                stmts.append(st)
+                continue
+            fr, sr = hit
+            if sr.observed:
+                seen = tuple(f"{lk.mode.label} on {lk.relation}{'' if lk.granted else ' (asked)'}"
+                             for lk in sorted(sr.locks, key=lambda lk: (lk.relation, -lk.mode)) if not lk.new)
+                note = f"rewrote {', '.join(sr.rewritten)}" if sr.rewritten else ""
+            elif sr.status == "failed":
+                seen, note = (), f"failed: {sr.sqlstate} {sr.message}"
+            else:
+                seen, note = None, {"ok": "ran, locks not observed", "not-run": "not run"}.get(sr.status, sr.status)
+                if sr.status in ("skipped",) and sr.reason:
+                    note = f"skipped: {sr.reason}"
+            stmts.append(dataclasses.replace(st, observed=seen, observed_note=note))
+        files.append(dataclasses.replace(f, statements=tuple(stmts)))
+    return dataclasses.replace(report, files=tuple(files), server=replay.version)
 
 
 def analyse_file(file: MigrationFile, config, read: ReadResult | None = None) -> FileLocks:

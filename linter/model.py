@@ -362,6 +362,9 @@ class Report:
       line numbers, text without the line break). Never holds a line of a redacted finding.
     * ``notes``: human-readable remarks about the run ("no migration files found in x").
     * ``tool_version``: miglint's version string.
+    * ``observations``: ``miglint verify`` only: what the server did per replayed statement
+      (:func:`linter.verify.observations`: dicts with ``path``, ``line``, ``statement``,
+      ``status``, ``locks`` …); empty otherwise.
     """
 
     findings: list[Finding]
@@ -370,6 +373,7 @@ class Report:
     excerpts: dict[str, dict[int, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     tool_version: str = ""
+    observations: list[dict] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """``{"error": n, "warning": n, "note": n}`` over :attr:`findings`."""

@@ -48,6 +48,9 @@ CHECK_MODULES = (
     "verify_statement_failed",
     "verify_down_not_reverting",
     "verify_roundtrip_drift",
+    "verify_not_rerunnable",
+    "verify_invalid_index",
+    "verify_lock_differs",
     # locking: indexes, constraints, partitions
     "non_concurrent_create_index",
     "non_concurrent_drop_index",

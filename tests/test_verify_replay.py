@@ -225,15 +225,24 @@ def test_dropped_and_renamed_relations_keep_their_names_and_fks_name_both_tables
 
 
 def test_drop_trigger_if_exists_of_a_missing_trigger_takes_no_lock(tmp_path, server):
-    """Seen in crates.io's 2026-06-07 migration: the static model says ACCESS EXCLUSIVE, but
-    PostgreSQL locks nothing when the trigger does not exist (checked on 15)."""
+    """Seen in crates.io's 2026-06-07 migration: PostgreSQL locks nothing when the trigger
+    does not exist (checked on 15), ACCESS EXCLUSIVE when it does. The static model says
+    the lock is taken "when the trigger exists"; verify calls a missing one inconclusive
+    (it was "refuted" before: wrong, production may have the trigger)."""
     files = {
         "migrations/V1__t.sql": "CREATE TABLE jobs (id int);\n",
         "migrations/V2__trg.sql": "DROP TRIGGER IF EXISTS jobs_notify ON jobs;\n",
     }
     _, found = _verify(tmp_path, files, server)
+    f = next(f for f in found if f.path.endswith("V2__trg.sql") and "verification" in f.properties)
+    v = f.properties["verification"]
+    assert v["status"] == "inconclusive" and "no new lock on jobs" in v["observed"] and "did not in the replayed schema" in v["observed"]
+    assert "DROP TRIGGER IF EXISTS (when the trigger exists)" in f.message
+    files["migrations/V1__t.sql"] = ("CREATE TABLE jobs (id int);\nCREATE FUNCTION n() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;\n"
+                                     "CREATE TRIGGER jobs_notify AFTER INSERT ON jobs FOR EACH ROW EXECUTE FUNCTION n();\n")
+    _, found = _verify(tmp_path / "exists", files, server)
     v = next(f.properties["verification"] for f in found if f.path.endswith("V2__trg.sql") and "verification" in f.properties)
-    assert v["status"] == "refuted" and "no new lock on jobs" in v["observed"]
+    assert v["status"] == "confirmed", v
 
 
 def test_a_finding_on_a_shared_line_is_matched_to_its_statement(tmp_path, server):

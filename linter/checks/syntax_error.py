@@ -27,6 +27,7 @@ when the file does not parse otherwise.
 - libpg_query: https://github.com/pganalyze/libpg_query
 """
 
+import re
 import unicodedata
 
 ID = "syntax-error"
@@ -50,9 +51,38 @@ def check(ctx, options):
         message += f" (the text there holds {hidden}, which PostgreSQL does not read as white space)"
     help = "Fix the statement; if the text is a placeholder for a templating tool, declare it under `placeholders:`."
     missing = _missing_semicolon(source, offset, end)
-    if missing:
+    indented = _indented_dbmate_marker(ctx, offset)
+    if indented:
+        line, word = indented
+        help = (f"`-- migrate:{word}` at line {line} is indented, so dbmate does not take it as a marker: it matches "
+                f"markers only at the start of a line (`^--\\s*migrate:{word}` in pkg/dbmate/migration.go), and the "
+                f"up runs on into what was meant as the {word} (dbmate 2.x refuses a file without a down marker). "
+                f"Move the marker to the start of its line.")
+    elif missing:
         help = f"Is a semicolon missing at the end of line {missing}? The statement before this one never ended."
     yield ctx.violation(ctx.span(offset, end), f"{message}: PostgreSQL's parser rejects this file", help=help, context=message)
+
+
+#: A dbmate marker with white space before it: a comment to dbmate, whose ``upRegExp`` and
+#: ``downRegExp`` (pkg/dbmate/migration.go, every release since 2019) anchor ``--`` at the
+#: start of a line, as linter/source.py does.
+_INDENTED_MARKER = re.compile(r"^[ \t]+--\s*migrate:(up|down)\b", re.M | re.I)
+
+
+def _indented_dbmate_marker(ctx, offset: int) -> tuple[int, str] | None:
+    """``(line, "up"/"down")`` of an indented dbmate marker before ``offset`` in a dbmate
+    file, else None."""
+    from linter.model import Convention
+
+    text = ctx.source.text
+    if getattr(ctx.file, "convention", None) is not Convention.DBMATE or "migrate:" not in text:
+        return None
+    last = None
+    for m in _INDENTED_MARKER.finditer(text, 0, offset):
+        last = m
+    if last is None:
+        return None
+    return ctx.source.index.position(last.start()).line, last.group(1).lower()
 
 
 #: Keywords that begin a statement: an error on one of them, first on its line, after a

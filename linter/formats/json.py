@@ -30,6 +30,12 @@ Top level:
     ``error`` / ``warning`` / ``note``: number of findings at each severity.
 ``notes`` (array of strings)
     Human-readable remarks about the run (not findings).
+``observations`` (array of objects; ``miglint verify`` only, absent otherwise)
+    What the server did per replayed statement that was observed or failed: ``path``,
+    ``line``, ``statement`` (shortened), ``status``, ``in_transaction``, ``server``,
+    ``locks`` (``relation``, ``mode``, ``new``: created in the same transaction,
+    ``granted``), ``rewritten``, ``sqlstate``, ``message``, ``ms``
+    (:func:`linter.verify.observations`).
 
 Each finding:
 
@@ -134,6 +140,7 @@ def report_dict(report: Report, *, findings: bool = True) -> dict[str, Any]:
             "note": counts["note"],
         },
         "notes": list(report.notes),
+        **({"observations": list(report.observations)} if getattr(report, "observations", None) else {}),
     }
 
 

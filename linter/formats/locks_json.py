@@ -45,6 +45,9 @@ table``, ``safe``), ``notes``, and per lock ``relation`` (as written), ``mode`` 
 PostgreSQL docs name it), ``what``, ``rewrite``, ``scan``, ``blocks`` (``reads and
 writes``, ``writes`` or ``no reads or writes``) and ``new_table`` (created earlier in the
 file, so empty). ``summary.verdicts`` counts statements per verdict, worst first.
+With ``miglint locks --verify``: ``server`` (the version the files were replayed on) and per
+statement ``observed`` (the locks the server granted, ``"SHARE on public.t"``; ``null``
+when not observed) and ``observed_note`` (a failure, a rewrite, or why not observed).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from linter.lockreport import FileLocks, LockReport
 VERSION = 1
 
 
-def _file(f: FileLocks) -> dict[str, Any]:
+def _file(f: FileLocks, server: str = "") -> dict[str, Any]:
     return {
         "path": f.path,
         "convention": f.convention,
@@ -86,6 +89,8 @@ def _file(f: FileLocks) -> dict[str, Any]:
                      "blocks": lk.blocks, "new_table": lk.new_table}
                     for lk in s.locks
                 ],
+                **({"observed": None if s.observed is None else list(s.observed), "observed_note": s.observed_note}
+                   if server else {}),
             }
             for s in f.statements
         ],
@@ -98,7 +103,8 @@ def report_dict(report: LockReport) -> dict[str, Any]:
         "version": VERSION,
         "tool": {"name": "miglint", "version": report.tool_version},
         "pg_version": report.pg_version,
-        "files": [_file(f) for f in report.files],
+        "files": [_file(f, report.server) for f in report.files],
+        **({"server": report.server} if report.server else {}),
         "summary": {"files": len(report.files), "statements": report.statements, "verdicts": dict(report.counts)},
         "notes": list(report.notes),
     }

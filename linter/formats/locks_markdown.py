@@ -3,7 +3,8 @@
 Compact on purpose (it goes, collapsed, into the PR summary comment; see
 :mod:`linter.formats.summary`): a line of totals, then per file one line saying how its tool
 runs it and a table with one row per statement that takes a table lock or cannot run where
-it is (line, statement form, each relation with its lock mode and rewrite/scan, verdict).
+it is (line, statement form, each relation with its lock mode and rewrite/scan, verdict;
+with ``miglint locks --verify`` an Observed column: what the server granted).
 Statements that take no table lock (``CREATE TABLE`` of a new table, ``SET``, ``SELECT`` …)
 are counted under the table instead of listed. Files that could not be analysed say why.
 
@@ -50,7 +51,17 @@ def _locks(s: StatementLocks) -> str:
     return "<br>".join(parts) if parts else "—"
 
 
-def _row(s: StatementLocks, wrapped: bool | None) -> str:
+def _observed(s: StatementLocks) -> str:
+    """The Observed cell (``miglint locks --verify``)."""
+    parts = [_code(o) for o in s.observed or ()]
+    if s.observed is not None and not parts:
+        parts.append("no table lock")
+    if s.observed_note:
+        parts.append(cell(s.observed_note))
+    return "<br>".join(parts) if parts else "—"
+
+
+def _row(s: StatementLocks, wrapped: bool | None, observed: bool = False) -> str:
     kind = _code(s.kind) + cell(direction_note(s))
     if s.nested_in == "do":
         kind += " in DO block"
@@ -59,10 +70,12 @@ def _row(s: StatementLocks, wrapped: bool | None) -> str:
     verdict = f"{ICONS.get(s.verdict, '')} {cell(s.verdict)}".strip()
     if s.nested_in is None and s.in_transaction is not None and s.in_transaction != wrapped:
         verdict += " · in a transaction" if s.in_transaction else " · outside a transaction"
+    if observed:
+        return f"| {s.line} | {kind} | {_locks(s)} | {_observed(s)} | {verdict} |"
     return f"| {s.line} | {kind} | {_locks(s)} | {verdict} |"
 
 
-def _file(f: FileLocks) -> list[str]:
+def _file(f: FileLocks, observed: bool = False) -> list[str]:
     head = f"**{_code(f.path)}**"
     if f.error:
         return [f"{head}: not analysed, {cell(f.error)}", ""]
@@ -71,8 +84,11 @@ def _file(f: FileLocks) -> list[str]:
     shown = [s for s in f.statements if s.locks or s.verdict == "fails in a transaction"]
     quiet = len(f.statements) - len(shown)
     if shown:
-        out += ["| Line | Statement | Locks | Verdict |", "|---:|---|---|---|"]
-        out += [_row(s, f.wrapped) for s in shown]
+        if observed:
+            out += ["| Line | Statement | Locks | Observed | Verdict |", "|---:|---|---|---|---|"]
+        else:
+            out += ["| Line | Statement | Locks | Verdict |", "|---:|---|---|---|"]
+        out += [_row(s, f.wrapped, observed) for s in shown]
         out.append("")
     if quiet:
         out.append(f"{'No statement' if not shown else 'Other statements'}: {quiet} take{'s' if quiet == 1 else ''} no table lock.")
@@ -87,11 +103,12 @@ def render(report: LockReport, *, color: bool = False) -> str:
     lines = [
         f"{nf} file{'s' if nf != 1 else ''}, {ns} statement{'s' if ns != 1 else ''}"
         + (f": {counts}" if counts else "")
-        + f" (PostgreSQL {report.pg_version}; static analysis, nothing was executed)",
+        + (f" (PostgreSQL {report.pg_version}; static analysis, observed on PostgreSQL {report.server})" if report.server
+           else f" (PostgreSQL {report.pg_version}; static analysis, nothing was executed)"),
         "",
     ]
     for f in report.files:
-        lines += _file(f)
+        lines += _file(f, bool(report.server))
     for n in report.notes:
         lines.append(f"_{cell(n)}_")
     return "\n".join(lines).rstrip("\n") + "\n"

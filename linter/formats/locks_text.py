@@ -6,7 +6,8 @@ one indented line per relation it locks (lock mode, rewrite/scan, what waits; th
 subcommands behind it when a statement locks one table several ways). Statements inside
 ``DO`` blocks and function bodies say so; a statement whose transaction differs from the
 file's (after a ``COMMIT``, inside the file's own ``BEGIN``) says why. A last line counts
-the verdicts. See :mod:`linter.lockreport` for the meaning of each verdict.
+the verdicts. With ``miglint locks --verify``, an ``observed:`` line per replayed statement
+says what the server granted. See :mod:`linter.lockreport` for the meaning of each verdict.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def _statement(s: StatementLocks, wrapped: bool | None) -> list[str]:
         out.append(f"{pad}{state}: {s.transaction}")
     for n in s.notes:
         out.append(f"{pad}! {n}")
+    if s.observed is not None or s.observed_note:  # miglint locks --verify
+        seen = ", ".join(s.observed or ()) or ("no table lock" if s.observed is not None else "")
+        out.append(f"{pad}observed: {'; '.join(p for p in (seen, s.observed_note) if p)}")
     return out
 
 
@@ -77,5 +81,7 @@ def summary_line(report: LockReport) -> str:
     counts = ", ".join(f"{n} {v}" for v, n in report.counts.items())
     head = f"{nf} file{'s' if nf != 1 else ''}, {ns} statement{'s' if ns != 1 else ''}"
     tail = f"PostgreSQL {report.pg_version}; static analysis, nothing was executed"
+    if report.server:
+        tail = f"PostgreSQL {report.pg_version}; static analysis, observed on PostgreSQL {report.server}"
     notes = "".join(f"\nnote: {n}" for n in report.notes)
     return f"{head}{': ' + counts if counts else ''} ({tail}){notes}"

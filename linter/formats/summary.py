@@ -248,6 +248,51 @@ def _reasons(data: SummaryData, view: _View) -> list[dict]:
 
 
 _COUNT_SENTENCE = re.compile(r"^\d+ findings?: (.*)$")
+#: The run note of ``miglint verify`` (linter.verify.summary_notes): what was replayed.
+_VERIFY_NOTE = re.compile(r"^verified on PostgreSQL (\S+): (.*)$")
+
+
+def verified_section(findings: list[Finding], notes: list[str]) -> dict | None:
+    """The "Verified on PostgreSQL N.M" section of the summary, or None when no finding comes
+    from ``miglint verify`` (no ``verification`` property, no ``verify-*`` rule):
+    ``{"version", "replayed" (the run's note, or None), "claims": [(status, count)],
+    "rules": [(rule, count)], "lines": the bullet lines}``. The server version comes from the note, else from the
+    findings' ``server``/``server_version`` properties."""
+    claims: dict[str, int] = {}
+    rules: dict[str, int] = {}
+    version = ""
+    for f in findings:
+        v = f.properties.get("verification") if not f.redacted else None
+        if isinstance(v, dict) and v.get("status"):
+            claims[v["status"]] = claims.get(v["status"], 0) + 1
+            version = version or str(v.get("server") or "")
+        if f.family == "verify" or f.rule_id.startswith("verify-"):
+            rules[f.rule_id] = rules.get(f.rule_id, 0) + 1
+            version = version or str(f.properties.get("server_version") or "")
+    if not claims and not rules:
+        return None
+    replayed = None
+    for n in notes:
+        m = _VERIFY_NOTE.match(n)
+        if m:
+            version, replayed = m.group(1), m.group(2)
+            break
+    order = ("confirmed", "refuted", "inconclusive")
+    checked = [(k, claims[k]) for k in order if claims.get(k)] + [(k, n) for k, n in sorted(claims.items()) if k not in order]
+    lines = []
+    if checked:
+        lines.append("lock claims checked on the server: " + ", ".join(f"{n} {k}" for k, n in checked))
+    if rules:
+        lines.append("what the server showed that the static model did not: " + ", ".join(f"{r} ({n})" for r, n in sorted(rules.items())))
+    else:
+        lines.append("no `verify-*` findings")
+    return {
+        "lines": lines,
+        "version": version if re.fullmatch(r"[0-9A-Za-z.]+", version or "") else "?",  # printed as is
+        "replayed": replayed,
+        "claims": [(k, claims[k]) for k in order if claims.get(k)] + [(k, n) for k, n in sorted(claims.items()) if k not in order],
+        "rules": sorted(rules.items()),
+    }
 
 
 def _render(data: SummaryData, view: _View, rows: list[Finding], lock_markdown: str | None, marker: str | None, extra_notes: list[str]) -> str:
@@ -288,6 +333,7 @@ def _render(data: SummaryData, view: _View, rows: list[Finding], lock_markdown: 
     said = {r["reason"] for r in reasons}
     # run-level sentences; "N findings: reason" lines are already listed by reason
     run_level = [s for s in data.not_inline if not ((m := _COUNT_SENTENCE.match(s)) and m.group(1) in said)]
+    verified = verified_section(data.findings, data.notes)
     s = {
         "verdict": verdict,
         "files_phrase": files_phrase,
@@ -307,7 +353,8 @@ def _render(data: SummaryData, view: _View, rows: list[Finding], lock_markdown: 
         "lock_markdown": lock_markdown,
         "reasons": reasons,
         "run_level": run_level,
-        "notes": list(data.notes) + extra_notes,
+        "notes": [n for n in data.notes if not (verified and _VERIFY_NOTE.match(n))] + extra_notes,
+        "verified": verified,
         "delivery": data.delivery,
         "footer": data.footer,
         "refs": sorted(view.refs.items()),

@@ -27,6 +27,11 @@ One block per finding, then a summary::
 * ``color=True`` adds ANSI SGR colours to the severity and the underline; nothing else
   changes, and ``color=False`` output contains no escape codes.
 * ``report.notes`` follow the summary, one ``note: ...`` line each.
+* ``miglint verify``: before the summary, what the server did, one line per replayed
+  statement that failed, rewrote a relation or took a lock stronger than ROW EXCLUSIVE on a
+  relation that existed before its transaction (``path:line  statement``, then the locks
+  it was granted, ``asked`` for one a CONCURRENTLY form waited for, and rewrites);
+  :func:`linter.verify.notable` chooses them.
 """
 
 from __future__ import annotations
@@ -101,6 +106,30 @@ def render(report: Report, *, color: bool = False) -> str:
     for finding in report.findings:
         out.extend(_finding_block(report, finding, color))
         out.append("")
+    out.extend(_observed(report))
     out.append(summary_line(report))
     out.extend(f"note: {_indent_continuation(note)}" for note in report.notes)
     return "\n".join(out) + "\n"
+
+
+def _observed(report: Report) -> list[str]:
+    """The "what the server did" block of ``miglint verify`` (see the module docstring)."""
+    if not report.observations:
+        return []
+    from linter.verify import notable
+
+    shown = [o for o in report.observations if notable(o)]
+    server = report.observations[0].get("server") or "?"
+    out = [f"What PostgreSQL {server} did ({len(shown)} of {len(report.observations)} observed statements: "
+           f"the ones that failed, rewrote a table or took a lock stronger than ROW EXCLUSIVE on an existing relation):"]
+    for o in shown:
+        out.append(f"  {o['path']}:{o['line']}  {o['statement']}")
+        if o["status"] == "failed":
+            out.append(f"      failed: {o['sqlstate']} {o['message']}")
+        locks = [f"{lk['mode']} on {lk['relation']}{'' if lk['granted'] else ' (asked)'}" for lk in o["locks"] if not lk["new"]]
+        if locks:
+            out.append(f"      locks: {', '.join(locks)}")
+        if o["rewritten"]:
+            out.append(f"      rewrote: {', '.join(o['rewritten'])}")
+    out.append("")
+    return out

@@ -358,9 +358,14 @@ def _drop(body: dict, pg: int) -> list[LockEffect]:
         elif rt in ("OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_VIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_SEQUENCE"):
             out.append(LockEffect(names.dotted(obj), _M.ACCESS_EXCLUSIVE, "DROP " + rt.removeprefix("OBJECT_").replace("_", " "), node=rv))
         elif rt in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY"):
-            # DROP TRIGGER name ON table: objects is [table..., name]; the table is locked
+            # DROP TRIGGER name ON table: objects is [table..., name]; the table is locked.
+            # With IF EXISTS only when the object exists: get_object_address returns without
+            # locking when it finds none (objectaddress.c; seen by miglint verify on
+            # crates.io's 2026-06-07 migration, checked in tests/test_verify_replay.py)
             table = names.dotted(obj, drop_last=True)
-            out.append(LockEffect(table, _M.ACCESS_EXCLUSIVE, "DROP " + rt.removeprefix("OBJECT_"), node=rv))
+            word = rt.removeprefix("OBJECT_")
+            what = f"DROP {word} IF EXISTS (when the {word.lower()} exists)" if body.get("missing_ok") else f"DROP {word}"
+            out.append(LockEffect(table, _M.ACCESS_EXCLUSIVE, what, node=rv))
     return out
 
 

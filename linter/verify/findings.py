@@ -13,6 +13,9 @@
   statement took it, so this one's request is not visible in ``pg_locks``).
 * ``non-transactional-statement-in-transaction`` claims a failure: *confirmed* when the
   server refused the statement with SQLSTATE 25001, *refuted* when it ran it.
+* The idempotency rules (:data:`RERUN_RULES`) claim a re-run fails: *confirmed* when a run
+  again after a simulated failure (``FileRun.reruns``) failed at the statement, *refuted*
+  when it ran it.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ def failure_findings(result, config) -> list:
     ``check(ctx, subject, options)`` judges: ``"statement"`` (the default), every failed
     statement run (of an up, of its down in the round trip), with its file's context;
     ``"down"``, each round trip, with the down's context; ``"up"``, each up file run that
-    had a round trip, with its context."""
+    had a round trip, with its context; ``"file"``, each file run that applied or failed
+    (its re-runs, the indexes it left invalid), with its context; ``"observed"``, each
+    statement whose locks were observed, with its file's context."""
     from linter import registry
 
     rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
@@ -49,6 +54,10 @@ def failure_findings(result, config) -> list:
             subject = getattr(rule.module, "SUBJECT", "statement")
             if subject == "statement":
                 items = [(r.ctx, r.path, sr) for r in runs if r.ctx is not None for sr in r.statements if sr.status == "failed"]
+            elif subject == "observed":
+                items = [(fr.ctx, fr.path, sr) for sr in fr.statements if sr.observed] if fr.ctx is not None else []
+            elif subject == "file":
+                items = [(fr.ctx, fr.path, fr)] if fr.ctx is not None and fr.status in ("applied", "failed") else []
             elif subject == "down":
                 items = [(rt.down.ctx, rt.down.path, rt)] if rt is not None and rt.down.ctx is not None else []
             else:
@@ -59,6 +68,60 @@ def failure_findings(result, config) -> list:
                     continue
                 for v in rule.module.check(ctx, item, setting.options):
                     out.append(_stamp(rule, setting, path, v, seen.setdefault(path, {})))
+    return out
+
+
+#: Static rules that claim a statement fails when the migration runs again: verified by the
+#: re-runs (linter.verify.replay._reruns), and verify-not-rerunnable is not repeated on them.
+RERUN_RULES = frozenset({"create-without-if-not-exists", "drop-without-if-exists", "create-without-or-replace", "create-without-guard"})
+
+
+def _rerun_verification(fr, sr) -> dict | None:
+    """The ``verification`` of a static "a re-run fails here" claim on ``sr`` from the
+    re-runs of its file: *confirmed* when a run again after a commit point at or past the
+    statement failed at it; *refuted* when such a run again ran it; None when no re-run
+    ran the statement a second time."""
+    at = next((i for i, x in enumerate(fr.statements) if x is sr), None)
+    if at is None:
+        return None
+    for rr in fr.reruns:
+        if rr.committed <= at or at >= len(rr.run.statements):
+            continue  # the statement had not run before this run again: no test of it
+        again = rr.run.statements[at]
+        if again.status == "failed":
+            return {"server": sr.server_version, "status": "confirmed",
+                    "observed": f"run again after line {rr.last_line}: {again.sqlstate} {again.message}"}
+    for rr in fr.reruns:
+        if rr.committed > at and at < len(rr.run.statements) and rr.run.statements[at].status == "ok":
+            return {"server": sr.server_version, "status": "refuted",
+                    "observed": f"run again after line {rr.last_line}, the server ran it without error"}
+    return None
+
+
+def without_repeats(verify_found: list, static_found: list) -> list:
+    """``verify_found`` without the ``verify-lock-differs`` findings whose every relation
+    a static finding on the same statement already names in its ``table`` property (e.g.
+    ``missing-lock-timeout`` restated with the tables a ``DROP TABLE`` is tied to by a
+    foreign key, from the migration set), and without ``verify-not-rerunnable`` where a
+    static rule of :data:`RERUN_RULES` already says it on the statement (that finding
+    carries the re-run's ``verification``): one finding per hazard."""
+    named: dict[tuple, list[str]] = {}
+    rerun_said = set()
+    for f in static_found:
+        table = f.properties.get("table")
+        if table:
+            named.setdefault((f.path, f.span.start.line), []).extend(t.strip() for t in table.split(", ") if t.strip())
+        if f.rule_id in RERUN_RULES:
+            rerun_said.add((f.path, f.span.start.line))
+    out = []
+    for f in verify_found:
+        if f.rule_id == "verify-not-rerunnable" and "sqlstate" in f.properties and (f.path, f.span.start.line) in rerun_said:
+            continue
+        if f.rule_id == "verify-lock-differs":
+            said = named.get((f.path, f.span.start.line), [])
+            if said and all(any(_matches(o["relation"], t) for t in said) for o in f.properties.get("observed", ())):
+                continue
+        out.append(f)
     return out
 
 
@@ -97,6 +160,9 @@ def verification(finding, sr, before_held=None) -> dict | None:
         held = before_held is not None and all(mode in before_held(t) for t in missing)
         out["status"] = "confirmed" if held else "inconclusive"
         out["observed"] += f" ({mode.label} {'held since an earlier statement of this transaction' if held else 'not seen held on every relation'})"
+    elif _drop_if_exists_of_nothing(sr, granted, missing):
+        out["status"] = "inconclusive"
+        out["observed"] += " (DROP … IF EXISTS locks the table only when the object exists; it did not in the replayed schema)"
     elif all(t in sr.absent for t in missing):
         out["status"] = "inconclusive"
         out["observed"] += f" ({', '.join(missing)} did not exist in the replayed schema)"
@@ -118,6 +184,15 @@ def verification(finding, sr, before_held=None) -> dict | None:
     return out
 
 
+def _drop_if_exists_of_nothing(sr, granted, missing) -> bool:
+    """True when ``sr`` is ``DROP TRIGGER/RULE/POLICY IF EXISTS … ON t`` and no lock was
+    granted on ``t``: the object did not exist, so nothing was locked (``get_object_address``
+    returns before locking; linter/pg/locks.py)."""
+    body = sr.stmt.body if sr.stmt is not None and sr.stmt.kind == "DropStmt" else {}
+    return (bool(body.get("missing_ok")) and body.get("removeType") in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY")
+            and all(not granted[t] for t in missing))
+
+
 def annotate(findings: list, result) -> list:
     """``findings`` with a ``verification`` property on each lock claim of an observed
     statement (a new Finding object where one is added; the others unchanged)."""
@@ -137,7 +212,9 @@ def annotate(findings: list, result) -> list:
                 fr = cand
                 break
         v = None
-        if sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
+        if sr is not None and f.rule_id in RERUN_RULES and fr.reruns:
+            v = _rerun_verification(fr, sr)
+        elif sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
             v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
                  "observed": f"{sr.sqlstate} {sr.message}" if sr.status == "failed" else "the server ran it"}
         elif sr is not None and sr.observed:

@@ -77,11 +77,18 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 class ObservedLock:
     """A relation lock the server granted to a statement: ``relation`` (``schema.name``),
     ``relkind`` (``pg_class.relkind``: ``r`` table, ``i`` index, ``p`` partitioned table …)
-    and ``mode``."""
+    and ``mode``. ``parent``: the relation it belongs to, as ``schema.name`` (an index's
+    table, an owned sequence's table, a partition's or inheritance child's parent), else
+    ``""``; ``new``: the statement created it (invisible to other sessions until commit),
+    ``granted``: False for the request a gated CONCURRENTLY form was seen waiting for (it
+    holds it once the gate goes)."""
 
     relation: str
     relkind: str
     mode: LockMode
+    parent: str = ""
+    new: bool = False
+    granted: bool = True
 
 
 @dataclass
@@ -95,7 +102,9 @@ class StatementRun:
     when its locks were read (``locks``, ``rewritten``: relations whose relfilenode changed,
     both as ``schema.name``; ``absent``: relations the static model names, as written, that
     did not exist before it, e.g. the table of a ``DROP TABLE IF EXISTS`` that only
-    production has); ``ms``: its duration."""
+    production has; ``index_tables``: ``(index, its table)`` for
+    the relations the static model names that were indexes before it, both as schema.name: ``DROP INDEX``
+    locks the index's table, which the model means but cannot name); ``ms``: its duration."""
 
     stmt: object
     line: int
@@ -109,6 +118,7 @@ class StatementRun:
     locks: tuple[ObservedLock, ...] = ()
     rewritten: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
+    index_tables: tuple[tuple[str, str], ...] = ()
     ms: float = 0.0
     server_version: str = ""
 
@@ -127,6 +137,13 @@ class FileRun:
     statements: list[StatementRun] = field(default_factory=list)
     ctx: object = None
     roundtrip: "RoundTrip | None" = None
+    #: indexes this run left INVALID (``pg_index.indisvalid`` false) that were not before it:
+    #: a failed ``CREATE [UNIQUE] INDEX CONCURRENTLY`` or ``REINDEX … CONCURRENTLY``
+    invalid_indexes: list[str] = field(default_factory=list)
+    #: the re-runs after a simulated failure at each commit point (:func:`_reruns`)
+    reruns: list["Rerun"] = field(default_factory=list)
+    #: a failed file that left invalid indexes, run again as it was left (:func:`_replay_root`)
+    again: "FileRun | None" = None
 
 
 @dataclass
@@ -147,6 +164,19 @@ class RoundTrip:
     order_notes: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
     up_again: FileRun | None = None
+
+
+@dataclass
+class Rerun:
+    """The whole file run again after its first ``committed`` statements ran and committed
+    and the deployment stopped there (a fresh copy of the database from before the file).
+    ``run``: that run's :class:`FileRun`; ``drift``: what differs from the schema the
+    plain run reached (:func:`linter.verify.snapshot.diff`) when it applied."""
+
+    committed: int
+    last_line: int
+    run: FileRun
+    drift: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -240,32 +270,73 @@ def _status(conn) -> str:
     return {pq.TransactionStatus.IDLE: "idle", pq.TransactionStatus.INTRANS: "intrans", pq.TransactionStatus.INERROR: "inerror"}.get(st, "other")
 
 
-def _own_locks(conn, known: dict[int, str] | None = None) -> dict[tuple[int, str], ObservedLock]:
+#: The relation each of the relations ``%s`` (an array of OIDs) belongs to: an index's
+#: table, a partition's or inheritance child's parent, an owned sequence's table.
+_PARENTS = """
+SELECT c.oid, (
+  SELECT pn.nspname || '.' || p.relname FROM pg_class p JOIN pg_namespace pn ON pn.oid = p.relnamespace
+  WHERE p.oid = coalesce(
+    (SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = c.oid),
+    (SELECT h.inhparent FROM pg_inherits h WHERE h.inhrelid = c.oid LIMIT 1),
+    (SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1)))
+FROM pg_class c WHERE c.oid = ANY(%s)
+"""
+
+
+def _with_parents(conn, locks: dict) -> tuple[ObservedLock, ...]:
+    """``locks`` (``{(oid, mode): ObservedLock}``) with ``parent`` filled in for the ones
+    stronger than ROW EXCLUSIVE on relations that existed before (the ones
+    ``verify-lock-differs`` judges; one query, only when there are such locks)."""
+    import dataclasses
+
+    want = sorted({oid for (oid, _), lk in locks.items() if not lk.new and lk.mode > LockMode.ROW_EXCLUSIVE})
+    parents = dict(conn.execute(_PARENTS, (want,)).fetchall()) if want else {}
+    return tuple(dataclasses.replace(lk, parent=parents[oid]) if parents.get(oid) else lk for (oid, _), lk in locks.items())
+
+
+def _own_locks(conn, known: dict[int, str] | None = None, max_oid: int | None = None) -> dict[tuple[int, str], ObservedLock]:
     """The relation locks this session holds, ``{(oid, pg_locks mode): ObservedLock}``.
     ``known``: ``{oid: schema.name}`` from before the statement: a relation it renamed or
-    dropped keeps the name the statement (and the static model) used for it."""
+    dropped keeps the name the statement (and the static model) used for it. ``max_oid``:
+    the highest ``pg_class`` OID before the statement (:func:`_max_oid`): a relation with a
+    higher one was created by it."""
     known = known or {}
     out = {}
     for oid, nsp, rel, kind, mode in conn.execute(_OWN_LOCKS).fetchall():
         m = PG_LOCK_MODES.get(mode)
         name = known.get(oid) or (f"{nsp}.{rel}" if rel is not None else None)
         if m is not None and name is not None:
-            out[(oid, mode)] = ObservedLock(name, kind or "", m)
+            out[(oid, mode)] = ObservedLock(name, kind or "", m, "", max_oid is not None and oid > max_oid)
     return out
 
 
-def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int]]:
-    """``{name as written: (schema.name, relfilenode, oid)}`` for the names that resolve now."""
+def _max_oid(conn) -> int:
+    """The highest relation OID now. OIDs come from one cluster-wide counter that only
+    grows (until it wraps at 2^32, which a fresh cluster never reaches: "8.19. Object
+    Identifier Types"), so a relation a later statement creates has a higher one."""
+    return int(conn.execute("SELECT coalesce(max(oid::int8), 0) FROM pg_class").fetchone()[0])
+
+
+def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int, str]]:
+    """``{name as written: (schema.name, relfilenode, oid, table)}`` for the names that
+    resolve now; ``table``: for an index, its table's ``schema.name``, else ``""``."""
     out = {}
     for name in names:
         try:
             row = conn.execute(
-                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid, c.relkind "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
         except Exception:  # a name to_regclass cannot parse: leave it out
             row = None
         if row:
-            out[name] = (row[0], row[1], row[2])
+            table = ""
+            if row[3] in ("i", "I"):
+                t = conn.execute("SELECT tn.nspname || '.' || t.relname FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+                                 "JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE i.indexrelid = %s", (row[2],)).fetchone()
+                table = t[0] if t else ""
+            out[name] = (row[0], row[1], row[2], table)
     return out
 
 
@@ -317,20 +388,38 @@ def _gated_form(stmt) -> bool:
 GATE_WAIT = 5.0
 
 
-def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, ...], bool]:
+def _gate_on(stmt, effects) -> str | None:
+    """The relation the gate of :func:`_run_gated` locks, as written: the partition for
+    ``DETACH PARTITION … CONCURRENTLY`` (with a writer on the parent it waits holding no
+    relation lock; with one on the partition it is seen holding SHARE UPDATE EXCLUSIVE on
+    the parent and asking ACCESS EXCLUSIVE on the partition in its second transaction:
+    the verify design brief's spike, §5.2, checked again in tests/test_verify_rerun.py),
+    else the statement's table (None: the first relation the model names)."""
+    if stmt.kind == "AlterTableStmt":
+        for c in stmt.body.get("cmds", ()):
+            cmd = c.get("AlterTableCmd", {})
+            part = cmd.get("def", {}).get("PartitionCmd", {})
+            if cmd.get("subtype") == "AT_DetachPartition" and part.get("concurrent") and part.get("name"):
+                from linter.pg import names as pgnames
+
+                return pgnames.relation(part["name"]) or None
+    return None
+
+
+def _run_gated(conn, text: str, names: list[str], max_oid: int | None = None, gate_on: str | None = None) -> tuple[tuple[ObservedLock, ...], bool]:
     """Run ``text`` (a CONCURRENTLY form, which cannot run in a transaction block and so
     releases its locks before miglint could read them) on ``conn`` while a *gate* session
-    holds ROW EXCLUSIVE on its table, as an application writer in a transaction would. The
-    statement takes its lock, then waits for the gate's transaction (CONCURRENTLY builds
-    and drops wait for every transaction that could write the table: PostgreSQL docs,
-    CREATE INDEX, "Building Indexes Concurrently"); an observer session reads its granted
-    relation locks from ``pg_locks`` until it waits; then the gate rolls back and the
-    statement completes. Returns ``(locks, observed)``; ``observed`` is False when there is
-    no table to gate, the statement finished before it waited, or it held no relation lock
-    then (``DETACH … CONCURRENTLY`` on PostgreSQL 15 waits holding only its virtual
-    transaction id; its ACCESS EXCLUSIVE on the partition comes in its second transaction).
-    Errors of the statement are raised.
-    Method from the verify design brief's spike (shared/designs/verify.md, §4.4)."""
+    holds ROW EXCLUSIVE on its table (``gate_on``, as written, when given: see
+    :func:`_gate_on`), as an application writer in a transaction would. The statement
+    takes its lock, then waits for the gate's transaction (CONCURRENTLY builds and drops
+    wait for every transaction that could write the table: PostgreSQL docs, CREATE INDEX,
+    "Building Indexes Concurrently"); an observer session reads its relation locks from
+    ``pg_locks`` until it waits: the granted ones, and the relation lock it waits for
+    (kept with ``granted=False``: it holds it once the gate goes); then the gate rolls
+    back and the statement completes. Returns ``(locks, observed)``; ``observed`` is False
+    when there is no table to gate, the statement finished before it waited, or no
+    relation lock was seen. ``max_oid``: see :func:`_own_locks`. Errors of the statement
+    are raised. Method from the verify design brief's spike (shared/designs/verify.md, §4.4)."""
     import threading
 
     import psycopg
@@ -338,7 +427,7 @@ def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, .
     from psycopg.conninfo import make_conninfo
 
     tables = []
-    for name in names:
+    for name in ([gate_on] if gate_on else []) + names:
         row = conn.execute(
             "SELECT coalesce(i.indrelid, c.oid) FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid "
             "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
@@ -348,10 +437,14 @@ def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, .
         conn.execute(text)
         return (), False
     known = {}
+    parents = {}
     for oid in tables:
-        for r in conn.execute("SELECT c.oid, n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        for r in conn.execute("SELECT c.oid, n.nspname || '.' || c.relname, i.indrelid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                              "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
                               "WHERE c.oid = %s OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = %s)", (oid, oid)).fetchall():
             known[r[0]] = r[1]
+            if r[2] is not None:
+                parents[r[0]] = r[2]
     params = conn.info.get_parameters()
     pid = conn.info.backend_pid
     gate = _connect(make_conninfo(**params))
@@ -379,8 +472,9 @@ def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, .
             for locktype, oid, mode, granted, kind, nsp, rel in rows:
                 m = PG_LOCK_MODES.get(mode)
                 name = known.get(oid) or (f"{nsp}.{rel}" if rel else None)
-                if granted and locktype == "relation" and m is not None and name and not name.startswith(("pg_catalog.", "information_schema.", "pg_toast.")):
-                    seen[(oid, mode)] = ObservedLock(name, kind or "", m)
+                if locktype == "relation" and m is not None and name and not name.startswith(("pg_catalog.", "information_schema.", "pg_toast.")):
+                    parent = known.get(parents.get(oid), "")
+                    seen[(oid, mode)] = ObservedLock(name, kind or "", m, parent, max_oid is not None and oid > max_oid, bool(granted))
             if any(not r[3] for r in rows):
                 waited = True
                 break
@@ -418,7 +512,8 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
 
 
 def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
-           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new") -> Replay:
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new",
+           rerun: str = "new", progress=None) -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
@@ -427,7 +522,10 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     others are the base, replayed without observation, and a base file that fails stops
     its root as *skipped* (the change did not bring that failure), not as a finding.
     ``None``: every file is new. ``roundtrip`` (:data:`ROUNDTRIP`): which files run their
-    down and their up again (:func:`_round_trip`). Raises :class:`SetupError` when a setup text fails."""
+    down and their up again (:func:`_round_trip`); ``rerun`` (same choices): which files that do
+    not run in one transaction are run again after a simulated failure at each commit point
+    (:func:`_reruns`). ``progress``: called as ``progress(i, n, file_run)`` after each of the
+    ``n`` files (``miglint verify``'s line per migration on a terminal). Raises :class:`SetupError` when a setup text fails."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
@@ -452,7 +550,7 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
             u, c = role_names([s for s in source.all_statements() if s.section is not Direction.DOWN])
             used |= u
             created |= c
-    out: list[FileRun] = []
+    out: list[FileRun] = _Progress(progress, len(files)) if progress else []
     admin = _connect(server.conninfo())
     made_roles: list[str] = []
     try:
@@ -469,7 +567,7 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
         for root, root_files in roots.items():
             db = _RootDatabase(admin, server, root, setup)
             try:
-                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip)
+                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip, rerun)
             finally:
                 db.drop()
         # roles are the cluster's: leave it with the roles it had (the replay's databases,
@@ -479,7 +577,19 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
                 _quietly(admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
     finally:
         _quietly(admin.close)
-    return Replay(version, out, made_roles)
+    return Replay(version, list(out), made_roles)
+
+
+class _Progress(list):
+    """The list of :class:`FileRun` that reports each one as it is added."""
+
+    def __init__(self, callback, total: int) -> None:
+        super().__init__()
+        self.callback, self.total = callback, total
+
+    def append(self, fr) -> None:
+        super().append(fr)
+        self.callback(len(self), self.total, fr)
 
 
 class _RootDatabase:
@@ -531,6 +641,36 @@ class _RootDatabase:
         self._create()
         return self.conn
 
+    def freeze(self) -> str:
+        """The name of a new database copied from this one as it is now (``CREATE DATABASE
+        … TEMPLATE``, which needs no other session connected to the template: ``conn`` is
+        closed and opened again, so session settings of earlier files are not kept)."""
+        from psycopg import sql as pgsql
+
+        self.conn.close()
+        name = f"{self.name}_t{next(_DATABASES)}"
+        try:
+            self.admin.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(name), pgsql.Identifier(self.name)))
+        finally:
+            self.conn = _connect(self.server.conninfo(self.name))
+        return name
+
+    def copy_of(self, template: str):
+        """``(name, connection)`` of a new database copied from ``template`` (:meth:`freeze`)."""
+        from psycopg import sql as pgsql
+
+        name = f"{self.name}_c{next(_DATABASES)}"
+        self.admin.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(name), pgsql.Identifier(template)))
+        return name, _connect(self.server.conninfo(name))
+
+    def discard(self, name: str, conn=None) -> None:
+        """Close ``conn`` and drop the database ``name`` (a :meth:`freeze` or :meth:`copy_of`)."""
+        from psycopg import sql as pgsql
+
+        if conn is not None:
+            _quietly(conn.close)
+        _quietly(self.admin.execute, pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(pgsql.Identifier(name)))
+
 
 def _order(root_files):
     """The chain of a root: versioned up and baseline files in discovery (version) order,
@@ -548,7 +688,76 @@ def _order(root_files):
 ROUNDTRIP = ("new", "all", "off")
 
 
-def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off") -> None:
+#: Most commit points re-run per file (the verify design brief, §4.7).
+MAX_RERUNS = 20
+
+
+def commit_points(statements, tx) -> list[int]:
+    """The counts ``k`` (``1 <= k < n``) of leading statements of an up run (``statements``,
+    in order) that have committed on their own when statement ``k + 1`` starts: after a
+    statement the tool runs outside a transaction (autocommit; ``statement_flags`` of
+    :mod:`linter.pg.transactions`), and after the file's own ``COMMIT`` (which ends the
+    tool's transaction, an explicit block, or PostgreSQL's implicit block of a
+    multi-statement query: docs 55.2.2.1). A file the tool runs in one transaction has none:
+    it commits whole or not at all."""
+    flags, _ = transactions.statement_flags(statements, tx)
+    out = []
+    for i, st in enumerate(statements[:-1]):
+        if st.kind == "TransactionStmt":
+            if st.body.get("kind") == "TRANS_STMT_COMMIT":
+                out.append(i + 1)
+        elif not flags.get(id(st), True):
+            out.append(i + 1)
+    return out
+
+
+def _invalid_indexes(conn) -> set[str]:
+    """``schema.name`` of every index of the database with ``pg_index.indisvalid`` false."""
+    return {r[0] for r in conn.execute(
+        "SELECT n.nspname || '.' || c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid").fetchall()}
+
+
+def _freeze(db) -> str | None:
+    """:meth:`_RootDatabase.freeze`, or None when the server refuses the copy (the file is
+    then replayed without re-runs)."""
+    import psycopg
+
+    try:
+        return db.freeze()
+    except psycopg.Error:
+        return None
+
+
+def _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, reached) -> list[Rerun]:
+    """For each commit point ``k`` (:func:`commit_points`, at most :data:`MAX_RERUNS`): a
+    copy of ``template`` (the database before the file), the first ``k`` statements run
+    and committed, the deployment stopped there, then the whole file run again as its tool
+    runs it; it should apply and reach ``reached`` (the snapshot after the plain run)."""
+    up = [s for s in source.statements if s.section is not Direction.DOWN]
+    out = []
+    import psycopg
+
+    for k in points[:MAX_RERUNS]:
+        try:
+            name, conn = db.copy_of(template)
+        except psycopg.Error:  # no copy (the server refuses another database): no more re-runs
+            break
+        try:
+            first = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout, limit=k)
+            if first.status != "applied":
+                continue
+            again = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout)
+            rr = Rerun(k, up[k - 1].span.end.line, again)
+            if again.status == "applied":
+                rr.drift, _ = snapshot.diff(reached, snapshot.take(conn))
+            out.append(rr)
+        finally:
+            db.discard(name, conn)
+    return out
+
+
+def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off", rerun="off") -> None:
     conn = db.conn
     done = []  # (file, source, ctx, transaction) applied so far, to rebuild after a round trip
     stopped = ""  # why the rest of the chain is not replayed
@@ -583,8 +792,24 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         is_new = new is None or f.path in new
         trip = roundtrip == "all" or (roundtrip == "new" and (f.path in new if new is not None else f is last_up))
         down = _down_of(f, source, downs, parsed) if trip and f.direction is Direction.UP else None
+        up = [s for s in source.statements if s.section is not Direction.DOWN]
+        rerun_it = f.direction is Direction.UP and (rerun == "all" or (rerun == "new" and (f.path in new if new is not None else f is last_up)))
+        points = commit_points(up, tx) if rerun_it else []
+        template = _freeze(db) if points else None
+        conn = db.conn
+        invalid = _invalid_indexes(conn) if is_new and any(_gated_form(s) for s in up) else None
         before = snapshot.take(conn) if down else None
         run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
+        if invalid is not None:
+            run.invalid_indexes = sorted(_invalid_indexes(conn) - invalid)
+        if template is not None:
+            if run.status == "applied":
+                run.reruns = _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, snapshot.take(conn))
+            db.discard(template)
+        if run.status == "failed" and run.invalid_indexes:
+            # the deployment failed here and left the index; it is run again as it was left
+            # (the chain stops at this file anyway)
+            run.again = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout)
         if run.status == "applied":
             done.append((f, source, ctx, tx))
         if down and run.status == "applied":
@@ -670,18 +895,27 @@ def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout
     return rt
 
 
-def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, section=Direction.UP) -> FileRun:
+def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, section=Direction.UP, limit=None) -> FileRun:
+    """Run the ``section`` statements of ``f`` on ``conn`` as its tool runs them (the module
+    docstring). ``limit``: run only the first ``limit`` statements and stop there as a
+    deployment that dies would (a transaction still open is rolled back)."""
     import psycopg
 
     if section is Direction.DOWN:
         stmts = [s for s in source.statements if s.section is Direction.DOWN]
     else:
         stmts = [s for s in source.statements if s.section is not Direction.DOWN]
+    if limit is not None:
+        stmts = stmts[:limit]
     predicted, _ = transactions.statement_flags(stmts, tx)
     run = FileRun(f.path, f.root, "applied", why=tx.why, ctx=ctx)
     run.statements = [StatementRun(s, s.span.start.line, predicted=predicted.get(id(s)), server_version=version) for s in stmts]
     available = None
+    # the highest relation OID when the open transaction began: a relation above it was
+    # created in this transaction and is invisible to other sessions (its locks block nobody)
+    tx_oid = None
     if tx.wrapped and not tx.implicit:
+        tx_oid = _max_oid(conn) if observe else None
         conn.execute("BEGIN")
     for sr in run.statements:
         st = sr.stmt
@@ -700,10 +934,12 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
                 sr.status = "skipped"
                 break
         if tx.implicit and st.kind != "TransactionStmt" and _status(conn) == "idle":
+            tx_oid = _max_oid(conn) if observe else None
             conn.execute("BEGIN")  # the implicit block of a multi-statement query
         in_tx = _status(conn) == "intrans"
         own_block = False
         if observe and not in_tx and st.kind != "TransactionStmt" and transactions.cannot_run_in_transaction(st, ctx.pg_version) is None:
+            tx_oid = _max_oid(conn)
             conn.execute("BEGIN")  # observe an autocommit statement: the block commits right after it
             own_block = True
         sr.in_transaction = in_tx
@@ -711,15 +947,17 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
         gated = observe and not in_tx and not own_block and _gated_form(st)
         effects = ctx.pg.locks(st) if watch or gated else []
         names = sorted({e.relation for e in effects if e.relation})
-        nodes = _relfilenodes(conn, names) if watch else {}
+        nodes = _relfilenodes(conn, names) if watch or gated else {}
+        sr.index_tables = tuple((v[0], v[3]) for v in nodes.values() if v[3])
         known = {v[2]: v[0] for v in nodes.values()}
         before = _own_locks(conn, known) if watch else {}
+        max_oid = (tx_oid if tx_oid is not None and watch else _max_oid(conn)) if watch or gated else None
         t0 = time.perf_counter()
         dog = _Watchdog(conn, timeout)
         try:
             with dog:
                 if gated:
-                    sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation])
+                    sr.locks, sr.observed = _run_gated(conn, text, [e.relation for e in effects if e.relation], max_oid, _gate_on(st, effects))
                 else:
                     conn.execute(text)
         except psycopg.Error as exc:
@@ -741,8 +979,8 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
         sr.ms = (time.perf_counter() - t0) * 1000
         sr.status = "ok"
         if watch and _status(conn) == "intrans":
-            after = _own_locks(conn, known)
-            sr.locks = tuple(v for k, v in after.items() if k not in before)
+            after = _own_locks(conn, known, max_oid)
+            sr.locks = _with_parents(conn, {k: v for k, v in after.items() if k not in before})
             now = _relfilenodes(conn, names)
             sr.rewritten = tuple(sorted({now[n][0] for n in names if n in now and n in nodes and now[n][1] != nodes[n][1]}))
             sr.absent = tuple(n for n in names if n not in nodes)
@@ -754,7 +992,9 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
                 sr.status, sr.sqlstate, sr.message = "failed", exc.sqlstate or "", (exc.diag.message_primary or str(exc)).strip()
                 run.status = "failed"
                 return run
-    if run.status == "applied" and _status(conn) != "idle":
+    if limit is not None and _status(conn) != "idle":
+        conn.execute("ROLLBACK")  # the deployment died here: what was not committed is lost
+    elif run.status == "applied" and _status(conn) != "idle":
         try:
             conn.execute("COMMIT")  # the tool's COMMIT (or the end of the implicit block)
         except psycopg.Error as exc:
