@@ -571,6 +571,230 @@ RULES: dict[str, dict] = {
          'joins': (),
          'report': 'each',
          'needs': ()},
+    'verify_not_rerunnable':
+        {'id': 'verify-not-rerunnable',
+         'family': 'verify',
+         'scope': 'verify',
+         'default_level': 'warning',
+         'summary': 'A migration that commits in steps fails, or ends elsewhere, when it is run again '
+                    'after a failure.',
+         'doc': 'A migration that commits in steps fails, or ends elsewhere, when it is run again after a '
+                'failure.\n'
+                '\n'
+                '## Why is this bad?\n'
+                'A migration its tool does not run in one transaction (golang-migrate and dbmate\n'
+                '`transaction:false` files with a `COMMIT` in them, goose `NO TRANSACTION`, sqlx\n'
+                '`-- no-transaction`, Flyway scripts with `executeInTransaction=false`, seed scripts) '
+                'commits\n'
+                'statement by statement. When the deployment stops halfway (a lock timeout, a\n'
+                '`CREATE INDEX CONCURRENTLY` that fails, a killed pod), what ran before is kept, the tool '
+                'does\n'
+                'not record the version, and the fix is to run the migration again. It must then succeed '
+                'and\n'
+                'reach the same schema. `miglint verify` checks it on a real server: for each commit point '
+                'of\n'
+                'the file (each statement that commits on its own, each `COMMIT` in the file; at most 20), '
+                'it\n'
+                'starts from a copy of the database before the file, runs the statements up to that '
+                'point,\n'
+                'stops, and runs the whole file again as its tool does. This rule reports the statement '
+                'where\n'
+                'the run again fails (`ADD COLUMN` of a column that is already there: 42701; `CREATE '
+                'TABLE` of\n'
+                'a table that exists: 42P07), once, after the earliest commit point that makes it fail, '
+                'and a\n'
+                'run again that applies but reaches another schema than the plain run. Where a static\n'
+                'idempotency rule (`create-without-if-not-exists`, `drop-without-if-exists`,\n'
+                '`create-without-or-replace`, `create-without-guard`) already reports the statement, that\n'
+                'finding gets the re-run as its `verification` (confirmed or refuted) and this rule stays\n'
+                'silent. A file the tool runs in one transaction commits whole or not at all and is not '
+                'checked. Only `miglint verify` reports\n'
+                "this rule (`--rerun new|all|off`; by default the change's new migrations with `--base`, "
+                'else\n'
+                'the last of each root).\n'
+                '\n'
+                '## Example\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE users (id bigint PRIMARY KEY, email text);\n'
+                'ALTER TABLE users ADD COLUMN nickname text;\n'
+                '```\n'
+                '\n'
+                '## Use instead\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n'
+                'ALTER TABLE users ADD COLUMN IF NOT EXISTS nickname text;\n'
+                '```\n'
+                '\n'
+                '## Options\n'
+                'None. `--rerun new|all|off` on `miglint verify` picks the files.\n'
+                '\n'
+                '## PostgreSQL versions\n'
+                'The server `miglint verify` starts. `IF NOT EXISTS` on `ADD COLUMN` needs PostgreSQL '
+                '9.6,\n'
+                'on `CREATE INDEX` 9.5.\n'
+                '\n'
+                '## References\n'
+                '- PostgreSQL docs, "55.2.2.1. Multiple Statements in a Simple Query": '
+                'https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-MULTI-STATEMENT\n'
+                '- strong_migrations, "Running the migration again can result in an error": '
+                'https://github.com/ankane/strong_migrations#adding-an-index-non-concurrently',
+         'aliases': (),
+         'options': {},
+         'defaults': {},
+         'kinds': None,
+         'subcommands': None,
+         'hazard': None,
+         'covers': (),
+         'joins': (),
+         'report': 'each',
+         'needs': ()},
+    'verify_invalid_index':
+        {'id': 'verify-invalid-index',
+         'family': 'verify',
+         'scope': 'verify',
+         'default_level': 'error',
+         'summary': 'A failed `CONCURRENTLY` index build left an INVALID index behind.',
+         'doc': 'A failed `CONCURRENTLY` index build left an INVALID index behind.\n'
+                '\n'
+                '## Why is this bad?\n'
+                "`CREATE INDEX CONCURRENTLY` commits the new index's catalog entry before it builds it. "
+                'When\n'
+                'the build fails (duplicate rows for a `UNIQUE` index, a deadlock, a cancel or a lock\n'
+                'timeout), PostgreSQL leaves the index in place, marked INVALID: it is never used by\n'
+                'queries, but every write still updates it. Running the migration again does not repair '
+                'it:\n'
+                '`CREATE INDEX CONCURRENTLY` fails with 42P07 because the name is taken, and with\n'
+                '`IF NOT EXISTS` it "succeeds" by skipping the existing, still invalid index, so the\n'
+                'deployment goes green without the index (or the uniqueness) it was meant to add.\n'
+                '`REINDEX … CONCURRENTLY` leaves a `_ccnew` index the same way. `miglint verify` looks '
+                'for\n'
+                'indexes with `pg_index.indisvalid` false after each file with a `CONCURRENTLY` form, '
+                'and,\n'
+                'when the file failed, runs it again on what it left to say which of the two happens.\n'
+                'Only `miglint verify` reports this rule.\n'
+                '\n'
+                '## Example\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n'
+                "INSERT INTO users VALUES (1, 'a@example.com'), (2, 'a@example.com') ON CONFLICT DO "
+                'NOTHING;\n'
+                'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_key ON users (email);\n'
+                '```\n'
+                '\n'
+                '## Use instead\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY, email text);\n'
+                "INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com') ON CONFLICT DO "
+                'NOTHING;\n'
+                'DROP INDEX CONCURRENTLY IF EXISTS users_email_key;\n'
+                'CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n'
+                '```\n'
+                '(remove the duplicates first; the `DROP INDEX CONCURRENTLY IF EXISTS` before the build\n'
+                'removes an invalid index a failed earlier run left, so running the migration again '
+                'builds\n'
+                'it afresh).\n'
+                '\n'
+                '## Options\n'
+                'None.\n'
+                '\n'
+                '## PostgreSQL versions\n'
+                'Every version with `CREATE INDEX CONCURRENTLY` (8.2); `REINDEX … CONCURRENTLY` from 12.\n'
+                '\n'
+                '## References\n'
+                '- PostgreSQL docs, CREATE INDEX, "Building Indexes Concurrently": '
+                'https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY\n'
+                '- strong_migrations, "Invalid indexes": '
+                'https://github.com/ankane/strong_migrations#adding-an-index-non-concurrently',
+         'aliases': (),
+         'options': {},
+         'defaults': {},
+         'kinds': None,
+         'subcommands': None,
+         'hazard': None,
+         'covers': (),
+         'joins': (),
+         'report': 'each',
+         'needs': ()},
+    'verify_lock_differs':
+        {'id': 'verify-lock-differs',
+         'family': 'verify',
+         'scope': 'verify',
+         'default_level': 'warning',
+         'summary': "The server took a lock miglint's static lock model did not predict.",
+         'doc': "The server took a lock miglint's static lock model did not predict.\n"
+                '\n'
+                '## Why is this bad?\n'
+                'Every locking rule, the lock report and the PR summary take their lock modes from '
+                "miglint's\n"
+                'static model of PostgreSQL (`linter/pg/locks.py`, from the "Explicit Locking" tables and\n'
+                '`AlterTableGetLockLevel`). When `miglint verify` replays a statement on a real server '
+                'and\n'
+                'reads its locks from `pg_locks`, a lock the model did not predict means those claims\n'
+                'understate what the migration does: a mode that blocks more than predicted (the server '
+                'took\n'
+                'ACCESS EXCLUSIVE where the model said SHARE UPDATE EXCLUSIVE), or a strong lock on a\n'
+                'relation the model did not name at all (a referenced table, a view, another table a\n'
+                'statement touches). The rule reports each such statement once, naming every relation and\n'
+                'mode the model missed. It leaves out what the model covers by implication: locks no\n'
+                'stronger than ROW EXCLUSIVE (what reads and writes take), locks on relations created in '
+                'the\n'
+                'same transaction (invisible to other sessions), and locks on an index, owned sequence, '
+                'partition or inheritance child no stronger\n'
+                "than the model's lock on its table, and the table of an index the model names (`DROP "
+                'INDEX`\n'
+                "locks the index's table: the model says so but can name only the index). A `DO` block or "
+                '`CALL` runs statements the static\n'
+                'analysis reports on their own lines, so they are left out too. Only `miglint verify` '
+                'reports\n'
+                "this rule; it asks the static model about the server's major version (what\n"
+                '`miglint verify` uses unless `--pg-version` says otherwise).\n'
+                '\n'
+                '## Example\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
+                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n'
+                'DROP TABLE orders;\n'
+                '```\n'
+                "(dropping `orders` drops its foreign key's triggers on `users`, under ACCESS EXCLUSIVE "
+                'on\n'
+                '`users` too; the model predicts the lock on `orders` only).\n'
+                '\n'
+                '## Use instead\n'
+                '```sql\n'
+                '-- flyway:executeInTransaction=false\n'
+                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
+                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n'
+                'DROP TABLE orders;\n'
+                '```\n'
+                '(the example shows what the rule reports, not a fix: until the model learns a '
+                "statement's\n"
+                'lock, plan for what the server took).\n'
+                '\n'
+                '## Options\n'
+                'None.\n'
+                '\n'
+                '## PostgreSQL versions\n'
+                'The server `miglint verify` starts; the static model is asked for the same major.\n'
+                '\n'
+                '## References\n'
+                '- PostgreSQL docs, "13.3. Explicit Locking", Table 13.2 "Conflicting Lock Modes": '
+                'https://www.postgresql.org/docs/current/explicit-locking.html\n'
+                '- PostgreSQL docs, "pg_locks": https://www.postgresql.org/docs/current/view-pg-locks.html',
+         'aliases': (),
+         'options': {},
+         'defaults': {},
+         'kinds': None,
+         'subcommands': None,
+         'hazard': None,
+         'covers': (),
+         'joins': (),
+         'report': 'each',
+         'needs': ()},
     'non_concurrent_create_index':
         {'id': 'non-concurrent-create-index',
          'family': 'locking',
