@@ -70,6 +70,11 @@ SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "autovacuum": "off",
+    # no replica will ever read this WAL: log the least, keep 2 segments of 1 MB (initdb
+    # --wal-segsize=1), so that a cached copy of the data directory stays small
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "min_wal_size": "2MB",
 }
 
 #: The whole environment ``initdb`` and ``postgres`` run with.
