@@ -20,7 +20,9 @@ automatic ``NOLOGIN`` roles → each up file in order:
 * **A failure** (any SQLSTATE) ends the file as the tool ends it (the open transaction is
   rolled back) and the root's chain: the files after it are *skipped* with the reason.
   ``CREATE EXTENSION`` of an extension the server does not have
-  (``pg_available_extensions``), or a failure with SQLSTATE 58P01 (no control file), is a
+  (``pg_available_extensions``), or a failure that says the server lacks a file or an
+  extension it needs (:func:`extension_missing`: 58P01, 0A000, 42704 for a required
+  extension the server does not have), is a
   *skip* of the chain with that reason, not a failure of the migration.
 * **Observation**: for a statement that runs inside a transaction block (the tool's, the
   file's, or a block the replay opens around an autocommit statement that can run in one:
@@ -427,6 +429,30 @@ def _run_gated(conn, text: str, names: list[str]) -> tuple[tuple[ObservedLock, .
     return tuple(seen.values()), waited and bool(seen)
 
 
+#: SQLSTATEs of ``CREATE EXTENSION`` when the server lacks what it needs: 58P01 (no control
+#: file, or the shared library it loads is not installed: "could not access file
+#: "$libdir/postgis-3""), 0A000 (feature_not_supported: an extension the server cannot
+#: install, e.g. one marked for another major).
+EXTENSION_MISSING = frozenset({"58P01", "0A000"})
+
+
+def extension_missing(sqlstate: str, message: str, available: set[str] | None) -> bool:
+    """True when a failed ``CREATE EXTENSION`` failed because the *server* lacks something
+    (:data:`EXTENSION_MISSING`), or with 42704 "required extension "x" is not installed"
+    for an ``x`` the server does not have (``available``: ``pg_available_extensions``).
+    42704 for an ``x`` it has is the migration's own failure (it needs ``CASCADE`` or an
+    earlier ``CREATE EXTENSION x``). Source: PostgreSQL src/backend/commands/extension.c
+    (``get_required_extension``: ERRCODE_UNDEFINED_OBJECT)."""
+    if sqlstate in EXTENSION_MISSING:
+        return True
+    if sqlstate == "42704":
+        import re
+
+        m = re.search(r'required extension "([^"]+)" is not installed', message)
+        return bool(m) and available is not None and m.group(1) not in available
+    return False
+
+
 def _extension_name(stmt) -> str | None:
     return stmt.body.get("extname") if stmt.kind == "CreateExtensionStmt" else None
 
@@ -793,7 +819,7 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
                 msg = f"cancelled by miglint after {timeout:g} s (--statement-timeout)"
             if _status(conn) in ("intrans", "inerror"):
                 conn.execute("ROLLBACK")  # the tool rolls its transaction back
-            if sqlstate == "58P01" and ext:
+            if ext and extension_missing(sqlstate, msg, available):
                 run.status = "skipped"
                 run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} ({msg})"
                 sr.status = "skipped"
