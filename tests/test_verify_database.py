@@ -144,7 +144,8 @@ class _Standby(srv.LocalServer):
 
 
 def test_a_server_in_recovery_is_refused_even_when_throwaway():
-    with _Standby(binaries=_binaries()) as standby:
+    # a standby needs wal_level replica (miglint's own server runs with minimal)
+    with _Standby(binaries=_binaries(), settings={"wal_level": "replica", "max_wal_senders": "10"}) as standby:
         assert _sql(standby, "SELECT pg_is_in_recovery()") == [(True,)]
         for throwaway in (False, True):
             with pytest.raises(srv.ServerError, match="in recovery"):

@@ -177,7 +177,7 @@ class Cache:
             self.dir.mkdir(parents=True, exist_ok=True)
             tmp = self.dir / f".{k}.{os.getpid()}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir()
+            tmp.mkdir(mode=0o700)  # the entry is as private as the server's data directory
         except OSError:
             return False
         try:
