@@ -616,6 +616,8 @@ def _apply_verify(v: VerifySettings, value: dict, source: str, line: int | None)
             else:
                 raise ConfigError("must be true, false or a directory", source, key, kline)
         else:
+            if k in ("roles", "roundtrip") and isinstance(item, bool):  # YAML 1.1 reads a bare `off` as false
+                item = {False: "off", True: "auto" if k == "roles" else "new"}[item]
             _check_type(item, _VERIFY_KEYS[k], source, key, kline)
             if k == "roles" and item not in VERIFY_ROLES:
                 raise ConfigError(f"must be one of {', '.join(VERIFY_ROLES)}", source, key, kline)

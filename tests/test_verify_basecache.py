@@ -154,3 +154,33 @@ def test_eviction_keeps_the_newest_entries(tmp_path):
     cache._evict()
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"k{i}" for i in range(2, basecache.KEEP + 2)]
     assert cache.lookup("k2") is None  # an entry without base.json is not used
+
+
+def test_cli_reads_the_verify_section_and_its_flags_win(tmp_path):
+    """``verify.setup`` and ``verify.roles: off`` from the configuration; ``--setup`` replaces
+    the configured setup."""
+    import json
+    import sys
+
+    _binaries()
+    proj = tmp_path / "p"
+    (proj / "migrations").mkdir(parents=True)
+    (proj / "setup.sql").write_text("CREATE SCHEMA app;\n")
+    (proj / "other.sql").write_text("CREATE SCHEMA app; CREATE ROLE app_ro NOLOGIN;\n")
+    (proj / "migrations" / "V1__t.sql").write_text("CREATE TABLE app.t (id int);\n")
+    (proj / "migrations" / "V2__g.sql").write_text("GRANT SELECT ON app.t TO app_ro;\n")
+    (proj / ".miglint.yml").write_text("verify:\n  setup: [setup.sql]\n  roles: off\n  cache: false\n")
+    root = Path(__file__).resolve().parents[1]
+
+    def verify(*flags):
+        r = subprocess.run([sys.executable, "-m", "linter", "verify", "migrations", "--format", "json", *flags], cwd=proj,
+                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(root)})
+        assert r.returncode in (0, 1), r.stderr
+        return json.loads(r.stdout)
+
+    out = verify()
+    failed = [f for f in out["findings"] if f["rule"] == "verify-statement-failed"]
+    assert [(Path(f["path"]).name, "42704" in f["message"]) for f in failed] == [("V2__g.sql", True)]  # no automatic role
+    out = verify("--setup", "other.sql")
+    assert not [f for f in out["findings"] if f["rule"] == "verify-statement-failed"]
+    assert any("2 applied" in n for n in out["notes"])
