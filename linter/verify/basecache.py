@@ -33,7 +33,8 @@ the base's schema depends on:
 The cache directory is ``verify.cache`` in the configuration, else ``$MIGLINT_CACHE_DIR``,
 else ``$XDG_CACHE_HOME/miglint``, else ``~/.cache/miglint``, under ``verify/``; the newest
 :data:`KEEP` entries are kept. An entry is written to a temporary name and renamed into
-place, so a reader never sees half of one; one that cannot be read is ignored.
+place, so a reader never sees half of one; one that cannot be read, or whose copy does not
+start (another run evicted it meanwhile), is ignored: the run starts cold.
 """
 
 from __future__ import annotations
@@ -247,11 +248,18 @@ def prepare(server, files, config, new, *, setup=(), auto_roles=True, timeout=rp
         k = key(bases, config, server_id=server_identity(server), setup=tuple(setup), auto_roles=auto_roles, timeout=timeout)
         hit = cache.lookup(k)
         if hit is not None:
+            from linter.verify.server import ServerError
+
             data, meta = hit
-            server.start(from_data=data)
-            got = {root: _base_from_json(d) for root, d in meta["bases"].items()}
-            secs = time.perf_counter() - t0
-            return Prepared(got, list(meta.get("roles", [])), f"base schema ({n} files) from the cache in {secs:.1f} s", "hit", secs)
+            try:
+                got = {root: _base_from_json(d) for root, d in meta["bases"].items()}
+                server.start(from_data=data)
+            except (ServerError, KeyError, TypeError):
+                # evicted by another run while copied, or damaged: start cold (start removed its directory)
+                pass
+            else:
+                secs = time.perf_counter() - t0
+                return Prepared(got, list(meta.get("roles", [])), f"base schema ({n} files) from the cache in {secs:.1f} s", "hit", secs)
     if not getattr(server, "started", True):
         server.start()
     got, made, every = replay_bases(server, bases, files, config, setup=setup, auto_roles=auto_roles, timeout=timeout)
