@@ -89,6 +89,8 @@ def test_cold_then_warm_give_the_same_result_and_leave_nothing_behind(tmp_path):
     entries = [p for p in (tmp_path / "cache").iterdir()]
     assert len(entries) == 1 and (entries[0] / "data" / "PG_VERSION").is_file() and (entries[0] / "base.json").is_file()
     assert not (entries[0] / "data" / "postmaster.pid").exists()
+    # only the WAL segment the shutdown checkpoint's redo starts in (pg_controldata), not the recycled ones
+    assert len([p for p in (entries[0] / "data" / "pg_wal").iterdir() if len(p.name) == 24]) == 1
     warm_report, warm, s2 = _verify(proj, cache)
     assert any("base schema (2 files) from the cache" in n for n in warm_report.notes)
     assert _summary(cold_report, cold) == _summary(warm_report, warm)

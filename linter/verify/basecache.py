@@ -50,7 +50,7 @@ from pathlib import Path
 from linter.verify import replay as rp
 
 #: Cache entries kept (the newest by modification time); each is one data directory
-#: (about 30 MB: ``initdb``'s three databases, 1 MB of WAL, the base templates).
+#: (about 30-40 MB: ``initdb``'s three databases, one 1 MB WAL segment, the base templates).
 KEEP = 3
 #: Bumped when the layout of an entry or what the replay puts in it changes.
 FORMAT = 1

@@ -356,9 +356,17 @@ class LocalServer:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             raise ServerError("the server did not stop to save its data directory") from None
+        redo = self._redo_wal_file()
+        skip = shutil.ignore_patterns("postmaster.pid", "postmaster.opts", "*.log")
+
+        def ignore(d: str, names: list[str]) -> set[str]:
+            out = set(skip(d, names))
+            if redo and os.path.basename(d) == "pg_wal":  # recycled segments kept for later: not needed
+                out |= {n for n in names if re.fullmatch(r"[0-9A-F]{24}", n) and n != redo}
+            return out
+
         try:
-            shutil.copytree(self.data, dest, symlinks=True, copy_function=shutil.copyfile,
-                            ignore=shutil.ignore_patterns("postmaster.pid", "postmaster.opts", "*.log"))
+            shutil.copytree(self.data, dest, symlinks=True, copy_function=shutil.copyfile, ignore=ignore)
         finally:
             old_reaper = self._reaper
             port = self.port
@@ -404,6 +412,21 @@ class LocalServer:
                                             start_new_session=True)
         except OSError:  # no reaper: the exit, error and SIGTERM paths still stop the server
             self._reaper = None
+
+    def _redo_wal_file(self) -> str | None:
+        """The WAL segment the last checkpoint's redo starts in (``pg_controldata``), or None.
+        After a clean shutdown it is the only segment a copy needs: the older ones are done
+        with and the newer ones are segments recycled for later use, not yet written
+        (PostgreSQL docs, "WAL Configuration": ``min_wal_size``, recycling)."""
+        tool = self.binaries.tool("pg_controldata")
+        try:
+            out = subprocess.run([tool, "-D", str(self.data)], capture_output=True, text=True, timeout=10,
+                                 env=scrubbed_env(self.binaries.bindir)).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        state = re.search(r"^Database cluster state:\s*shut down\s*$", out, re.M)
+        m = re.search(r"^Latest checkpoint's REDO WAL file:\s*([0-9A-F]{24})\s*$", out, re.M)
+        return m.group(1) if m and state else None
 
     def _wait_ready(self) -> None:
         pidfile = self.data / "postmaster.pid"
