@@ -15,7 +15,7 @@ python3 -m venv "$work/build"
 "$work/build/bin/pip" install -q --no-cache-dir build==1.2.2.post1
 "$work/build/bin/python" -m build --wheel --outdir "$work/dist" . >/dev/null
 python3 -m venv "$work/image"
-for whl in "$work"/dist/*.whl; do "$work/image/bin/pip" install -q --no-cache-dir "${whl}[style]"; done
+for whl in "$work"/dist/*.whl; do "$work/image/bin/pip" install -q --no-cache-dir "${whl}[style,verify]"; done
 entry="$work/image/bin/miglint"
 "$entry" --version
 "$entry" presets >/dev/null   # the presets ship inside the wheel
@@ -32,6 +32,34 @@ if [ -d ../shared/corpus/rust-lang__crates.io ]; then
   [ "$code" -le 1 ] || { echo "entrypoint exited $code on the corpus"; exit 1; }
   "$work/image/bin/python" -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['summary']['files'] > 500, d['summary']; print('corpus:', d['summary'])" "$work/crates.json"
 fi
+
+echo "== miglint verify with the image's PostgreSQL (the Dockerfile's PG_MAJOR from Debian; .ci/run installs the same package)"
+pg_major=$(sed -n 's/^ARG PG_MAJOR=//p' Dockerfile)
+pg_bin=/usr/lib/postgresql/$pg_major/bin
+if [ ! -x "$pg_bin/postgres" ]; then
+  echo "the Dockerfile installs PostgreSQL $pg_major, but $pg_bin/postgres is not here (apt-get install postgresql-$pg_major)"; exit 1
+fi
+mkdir -p "$work/verify/db/migrations"
+printf -- '-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\nGRANT SELECT ON users TO app_ro;\n-- migrate:down\nDROP TABLE users;\n' \
+  > "$work/verify/db/migrations/20240101000000_users.sql"
+printf -- '-- migrate:up\nCREATE INDEX users_email ON users (email);\n-- migrate:down\nDROP INDEX users_email;\n' \
+  > "$work/verify/db/migrations/20240102000000_email.sql"
+left_before=$(ls -d /tmp/miglint-pg-* 2>/dev/null | sort || true)
+set +e
+(cd "$work/verify" && MIGLINT_PG_BIN="$pg_bin" MIGLINT_CACHE_DIR="$work/cache" "$entry" verify . --format json --output "$work/verify.json")
+code=$?
+set -e
+[ "$code" -le 1 ] || { echo "miglint verify exited $code"; exit 1; }
+"$work/image/bin/python" - "$work/verify.json" "$pg_major" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+note = next(n for n in d["notes"] if n.startswith("verified on PostgreSQL"))
+assert note.startswith(f"verified on PostgreSQL {sys.argv[2]}.") and "2 applied" in note, note
+confirmed = [f for f in d["findings"] if f.get("properties", {}).get("verification", {}).get("status") == "confirmed"]
+assert confirmed, d["findings"]
+print("verify:", note)
+PY
+[ "$(ls -d /tmp/miglint-pg-* 2>/dev/null | sort || true)" = "$left_before" ] || { echo "miglint verify left a server directory behind"; exit 1; }
 
 echo "== the wheel's entrypoint as the action runs it: miglint github against the GitHub fake and the Prism mock"
 if [ -x .venv/bin/python ]; then

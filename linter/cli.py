@@ -104,17 +104,26 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--fail-on", choices=configmod.FAIL_ON, help="lowest severity that makes the exit code 1 (default error)")
     ver.add_argument("--pg-version", type=int, metavar="N", help="PostgreSQL major version of the static model (default: the server's)")
     ver.add_argument("--base", metavar="REF", help="git ref of the base branch: the files the change adds are verified, the others replayed first as the base")
-    ver.add_argument("--pg-bin", metavar="DIR", help="directory holding initdb and postgres (default: PATH, pg_config, /usr/lib/postgresql/N/bin)")
-    ver.add_argument("--setup", action="append", default=[], metavar="FILE",
-                     help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable")
-    ver.add_argument("--roundtrip", choices=("new", "all", "off"), default="new",
+    ver.add_argument("--pg-bin", metavar="DIR", help="directory holding initdb and postgres (default: verify.pg_bin, PATH, pg_config, /usr/lib/postgresql/N/bin)")
+    ver.add_argument("--database-url", metavar="URL",
+                     help="verify on this server (a CI service container) instead of starting one: miglint creates and drops its own "
+                          "databases there, and refuses a server that is not local, is a standby, or holds other data")
+    ver.add_argument("--database-is-throwaway", action="store_const", const=True, default=None,
+                     help="with --database-url: nothing on that server matters (lifts the local and no-other-data guards)")
+    ver.add_argument("--setup", action="append", default=None, metavar="FILE",
+                     help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable "
+                          "(default: verify.setup)")
+    ver.add_argument("--roundtrip", choices=("new", "all", "off"), default=None,
                      help="which migrations run their down and their up again: new (the change's new ones with --base, "
                           "else the last of each root; default), all, off")
-    ver.add_argument("--rerun", choices=("new", "all", "off"), default="new",
+    ver.add_argument("--rerun", choices=("new", "all", "off"), default=None,
                      help="which migrations that do not run in one transaction are run again after a simulated failure "
-                          "at each commit point: new (as --roundtrip; default), all, off")
-    ver.add_argument("--statement-timeout", type=float, default=60.0, metavar="SECONDS",
+                          "at each commit point: new (as --roundtrip; the default, or the `verify: rerun` setting), all, off")
+    ver.add_argument("--statement-timeout", type=float, default=None, metavar="SECONDS",
                      help="cancel a replayed statement after this many seconds (default 60; 0: never)")
+    ver.add_argument("--cache-dir", metavar="DIR", help="where the replayed base schema is kept between runs (default: verify.cache, "
+                                                        "else $MIGLINT_CACHE_DIR, else ~/.cache/miglint)")
+    ver.add_argument("--no-cache", action="store_true", help="replay the base schema every time")
     ver.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text output")
 
     srv = sub.add_parser("server", help="run the language server (LSP) for editors",
@@ -657,23 +666,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
         import psycopg  # noqa: F401  (the verify extra)
     except ImportError:
         raise UsageError("miglint verify needs the PostgreSQL driver: pip install 'miglint[verify]'") from None
-    from linter.verify import run as verify_run
+    from linter.verify import Request, run as verify_run
     from linter.verify.replay import SetupError
-    from linter.verify.server import LocalServer, ServerError
+    from linter.verify.server import ServerError
 
     formats_wanted, outputs = _outputs_wanted(args)
-    setup = []
-    for path in args.setup:
-        try:
-            setup.append(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise UsageError(f"--setup {path}: {exc.strerror or exc}") from None
     cwd = Path.cwd()
+    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
+    req = Request(cfg.verify, setup=args.setup, roundtrip=args.roundtrip, rerun=args.rerun, statement_timeout=args.statement_timeout,
+                  pg_bin=args.pg_bin, database_url=args.database_url, throwaway=args.database_is_throwaway,
+                  cache=False if args.no_cache else args.cache_dir)
+    kwargs = req.run_kwargs()
     try:
-        server = LocalServer(args.pg_bin)
+        server = req.server()
     except ServerError as exc:
         raise UsageError(str(exc)) from None
-    cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     if args.base:
         check_base(args.base)
         cfg.base = args.base
@@ -685,18 +692,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from linter.migset.history import HistoryError
 
     try:
-        server.start()
+        if not getattr(server, "cacheable", True):
+            server.start()  # a --database-url server: its guards before any work
         if args.pg_version is None:  # the static model speaks of the server that verifies
-            cfg.pg_version = server.major
-        report, _ = verify_run(found.files, cfg, server=server, setup=tuple(setup), notes=notes,
-                               statement_timeout=args.statement_timeout, roundtrip=args.roundtrip, rerun=args.rerun,
-                               progress=_verify_progress())
+            cfg.pg_version = server_major(server, cfg.pg_version)
+        report, _ = verify_run(found.files, cfg, server=server, notes=notes, progress=_verify_progress(), **kwargs)
     except (ServerError, SetupError, HistoryError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         server.stop()
     _write_outputs(args, formats_wanted, outputs, report)
     return EXIT_FINDINGS if engine.fails(report, cfg.fail_on) else EXIT_OK
+
+
+def server_major(server, default: int) -> int:
+    """The major version of a :class:`~linter.verify.server.LocalServer` (from
+    ``postgres --version``, before it starts) or of a started server; ``default`` when it
+    cannot be told."""
+    if getattr(server, "started", False):
+        return server.major
+    version = getattr(server, "_version_num", None)
+    try:
+        num = version() if version is not None else 0
+    except Exception:  # noqa: BLE001 - a server that cannot tell its version is reported when it starts
+        num = 0
+    return num // 10000 or default
 
 
 def _verify_progress():

@@ -35,6 +35,15 @@ The keys (all optional)::
     transactions: {sequential: false}  # does the tool run each file in a transaction?
     baseline: .miglint-baseline.json  # findings `lint` does not report (`miglint baseline`)
     cache_dir: .miglint_cache    # `lint`'s result cache folder (:mod:`linter.cache`)
+    verify:                      # `miglint verify` (and the action's `verify: true`); see docs/verify.md
+      setup: [db/verify/roles.sql]   # SQL files run in each root's database first
+      roles: auto                # auto | off: NOLOGIN roles for names GRANT/OWNER TO/POLICY use
+      roundtrip: new             # new | all | off
+      rerun: new                 # new | all | off: re-run after a failure at each commit point
+      statement_timeout: 60      # seconds before a replayed statement is cancelled (0: never)
+      pg_bin: /usr/lib/postgresql/16/bin   # the server binaries
+      cache: true                # true | false | a directory: the replayed base schema
+      database_is_throwaway: false   # lift the --database-url guards (local, no other data)
     rules:
       syntax-error: error        # a level: error | warning | note | disable
       sqlfluff: {level: warning, dialect: postgres}   # or a mapping with options
@@ -86,6 +95,7 @@ _TOP_KEYS = {
     "transactions": dict,
     "baseline": str,
     "cache_dir": str,
+    "verify": dict,
     "rules": dict,
     "overrides": list,
 }
@@ -240,6 +250,36 @@ def find_config(start: str | Path) -> Path | None:
 # --------------------------------------------------------------------------- the config
 
 
+#: ``verify.roles`` and ``verify.roundtrip`` values.
+VERIFY_ROLES = ("auto", "off")
+VERIFY_ROUNDTRIP = ("new", "all", "off")
+#: ``verify:`` keys and their types (``cache`` is checked on its own: true, false or a path).
+_VERIFY_KEYS = {"setup": list, "roles": str, "roundtrip": str, "statement_timeout": float, "pg_bin": str, "cache": object,
+                "database_is_throwaway": bool}
+
+
+@dataclass
+class VerifySettings:
+    """The ``verify:`` section (flags of ``miglint verify`` win over it). ``setup``: SQL
+    files (relative to the working directory) run in each root's database before its
+    first migration; ``roles``: ``auto`` (NOLOGIN roles for the names the migrations use
+    and do not create) or ``off``; ``roundtrip`` and ``rerun`` (:data:`VERIFY_ROUNDTRIP`: which
+    files get a round trip, which are re-run after a failure at each commit point);
+    ``statement_timeout``: seconds (0: never); ``pg_bin``: the server binaries' directory;
+    ``cache``: True (the default directory, :func:`linter.verify.basecache.default_dir`),
+    False, or a directory; ``database_is_throwaway``: lift the ``--database-url`` guards
+    that the server be local and hold no other data (:mod:`linter.verify.database`)."""
+
+    setup: list[str] = field(default_factory=list)
+    roles: str = "auto"
+    roundtrip: str = "new"
+    rerun: str = "new"
+    statement_timeout: float = 60.0
+    pg_bin: str | None = None
+    cache: bool | str = True
+    database_is_throwaway: bool = False
+
+
 @dataclass(frozen=True)
 class RuleSetting:
     """A rule as configured: its severity and its options (defaults filled in)."""
@@ -291,6 +331,8 @@ class Config:
     cache_dir: str | None = None
     #: ``--base REF``: git ref of the base branch (set by the CLI, never read from files)
     base: str | None = None
+    #: the ``verify:`` section
+    verify: VerifySettings = field(default_factory=VerifySettings)
 
     # -- queries
 
@@ -558,11 +600,46 @@ def _apply(cfg: Config, data: dict, source: str) -> None:
             if not value.strip():
                 raise ConfigError("must be a folder path", source, key, line)
             cfg.cache_dir = value
+        elif key == "verify":
+            _apply_verify(cfg.verify, value, source, line)
         elif key == "description":
             cfg.description = value
         elif key == "standard":
             cfg.standard = value
     cfg.sources.append(source)
+
+
+def _apply_verify(v: VerifySettings, value: dict, source: str, line: int | None) -> None:
+    """Validate and apply a ``verify:`` mapping (:class:`VerifySettings`)."""
+    for k, item in value.items():
+        key, kline = f"verify.{k}", _line(value, k) or line
+        if k not in _VERIFY_KEYS:
+            raise ConfigError(f"unknown key (known: {', '.join(sorted(_VERIFY_KEYS))})", source, key, kline)
+        if k == "setup":
+            if isinstance(item, str):
+                item = [item]
+            _check_type(item, list, source, key, kline)
+            if not all(isinstance(x, str) and x.strip() for x in item):
+                raise ConfigError("must be a list of file paths", source, key, kline)
+            v.setup = list(item)
+        elif k == "cache":
+            if isinstance(item, bool) or (isinstance(item, str) and item.strip()):
+                v.cache = item
+            else:
+                raise ConfigError("must be true, false or a directory", source, key, kline)
+        else:
+            if k in ("roles", "roundtrip", "rerun") and isinstance(item, bool):  # YAML 1.1 reads a bare `off` as false
+                item = {False: "off", True: "auto" if k == "roles" else "new"}[item]
+            _check_type(item, _VERIFY_KEYS[k], source, key, kline)
+            if k == "roles" and item not in VERIFY_ROLES:
+                raise ConfigError(f"must be one of {', '.join(VERIFY_ROLES)}", source, key, kline)
+            if k in ("roundtrip", "rerun") and item not in VERIFY_ROUNDTRIP:
+                raise ConfigError(f"must be one of {', '.join(VERIFY_ROUNDTRIP)}", source, key, kline)
+            if k == "statement_timeout" and item < 0:
+                raise ConfigError("must be 0 (never) or a number of seconds", source, key, kline)
+            if k == "pg_bin" and not item.strip():
+                raise ConfigError("must be a directory", source, key, kline)
+            setattr(v, k, float(item) if k == "statement_timeout" else item)
 
 
 def _parse_rules(value: dict, source: str, prefix: str) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:

@@ -221,3 +221,22 @@ def test_foreign_suppressions_is_a_boolean(tmp_path):
     f = write(tmp_path / "a" / ".miglint.yml", "foreign_suppressions: false\n")
     assert configmod.load(str(f), cwd=tmp_path / "a").foreign_suppressions is False
     assert "foreign_suppressions: must be true or false" in error_of(tmp_path / "b", "foreign_suppressions: sometimes\n")[0]
+
+
+def test_verify_section_is_read_and_validated_strictly(tmp_path):
+    f = write(tmp_path / ".miglint.yml", "verify:\n  setup: db/verify/roles.sql\n  roles: off\n  roundtrip: all\n"
+                                        "  statement_timeout: 5\n  pg_bin: /opt/pg/bin\n  cache: .cache/verify\n"
+                                        "  database_is_throwaway: true\n")
+    v = configmod.load(str(f), cwd=tmp_path).verify
+    assert (v.setup, v.roles, v.roundtrip, v.statement_timeout, v.pg_bin, v.cache, v.database_is_throwaway) == (
+        ["db/verify/roles.sql"], "off", "all", 5.0, "/opt/pg/bin", ".cache/verify", True)
+    assert configmod.load_preset("default").verify == configmod.VerifySettings()  # defaults
+    msg, f = error_of(tmp_path, "verify:\n  roundtrip: new\n  database_url: postgres://x\n")
+    assert msg.startswith(f"{f}:3: verify.database_url: unknown key")
+    assert "verify.roles: must be one of auto, off" in error_of(tmp_path, "verify:\n  roles: yes-please\n")[0]
+    assert "verify.roundtrip: must be one of new, all, off" in error_of(tmp_path, "verify:\n  roundtrip: some\n")[0]
+    assert "verify.statement_timeout: must be 0 (never)" in error_of(tmp_path, "verify:\n  statement_timeout: -1\n")[0]
+    assert "verify.statement_timeout: must be a number" in error_of(tmp_path, "verify:\n  statement_timeout: soon\n")[0]
+    assert "verify.cache: must be true, false or a directory" in error_of(tmp_path, "verify:\n  cache: 3\n")[0]
+    assert "verify.setup: must be a list of file paths" in error_of(tmp_path, "verify:\n  setup: [1]\n")[0]
+    assert "verify: must be a mapping" in error_of(tmp_path, "verify: true\n")[0]

@@ -509,3 +509,23 @@ def test_by_default_only_the_last_migration_of_a_root_gets_a_round_trip(tmp_path
     trips = {Path(fr.path).name: fr.roundtrip is not None for fr in result.files if ".up." in fr.path}
     assert trips == {"1_a.up.sql": False, "2_b.up.sql": True}
     assert not [f for f in found if f.rule_id.startswith("verify-")]
+
+
+def test_a_required_extension_the_server_has_is_the_migrations_failure(tmp_path, server):
+    # earthdistance requires cube; both are in contrib: without CASCADE it is the migration's mistake (42704)
+    # (not the root's first file: a first file that misses an object means the root builds on another)
+    files = {"migrations/V1__t.sql": "CREATE TABLE places (id int);\n", "migrations/V2__ext.sql": "CREATE EXTENSION earthdistance;\n"}
+    result, found = _verify(tmp_path, files, server)
+    v1, v2 = result.files
+    assert v2.status == "failed" and v2.statements[0].sqlstate == "42704"
+    assert [f.rule_id for f in found if f.rule_id == "verify-statement-failed"] == ["verify-statement-failed"]
+
+
+def test_extension_missing_on_the_server():
+    from linter.verify.replay import extension_missing
+
+    assert extension_missing("58P01", 'could not access file "$libdir/postgis-3": No such file or directory', {"postgis"})
+    assert extension_missing("0A000", "anything", set())
+    assert extension_missing("42704", 'required extension "postgis" is not installed', {"cube"})
+    assert not extension_missing("42704", 'required extension "cube" is not installed', {"cube"})
+    assert not extension_missing("42710", 'extension "cube" already exists', {"cube"})

@@ -42,5 +42,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     p.add_argument("--all-files", action="store_const", const="true", help="report findings in every linted file, not only the changed ones (input `all-files`)")
     p.add_argument("--save-bundle", metavar="FILE", help="write what is needed to post later (fork-safe workflow_run pattern) to FILE (input `save-bundle`)")
     p.add_argument("--bundle", metavar="FILE", help="post from a bundle written by --save-bundle instead of linting, in a workflow_run job (input `bundle`)")
+    p.add_argument("--verify", action="store_const", const="true",
+                   help="also replay the changed migrations on PostgreSQL (miglint verify) and merge what it found (input `verify`; needs the verify extra and a server)")
+    p.add_argument("--database-url", metavar="URL", help="with --verify: the server to verify on, e.g. a services container (input `database-url`; default: a server miglint starts)")
+    p.add_argument("--database-is-throwaway", action="store_const", const="true",
+                   help="with --database-url: nothing on that server matters (input `database-is-throwaway`)")
     p.add_argument("--bot-login", metavar="LOGIN", help="the login miglint's comments are posted as, when the token is not the workflow's GITHUB_TOKEN (input `bot-login`; default github-actions[bot]); only comments by it are ever edited or deleted")
     return p

@@ -31,6 +31,10 @@ class Options:
     save_bundle: str | None
     bundle: str | None
     bot_login: str | None = None
+    #: ``miglint verify`` too (:mod:`linter.github.verifying`)
+    verify: bool = False
+    database_url: str | None = None
+    database_is_throwaway: bool = False
 
 
 def _split_list(value: str) -> list[str]:
@@ -98,4 +102,7 @@ def options(args: argparse.Namespace, ctx: ctxmod.ActionContext) -> Options:
         save_bundle=pick(args.save_bundle, "save-bundle") or None,
         bundle=pick(args.bundle, "bundle") or None,
         bot_login=pick(getattr(args, "bot_login", None), "bot-login") or None,
+        verify=_bool(pick(getattr(args, "verify", None), "verify"), "verify"),
+        database_url=pick(getattr(args, "database_url", None), "database-url") or None,
+        database_is_throwaway=_bool(pick(getattr(args, "database_is_throwaway", None), "database-is-throwaway"), "database-is-throwaway"),
     )

@@ -44,6 +44,8 @@ class Prepared:
     #: ``{path: text}`` of the files whose findings have fixes, to combine a thread's fixes
     #: into one suggestion (:func:`linter.formats.review.suggestion_for_all`); not in a bundle.
     texts: dict[str, str] = field(default_factory=dict)
+    #: the :class:`linter.verify.replay.Replay` of ``verify: true`` (None otherwise); not in a bundle.
+    verified: object | None = None
 
 
 def _lint(files, cfg, base: str | None, notes: list[str], only=None):
@@ -142,12 +144,18 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         scope = "changed migration files"
         linted_changed = sum(1 for f in found.files if f.path in changed_local)
 
+    verifying = None
+    if opts.verify:  # the server first: a refused --database-url stops the run before any work
+        from linter.github import verifying as vmod
+
+        verifying = vmod.server_for(opts, cfg)
     only = None
     if changed_local is not None:  # rules on the changed files and their units only
         from linter.changed import with_partners
 
         only = with_partners(changed_local, to_lint)
     report = _lint(to_lint, cfg, base, notes, only)
+    verified = vmod.apply(report, to_lint, cfg, *verifying) if verifying else None
     reported = [f for f in report.findings if changed_local is None or f.path in changed_local]
 
     # texts for suggestions, read once per file
@@ -201,6 +209,7 @@ def prepare(ctx: ctxmod.ActionContext, opts: Options, client: GitHubClient, log:
         statements=statements,
         down=down,
         texts={repo(p): t for p, t in texts.items() if t is not None},
+        verified=verified,
     )
 
 

@@ -7,25 +7,41 @@ from __future__ import annotations
 
 
 def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
-        statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None):
-    # ``config.base`` (``--base REF``): the files the change adds are the new ones, observed
-    # and reported; the others are the base, replayed first (linter.migset.history)
-    """Lint ``files`` (the static findings), replay them on ``server`` (a started
-    :class:`~linter.verify.server.LocalServer`; one is started and stopped here when None)
-    and return ``(report, replay)``: the :class:`linter.model.Report` holds the static
-    findings, each lock claim on an observed statement with a ``verification`` property,
-    plus the ``verify-*`` findings; ``replay`` is the :class:`~linter.verify.replay.Replay`.
-    With ``config.base`` set (``--base REF``), only the files the change adds (per
-    :meth:`linter.migset.history.History.is_new`) are observed; the others are replayed
-    before them as the base.
-    Raises :class:`~linter.verify.server.ServerError` when no server can be started and
-    :class:`~linter.verify.replay.SetupError` when the setup SQL fails."""
+        statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None, cache=None,
+        auto_roles: bool = True):
+    """Lint ``files`` (the static findings) and :func:`check` them; returns ``(report,
+    replay)`` (see :func:`check`). ``server``: None makes, starts and stops a
+    :class:`~linter.verify.server.LocalServer` (``pg_bin``) here."""
     from linter import engine
-    from linter.model import Finding
-    from linter.verify import findings as vf, replay as rp
-    from linter.verify.server import LocalServer
 
     report = engine.lint(files, config, jobs=jobs, notes=list(notes))
+    return check(report, files, config, server=server, pg_bin=pg_bin, setup=setup, statement_timeout=statement_timeout,
+                 roundtrip=roundtrip, rerun=rerun, progress=progress, cache=cache, auto_roles=auto_roles)
+
+
+def check(report, files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (),
+          statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None, cache=None,
+          auto_roles: bool = True):
+    """Replay ``files`` on ``server`` (a :class:`~linter.verify.server.LocalServer` or
+    :class:`~linter.verify.database.UrlServer`, started here when it is not yet: from
+    ``cache``, a :class:`~linter.verify.basecache.Cache`, when that holds the base schema)
+    and merge what it did into ``report`` (the static findings of ``files``, changed in
+    place and returned): each lock claim on an observed statement gets a ``verification``
+    property, the ``verify-*`` findings are added (none that repeats a static finding), notes
+    say what was verified, and ``report.observations`` what the server did per statement
+    (:func:`observations`). ``roundtrip``/``rerun``/``progress``: as
+    :func:`linter.verify.replay.replay` takes them.
+    Returns ``(report, replay)``; ``replay`` is the :class:`~linter.verify.replay.Replay`.
+    With ``config.base`` set (``--base REF``), only the files the change adds (per
+    :meth:`linter.migset.history.History.is_new`) are observed; the others are replayed
+    before them as the base (:mod:`linter.verify.basecache`).
+    Raises :class:`~linter.verify.server.ServerError` when no server can be started or a
+    ``--database-url`` server is refused, and :class:`~linter.verify.replay.SetupError`
+    when the setup SQL fails."""
+    from linter.model import Finding
+    from linter.verify import basecache, findings as vf, replay as rp
+    from linter.verify.server import LocalServer
+
     new = None
     if config.base:
         from linter.migset import history as hist
@@ -34,17 +50,24 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
         new = frozenset(f.path for f in files if h is not None and h.is_new(f, {}))
     own = server is None
     if own:
-        server = LocalServer(pg_bin).start()
+        server = LocalServer(pg_bin)
+    timeout = rp.STATEMENT_TIMEOUT if statement_timeout is None else statement_timeout
+    prepared = None
     try:
+        prepared = basecache.prepare(server, files, config, new, setup=tuple(setup), auto_roles=auto_roles, timeout=timeout,
+                                     roundtrip=roundtrip, cache=cache)
         result = rp.replay(files, config, server, setup=setup, new=new, roundtrip=roundtrip, rerun=rerun, progress=progress,
-                           statement_timeout=rp.STATEMENT_TIMEOUT if statement_timeout is None else statement_timeout)
+                           statement_timeout=timeout, bases=prepared.bases, auto_roles=auto_roles)
+        result.roles = sorted(set(prepared.roles) | set(result.roles))
     finally:
+        if prepared is not None:
+            basecache.drop(server, prepared)
         if own:
             server.stop()
     found = vf.annotate(report.findings, result) + vf.without_repeats(vf.failure_findings(result, config), report.findings)
     found.sort(key=Finding.sort_key)
     report.findings = found
-    report.notes = list(report.notes) + summary_notes(result)
+    report.notes = list(report.notes) + summary_notes(result) + ([prepared.note] if prepared.note else [])
     report.observations = observations(result)
     return report, result
 
@@ -95,3 +118,64 @@ def summary_notes(result) -> list[str]:
         if fr.status == "skipped":
             out.append(f"{fr.path}: not verified: {fr.reason}")
     return out
+
+
+class Request:
+    """How to verify, from the ``verify:`` section of the configuration
+    (:class:`linter.config.VerifySettings`) and the flags that win over it (None: not
+    given): :meth:`server` (a :class:`~linter.verify.database.UrlServer` for a database URL,
+    else a :class:`~linter.verify.server.LocalServer`, not started), :meth:`setup_texts`,
+    :meth:`cache`, and the keyword arguments of :func:`run` (:meth:`run_kwargs`). Raises
+    :class:`~linter.exitcodes.UsageError` for a setup file that cannot be read and
+    :class:`~linter.verify.server.ServerError` when no server binaries are found."""
+
+    def __init__(self, settings, *, setup=None, roundtrip=None, statement_timeout=None, pg_bin=None, database_url=None,
+                 throwaway=None, cache=None, roles=None, rerun=None) -> None:
+        self.settings = settings
+        self.setup_files = list(setup) if setup else list(settings.setup)
+        self.roundtrip = roundtrip or settings.roundtrip
+        self.rerun = rerun or settings.rerun
+        self.statement_timeout = settings.statement_timeout if statement_timeout is None else statement_timeout
+        self.pg_bin = pg_bin or settings.pg_bin
+        self.database_url = database_url or None
+        self.throwaway = settings.database_is_throwaway if throwaway is None else throwaway
+        self.cache_setting = settings.cache if cache is None else cache
+        self.auto_roles = (roles or settings.roles) == "auto"
+
+    def server(self):
+        """The server to verify on (not started)."""
+        if self.database_url:
+            from linter.verify.database import UrlServer
+
+            return UrlServer(self.database_url, throwaway=self.throwaway)
+        from linter.verify.server import LocalServer
+
+        return LocalServer(self.pg_bin)
+
+    def setup_texts(self) -> tuple[str, ...]:
+        """The setup SQL files' texts, in order."""
+        from pathlib import Path
+
+        from linter.exitcodes import UsageError
+
+        out = []
+        for path in self.setup_files:
+            try:
+                out.append(Path(path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"verify setup {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        return tuple(out)
+
+    def cache(self):
+        """The :class:`~linter.verify.basecache.Cache` to use, or None (``cache: false``)."""
+        from linter.verify.basecache import Cache, default_dir
+
+        if self.cache_setting is False:
+            return None
+        return Cache(default_dir() if self.cache_setting is True else self.cache_setting)
+
+    def run_kwargs(self) -> dict:
+        """Keyword arguments of :func:`run` (and :func:`check`) but ``server``."""
+        return {"setup": self.setup_texts(), "statement_timeout": self.statement_timeout, "roundtrip": self.roundtrip,
+                "rerun": self.rerun,
+                "cache": self.cache(), "auto_roles": self.auto_roles}

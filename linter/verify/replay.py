@@ -20,7 +20,9 @@ automatic ``NOLOGIN`` roles → each up file in order:
 * **A failure** (any SQLSTATE) ends the file as the tool ends it (the open transaction is
   rolled back) and the root's chain: the files after it are *skipped* with the reason.
   ``CREATE EXTENSION`` of an extension the server does not have
-  (``pg_available_extensions``), or a failure with SQLSTATE 58P01 (no control file), is a
+  (``pg_available_extensions``), or a failure that says the server lacks a file or an
+  extension it needs (:func:`extension_missing`: 58P01, 0A000, 42704 for a required
+  extension the server does not have), is a
   *skip* of the chain with that reason, not a failure of the migration.
 * **Observation**: for a statement that runs inside a transaction block (the tool's, the
   file's, or a block the replay opens around an autocommit statement that can run in one:
@@ -189,7 +191,33 @@ class Replay:
     roles: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Base:
+    """A root's base schema, replayed once into the template database ``template``
+    (:mod:`linter.verify.basecache`): ``runs``, the :class:`FileRun` of each base file
+    (statements left out); ``paths``, their paths; ``stopped``, why the rest of the chain
+    is not replayed ("" when it goes on); ``applied``: a base file was applied."""
+
+    template: str
+    runs: list[FileRun] = field(default_factory=list)
+    stopped: str = ""
+    applied: bool = False
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """The paths of the base files."""
+        return frozenset(r.path for r in self.runs)
+
+
 _DATABASES = itertools.count()
+#: Part of every database name miglint makes, so that two runs on one server (a
+#: ``--database-url``) never pick the same name.
+_RUN_TOKEN = os.urandom(4).hex()
+
+
+def database_name(suffix: str) -> str:
+    """A fresh name for a database miglint makes: ``miglint_verify_<random>_<suffix>``."""
+    return f"miglint_verify_{_RUN_TOKEN}_{suffix}"
 
 
 def _quietly(fn, *args) -> None:
@@ -446,6 +474,8 @@ def _run_gated(conn, text: str, names: list[str], max_oid: int | None = None, ga
             if r[2] is not None:
                 parents[r[0]] = r[2]
     params = conn.info.get_parameters()
+    if conn.info.password:  # get_parameters() leaves the password out (a --database-url server has one)
+        params["password"] = conn.info.password
     pid = conn.info.backend_pid
     gate = _connect(make_conninfo(**params))
     watcher = _connect(make_conninfo(**params))
@@ -493,6 +523,30 @@ def _run_gated(conn, text: str, names: list[str], max_oid: int | None = None, ga
     return tuple(seen.values()), waited and bool(seen)
 
 
+#: SQLSTATEs of ``CREATE EXTENSION`` when the server lacks what it needs: 58P01 (no control
+#: file, or the shared library it loads is not installed: "could not access file
+#: "$libdir/postgis-3""), 0A000 (feature_not_supported: an extension the server cannot
+#: install, e.g. one marked for another major).
+EXTENSION_MISSING = frozenset({"58P01", "0A000"})
+
+
+def extension_missing(sqlstate: str, message: str, available: set[str] | None) -> bool:
+    """True when a failed ``CREATE EXTENSION`` failed because the *server* lacks something
+    (:data:`EXTENSION_MISSING`), or with 42704 "required extension "x" is not installed"
+    for an ``x`` the server does not have (``available``: ``pg_available_extensions``).
+    42704 for an ``x`` it has is the migration's own failure (it needs ``CASCADE`` or an
+    earlier ``CREATE EXTENSION x``). Source: PostgreSQL src/backend/commands/extension.c
+    (``get_required_extension``: ERRCODE_UNDEFINED_OBJECT)."""
+    if sqlstate in EXTENSION_MISSING:
+        return True
+    if sqlstate == "42704":
+        import re
+
+        m = re.search(r'required extension "([^"]+)" is not installed', message)
+        return bool(m) and available is not None and m.group(1) not in available
+    return False
+
+
 def _extension_name(stmt) -> str | None:
     return stmt.body.get("extname") if stmt.kind == "CreateExtensionStmt" else None
 
@@ -511,34 +565,18 @@ def _statement_text(stmt, config) -> tuple[str, bool]:
     return text, has_placeholder(text, syntaxes)
 
 
-def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
-           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new",
-           rerun: str = "new", progress=None) -> Replay:
-    """Replay ``files`` (a discovery's files) on ``server`` (a started
-    :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
-    SQL texts run (each as one query) in every root's database before its first file.
-    ``statement_timeout``: seconds after which a statement is cancelled from outside
-    (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
-    others are the base, replayed without observation, and a base file that fails stops
-    its root as *skipped* (the change did not bring that failure), not as a finding.
-    ``None``: every file is new. ``roundtrip`` (:data:`ROUNDTRIP`): which files run their
-    down and their up again (:func:`_round_trip`); ``rerun`` (same choices): which files that do
-    not run in one transaction are run again after a simulated failure at each commit point
-    (:func:`_reruns`). ``progress``: called as ``progress(i, n, file_run)`` after each of the
-    ``n`` files (``miglint verify``'s line per migration on a terminal). Raises :class:`SetupError` when a setup text fails."""
+def parse_files(files, config, skip: frozenset[str] = frozenset()):
+    """``(parsed, used, created)``: ``{path: (Source or None, ReadResult, FileContext or
+    None)}`` of the replayable files (up, repeatable, baseline, down) not in ``skip``, and
+    the role names their up code uses and creates (:func:`role_names`)."""
     from linter.engine import FileContext
     from linter.source import Source, read_text
 
-    version = server.version_text
-    roots: dict[str, list] = {}
-    for f in files:
-        roots.setdefault(f.root, []).append(f)
-    # parse every file once; roles are cluster-wide, so collected over all roots first
     parsed = {}
     used: set[str] = set()
     created: set[str] = set()
     for f in files:
-        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE, Direction.DOWN):
+        if f.direction not in (Direction.UP, Direction.REPEATABLE, Direction.BASELINE, Direction.DOWN) or f.path in skip:
             continue
         read = read_text(f.abspath, config.max_file_size)
         if read.text is None:
@@ -550,6 +588,48 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
             u, c = role_names([s for s in source.all_statements() if s.section is not Direction.DOWN])
             used |= u
             created |= c
+    return parsed, used, created
+
+
+def create_roles(admin, names) -> list[str]:
+    """Create a ``NOLOGIN`` role for each of ``names`` (sorted; ``pg_*`` names are
+    reserved and left out); returns the names created."""
+    from psycopg import sql as pgsql
+
+    made = []
+    for name in sorted(names):
+        if name.startswith("pg_"):
+            continue  # reserved: the predefined roles exist, others cannot be created
+        admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
+        made.append(name)
+    return made
+
+
+def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
+           statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new",
+           rerun: str = "new", progress=None, bases: dict[str, Base] | None = None) -> Replay:
+    """Replay ``files`` (a discovery's files) on ``server`` (a started
+    :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
+    SQL texts run (each as one query) in every root's database before its first file.
+    ``statement_timeout``: seconds after which a statement is cancelled from outside
+    (:class:`_Watchdog`). ``new``: the paths of the change's new files (``--base``): the
+    others are the base, replayed without observation, and a base file that fails stops
+    its root as *skipped* (the change did not bring that failure), not as a finding.
+    ``None``: every file is new. ``roundtrip`` (:data:`ROUNDTRIP`): which files run their
+    down and their up again (:func:`_round_trip`); ``rerun`` (same choices): which files that do
+    not run in one transaction are run again after a simulated failure at each commit point
+    (:func:`_reruns`). ``progress``: called as ``progress(i, n, file_run)`` after each of the
+    ``n`` files (``miglint verify``'s line per migration on a terminal). ``bases``: ``{root: Base}``, roots whose
+    base files are already in a template database (:mod:`linter.verify.basecache`): their
+    databases are made from it and those files are neither parsed nor run again.
+    Raises :class:`SetupError` when a setup text fails."""
+    bases = bases or {}
+    version = server.version_text
+    roots: dict[str, list] = {}
+    for f in files:
+        roots.setdefault(f.root, []).append(f)
+    # parse every file once; roles are cluster-wide, so collected over all roots first
+    parsed, used, created = parse_files(files, config, frozenset().union(*(b.paths for b in bases.values())))
     out: list[FileRun] = _Progress(progress, len(files)) if progress else []
     admin = _connect(server.conninfo())
     made_roles: list[str] = []
@@ -558,16 +638,12 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
 
         roles_before = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
         if auto_roles:
-            existing = roles_before
-            for name in sorted(used - created - existing):
-                if name.startswith("pg_"):
-                    continue  # reserved: the predefined roles exist, others cannot be created
-                admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
-                made_roles.append(name)
+            made_roles = create_roles(admin, used - created - roles_before)
         for root, root_files in roots.items():
-            db = _RootDatabase(admin, server, root, setup)
+            base = bases.get(root)
+            db = _RootDatabase(admin, server, root, setup, template=base.template if base else None)
             try:
-                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip, rerun)
+                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip, rerun, base)
             finally:
                 db.drop()
         # roles are the cluster's: leave it with the roles it had (the replay's databases,
@@ -599,8 +675,10 @@ class _RootDatabase:
     the root ran are dropped by :meth:`reset` and :meth:`drop`, so that the next root (or
     the replay again) can create them."""
 
-    def __init__(self, admin, server, root: str, setup) -> None:
+    def __init__(self, admin, server, root: str, setup, template: str | None = None, name: str | None = None) -> None:
         self.admin, self.server, self.root, self.setup = admin, server, root, setup
+        self.template = template  # a base schema (its setup SQL already ran in it)
+        self.fixed_name = name
         self.roles = self._roles()
         self.name = ""
         self.conn = None
@@ -612,10 +690,11 @@ class _RootDatabase:
     def _create(self) -> None:
         from psycopg import sql as pgsql
 
-        self.name = f"miglint_verify_{os.getpid()}_{next(_DATABASES)}"
-        self.admin.execute(pgsql.SQL("CREATE DATABASE {}").format(pgsql.Identifier(self.name)))
+        self.name = self.fixed_name or database_name(str(next(_DATABASES)))
+        self.admin.execute(pgsql.SQL("CREATE DATABASE {} TEMPLATE {}").format(pgsql.Identifier(self.name),
+                                                                          pgsql.Identifier(self.template or "template0")))
         self.conn = _connect(self.server.conninfo(self.name))
-        for text in self.setup:
+        for text in () if self.template else self.setup:
             try:
                 self.conn.execute(text)
             except Exception as exc:
@@ -757,16 +836,24 @@ def _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, 
     return out
 
 
-def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off", rerun="off") -> None:
+def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off",
+                 rerun="off", base: Base | None = None) -> tuple[str, bool]:
+    """Replay one root's chain on ``db`` (a :class:`_RootDatabase`), appending a
+    :class:`FileRun` per file to ``out``; returns ``(stopped, applied)`` (see :class:`Base`).
+    ``base``: the files it lists are already in ``db`` (made from its template): their
+    runs are reported as they were, and the chain goes on after them."""
     conn = db.conn
-    done = []  # (file, source, ctx, transaction) applied so far, to rebuild after a round trip
-    stopped = ""  # why the rest of the chain is not replayed
-    applied = False  # a file of the root was applied
-    chain = _order(root_files)
+    done = []  # (file, source, ctx, transaction) applied since the database was made, to rebuild after a round trip
+    stopped = base.stopped if base else ""  # why the rest of the chain is not replayed
+    applied = base.applied if base else False  # a file of the root was applied
+    skip = base.paths if base else frozenset()
+    if base:
+        out.extend(base.runs)
+    chain = [f for f in _order(root_files) if f.path not in skip]
     in_chain = {id(f) for f in chain}
     downs = {f.migration_id: f for f in root_files if f.direction is Direction.DOWN and f.migration_id}
     for f in root_files:
-        if id(f) not in in_chain:
+        if id(f) not in in_chain and f.path not in skip:
             why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
             out.append(FileRun(f.path, root, "not-replayed", reason=why))
     last_up = next((g for g in reversed(chain) if g.direction is Direction.UP), None)
@@ -842,6 +929,7 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
             stopped = f"{f.path} failed at line {bad.line} ({bad.sqlstate})"
         elif run.status == "skipped":
             stopped = f"{f.path} was skipped: {run.reason}"
+    return stopped, applied
 
 
 def _down_of(f, source, downs, parsed):
@@ -968,7 +1056,7 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
                 msg = f"cancelled by miglint after {timeout:g} s (--statement-timeout)"
             if _status(conn) in ("intrans", "inerror"):
                 conn.execute("ROLLBACK")  # the tool rolls its transaction back
-            if sqlstate == "58P01" and ext:
+            if ext and extension_missing(sqlstate, msg, available):
                 run.status = "skipped"
                 run.reason = sr.reason = f"line {sr.line}: the server has no extension {ext!r} ({msg})"
                 sr.status = "skipped"

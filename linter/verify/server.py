@@ -70,6 +70,11 @@ SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "autovacuum": "off",
+    # no replica will ever read this WAL: log the least, keep 2 segments of 1 MB (initdb
+    # --wal-segsize=1), so that a cached copy of the data directory stays small
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "min_wal_size": "2MB",
 }
 
 #: The whole environment ``initdb`` and ``postgres`` run with.
@@ -292,9 +297,20 @@ class LocalServer:
         """A libpq connection string for ``dbname`` on this server."""
         return f"host={self.socket_dir} port={self.port} user=postgres dbname={dbname}"
 
-    def start(self) -> "LocalServer":
-        """initdb, start and wait until the server accepts connections; on any failure
-        the directory is removed and :class:`ServerError` is raised with the log's tail."""
+    #: The data directory can be copied into a cache and started from a copy
+    #: (:mod:`linter.verify.basecache`); a ``--database-url`` server cannot.
+    cacheable = True
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` ran (until :meth:`stop`)."""
+        return self.dir is not None and self._proc is not None
+
+    def start(self, from_data: Path | None = None) -> "LocalServer":
+        """initdb (or, with ``from_data``, copy that data directory of a cleanly stopped
+        server of the same binaries: :mod:`linter.verify.basecache`), start and wait until
+        the server accepts connections; on any failure the directory is removed and
+        :class:`ServerError` is raised with the log's tail."""
         self._run_as = _unprivileged_user()
         self.user = self._run_as[2] if self._run_as else None
         self.dir = Path(tempfile.mkdtemp(prefix="miglint-pg-"))
@@ -302,13 +318,63 @@ class LocalServer:
         try:
             if self._run_as:
                 os.chown(self.dir, self._run_as[0], self._run_as[1])
-            self._initdb()
+            if from_data is not None:
+                self._copy_data(Path(from_data), self.data)
+                self.version = (self.data / "PG_VERSION").read_text().strip()
+            else:
+                self._initdb()
             self._spawn()
             self._wait_ready()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _copy_data(self, src: Path, dest: Path) -> None:
+        """Copy a data directory (PostgreSQL wants it 0700 and owned by the server's user)."""
+        try:
+            shutil.copytree(src, dest, symlinks=True, copy_function=shutil.copyfile)
+            os.chmod(dest, 0o700)
+            if self._run_as:
+                for d, dirs, files in os.walk(dest):
+                    os.chown(d, self._run_as[0], self._run_as[1])
+                    for name in files:
+                        os.chown(os.path.join(d, name), self._run_as[0], self._run_as[1])
+        except OSError as exc:
+            raise ServerError(f"cannot copy the cached data directory {src}: {exc}") from None
+
+    def save_data(self, dest: Path) -> None:
+        """Stop the postmaster cleanly (fast shutdown: a checkpoint, so the files are
+        consistent), copy the data directory to ``dest`` (which must not exist), and start
+        the server again on the same directory and port. The old reaper keeps guarding the
+        directory until the new postmaster has its own."""
+        proc = self._proc
+        if proc is None:
+            raise ServerError("the server is not running")
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            raise ServerError("the server did not stop to save its data directory") from None
+        redo = self._redo_wal_file()
+        skip = shutil.ignore_patterns("postmaster.pid", "postmaster.opts", "*.log")
+
+        def ignore(d: str, names: list[str]) -> set[str]:
+            out = set(skip(d, names))
+            if redo and os.path.basename(d) == "pg_wal":  # recycled segments kept for later: not needed
+                out |= {n for n in names if re.fullmatch(r"[0-9A-F]{24}", n) and n != redo}
+            return out
+
+        try:
+            shutil.copytree(self.data, dest, symlinks=True, copy_function=shutil.copyfile, ignore=ignore)
+        finally:
+            old_reaper = self._reaper
+            port = self.port
+            self._spawn(port)
+            if old_reaper is not None:  # ignores SIGINT and SIGTERM; SIGKILL ends it without removing anything
+                old_reaper.kill()
+                old_reaper.wait()
+            self._wait_ready()
 
     def _popen_kw(self) -> dict:
         kw: dict = {"env": scrubbed_env(self.binaries.bindir), "cwd": str(self.dir), "stdin": subprocess.DEVNULL}
@@ -318,7 +384,7 @@ class LocalServer:
 
     def _initdb(self) -> None:
         cmd = [self.binaries.tool("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-               "--locale=C", "--no-sync"]
+               "--locale=C", "--no-sync", "--wal-segsize=1"]
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, **self._popen_kw())
         except (OSError, subprocess.SubprocessError) as exc:
@@ -327,8 +393,8 @@ class LocalServer:
             raise ServerError(f"initdb failed: {(r.stderr or r.stdout).strip()[-2000:]}")
         self.version = (self.data / "PG_VERSION").read_text().strip()
 
-    def _spawn(self) -> None:
-        self.port = free_port()
+    def _spawn(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         cmd = [self.binaries.tool("postgres"), "-D", str(self.data), "-p", str(self.port), "-k", str(self.dir)]
         for k, v in self.settings.items():
             cmd += ["-c", f"{k}={v}"]
@@ -346,6 +412,21 @@ class LocalServer:
                                             start_new_session=True)
         except OSError:  # no reaper: the exit, error and SIGTERM paths still stop the server
             self._reaper = None
+
+    def _redo_wal_file(self) -> str | None:
+        """The WAL segment the last checkpoint's redo starts in (``pg_controldata``), or None.
+        After a clean shutdown it is the only segment a copy needs: the older ones are done
+        with and the newer ones are segments recycled for later use, not yet written
+        (PostgreSQL docs, "WAL Configuration": ``min_wal_size``, recycling)."""
+        tool = self.binaries.tool("pg_controldata")
+        try:
+            out = subprocess.run([tool, "-D", str(self.data)], capture_output=True, text=True, timeout=10,
+                                 env=scrubbed_env(self.binaries.bindir)).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        state = re.search(r"^Database cluster state:\s*shut down\s*$", out, re.M)
+        m = re.search(r"^Latest checkpoint's REDO WAL file:\s*([0-9A-F]{24})\s*$", out, re.M)
+        return m.group(1) if m and state else None
 
     def _wait_ready(self) -> None:
         pidfile = self.data / "postmaster.pid"
