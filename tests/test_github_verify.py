@@ -62,7 +62,7 @@ def test_verify_findings_reach_the_review_and_sarif(tmp_path, fake):
     results = sarif["runs"][0]["results"]
     idx = [x for x in results if x["ruleId"] == "non-concurrent-create-index"]
     assert idx and idx[0]["properties"]["verification"]["status"] == "confirmed"
-    assert "verified on PostgreSQL" in r.summary
+    assert "**Verified on PostgreSQL " in r.summary  # the summary's section (formats/summary.py)
     # the base (V1) went into the cache
     assert [p for p in (tmp_path / "cache" / "verify").iterdir()]
 
