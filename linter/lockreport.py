@@ -26,7 +26,11 @@ verdict                         meaning
 
 The model is plain frozen dataclasses; the renderers are :mod:`linter.formats.locks_text`,
 :mod:`linter.formats.locks_json` and :mod:`linter.formats.locks_markdown`. No rule runs
-here: the report reads :class:`linter.source.Source` and :mod:`linter.pg` only.
+here: the report reads :class:`linter.source.Source` and :mod:`linter.pg`, and what the
+migration set knows of the ties between tables (:mod:`linter.migset.references`,
+replayed over a root's up files in version order): a statement that drops a foreign key
+an earlier migration declared also lists ACCESS EXCLUSIVE on the table the key references
+(its triggers there are dropped), and a ``DROP TABLE`` the tables the dropped one is tied to.
 """
 
 from __future__ import annotations
@@ -143,7 +147,7 @@ def build(files: list[MigrationFile], config=None, *, notes=()) -> LockReport:
         from linter import config as configmod
 
         config = configmod.load_preset("default")
-    out = tuple(analyse_file(f, config) for f in files)
+    out = tuple(analyse_file(f, config, ties=ties) for f, ties in zip(files, _set_ties(files)))
     counts = Counter(s.verdict for f in out for s in f.statements)
     ordered = {v: counts[v] for v in VERDICTS if counts.get(v)}
     return LockReport(out, config.pg_version, tuple(notes), __version__, ordered)
@@ -185,9 +189,36 @@ def with_observations(report: LockReport, replay) -> LockReport:
     return dataclasses.replace(report, files=tuple(files), server=replay.version)
 
 
-def analyse_file(file: MigrationFile, config, read: ReadResult | None = None) -> FileLocks:
+def _set_ties(files: list[MigrationFile]) -> list:
+    """For each of ``files``, the :class:`linter.migset.references._State` that
+    :func:`analyse_file` replays the file's tie events on (one per root, shared by its up
+    and baseline files, which :func:`build` must then analyse in version order), or
+    ``None`` (downs and other files: their ties are not replayed)."""
+    from linter.migset import references
+    from linter.migset.coltypes import REPLAYED, version_order
+
+    last: dict = {}
+    states: dict = {}
+    out = []
+    for f in files:
+        if f.direction not in REPLAYED:
+            out.append(None)
+            continue
+        key = version_order(f)
+        if f.root in last and key < last[f.root]:
+            states[f.root] = None  # not in version order: what the set knows would come too late
+        last[f.root] = key
+        out.append(states.setdefault(f.root, references._State()))
+    return [None if s is None or states.get(f.root) is None else s for f, s in zip(files, out)]
+
+
+def analyse_file(file: MigrationFile, config, read: ReadResult | None = None, ties=None) -> FileLocks:
     """The :class:`FileLocks` of one file; ``read``: its text when not to be read from
-    ``file.abspath`` (an editor's buffer, :mod:`linter.lsp.hover`)."""
+    ``file.abspath`` (an editor's buffer, :mod:`linter.lsp.hover`). ``ties``: the
+    :class:`linter.migset.references._State` of the root's earlier files, or ``None``: when
+    given, a top-level up statement also lists the tables it locks through ties the set
+    knows (:func:`linter.migset.references.locked_through`: the table a dropped foreign key
+    references), and the file's own tie events are applied to it."""
     from linter.engine import FileContext
 
     if read is None:
@@ -204,8 +235,19 @@ def analyse_file(file: MigrationFile, config, read: ReadResult | None = None) ->
         ctx = FileContext(file, source, read, config)
         tool = ctx.pg.transaction
         entries = []
+        evs = _tie_events(source) if ties is not None else ()
+        k = 0
         for stmt in source.all_statements():
-            entries.append(_statement(ctx, source, stmt))
+            tied: tuple = ()
+            if ties is not None and stmt.parent is None:
+                while k < len(evs) and evs[k][0] < stmt.index:
+                    ties.apply(evs[k])
+                    k += 1
+                if stmt.section is not Direction.DOWN:
+                    tied = _locked_through(ties, stmt)
+            entries.append(_statement(ctx, source, stmt, tied))
+        for ev in evs[k:]:
+            ties.apply(ev)
         return FileLocks(**base, wrapped=tool.wrapped, why=tool.why, statements=tuple(entries))
     finally:
         source.close()
@@ -219,7 +261,19 @@ def _excerpt(text: str, limit: int = 72) -> str:
     return first + (" …" if more else "")
 
 
-def _statement(ctx, source, stmt) -> StatementLocks:
+def _tie_events(source) -> tuple:
+    from linter.migset import references
+
+    return references.events(source)
+
+
+def _locked_through(ties, stmt) -> tuple:
+    from linter.migset import references
+
+    return references.locked_through(ties, stmt)
+
+
+def _statement(ctx, source, stmt, tied: tuple = ()) -> StatementLocks:
     pg = ctx.pg
     span = stmt.span
     parent = stmt.parent
@@ -237,6 +291,11 @@ def _statement(ctx, source, stmt) -> StatementLocks:
             nested += ", run by EXECUTE"
     in_tx, why = _transaction(ctx, stmt)
     effects = pg.locks(stmt)
+    if tied:  # tables the set knows it locks through their ties (a dropped foreign key's referenced table)
+        from linter.pg.locks import LockEffect
+
+        what = f"{forms.statement_form(stmt)} (a foreign key or partition tie from an earlier migration)"
+        effects = [*effects, *(LockEffect(t, LockMode.ACCESS_EXCLUSIVE, what) for t in tied)]
     held = []
     for e in effects:
         key = e.node if e.node else e.relation.rsplit(".", 1)[-1]

@@ -744,10 +744,18 @@ RULES: dict[str, dict] = {
                 'the\n'
                 'same transaction (invisible to other sessions), and locks on an index, owned sequence, '
                 'partition or inheritance child no stronger\n'
-                "than the model's lock on its table, and the table of an index the model names (`DROP "
-                'INDEX`\n'
-                "locks the index's table: the model says so but can name only the index). A `DO` block or "
-                '`CALL` runs statements the static\n'
+                "than the model's lock on its table, the table of an index the model names (`DROP INDEX`\n"
+                "locks the index's table: the model says so but can name only the index), and the tables\n"
+                'the migration set knows a statement locks through its ties '
+                '(`linter/migset/references.py`,\n'
+                'from the earlier migrations of the root: the table a foreign key dropped by `DROP\n'
+                'CONSTRAINT`, by `DROP COLUMN` of its column or with its `DROP TABLE` references, on '
+                'which\n'
+                "its triggers are dropped under ACCESS EXCLUSIVE; a dropped table's partitioned parent). "
+                'A\n'
+                'foreign key the set does not know (made in a `DO` block, or by `DROP INDEX … CASCADE`\n'
+                'dropping the keys that depend on the index) is still reported. A `DO` block or `CALL` '
+                'runs statements the static\n'
                 'analysis reports on their own lines, so they are left out too. Only `miglint verify` '
                 'reports\n'
                 "this rule; it asks the static model about the server's major version (what\n"
@@ -756,20 +764,22 @@ RULES: dict[str, dict] = {
                 '## Example\n'
                 '```sql\n'
                 '-- flyway:executeInTransaction=false\n'
-                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
-                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n'
-                'DROP TABLE orders;\n'
+                'CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);\n'
+                'CREATE TABLE m_def PARTITION OF m DEFAULT;\n'
+                'CREATE TABLE m_2026 (id int, at date);\n'
+                "ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
                 '```\n'
-                "(dropping `orders` drops its foreign key's triggers on `users`, under ACCESS EXCLUSIVE "
-                'on\n'
-                '`users` too; the model predicts the lock on `orders` only).\n'
+                '(attaching a partition scans the DEFAULT partition `m_def` under ACCESS EXCLUSIVE, to '
+                'check\n'
+                'that none of its rows belongs to the new one; the model predicts the locks on `m` and\n'
+                '`m_2026` only).\n'
                 '\n'
                 '## Use instead\n'
                 '```sql\n'
                 '-- flyway:executeInTransaction=false\n'
-                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
-                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n'
-                'DROP TABLE orders;\n'
+                'CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);\n'
+                'CREATE TABLE m_2026 (id int, at date);\n'
+                "ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
                 '```\n'
                 '(the example shows what the rule reports, not a fix: until the model learns a '
                 "statement's\n"
@@ -2649,7 +2659,12 @@ RULES: dict[str, dict] = {
                 'set does not create (its ties are unknown), or one the file builds again under the same\n'
                 'name (a rebuild the code keeps using), keeps the finding; so does a run that also drops\n'
                 'sequences or indexes (their locks are not judged), whose message still names the tied\n'
-                'tables.\n'
+                'tables. Likewise `ALTER TABLE … DROP CONSTRAINT` of a foreign key an earlier migration '
+                'of\n'
+                'the set declared, and `DROP COLUMN` of a column such a key is on, take ACCESS EXCLUSIVE '
+                'on\n'
+                'the table the key references too (its triggers there are dropped; checked on a real\n'
+                'server): the message names that table.\n'
                 '\n'
                 "The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement\n"
                 'runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), '

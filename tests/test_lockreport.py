@@ -125,6 +125,24 @@ def test_pg_version_changes_the_facts(tmp_path):
     assert report.files[0].statements[0].verdict == "rewrites table"  # any default rewrote before PG 11
 
 
+def test_dropped_foreign_key_locks_the_referenced_table(tmp_path):
+    """Dropping a foreign key an earlier migration declared (DROP CONSTRAINT, DROP COLUMN of
+    its column) also takes ACCESS EXCLUSIVE on the table it references
+    (tests/test_migset.py::test_drop_foreign_key_locks): the report lists it; a constraint
+    that is not a known key, and a key dropped before, add nothing."""
+    report = _report(tmp_path, {
+        "db/V1__a.sql": ("CREATE TABLE users (id bigint PRIMARY KEY);\n"
+                         "CREATE TABLE orders (id bigint, user_id bigint REFERENCES users (id), n int CHECK (n > 0), "
+                         "owner_id bigint CONSTRAINT orders_owner_fk REFERENCES users (id));\n"),
+        "db/V2__b.sql": ("ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey;\nALTER TABLE orders DROP CONSTRAINT orders_n_check;\n"
+                         "ALTER TABLE orders DROP COLUMN owner_id;\nALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_user_id_fkey;\n"),
+    })
+    stmts = next(f for f in report.files if f.path.endswith("V2__b.sql")).statements
+    locked = [sorted((h.relation, h.mode) for h in s.locks) for s in stmts]
+    assert locked == [[("orders", "ACCESS EXCLUSIVE"), ("users", "ACCESS EXCLUSIVE")], [("orders", "ACCESS EXCLUSIVE")],
+                      [("orders", "ACCESS EXCLUSIVE"), ("users", "ACCESS EXCLUSIVE")], [("orders", "ACCESS EXCLUSIVE")]]
+
+
 # --------------------------------------------------------------------------- renderers
 
 

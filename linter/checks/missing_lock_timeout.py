@@ -42,7 +42,10 @@ it to live tables, the message names them, since their traffic queues too. A tab
 set does not create (its ties are unknown), or one the file builds again under the same
 name (a rebuild the code keeps using), keeps the finding; so does a run that also drops
 sequences or indexes (their locks are not judged), whose message still names the tied
-tables.
+tables. Likewise `ALTER TABLE … DROP CONSTRAINT` of a foreign key an earlier migration of
+the set declared, and `DROP COLUMN` of a column such a key is on, take ACCESS EXCLUSIVE on
+the table the key references too (its triggers there are dropped; checked on a real
+server): the message names that table.
 
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
 runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), and
@@ -163,7 +166,38 @@ def _finding(ctx, step, effects, value, drops=None):
     v = session.timeout_violation(ctx, step, "lock_timeout", value, effects, message, help)
     if drops is not None:
         v.properties[references.LOOKUP] = drops
+    elif _drops_keys(ctx, step.stmt):
+        v.properties[references.FK_LOOKUP] = step.stmt.index
     return v
+
+
+def _drops_keys(ctx, st) -> bool:
+    """Whether ``st`` is a top-level ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN`` of
+    an up (what may drop a foreign key the set knows: :func:`with_fk_drops`)."""
+    return (st.kind == "AlterTableStmt" and st.parent is None and st.section is not Direction.DOWN
+            and ctx.file.direction is Direction.UP
+            and any(c.get("AlterTableCmd", {}).get("subtype") in ("AT_DropConstraint", "AT_DropColumn")
+                    for c in st.body.get("cmds", ()) or ()))
+
+
+def with_fk_drops(finding, referenced: tuple):
+    """The finding at an ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN``, once the
+    migration set says which tables the foreign keys it drops reference
+    (:func:`linter.migset.references.resolve`; empty when it knows none): restated to name
+    them, since dropping a foreign key drops its triggers on the referenced table under
+    ACCESS EXCLUSIVE there too (checked on a real server)."""
+    if not referenced:
+        return finding
+    from dataclasses import replace
+
+    others = ", ".join(f'"{t}"' for t in referenced)
+    several = len(referenced) > 1
+    message = (f"{finding.message}; {'the foreign keys it drops reference' if several else 'the foreign key it drops references'} "
+               f"{others}, on which dropping {'them' if several else 'it'} takes ACCESS EXCLUSIVE too (the key's triggers "
+               f"there are dropped), so every query on {'them' if several else 'it'} queues as well")
+    props = dict(finding.properties)
+    props["table"] = ", ".join(t for t in (props.get("table", ""), *referenced) if t)
+    return replace(finding, message=message, properties=props)
 
 
 def with_ties(finding, tied, dropped: tuple = ()):

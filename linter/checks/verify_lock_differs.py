@@ -12,8 +12,14 @@ statement touches). The rule reports each such statement once, naming every rela
 mode the model missed. It leaves out what the model covers by implication: locks no
 stronger than ROW EXCLUSIVE (what reads and writes take), locks on relations created in the
 same transaction (invisible to other sessions), and locks on an index, owned sequence, partition or inheritance child no stronger
-than the model's lock on its table, and the table of an index the model names (`DROP INDEX`
-locks the index's table: the model says so but can name only the index). A `DO` block or `CALL` runs statements the static
+than the model's lock on its table, the table of an index the model names (`DROP INDEX`
+locks the index's table: the model says so but can name only the index), and the tables
+the migration set knows a statement locks through its ties (`linter/migset/references.py`,
+from the earlier migrations of the root: the table a foreign key dropped by `DROP
+CONSTRAINT`, by `DROP COLUMN` of its column or with its `DROP TABLE` references, on which
+its triggers are dropped under ACCESS EXCLUSIVE; a dropped table's partitioned parent). A
+foreign key the set does not know (made in a `DO` block, or by `DROP INDEX … CASCADE`
+dropping the keys that depend on the index) is still reported. A `DO` block or `CALL` runs statements the static
 analysis reports on their own lines, so they are left out too. Only `miglint verify` reports
 this rule; it asks the static model about the server's major version (what
 `miglint verify` uses unless `--pg-version` says otherwise).
@@ -21,19 +27,21 @@ this rule; it asks the static model about the server's major version (what
 ## Example
 ```sql
 -- flyway:executeInTransaction=false
-CREATE TABLE users (id bigint PRIMARY KEY);
-CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));
-DROP TABLE orders;
+CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE m_def PARTITION OF m DEFAULT;
+CREATE TABLE m_2026 (id int, at date);
+ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 ```
-(dropping `orders` drops its foreign key's triggers on `users`, under ACCESS EXCLUSIVE on
-`users` too; the model predicts the lock on `orders` only).
+(attaching a partition scans the DEFAULT partition `m_def` under ACCESS EXCLUSIVE, to check
+that none of its rows belongs to the new one; the model predicts the locks on `m` and
+`m_2026` only).
 
 ## Use instead
 ```sql
 -- flyway:executeInTransaction=false
-CREATE TABLE users (id bigint PRIMARY KEY);
-CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);
-DROP TABLE orders;
+CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE m_2026 (id int, at date);
+ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 ```
 (the example shows what the rule reports, not a fix: until the model learns a statement's
 lock, plan for what the server took).
@@ -112,6 +120,11 @@ def check(ctx, run, options):
         effects = locks.effects(run.stmt, int(major))  # the model for the server that ran it
     else:
         effects = ctx.pg.locks(run.stmt)
+    if run.set_locked:  # what the migration set knows the statement locks through its ties
+        from linter.pg.locks import LockEffect
+
+        effects = [*effects, *(LockEffect(t, LockMode.ACCESS_EXCLUSIVE, "a tie the migration set knows")
+                               for t in run.set_locked)]
     missed = unpredicted(run, effects)
     if not missed:
         return

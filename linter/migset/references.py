@@ -24,13 +24,24 @@ rules compare them:
 
 * ``(i, "create", table, schema)``: CREATE TABLE (not temporary), ``schema`` as written
   (``""`` when unqualified);
-* ``(i, "tie", table, other)``: a foreign key of ``table`` references ``other``, or
-  ``table`` is a partition or child of ``other`` (CREATE TABLE, ADD CONSTRAINT, ADD COLUMN
-  … REFERENCES, ATTACH PARTITION, INHERIT);
+* ``(i, "tie", table, other)``: ``table`` is a partition or child of ``other`` (ATTACH
+  PARTITION, INHERIT, CREATE TABLE … PARTITION OF / INHERITS);
+* ``(i, "tie", table, other, name, (column, ...))``: the foreign key ``name`` of ``table``
+  (on those columns) references ``other`` (CREATE TABLE, ADD CONSTRAINT, ADD COLUMN …
+  REFERENCES); ``name`` is PostgreSQL's default when the key is unnamed;
+* ``(i, "dropcon", table, name)``, ``(i, "dropcol", table, column)``: ALTER TABLE … DROP
+  CONSTRAINT / DROP COLUMN (they end the foreign keys they drop, not the ties);
 * ``(i, "drop", table)``, ``(i, "rename", table, new)``.
 
-What is not recorded (statements in DO blocks and functions, a foreign key dropped again by
-``DROP CONSTRAINT``) can only leave a tie in place, which keeps a finding: never one lost.
+Dropping a foreign key (``DROP CONSTRAINT``, ``DROP COLUMN`` of its column) also takes
+ACCESS EXCLUSIVE on the table it references (its triggers there are dropped; checked on a
+real server in ``test_drop_foreign_key_locks``): a statement rule cannot know that the
+constraint or column is a foreign key, the set can (:func:`locked_through`). A finding that
+asks (property :data:`FK_LOOKUP`) is handed to its rule module's
+``with_fk_drops(finding, referenced)`` by :func:`resolve`.
+
+What is not recorded (statements in DO blocks and functions) can only leave a tie in place,
+which keeps a finding: never one lost.
 """
 
 from __future__ import annotations
@@ -50,17 +61,30 @@ NEEDS_KEY = "table_ties"
 #: takes locks the set cannot judge (then no tie found keeps the finding as it is).
 LOOKUP = "_dropped_tables_lookup"
 
+#: The finding property that asks :func:`resolve` which tables a statement that drops
+#: foreign keys locks through them (removed by it): the statement's index in the file.
+FK_LOOKUP = "_dropped_foreign_keys_lookup"
+
 _KINDS = frozenset({"CreateStmt", "AlterTableStmt", "DropStmt", "RenameStmt"})
 
 
-def _fk_targets(constraints) -> list[str]:
+def _fk_targets(constraints, table: str = "", column: str = "") -> list[tuple]:
+    """``[(referenced table, constraint name, (column, ...))]`` of the foreign keys among
+    ``constraints`` (Constraint nodes) of ``table``; ``column``: the column they are
+    declared on (a column-level ``REFERENCES``). An unnamed key gets PostgreSQL's name,
+    ``<table>_<columns joined by _>_fkey`` (``ChooseConstraintName`` with
+    ``ChooseForeignKeyConstraintNameAddition``, indexcmds.c / tablecmds.c; a name longer
+    than 63 bytes, which PostgreSQL truncates, is left as is and so matches nothing)."""
     out = []
     for c in constraints or ():
         con = c.get("Constraint", {})
         if con.get("contype") == "CONSTR_FOREIGN":
             other = names.table_key(con.get("pktable"))
             if other:
-                out.append(other)
+                cols = tuple(c for c in names.strings(con.get("fk_attrs") or []) if c) or (
+                    (column,) if column else ())
+                name = con.get("conname") or (f"{table}_{'_'.join(cols)}_fkey" if table and cols else "")
+                out.append((other, name, cols))
     return out
 
 
@@ -92,16 +116,22 @@ def events(source) -> tuple:
                 out.append((i, "tie", table, names.table_key(parent)))
             for elt in body.get("tableElts") or ():
                 cons = elt["ColumnDef"].get("constraints") if "ColumnDef" in elt else [elt] if "Constraint" in elt else ()
-                out.extend((i, "tie", table, other) for other in _fk_targets(cons))
+                col = elt["ColumnDef"].get("colname", "") if "ColumnDef" in elt else ""
+                out.extend((i, "tie", table, *fk) for fk in _fk_targets(cons, table, col))
         elif body.get("objtype") in (None, "OBJECT_TABLE"):
             table = names.table_key(body.get("relation"))
             for c in body.get("cmds", ()) or ():
                 cmd = c.get("AlterTableCmd", {})
                 sub, d = cmd.get("subtype"), cmd.get("def") or {}
                 if sub == "AT_AddConstraint":
-                    out.extend((i, "tie", table, other) for other in _fk_targets([d]))
+                    out.extend((i, "tie", table, *fk) for fk in _fk_targets([d], table))
                 elif sub == "AT_AddColumn":
-                    out.extend((i, "tie", table, other) for other in _fk_targets(d.get("ColumnDef", {}).get("constraints")))
+                    cd = d.get("ColumnDef", {})
+                    out.extend((i, "tie", table, *fk) for fk in _fk_targets(cd.get("constraints"), table, cd.get("colname", "")))
+                elif sub == "AT_DropConstraint" and cmd.get("name"):
+                    out.append((i, "dropcon", table, cmd["name"]))
+                elif sub == "AT_DropColumn" and cmd.get("name"):
+                    out.append((i, "dropcol", table, cmd["name"]))
                 elif sub == "AT_AttachPartition":
                     part = names.table_key(d.get("PartitionCmd", {}).get("name"))
                     if part:
@@ -112,11 +142,21 @@ def events(source) -> tuple:
 
 
 class _State:
-    """The tables the replayed events leave created, and the ties between them."""
+    """The tables the replayed events leave created, the ties between them, and the
+    foreign keys by table: ``fks[table][constraint name] = (referenced table, (column, ...))``."""
 
     def __init__(self) -> None:
         self.created: set[str] = set()
         self.ties: dict[str, set[str]] = defaultdict(set)
+        self.fks: dict[str, dict[str, tuple]] = defaultdict(dict)
+
+    def copy(self) -> "_State":
+        """An independent copy (what one finding's file then replays on its own)."""
+        new = _State()
+        new.created = set(self.created)
+        new.ties = defaultdict(set, {k: set(v) for k, v in self.ties.items()})
+        new.fks = defaultdict(dict, {k: dict(v) for k, v in self.fks.items()})
+        return new
 
     def apply(self, ev: tuple) -> None:
         op = ev[1]
@@ -127,23 +167,78 @@ class _State:
             if a and b and a != b:
                 self.ties[a].add(b)
                 self.ties[b].add(a)
+            if a and b and len(ev) > 5 and ev[4]:
+                self.fks[a][ev[4]] = (b, ev[5])
+        elif op == "dropcon":
+            self.fks.get(ev[2], {}).pop(ev[3], None)
+        elif op == "dropcol":
+            keys = self.fks.get(ev[2], {})
+            for name in [n for n, (_, cols) in keys.items() if ev[3] in cols]:
+                del keys[name]
         elif op == "drop":
             self._forget(ev[2])
         elif op == "rename":
             old, new = ev[2], ev[3]
             had = old in self.created
             others = self.ties.pop(old, set())
+            fks = self.fks.pop(old, {})
             self._forget(old)
             if had:
                 self.created.add(new)
             for o in others:
                 self.ties[o].add(new)
                 self.ties[new].add(o)
+            if fks:
+                self.fks[new] = fks
+            for keys in self.fks.values():
+                for name, (other, cols) in list(keys.items()):
+                    if other == old:
+                        keys[name] = (new, cols)
 
     def _forget(self, table: str) -> None:
         self.created.discard(table)
         for o in self.ties.pop(table, ()):
             self.ties[o].discard(table)
+        self.fks.pop(table, None)
+        for keys in self.fks.values():
+            for name in [n for n, (other, _) in keys.items() if other == table]:
+                del keys[name]  # dropped with CASCADE
+
+
+def locked_through(state: _State, stmt) -> tuple[str, ...]:
+    """The bare names of the tables, besides those it names, on which the top-level
+    statement ``stmt`` (a :class:`linter.source.Statement`) takes ACCESS EXCLUSIVE through
+    ties ``state`` (the set replayed up to it) knows (checked on a real server in
+    ``tests/test_migset.py``, ``test_drop_table_locks`` and ``test_drop_foreign_key_locks``):
+
+    * ``DROP TABLE t``: the tables ``t`` is tied to (:func:`resolve`);
+    * ``ALTER TABLE t DROP CONSTRAINT c``, where ``c`` is a known foreign key of ``t``, and
+      ``ALTER TABLE t DROP COLUMN x``, where a known foreign key of ``t`` is on ``x``: the
+      table the key references (dropping the key drops its triggers there,
+      ``RemoveTriggerById`` in ``trigger.c``).
+
+    Empty for any other statement, and for keys the set does not know (declared in a
+    ``DO`` block, by another tool, or under a name PostgreSQL truncated). ``DROP INDEX …
+    CASCADE`` also locks the tables whose foreign keys depend on the index; the set does
+    not know which index a key depends on, so it is not named."""
+    body = stmt.body
+    if stmt.kind == "DropStmt" and body.get("removeType") == "OBJECT_TABLE":
+        gone = {p[-1] for p in (names.strings(o) for o in body.get("objects", ()) or ()) if p}
+        return tuple(sorted({o for t in gone for o in state.ties.get(t, ()) if o not in gone}))
+    if stmt.kind != "AlterTableStmt" or body.get("objtype") not in (None, "OBJECT_TABLE"):
+        return ()
+    table = names.table_key(body.get("relation"))
+    keys = state.fks.get(table) or {}
+    out = set()
+    for c in body.get("cmds", ()) or ():
+        cmd = c.get("AlterTableCmd", {})
+        sub, name = cmd.get("subtype"), cmd.get("name")
+        if sub == "AT_DropConstraint" and name in keys:
+            out.add(keys[name][0])
+        elif sub == "AT_DropColumn":
+            out.update(other for other, cols in keys.values() if name in cols)
+    out.discard(table)
+    return tuple(sorted(out))
 
 
 def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
@@ -205,16 +300,56 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     the root's ups (the set does not know its ties) or when the file creates a table under
     its name again, or renames one into it (a rebuild: traffic keeps using the name, the
     table is not retired), else the sorted bare names of the
-    tables outside the dropped ones that are tied to them. Cost: one replay of the events
-    of each root holding such a finding, in version order."""
-    if not any(LOOKUP in f.properties for f in findings):
+    tables outside the dropped ones that are tied to them. Every :data:`FK_LOOKUP` finding
+    is handed to ``with_fk_drops(finding, referenced)``: ``referenced``, the sorted bare
+    names of the tables the foreign keys its statement drops reference (empty when the set
+    knows none), which returns it restated. Cost: one replay of the events of each root
+    holding such a finding, in version order."""
+    if not any(LOOKUP in f.properties or FK_LOOKUP in f.properties for f in findings):
         return findings
     from linter import registry
 
     rules = registry.all_rules()
-    _, roots, todo = marked_by_root(findings, files, LOOKUP, lambda f: f.direction in REPLAYED)
     out = list(findings)
     dropped: set[int] = set()
+    for i, index, here, own in _states(findings, files, summaries, FK_LOOKUP):
+        fk = ev_table = None
+        gone = set()
+        for ev in own:
+            if ev[0] == index and ev[1] in ("dropcon", "dropcol"):
+                ev_table = ev[2]
+                keys = here.fks.get(ev[2]) or {}
+                if ev[1] == "dropcon" and ev[3] in keys:
+                    gone.add(keys[ev[3]][0])
+                elif ev[1] == "dropcol":
+                    gone.update(other for other, cols in keys.values() if ev[3] in cols)
+        fk = tuple(sorted(gone - {ev_table}))
+        out[i] = rules[findings[i].rule_id].module.with_fk_drops(out[i], fk)
+    for i, (index, tables, others), here, own in _states(findings, files, summaries, LOOKUP):
+        finding = findings[i]
+        rebuilt = {ev[2] if ev[1] == "create" else ev[3] for ev in own if ev[0] > index and ev[1] in ("create", "rename")}
+        if not all(t in here.created for t in tables) or rebuilt.intersection(tables):
+            tied = None  # unknown; or built again under its name (x_new renamed into place): not retired
+        else:
+            gone = set(tables)
+            tied = tuple(sorted({o for t in tables for o in here.ties.get(t, ()) if o not in gone}))
+            if others and not tied:
+                tied = None  # the run also takes locks the set cannot judge: kept as it is
+        new = rules[finding.rule_id].module.with_ties(out[i], tied, tables)
+        if new is None:
+            dropped.add(i)
+        else:
+            out[i] = new
+    return [f for i, f in enumerate(out) if i not in dropped]
+
+
+def _states(findings: list, files: list, summaries: dict, key: str):
+    """For each finding marked with ``key`` (popped from its properties): ``(index into
+    findings, the key's value, the _State before the statement, the file's own events)``;
+    the statement index is the value, or its first item. One replay per root."""
+    if not any(key in f.properties for f in findings):
+        return
+    _, roots, todo = marked_by_root(findings, files, key, lambda f: f.direction in REPLAYED)
     for root, idxs in todo.items():
         ups = [f for _, f in sorted((version_order(f), f) for f in roots[root] if f.direction in REPLAYED)]
         pos_of = {f.path: n for n, f in enumerate(ups)}
@@ -227,23 +362,10 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
                     state.apply(ev)
                 done += 1
             finding = findings[i]
-            index, tables, others = finding.properties.pop(LOOKUP)
+            value = finding.properties.pop(key)
+            index = value[0] if isinstance(value, tuple) else value
             own = summaries.get(finding.path, {}).get(NEEDS_KEY, ())
-            here = _State()
-            here.created, here.ties = set(state.created), defaultdict(set, {k: set(v) for k, v in state.ties.items()})
+            here = state.copy()
             for ev in own[: bisect_right([e[0] for e in own], index - 1)]:
                 here.apply(ev)
-            rebuilt = {ev[2] if ev[1] == "create" else ev[3] for ev in own if ev[0] > index and ev[1] in ("create", "rename")}
-            if not all(t in here.created for t in tables) or rebuilt.intersection(tables):
-                tied = None  # unknown; or built again under its name (x_new renamed into place): not retired
-            else:
-                gone = set(tables)
-                tied = tuple(sorted({o for t in tables for o in here.ties.get(t, ()) if o not in gone}))
-                if others and not tied:
-                    tied = None  # the run also takes locks the set cannot judge: kept as it is
-            new = rules[finding.rule_id].module.with_ties(finding, tied, tables)
-            if new is None:
-                dropped.add(i)
-            else:
-                out[i] = new
-    return [f for i, f in enumerate(out) if i not in dropped]
+            yield i, value, here, own

@@ -45,6 +45,7 @@ def failure_findings(result, config) -> list:
     rules = [r for r in registry.all_rules().values() if r.scope == "verify"]
     out = []
     seen: dict = {}
+    tied = None
     for fr in result.files:
         rt = fr.roundtrip
         # an up that fails when run again after its down is verify-roundtrip-drift's (or the
@@ -55,6 +56,8 @@ def failure_findings(result, config) -> list:
             if subject == "statement":
                 items = [(r.ctx, r.path, sr) for r in runs if r.ctx is not None for sr in r.statements if sr.status == "failed"]
             elif subject == "observed":
+                if tied is None:  # once per verify, and only for a rule that reads it
+                    tied = _set_locked(result)
                 items = [(fr.ctx, fr.path, sr) for sr in fr.statements if sr.observed] if fr.ctx is not None else []
             elif subject == "file":
                 items = [(fr.ctx, fr.path, fr)] if fr.ctx is not None and fr.status in ("applied", "failed") else []
@@ -68,6 +71,40 @@ def failure_findings(result, config) -> list:
                     continue
                 for v in rule.module.check(ctx, item, setting.options):
                     out.append(_stamp(rule, setting, path, v, seen.setdefault(path, {})))
+    return out
+
+
+def _set_locked(result) -> dict:
+    """Sets :attr:`~linter.verify.replay.StatementRun.set_locked` of each observed
+    statement that takes ACCESS EXCLUSIVE on tables through ties the migration set knows
+    (:func:`linter.migset.references.locked_through`: the table a dropped foreign key
+    references, the tables a dropped table is tied to), replaying the tie events of each
+    root's file runs in the order they ran (files whose runs came from the cached base
+    have no context: their ties stay unknown). Returns ``{id(run): tables}``, once per
+    verify."""
+    from linter.migset import references
+
+    states: dict = {}
+    out: dict = {}
+    for fr in result.files:
+        source = getattr(fr.ctx, "source", None)
+        if source is None or fr.status not in ("applied", "failed"):
+            continue
+        state = states.setdefault(fr.root, references._State())
+        evs = references.events(source)
+        k = 0
+        for sr in fr.statements:
+            if sr.stmt is None:
+                continue
+            while k < len(evs) and evs[k][0] < sr.stmt.index:
+                state.apply(evs[k])
+                k += 1
+            if sr.observed and sr.stmt.parent is None:
+                got = references.locked_through(state, sr.stmt)
+                if got:
+                    sr.set_locked = out[id(sr)] = got
+        for ev in evs[k:]:
+            state.apply(ev)
     return out
 
 

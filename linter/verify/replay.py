@@ -123,6 +123,11 @@ class StatementRun:
     index_tables: tuple[tuple[str, str], ...] = ()
     ms: float = 0.0
     server_version: str = ""
+    #: bare names of the tables the migration set knows the statement takes ACCESS
+    #: EXCLUSIVE on through foreign keys and partition ties (set by
+    #: :func:`linter.verify.findings.failure_findings`, from
+    #: :func:`linter.migset.references.locked_through`)
+    set_locked: tuple[str, ...] = ()
 
 
 @dataclass
