@@ -418,16 +418,22 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
 # --------------------------------------------------------------------------- the run
 
 _WORKER_CONFIG: Config | None = None
+_WORKER_FILES: list[MigrationFile] = []
 
 
-def _init_worker(config: Config) -> None:
-    global _WORKER_CONFIG
+def _init_worker(config: Config, files: list[MigrationFile]) -> None:
+    """A forked worker's start: the run's configuration and files come with the fork
+    (initializer arguments are not pickled under the ``fork`` start method), so a batch is
+    sent as indices into ``files``."""
+    global _WORKER_CONFIG, _WORKER_FILES
     _WORKER_CONFIG = config
+    _WORKER_FILES = files
 
 
-def _work(batch: list[MigrationFile]) -> list[FileResult]:
+def _work(batch: list[int]) -> list[FileResult]:
     assert _WORKER_CONFIG is not None
-    return [lint_file(f, _WORKER_CONFIG) for f in batch]
+    files = _WORKER_FILES
+    return [lint_file(files[i], _WORKER_CONFIG) for i in batch]
 
 
 def _jobs(requested: int | None, n_files: int) -> int:
@@ -468,8 +474,8 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
     size = max(1, min(32, len(order) // (n * 8) or 1))
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
-        futures = [pool.submit(_work, [files[i] for i in b]) for b in batches]
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config, files)) as pool:
+        futures = [pool.submit(_work, b) for b in batches]  # indices: the workers have ``files`` from the fork
         for batch, fut in zip(reversed(batches), reversed(futures)):
             if not fut.cancel():  # a worker has it: every batch before it is theirs too
                 break

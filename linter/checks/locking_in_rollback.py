@@ -111,6 +111,8 @@ EXAMPLE_ALSO = ("non-concurrent-create-index",)
 LOOKUP = "_rollback_entries"
 
 _MODES = {m.label: m for m in LockMode}
+_AE = LockMode.ACCESS_EXCLUSIVE
+_SHARE = LockMode.SHARE
 _SHOWN = 4
 
 
@@ -151,7 +153,9 @@ def entries(ctx, group: list) -> tuple:
         if st is not None and st.kind == "DropStmt" and st.body.get("removeType") == "OBJECT_INDEX":
             dropped.update((op[4], None) for op in objects.effects(st.kind, st.body) if op[4])
     for step in steps:
-        dropped.update((_bare(e.relation), None) for e in step.effects if e.what.startswith("DROP INDEX"))
+        for e in step.effects:
+            if e.what.startswith("DROP INDEX"):
+                dropped[_bare(e.relation)] = None
     step_of: dict = {}
     built: dict[str, str] = {}  # index name -> table, from the file's CREATE INDEX statements
     if any(rule.id not in BRIEF for rule, _v in group):
@@ -197,10 +201,15 @@ def _compounding(rule_id: str, step, built: dict) -> tuple:
     index without CONCURRENTLY outside a transaction block. Empty for other entries."""
     if step is None:
         return (), (), False
-    held = tuple(dict.fromkeys(built.get(_bare(h.effect.relation)) or _bare(h.effect.relation) for h in step.held_blocking_writes
-                               if h.effect.mode is LockMode.ACCESS_EXCLUSIVE and h.stmt is not step.stmt))
-    own = tuple(dict.fromkeys(_bare(e.relation) for e in step.effects if e.mode is LockMode.ACCESS_EXCLUSIVE))
-    return held, own, step.tx is None and rule_id in _CONCURRENT_CAPABLE
+    stmt = step.stmt
+    held: dict[str, None] = {}
+    for h in step.held_blocking_writes:
+        e = h.effect
+        if e.mode is _AE and h.stmt is not stmt:
+            bare = _bare(e.relation)
+            held[built.get(bare) or bare] = None
+    own = {_bare(e.relation): None for e in step.effects if e.mode is _AE}
+    return tuple(held), tuple(own), step.tx is None and rule_id in _CONCURRENT_CAPABLE
 
 
 #: Rules whose findings only say that a statement queues for a lock it then holds briefly
@@ -238,7 +247,7 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
 
     out = []
     for step in steps:
-        effects = [e for e in step.existing() if e.mode.blocks_writes]
+        effects = [e for e in step.existing() if e.mode >= _SHARE]  # LockMode.blocks_writes
         if not effects:
             continue
         span = step.stmt.span

@@ -86,6 +86,7 @@ from functools import partial
 from linter.migset import references
 from linter.model import Direction, Violation
 from linter.pg import names, session
+from linter.pg.locks import LockMode
 
 ID = "missing-lock-timeout"
 FAMILY = "locking"
@@ -101,7 +102,10 @@ JOINS = ("missing-statement-timeout",)
 NEEDS = ("table_ties",)
 
 def _blocking(step):
-    return [e for e in step.existing() if e.mode.blocks_writes]
+    return [e for e in step.existing() if e.mode >= _SHARE]  # LockMode.blocks_writes, inlined: ~22,000 steps per corpus run
+
+
+_SHARE = LockMode.SHARE
 
 
 def check(ctx, options):
