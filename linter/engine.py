@@ -396,11 +396,15 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
                 else f
                 for f in findings
             ]
-        for f in findings:
-            if not f.redacted:
-                for ln in range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1):
-                    if ln <= source.index.line_count:
-                        excerpts[ln] = source.index.line_text(ln)
+        if findings:
+            index = source.index
+            n_lines, line_text = index.line_count, index.line_text
+            for f in findings:
+                if not f.redacted:
+                    first = f.span.start.line
+                    for ln in range(first, min(f.span.end.line, first + 2, n_lines) + 1):
+                        if ln not in excerpts:
+                            excerpts[ln] = line_text(ln)
     summary = {"parsed": source is not None and source.error is None}
     if set_ignores:
         summary["set_ignores"] = set_ignores

@@ -112,7 +112,6 @@ LOOKUP = "_rollback_entries"
 
 _MODES = {m.label: m for m in LockMode}
 _AE = LockMode.ACCESS_EXCLUSIVE
-_SHARE = LockMode.SHARE
 _SHOWN = 4
 
 
@@ -247,7 +246,7 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
 
     out = []
     for step in steps:
-        effects = [e for e in step.existing() if e.mode >= _SHARE]  # LockMode.blocks_writes
+        effects = [e for e in step.existing() if e.mode.blocks_writes]
         if not effects:
             continue
         span = step.stmt.span
