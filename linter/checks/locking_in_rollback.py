@@ -90,9 +90,13 @@ All versions.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
+from linter import rollback_locks
+from linter.migset import objects
 from linter.model import Span
+from linter.pg import locks
 from linter.pg.locks import LockMode
 
 ID = "locking-in-rollback"
@@ -137,10 +141,6 @@ def entries(ctx, group: list) -> tuple:
     too); ``held``, ``own``, ``concurrent_possible`` as :func:`_compounding` says (what
     :func:`lasting` weighs). Tuples of strings,
     cheap to pickle."""
-    from bisect import bisect_right
-
-    from linter.migset import objects
-
     group = sorted(group, key=lambda rv: (rv[1].span.start.line, rv[1].span.start.column))
     steps = _steps(ctx, group) if any(rule.id == _TIMEOUT_RULE for rule, _v in group) else []
     statements = ctx.source.statements
@@ -224,8 +224,6 @@ _TIMEOUT_RULE = "missing-lock-timeout"
 def _steps(ctx, group: list) -> list:
     """The session steps (:mod:`linter.pg.session`, built by ``missing-lock-timeout``) of
     ``group``'s down part that run with no ``lock_timeout`` in effect."""
-    from linter import rollback_locks
-
     source = ctx.source
     part = (0 if len(source.sections) == 1 else
             rollback_locks.down_part(source, source.index.offset(group[0][1].span.start)))
@@ -242,8 +240,6 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
     writes on a relation older than the file: ``missing-lock-timeout`` reports only the
     first of a run, and when that one locks a table the up created, the note must still
     name the older ones after it."""
-    from linter.pg import locks
-
     out = []
     for step in steps:
         effects = [e for e in step.existing() if e.mode.blocks_writes]

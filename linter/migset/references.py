@@ -92,7 +92,8 @@ def events(source) -> tuple:
                 out.append((i, "tie", table, names.table_key(parent)))
             for elt in body.get("tableElts") or ():
                 cons = elt["ColumnDef"].get("constraints") if "ColumnDef" in elt else [elt] if "Constraint" in elt else ()
-                out.extend((i, "tie", table, other) for other in _fk_targets(cons))
+                if cons:  # most columns have none: no call
+                    out.extend((i, "tie", table, other) for other in _fk_targets(cons))
         elif body.get("objtype") in (None, "OBJECT_TABLE"):
             table = names.table_key(body.get("relation"))
             for c in body.get("cmds", ()) or ():
