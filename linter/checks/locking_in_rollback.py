@@ -124,9 +124,19 @@ def check(ctx, options):
     the lock modes the down takes, strongest first, each with its tables. The note
     carries its :func:`entries` (property :data:`LOOKUP`); after all files the engine's
     post-pass (:func:`linter.rollback_locks.resolve`) restates it without the tables the
-    up created, or drops it (:func:`restate`)."""
-    for group in getattr(ctx, "rollback_locks", None) or ():
+    up created, or drops it (:func:`restate`).
+
+    A note the post-pass would drop whatever the set knows (:func:`may_last` is False) is
+    not made, when nothing else can tell it was (the file's only note, and no ignore
+    comment in the file that it could use): most downs only drop what their up created."""
+    groups = getattr(ctx, "rollback_locks", None) or ()
+    alone = len(groups) == 1 and not ctx.suppressions
+    for group in groups:
+        if alone and all(rule.id in BRIEF for rule, _v in group):
+            continue  # entries of BRIEF rules only: never lasting
         got = entries(ctx, group)
+        if alone and not may_last(got):
+            continue
         line, col, end_line, end_col, message, help_text, props = _render(got, {})
         props[LOOKUP] = got
         yield ctx.violation(Span.at(line, col, end_line, end_col), message, help=help_text, context=message, **props)
@@ -320,6 +330,15 @@ def lasting(got: tuple, known: dict, on_table: dict) -> bool:
                 if t in on and t not in own_tables and t not in new:
                     compounding.setdefault(t, set()).add(e[1])
     return any(len(lines) >= COMPOUNDING for lines in compounding.values())
+
+
+def may_last(got: tuple) -> bool:
+    """Whether :func:`lasting` can be True for entries :func:`_keep` leaves of ``got``
+    (:func:`entries`), whatever the set knows: only an entry of a rule outside
+    :data:`BRIEF` that could use CONCURRENTLY on a named table, or that runs while its
+    transaction holds ACCESS EXCLUSIVE on an older relation, can make it so (``_keep``
+    only narrows an entry's tables and keeps its ``held`` and ``concurrent_possible``)."""
+    return any(e[0] not in BRIEF and len(e) >= 13 and ((e[12] and e[6]) or e[10]) for e in got)
 
 
 #: How many heavy steps under one held ACCESS EXCLUSIVE make a rollback note worth giving
