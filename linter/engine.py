@@ -345,7 +345,9 @@ def _lint_file(file: MigrationFile, config: Config) -> FileResult:
         statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
             n = len(raw)
-            for rule, check, options in _statement_rules(stmt, by_kind, every):
+            kind = stmt.kind
+            chosen = by_kind.get(kind, every) if kind != "AlterTableStmt" else _statement_rules(stmt, by_kind, every)
+            for rule, check, options in chosen:
                 for v in check(ctx, stmt, options) or ():
                     raw.append((rule, v))
             if stmt.dynamic is not None and len(raw) > n:  # built by EXECUTE: at its literal, no fix
