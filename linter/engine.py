@@ -57,7 +57,7 @@ from typing import Any, Iterable, Iterator
 
 from linter import HOMEPAGE, __version__, grouping, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
-from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation
+from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation, cached_property
 from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
@@ -80,6 +80,12 @@ ENGINE_RULES = (*SUPPRESSION_RULES, ROLLBACK_RULE)
 # --------------------------------------------------------------------------- contexts
 
 
+#: :class:`linter.pg.analysis.FileAnalysis` and :func:`linter.migset.summary.summarize`,
+#: imported on first use (a run that needs neither loads neither) and kept here.
+_FileAnalysis: Any = None
+_summarize: Any = None
+
+
 class FileContext:
     """What a ``statement``/``file`` check sees of one file.
 
@@ -99,17 +105,21 @@ class FileContext:
         self.suppressions: list[suppress.Suppression] = []
         #: lock-hazard findings on down code, per down part (:func:`linter.rollback_locks.fold`)
         self.rollback_locks: list[list] = []
-        self._pg = None
 
-    @property
+    @cached_property
     def pg(self):
         """Shared PostgreSQL facts about this file (:class:`linter.pg.analysis.FileAnalysis`),
-        built on first use."""
-        if self._pg is None:
-            from linter.pg.analysis import FileAnalysis
+        built on first use and then a plain attribute (rules read it ~140,000 times per
+        corpus run); :meth:`release` drops it."""
+        global _FileAnalysis
+        if _FileAnalysis is None:  # imported on first use, then kept: an import statement per file costs ~2 us
+            from linter.pg.analysis import FileAnalysis as _FileAnalysis
+        return _FileAnalysis(self)
 
-            self._pg = FileAnalysis(self)
-        return self._pg
+    def release(self) -> None:
+        """Drop the shared facts: :class:`~linter.pg.analysis.FileAnalysis` refers back to
+        this context, a cycle that would keep the parse tree alive until the collector ran."""
+        self.__dict__.pop("pg", None)
 
     def violation(
         self,
@@ -263,7 +273,8 @@ _PLANS: dict[int, tuple] = {}
 
 def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
     """``({statement kind: statement rules to call}, statement rules for any other kind,
-    file rules)`` for one settings mapping, in registry order. A rule that declares
+    file rules)`` for one settings mapping, in registry order, each rule as ``(rule, its
+    module's check function, its options)``. A rule that declares
     ``KINDS`` is only called for statements of those kinds; :func:`_statement_rules`
     narrows the ``"AlterTableStmt"`` entry by the rules' ``SUBCOMMANDS``, keeping what it
     picks for each set of subcommand types under the key ``("AlterTableStmt", frozenset)``.
@@ -272,19 +283,20 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
     if hit is not None and hit[0] is settings:
         return hit[1], hit[2], hit[3]
     rules = registry.all_rules()
-    stmt_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "statement"]
-    file_rules = [(rules[r], s) for r, s in settings.items() if rules[r].scope == "file" and r not in ENGINE_RULES]
-    every = [(r, s) for r, s in stmt_rules if r.kinds is None]
+    stmt_rules = [(rules[r], rules[r].module.check, s.options) for r, s in settings.items() if rules[r].scope == "statement"]
+    file_rules = [(rules[r], rules[r].module.check, s.options) for r, s in settings.items()
+                  if rules[r].scope == "file" and r not in ENGINE_RULES]
+    every = [t for t in stmt_rules if t[0].kinds is None]
     by_kind: dict = {}
-    for r, s in stmt_rules:
-        for kind in r.kinds or ():
-            by_kind.setdefault(kind, list(every)).append((r, s))
+    for t in stmt_rules:
+        for kind in t[0].kinds or ():
+            by_kind.setdefault(kind, list(every)).append(t)
     _PLANS[id(settings)] = (settings, by_kind, every, file_rules)
     return by_kind, every, file_rules
 
 
 def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
-    """The ``(rule, setting)`` pairs of a :func:`_plan` to call for ``stmt``: those of its
+    """The ``(rule, check, options)`` of a :func:`_plan` to call for ``stmt``: those of its
     kind; for an ALTER TABLE, without the rules none of whose ``SUBCOMMANDS`` it has."""
     rules = by_kind.get(stmt.kind, every)
     if stmt.kind != "AlterTableStmt" or rules is every:
@@ -293,7 +305,7 @@ def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
     key = ("AlterTableStmt", subtypes)
     hit = by_kind.get(key)
     if hit is None:
-        hit = by_kind[key] = [(r, s) for r, s in rules if r.subcommands is None or not r.subcommands.isdisjoint(subtypes)]
+        hit = by_kind[key] = [t for t in rules if t[0].subcommands is None or not t[0].subcommands.isdisjoint(subtypes)]
     return hit
 
 
@@ -340,15 +352,17 @@ def _lint_file(file: MigrationFile, config: Config, read: ReadResult | None = No
         statements = list(source.all_statements()) if by_kind or every or "miglint:" in source.text else source.statements
         for stmt in statements:
             n = len(raw)
-            for rule, setting in _statement_rules(stmt, by_kind, every):
-                for v in rule.module.check(ctx, stmt, setting.options) or ():
+            kind = stmt.kind
+            chosen = by_kind.get(kind, every) if kind != "AlterTableStmt" else _statement_rules(stmt, by_kind, every)
+            for rule, check, options in chosen:
+                for v in check(ctx, stmt, options) or ():
                     raw.append((rule, v))
             if stmt.dynamic is not None and len(raw) > n:  # built by EXECUTE: at its literal, no fix
                 from linter.pg.dynamic import finish
 
                 raw[n:] = [(rule, finish(v, stmt)) for rule, v in raw[n:]]
-    for rule, setting in file_rules:
-        for v in rule.module.check(ctx, setting.options) or ():
+    for rule, check, options in file_rules:
+        for v in check(ctx, options) or ():
             raw.append((rule, v))
 
     # suppressions
@@ -398,22 +412,27 @@ def _lint_file(file: MigrationFile, config: Config, read: ReadResult | None = No
                 else f
                 for f in findings
             ]
-        for f in findings:
-            if not f.redacted:
-                for ln in range(f.span.start.line, min(f.span.end.line, f.span.start.line + 2) + 1):
-                    if ln <= source.index.line_count:
-                        excerpts[ln] = source.index.line_text(ln)
+        if findings:
+            index = source.index
+            n_lines, line_text = index.line_count, index.line_text
+            for f in findings:
+                if not f.redacted:
+                    first = f.span.start.line
+                    for ln in range(first, min(f.span.end.line, first + 2, n_lines) + 1):
+                        if ln not in excerpts:
+                            excerpts[ln] = line_text(ln)
     summary = {"parsed": source is not None and source.error is None}
     if set_ignores:
         summary["set_ignores"] = set_ignores
     needs = _summary_needs(settings)
     if needs:
-        from linter.migset.summary import summarize
-
-        summary.update(summarize(file, source, needs, config))
+        global _summarize
+        if _summarize is None:
+            from linter.migset.summary import summarize as _summarize
+        summary.update(_summarize(file, source, needs, config))
     if source is not None:
         source.close()
-    ctx._pg = None  # FileAnalysis refers back to ctx: break the cycle so the tree is freed now
+    ctx.release()  # FileAnalysis refers back to ctx: break the cycle so the tree is freed now
     return FileResult(file.path, findings, excerpts, ignored, summary)
 
 
@@ -552,16 +571,22 @@ _TEXT_NEEDS = _NO_READ_NEEDS | {"digest"}
 # --------------------------------------------------------------------------- the run
 
 _WORKER_CONFIG: Config | None = None
+_WORKER_FILES: list[MigrationFile] = []
 
 
-def _init_worker(config: Config) -> None:
-    global _WORKER_CONFIG
+def _init_worker(config: Config, files: list[MigrationFile]) -> None:
+    """A forked worker's start: the run's configuration and files come with the fork
+    (initializer arguments are not pickled under the ``fork`` start method), so a batch is
+    sent as indices into ``files``."""
+    global _WORKER_CONFIG, _WORKER_FILES
     _WORKER_CONFIG = config
+    _WORKER_FILES = files
 
 
-def _work(batch: list[MigrationFile]) -> list[FileResult]:
+def _work(batch: list[int]) -> list[FileResult]:
     assert _WORKER_CONFIG is not None
-    return [lint_file(f, _WORKER_CONFIG) for f in batch]
+    files = _WORKER_FILES
+    return [lint_file(files[i], _WORKER_CONFIG) for i in batch]
 
 
 def _jobs(requested: int | None, n_files: int) -> int:
@@ -607,8 +632,8 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
     size = max(1, min(32, len(order) // (n * 8) or 1))
     batches = [order[i : i + size] for i in range(0, len(order), size)]
     ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config,)) as pool:
-        futures = [pool.submit(_work, [files[i] for i in b]) for b in batches]
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_init_worker, initargs=(config, files)) as pool:
+        futures = [pool.submit(_work, b) for b in batches]  # indices: the workers have ``files`` from the fork
         for batch, fut in zip(reversed(batches), reversed(futures)):
             if not fut.cancel():  # a worker has it: every batch before it is theirs too
                 break

@@ -21,6 +21,10 @@ from dataclasses import replace
 from linter.model import Direction
 
 
+#: :data:`linter.migset.rollback.RELATIONS`, imported by :func:`_known` on first use.
+RELATIONS = None
+
+
 def has_down_code(ctx) -> bool:
     """True when the file is a down migration or has a down section."""
     if ctx.file.direction is Direction.DOWN:
@@ -133,8 +137,9 @@ def _known(ups: tuple, down_path: str, summaries: dict) -> dict:
     name) mapped to their table, and the relations and indexes the down file's own
     down part creates mapped to the line of that statement (:mod:`linter.migset.objects`
     effects from the summaries)."""
-    from linter.migset.rollback import RELATIONS
-
+    global RELATIONS
+    if RELATIONS is None:  # imported on first use: most runs have no rollback note to restate
+        from linter.migset.rollback import RELATIONS
     known: dict = {}
     before: set[str] = set()  # relations that existed before the up: it dropped or renamed them
     for up in ups:

@@ -681,9 +681,10 @@ class Source:
         """Statements built by the ``EXECUTE``s of a ``DO`` block or of a PL/pgSQL function
         this file calls (:func:`linter.pg.dynamic.statements`), after its embedded ones;
         ``[]`` for anything else."""
-        from linter.pg import dynamic
-
-        return dynamic.statements(self, stmt)[0]
+        global _dynamic_statements
+        if _dynamic_statements is None:  # imported on first use, then kept
+            from linter.pg.dynamic import statements as _dynamic_statements
+        return _dynamic_statements(self, stmt)[0]
 
     def all_statements(self) -> Iterator[Statement]:
         """Top-level statements, each followed by those embedded in it (DO / PL/pgSQL) and
@@ -697,6 +698,10 @@ class Source:
     def statements_in(self, direction: Direction) -> list[Statement]:
         """Top-level statements in sections of ``direction``."""
         return [s for s in self.statements if s.section is direction]
+
+
+#: :func:`linter.pg.dynamic.statements`, imported by :meth:`Source.dynamic` on first use.
+_dynamic_statements = None
 
 
 def plpgsql_code(stmt: Statement) -> str | None:

@@ -107,8 +107,7 @@ def check(ctx, stmt, options):
         extra = {}
         if old is None and not has_using:
             # the set may know the old type: the engine asks with_old_type() after all files
-            from linter.migset import coltypes
-
+            coltypes = _coltypes()
             payload = (site.name, new, coltypes.compact(site.type_name), options["unknown-old-type"])
             extra = {coltypes.LOOKUP: coltypes.lookup_property(stmt, alter.key, site.name, payload)}
             verb = "may rewrite"
@@ -148,8 +147,7 @@ def with_old_type(finding, old, where, pg_version, payload):
     be binary coercible to the new type by a cast miglint does not know, and a user type's
     name may have been given to another type since), and arrays only when the type does
     not change."""
-    from linter.migset import coltypes
-
+    coltypes = _coltypes()
     column, written, new_key, report_unknown = payload
     if old is None:
         return finding if report_unknown else None
@@ -187,3 +185,16 @@ def _beside(path: str, here: str) -> str:
     on where miglint was started."""
     common = posixpath.commonpath([posixpath.dirname(path), posixpath.dirname(here)]) if path.startswith("/") == here.startswith("/") else ""
     return posixpath.relpath(path, common) if common and common != "." else path
+
+
+_COLTYPES = []
+
+
+def _coltypes():
+    """:mod:`linter.migset.coltypes`, imported on first use (only a type change whose old
+    type the file does not know needs it) and kept."""
+    if not _COLTYPES:
+        from linter.migset import coltypes
+
+        _COLTYPES.append(coltypes)
+    return _COLTYPES[0]

@@ -92,10 +92,10 @@ def check(ctx, options):
         long_ = {}
         if stmt.kind != "DropStmt":
             for n, ns in _defined(stmt):
-                if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
+                if n and len(n) >= _MIN_CHARS and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
                     long_[n] = (ns, True)
         for n, ns in _dropped(stmt):
-            if n and len(n) >= 15 and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
+            if n and len(n) >= _MIN_CHARS and len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3:
                 long_[n] = (ns, False)
         if not long_:
             continue
@@ -170,9 +170,16 @@ def _dropped(stmt) -> list[tuple[str | None, tuple]]:
     return out
 
 
+#: Fewest characters of a name the parser may have truncated (60+ bytes, 4 bytes a character at most).
+_MIN_CHARS = 15
+
+
 def _defined(stmt) -> list[tuple[str | None, tuple]]:
     """``[(name, namespace)]`` of the names ``stmt`` defines (as the parser truncated them;
-    ``None`` for a part without a name). A namespace is ``_REL`` or ``(kind, table)``."""
+    ``None`` for a part without a name). A namespace is ``_REL`` or ``(kind, table)``. The
+    columns and constraints of ``CREATE TABLE`` and ``ALTER TABLE`` are listed only when
+    their name has :data:`_MIN_CHARS` characters or more (:func:`check` looks at no
+    other: a table's many short names cost nothing)."""
     kind, b = stmt.kind, stmt.body
     out: list = []
     if kind == "CreateStmt":
@@ -181,21 +188,34 @@ def _defined(stmt) -> list[tuple[str | None, tuple]]:
         for e in b.get("tableElts", ()) or ():
             cd = e.get("ColumnDef")
             if cd:
-                out.append((cd.get("colname"), ("column", table)))
+                n = cd.get("colname")
+                if n and len(n) >= _MIN_CHARS:
+                    out.append((n, ("column", table)))
                 for c in cd.get("constraints", ()) or ():
-                    out.append((c.get("Constraint", {}).get("conname"), ("constraint", table)))
+                    n = c.get("Constraint", {}).get("conname")
+                    if n and len(n) >= _MIN_CHARS:
+                        out.append((n, ("constraint", table)))
             elif "Constraint" in e:
-                out.append((e["Constraint"].get("conname"), ("constraint", table)))
+                n = e["Constraint"].get("conname")
+                if n and len(n) >= _MIN_CHARS:
+                    out.append((n, ("constraint", table)))
     elif kind == "AlterTableStmt":
         table = _rel(b.get("relation"))
         for item in b.get("cmds", ()):
             cmd = item.get("AlterTableCmd", {})
             d = cmd.get("def", {})
             if "ColumnDef" in d:
-                out.append((d["ColumnDef"].get("colname"), ("column", table)))
-                out.extend((c.get("Constraint", {}).get("conname"), ("constraint", table)) for c in d["ColumnDef"].get("constraints", ()) or ())
+                n = d["ColumnDef"].get("colname")
+                if n and len(n) >= _MIN_CHARS:
+                    out.append((n, ("column", table)))
+                for c in d["ColumnDef"].get("constraints", ()) or ():
+                    n = c.get("Constraint", {}).get("conname")
+                    if n and len(n) >= _MIN_CHARS:
+                        out.append((n, ("constraint", table)))
             if "Constraint" in d:
-                out.append((d["Constraint"].get("conname"), ("constraint", table)))
+                n = d["Constraint"].get("conname")
+                if n and len(n) >= _MIN_CHARS:
+                    out.append((n, ("constraint", table)))
     elif kind == "IndexStmt":
         out.append((b.get("idxname"), _REL))
     elif kind == "RenameStmt":

@@ -90,9 +90,13 @@ All versions.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
+from linter import rollback_locks
+from linter.migset import objects
 from linter.model import Span
+from linter.pg import locks
 from linter.pg.locks import LockMode
 
 ID = "locking-in-rollback"
@@ -111,6 +115,7 @@ EXAMPLE_ALSO = ("non-concurrent-create-index",)
 LOOKUP = "_rollback_entries"
 
 _MODES = {m.label: m for m in LockMode}
+_AE = LockMode.ACCESS_EXCLUSIVE
 _SHOWN = 4
 
 
@@ -119,9 +124,19 @@ def check(ctx, options):
     the lock modes the down takes, strongest first, each with its tables. The note
     carries its :func:`entries` (property :data:`LOOKUP`); after all files the engine's
     post-pass (:func:`linter.rollback_locks.resolve`) restates it without the tables the
-    up created, or drops it (:func:`restate`)."""
-    for group in getattr(ctx, "rollback_locks", None) or ():
+    up created, or drops it (:func:`restate`).
+
+    A note the post-pass would drop whatever the set knows (:func:`may_last` is False) is
+    not made, when nothing else can tell it was (the file's only note, and no ignore
+    comment in the file that it could use): most downs only drop what their up created."""
+    groups = getattr(ctx, "rollback_locks", None) or ()
+    alone = len(groups) == 1 and not ctx.suppressions
+    for group in groups:
+        if alone and all(rule.id in BRIEF for rule, _v in group):
+            continue  # entries of BRIEF rules only: never lasting
         got = entries(ctx, group)
+        if alone and not may_last(got):
+            continue
         line, col, end_line, end_col, message, help_text, props = _render(got, {})
         props[LOOKUP] = got
         yield ctx.violation(Span.at(line, col, end_line, end_col), message, help=help_text, context=message, **props)
@@ -136,10 +151,6 @@ def entries(ctx, group: list) -> tuple:
     too); ``held``, ``own``, ``concurrent_possible`` as :func:`_compounding` says (what
     :func:`lasting` weighs). Tuples of strings,
     cheap to pickle."""
-    from bisect import bisect_right
-
-    from linter.migset import objects
-
     group = sorted(group, key=lambda rv: (rv[1].span.start.line, rv[1].span.start.column))
     steps = _steps(ctx, group) if any(rule.id == _TIMEOUT_RULE for rule, _v in group) else []
     statements = ctx.source.statements
@@ -151,7 +162,9 @@ def entries(ctx, group: list) -> tuple:
         if st is not None and st.kind == "DropStmt" and st.body.get("removeType") == "OBJECT_INDEX":
             dropped.update((op[4], None) for op in objects.effects(st.kind, st.body) if op[4])
     for step in steps:
-        dropped.update((_bare(e.relation), None) for e in step.effects if e.what.startswith("DROP INDEX"))
+        for e in step.effects:
+            if e.what.startswith("DROP INDEX"):
+                dropped[_bare(e.relation)] = None
     step_of: dict = {}
     built: dict[str, str] = {}  # index name -> table, from the file's CREATE INDEX statements
     if any(rule.id not in BRIEF for rule, _v in group):
@@ -197,10 +210,15 @@ def _compounding(rule_id: str, step, built: dict) -> tuple:
     index without CONCURRENTLY outside a transaction block. Empty for other entries."""
     if step is None:
         return (), (), False
-    held = tuple(dict.fromkeys(built.get(_bare(h.effect.relation)) or _bare(h.effect.relation) for h in step.held_blocking_writes
-                               if h.effect.mode is LockMode.ACCESS_EXCLUSIVE and h.stmt is not step.stmt))
-    own = tuple(dict.fromkeys(_bare(e.relation) for e in step.effects if e.mode is LockMode.ACCESS_EXCLUSIVE))
-    return held, own, step.tx is None and rule_id in _CONCURRENT_CAPABLE
+    stmt = step.stmt
+    held: dict[str, None] = {}
+    for h in step.held_blocking_writes:
+        e = h.effect
+        if e.mode is _AE and h.stmt is not stmt:
+            bare = _bare(e.relation)
+            held[built.get(bare) or bare] = None
+    own = {_bare(e.relation): None for e in step.effects if e.mode is _AE}
+    return tuple(held), tuple(own), step.tx is None and rule_id in _CONCURRENT_CAPABLE
 
 
 #: Rules whose findings only say that a statement queues for a lock it then holds briefly
@@ -216,8 +234,6 @@ _TIMEOUT_RULE = "missing-lock-timeout"
 def _steps(ctx, group: list) -> list:
     """The session steps (:mod:`linter.pg.session`, built by ``missing-lock-timeout``) of
     ``group``'s down part that run with no ``lock_timeout`` in effect."""
-    from linter import rollback_locks
-
     source = ctx.source
     part = (0 if len(source.sections) == 1 else
             rollback_locks.down_part(source, source.index.offset(group[0][1].span.start)))
@@ -234,8 +250,6 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
     writes on a relation older than the file: ``missing-lock-timeout`` reports only the
     first of a run, and when that one locks a table the up created, the note must still
     name the older ones after it."""
-    from linter.pg import locks
-
     out = []
     for step in steps:
         effects = [e for e in step.existing() if e.mode.blocks_writes]
@@ -316,6 +330,15 @@ def lasting(got: tuple, known: dict, on_table: dict) -> bool:
                 if t in on and t not in own_tables and t not in new:
                     compounding.setdefault(t, set()).add(e[1])
     return any(len(lines) >= COMPOUNDING for lines in compounding.values())
+
+
+def may_last(got: tuple) -> bool:
+    """Whether :func:`lasting` can be True for entries :func:`_keep` leaves of ``got``
+    (:func:`entries`), whatever the set knows: only an entry of a rule outside
+    :data:`BRIEF` that could use CONCURRENTLY on a named table, or that runs while its
+    transaction holds ACCESS EXCLUSIVE on an older relation, can make it so (``_keep``
+    only narrows an entry's tables and keeps its ``held`` and ``concurrent_possible``)."""
+    return any(e[0] not in BRIEF and len(e) >= 13 and ((e[12] and e[6]) or e[10]) for e in got)
 
 
 #: How many heavy steps under one held ACCESS EXCLUSIVE make a rollback note worth giving

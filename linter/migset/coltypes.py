@@ -94,9 +94,16 @@ def lookup_property(stmt, table: str, column: str, payload=None) -> tuple:
 _KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt"})
 
 
+#: :class:`linter.migset.summary._Positions` (the summary's cheap line counter), imported
+#: on first use (the summary imports this module) and kept.
+_Positions = None
+
+
 def events(source) -> tuple:
     """The column-type events of a parsed file's top-level statements (module doc)."""
-    from linter.migset.summary import _Positions  # the summary's cheap line counter
+    global _Positions
+    if _Positions is None:
+        from linter.migset.summary import _Positions
 
     out: list = []
     where = None

@@ -253,16 +253,19 @@ def _create_table(body: dict) -> Iterator[Op]:
             col = elt["ColumnDef"]
             cname = col.get("colname", "")
             tnames = _type_names(col.get("typeName"))
-            dep = _type_dep(owner, tnames)
-            if dep is not None:
-                yield dep
-            if tnames and tnames[-1] in _SERIALS:  # serial: a sequence owned by the column
-                seq = _auto(name, [cname], "seq")
-                if seq:
-                    yield ("create", "sequence", schema, "", seq, "")
-                    yield ("dep", "sequence", schema, "", seq, ("owner", name))
-            for con in _column_constraints(col):
-                yield from _constraint_ops(name, schema, con, cname, owner, add=True, inline=True)
+            if tnames:
+                if tnames[0] != "pg_catalog":  # (a built-in type the parser qualified: no dependency)
+                    dep = _type_dep(owner, tnames)
+                    if dep is not None:
+                        yield dep
+                if tnames[-1] in _SERIALS:  # serial: a sequence owned by the column
+                    seq = _auto(name, [cname], "seq")
+                    if seq:
+                        yield ("create", "sequence", schema, "", seq, "")
+                        yield ("dep", "sequence", schema, "", seq, ("owner", name))
+            if col.get("constraints"):  # most columns: none, or only NOT NULL / DEFAULT
+                for con in _column_constraints(col):
+                    yield from _constraint_ops(name, schema, con, cname, owner, add=True, inline=True)
         elif "Constraint" in elt:
             yield from _constraint_ops(name, schema, elt["Constraint"], None, owner, add=True, inline=True)
 

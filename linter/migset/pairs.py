@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.model import Convention, Direction, MigrationFile
+from linter.model import Convention, Direction, MigrationFile, fast_init
 
 #: Conventions whose down migration is a section of the up file.
 SECTIONED = frozenset({Convention.DBMATE, Convention.GOOSE})
@@ -27,7 +27,8 @@ DOWN_NAMES = {
 }
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Pair:
     """An up migration and where its down is: ``down`` is the down file (the up file
     itself for dbmate/goose sections), ``None`` when there is none."""
@@ -59,7 +60,8 @@ def pairs(files: list[MigrationFile], summaries: dict) -> list[Pair]:
     return out
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class Unit:
     """What a rollback undoes as one: usually one :class:`Pair`; for ory popx, whose
     generator splits one migration into numbered steps (``20210410175418000000`` ...

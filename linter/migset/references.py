@@ -116,8 +116,9 @@ def events(source) -> tuple:
                 out.append((i, "tie", table, names.table_key(parent)))
             for elt in body.get("tableElts") or ():
                 cons = elt["ColumnDef"].get("constraints") if "ColumnDef" in elt else [elt] if "Constraint" in elt else ()
-                col = elt["ColumnDef"].get("colname", "") if "ColumnDef" in elt else ""
-                out.extend((i, "tie", table, *fk) for fk in _fk_targets(cons, table, col))
+                if cons:  # most columns have none: no call
+                    col = elt["ColumnDef"].get("colname", "") if "ColumnDef" in elt else ""
+                    out.extend((i, "tie", table, *fk) for fk in _fk_targets(cons, table, col))
         elif body.get("objtype") in (None, "OBJECT_TABLE"):
             table = names.table_key(body.get("relation"))
             for c in body.get("cmds", ()) or ():

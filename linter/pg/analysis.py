@@ -28,6 +28,21 @@ from __future__ import annotations
 from linter.model import Convention, Direction, cached_property
 from linter.pg import locks, names, objects, transactions
 
+#: Modules of linter.pg this one uses lazily (they import this one's users, or a file
+#: rarely needs them): imported on first use and kept here, as an import statement run
+#: per file or statement costs ~2 us (:func:`_lazy`).
+_LAZY: dict = {}
+
+
+def _lazy(name: str):
+    """The module ``linter.pg.<name>``, imported on first use."""
+    mod = _LAZY.get(name)
+    if mod is None:
+        import importlib
+
+        mod = _LAZY[name] = importlib.import_module("linter.pg." + name)
+    return mod
+
 #: Transaction statements that end one transaction or start another.
 _BOUNDARIES = frozenset({
     "TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK",
@@ -190,8 +205,7 @@ class FileAnalysis:
         out: dict[str, list[tuple[int, int]]] = {}
         if not any(st.kind in ("DoStmt", "CreateFunctionStmt") for st in self._top):
             return out  # most files: no PL/pgSQL body
-        from linter.pg import dynamic
-
+        dynamic = _lazy("dynamic")
         for st in self._top:
             if st.kind == "DoStmt" or (st.kind == "CreateFunctionStmt" and dynamic.runs_in_migration(st)):
                 for nested in (*self._source.embedded(st), *self._source.dynamic(st)):
@@ -204,9 +218,7 @@ class FileAnalysis:
     @cached_property
     def idempotency(self):
         """What the idempotency rules share (:class:`linter.pg.idempotency.FileFacts`)."""
-        from linter.pg.idempotency import FileFacts
-
-        return FileFacts(self._ctx)
+        return _lazy("idempotency").FileFacts(self._ctx)
 
     def locks(self, stmt) -> list[locks.LockEffect]:
         """The table-level locks ``stmt`` takes (see :mod:`linter.pg.locks`); computed once
@@ -229,8 +241,7 @@ class FileAnalysis:
         pk_using = [c for c in cmds if c.get("subtype") == "AT_AddConstraint"
                     and c.get("def", {}).get("Constraint", {}).get("contype") == "CONSTR_PRIMARY"
                     and c.get("def", {}).get("Constraint", {}).get("indexname")]
-        from linter.pg import columns
-
+        columns = _lazy("columns")
         table = names.table_key(stmt.body.get("relation"))
         old_types, utc, fks, nullable = {}, None, {}, set()
         if "AT_AlterColumnType" in subs:
@@ -250,16 +261,12 @@ class FileAnalysis:
     @cached_property
     def session(self):
         """The file as PostgreSQL runs it (:func:`linter.pg.session.walk`)."""
-        from linter.pg import session
-
-        return session.walk(self, self._source)
+        return _lazy("session").walk(self, self._source)
 
     @cached_property
     def intent(self):
         """What the file's data changes are for (:class:`linter.pg.intent.Intent`)."""
-        from linter.pg.intent import Intent
-
-        return Intent(self, self._source)
+        return _lazy("intent").Intent(self, self._source)
 
     @cached_property
     def _top_sets(self) -> dict[str, list[tuple[int, object]]]:

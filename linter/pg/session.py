@@ -466,11 +466,25 @@ _TOOL_COMMENT = re.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres
 _IGNORE_COMMENT = re.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
 
 
+_LAST_TEXT: list = [None, False]  # (text, whether it may hold an ignore comment): the last file asked about
+
+
+def _may_hold_ignore_comment(text: str) -> bool:
+    """False when no line of ``text`` can match :data:`_IGNORE_COMMENT` (none of its
+    words is in the text, in any case); answered once per file text."""
+    if _LAST_TEXT[0] is not text:
+        low = text.lower()
+        _LAST_TEXT[:] = [text, "ignore" in low or "nolint" in low or "safety-assured" in low]
+    return _LAST_TEXT[1]
+
+
 def _above_ignore_comments(text: str, line_start: int) -> int:
     """Where a line inserted before the statement at ``line_start`` goes: above the
     ``--`` comment lines directly over it (no blank line between) when one of them is an
     ignore comment (a line between it and its statement would end the waiver), never
     above a tool's marker comment; else ``line_start``."""
+    if not _may_hold_ignore_comment(text):  # most files: no comment line can be one
+        return line_start
     top, ignore = line_start, False
     while top > 0:
         prev = text.rfind("\n", 0, top - 1) + 1

@@ -52,7 +52,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import Convention, Direction
+from linter.model import Convention, Direction, fast_init
 from linter.pg import locks
 
 #: Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock):
@@ -131,7 +131,8 @@ def flyway_runs_outside(stmt, pg_version: int = 16, *, assume_concurrently: bool
                     "CreateSubscriptionStmt", "DropSubscriptionStmt")
 
 
-@dataclass(frozen=True)
+@fast_init
+@dataclass(frozen=True, slots=True)
 class ToolTransaction:
     """How the migration tool runs a file: ``wrapped`` in one transaction or not, and
     ``why`` (a sentence naming the tool and the marker that decided). ``implicit`` marks
@@ -153,6 +154,11 @@ _SQLX_NO_TX = re.compile(r"\A\s*--\s*no-transaction\b", re.I)
 #: postgres-migrations (npm, thomwright/postgres-migrations), "Disabling transactions":
 #: the comment anywhere in the file; the file is then sent as one query.
 _PGMIG_NO_TX = re.compile(r"^\s*--\s*postgres-migrations\s+disable-transaction\b", re.I | re.M)
+
+#: What :func:`tool_transaction` says of a file whose tool it knows no more of (one object
+#: per convention: it is frozen, and made for most files of the corpus).
+_ASSUMED = {c: ToolTransaction(True, f"{c.value} files are assumed to run in a transaction (set `transactions: {{{c.value}: false}}` if not)")
+            for c in Convention}
 
 TRANSACTION_DEFAULTS = {c.value: True for c in Convention}
 TRANSACTION_DEFAULTS[Convention.SEED.value] = False
@@ -226,7 +232,7 @@ def tool_transaction(file, source, overrides: dict[str, bool] | None = None, *, 
                 return ToolTransaction(True, "drizzle's migrator runs every pending migration of meta/_journal.json in one transaction")
             return ToolTransaction(False, "meta/_journal.json does not list this file, so drizzle's migrator does not run it "
                                    "(how it is applied is not known)", unknown=True)
-    return ToolTransaction(True, f"{conv.value} files are assumed to run in a transaction (set `transactions: {{{conv.value}: false}}` if not)")
+    return _ASSUMED[conv]
 
 
 def runs_statements_apart(file, tx: ToolTransaction) -> bool:
