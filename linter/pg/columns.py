@@ -544,9 +544,10 @@ def typed_columns(ctx, stmt, bases) -> Iterator[tuple[ColumnSite, str, str, tupl
             yield site, base, names.relation(site.table), at
 
 
-def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None):
+def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None, **properties):
     """The finding of a type-hygiene rule on ``site`` (a column of ``table``): placed on its
-    type as written (:func:`type_where`), with ``table`` and ``column`` properties."""
+    type as written (:func:`type_where`), with ``table`` and ``column`` properties (and
+    ``properties``)."""
     return ctx.violation(
         type_where(ctx, stmt, site.type_name),
         message,
@@ -554,6 +555,7 @@ def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: 
         fix=fix,
         table=table,
         column=site.name,
+        **properties,
     )
 
 
