@@ -46,7 +46,7 @@ All versions.
 """
 
 from linter.model import Direction
-from linter.pg import columns, names
+from linter.pg import columns, names, tokens
 
 ID = "varchar-length-limit"
 FAMILY = "locking"
@@ -84,10 +84,11 @@ def check(ctx, stmt, options):
                          f"{names.quote_ident(auto)} in a later migration.")
                 if stmt.parent is None and len(auto) <= 63:
                     text = ctx.source.text
-                    fix = ctx.fix(at[0], stmt.end, f"text{text[at[1]:stmt.end]}, ADD {check} NOT VALID",
+                    fix = ctx.fix(at[0], stmt.end, tokens.in_file_case(ctx.source, "text") + text[at[1]:stmt.end]
+                                  + tokens.in_file_case(ctx.source, f", ADD {check} NOT VALID"),
                                   f"Use text, with ADD {check} NOT VALID (VALIDATE it in a later migration)")
             else:
-                fix = ctx.fix(at[0], at[1], f"text {check}", f"Use text with {check}")
+                fix = ctx.fix(at[0], at[1], tokens.in_file_case(ctx.source, f"text {check}"), f"Use text with {check}")
         extra = {}
         if fix is not None:
             from linter.migset import coltypes

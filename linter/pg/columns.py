@@ -134,7 +134,7 @@ def not_valid_fix(ctx, stmt, con: dict):
     end = tokens.clause_end(stmt, stmt.offset_of(con["location"]))
     if end is None:
         return None
-    return ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
+    return ctx.fix(end, end, tokens.in_file_case(ctx.source, " NOT VALID"), "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
 
 
 def added_columns(stmt) -> set:
