@@ -107,3 +107,22 @@ def test_fixes_insert_keywords_in_the_files_case(tmp_path):
         for fx in fixes:
             assert fx.replacement == fx.replacement.lower(), (rule, fx.replacement)
             assert cp01(_apply(sql, [fx])) == cp01(sql) == 0, (rule, fx.replacement)
+
+
+def test_sqlfluff_line_break_fix_offered_only_when_it_shortens_the_line():
+    # LemmyNet__lemmy/2025-10-15-114811-0000_merge-modlog-tables/up.sql:51: sqlfluff's LT05
+    # edit breaks the 106-character line before its last ")", which leaves a 105-character
+    # line: the finding would stay, so no fix
+    from linter.checks.sqlfluff_style import _fits
+    from linter.model import Fix
+
+    line = "        AND num_nonnulls (target_community_id, target_post_id, target_comment_id, target_instance_id) = 0)"
+    text = line + "\n"
+
+    def at(col, replacement="\n        "):
+        return Fix(None, col, col, replacement, "sqlfluff LT05: apply its fix")
+
+    assert len(line) == 106
+    assert not _fits(text, at(105), "Line is too long (106 > 80).")
+    assert _fits(text, at(line.index("target_comment_id")), "Line is too long (106 > 80).")
+    assert _fits(text, at(105), "something else")
