@@ -68,6 +68,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -192,8 +193,19 @@ class Checker:
         """``findings`` (of ``root``'s files) through the set post-pass, as ``miglint lint``
         reports them (:func:`linter.engine._resolve_with_set`), on copies: the post-pass takes
         its marks out of the findings' properties."""
-        copies = [replace(f, properties=dict(f.properties)) for f in findings]
+        marks = self._marks
+        copies = [replace(f, properties=dict(f.properties)) if marks.intersection(f.properties) else f for f in findings]
         return engine._resolve_with_set(copies, self.by_root[root], summaries, self.config)
+
+    @cached_property
+    def _marks(self) -> frozenset[str]:
+        """The internal properties the set post-pass takes out of findings (only findings
+        carrying one are copied before it runs)."""
+        from linter import registry
+        from linter.migset import coltypes, references
+
+        rollback = registry.all_rules()[engine.ROLLBACK_RULE].module.LOOKUP
+        return frozenset({coltypes.LOOKUP, coltypes.RETYPED, references.LOOKUP, rollback})
 
     def _base_root(self, root: str) -> list[Finding]:
         """The findings of every file of ``root``, set rules and post-pass included."""
