@@ -10,7 +10,7 @@ per rule that offered fixes:
 * ``fixes``: findings of the rule that carry a fix (all of them, or the ``--max`` sample);
 * ``parse``: fixes after which the file no longer parses;
 * ``new``: fixes after which a new error or warning appears (any rule, also the file-set
-  rules of the file's migration root); a statement that must run outside a transaction
+  rules of the file's migration root, also in another file of the root); a statement that must run outside a transaction
   but no longer does shows up here as ``non-transactional-statement-in-transaction``;
 * ``kept``: fixes that did not remove the finding they were offered for;
 * ``moved``: fixes after which discovery classifies the file differently (convention,
@@ -24,7 +24,12 @@ discovery and the per-file summaries look at is where it was: diesel ``metadata.
 Flyway ``.conf`` files, dbmate/goose markers, drizzle journals, popx sibling names). For
 each fix, the file's link is replaced by the fixed text, the file is classified again
 (:func:`linter.discovery.classify`) and linted (:func:`linter.engine.lint_file`); when its
-per-file summary changed, the file-set rules of its root run again. The link is then
+per-file summary changed, the file-set rules of its root run again, and the set post-pass
+(:func:`linter.engine._resolve_with_set`) over every file of the root, so a fix that makes
+a *later* file of the root worse is caught (``varchar(40)`` → ``text`` in one file turns
+another file's ``ALTER COLUMN … TYPE varchar(40)`` into a rewrite): the other files'
+error and warning findings are compared by path, rule and line. The other files are not
+linted again (their statement findings depend on their own text only). The link is then
 restored.
 
 Findings are compared by :func:`linter.fixes.compare` (``miglint lint --fix`` checks the
@@ -63,6 +68,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -78,7 +84,7 @@ if str(REPO) not in sys.path:  # run from a checkout without installing
 from linter import config as configmod, engine  # noqa: E402
 from linter.discovery import classify, discover  # noqa: E402
 from linter.model import Finding, MigrationFile  # noqa: E402
-from linter.fixes import apply_edits, compare  # noqa: E402
+from linter.fixes import COUNTED, apply_edits, compare  # noqa: E402
 from linter.source import Source, read_text  # noqa: E402
 
 @dataclass
@@ -141,6 +147,7 @@ class Checker:
         for f in self.files:
             self.by_root[f.root].append(f)
         self._set_cache: dict[str, list[Finding]] = {}
+        self._root_cache: dict[str, list[Finding]] = {}
         self.scratch = Path(tempfile.mkdtemp(prefix="fixcheck-"))
         self._mirror()
 
@@ -166,8 +173,9 @@ class Checker:
     # -- findings
 
     def fixes(self) -> list[Finding]:
-        """Every finding with a fix, in report order."""
-        out = [f for r in self.results.values() for f in r.findings if f.fix is not None]
+        """Every finding with a fix, in report order, as ``miglint lint`` reports them (after
+        the set post-pass, which takes some fixes back)."""
+        out = [f for root in self.by_root for f in self._base_root(root) if f.fix is not None]
         out.sort(key=Finding.sort_key)
         return out
 
@@ -179,6 +187,33 @@ class Checker:
         if hit is None:
             members = self.by_root[root]
             hit = self._set_cache[root] = self._set_findings(root, members, {m.path: self.summaries[m.path] for m in members})
+        return hit
+
+    def _resolved(self, root: str, findings: list[Finding], summaries: dict) -> list[Finding]:
+        """``findings`` (of ``root``'s files) through the set post-pass, as ``miglint lint``
+        reports them (:func:`linter.engine._resolve_with_set`), on copies: the post-pass takes
+        its marks out of the findings' properties."""
+        marks = self._marks
+        copies = [replace(f, properties=dict(f.properties)) if marks.intersection(f.properties) else f for f in findings]
+        return engine._resolve_with_set(copies, self.by_root[root], summaries, self.config)
+
+    @cached_property
+    def _marks(self) -> frozenset[str]:
+        """The internal properties the set post-pass takes out of findings (only findings
+        carrying one are copied before it runs)."""
+        from linter import registry
+        from linter.migset import coltypes, references
+
+        rollback = registry.all_rules()[engine.ROLLBACK_RULE].module.LOOKUP
+        return frozenset({coltypes.LOOKUP, coltypes.RETYPED, references.LOOKUP, rollback})
+
+    def _base_root(self, root: str) -> list[Finding]:
+        """The findings of every file of ``root``, set rules and post-pass included."""
+        hit = self._root_cache.get(root)
+        if hit is None:
+            members = self.by_root[root]
+            raw = [g for m in members for g in self.results[m.path].findings] + self._base_set(root)
+            hit = self._root_cache[root] = self._resolved(root, raw, {m.path: self.summaries[m.path] for m in members})
         return hit
 
     def check(self, finding: Finding) -> Outcome:
@@ -212,13 +247,14 @@ class Checker:
                 src = Source(new_text, file)
                 out.parse_error = src.error[1] if src.error else "does not parse"
                 src.close()
-            after_findings = list(res.findings)
-            before_findings = list(before.findings)
+            members = [mine if m.path == file.path else m for m in self.by_root[file.root]]
+            summaries = {m.path: self.summaries[m.path] for m in members}
             summary_new = {k: v for k, v in res.summary.items() if k != "digest"}
             summary_old = {k: v for k, v in before.summary.items() if k != "digest"}
             if summary_new != summary_old or res.ignored_rules != before.ignored_rules:
-                members = [mine if m.path == file.path else m for m in self.by_root[file.root]]
-                summaries = {m.path: self.summaries[m.path] for m in members}
+                # the fix changed what the set knows of the file: the file-set rules, and the
+                # set post-pass over every file of the root (a later file's ALTER COLUMN …
+                # TYPE reads the type this file declares), as miglint lint runs them
                 summaries[file.path] = res.summary
                 ignored = dict(self.ignored)
                 self.ignored[file.path] = res.ignored_rules
@@ -226,9 +262,15 @@ class Checker:
                     after_set = self._set_findings(file.root, members, summaries)
                 finally:
                     self.ignored = ignored
-                before_set = self._base_set(file.root)
-                after_findings += after_set
-                before_findings += before_set
+                others = [g for m in members if m.path != file.path for g in self.results[m.path].findings]
+                after_root = self._resolved(file.root, others + list(res.findings) + after_set, summaries)
+                before_root = self._base_root(file.root)
+                out.new += _new_elsewhere(before_root, after_root, file.path)
+                before_findings = [g for g in before_root if g.path == file.path]
+                after_findings = [g for g in after_root if g.path == file.path]
+            else:  # only the file's own findings can differ: resolved with the set all the same
+                before_findings = self._resolved(file.root, list(before.findings), summaries)
+                after_findings = self._resolved(file.root, list(res.findings), summaries)
         finally:
             shadow.unlink()
             os.symlink(file.abspath, shadow)
@@ -236,8 +278,20 @@ class Checker:
         cmp = compare(before_findings, after_findings, path=file.path, old_text=text, new_text=new_text,
                       spans=_statements(text, file, self.config), edits=[fix], fixed=[finding])
         out.kept = bool(cmp.kept)
-        out.new = [(f.rule_id, f.severity.value, f.line, f.message) for f in cmp.new]
+        out.new = [(f.rule_id, f.severity.value, f.line, f.message) for f in cmp.new] + out.new
         return out
+
+
+def _new_elsewhere(before: list[Finding], after: list[Finding], path: str) -> list[tuple[str, str, int, str]]:
+    """The findings at error or warning level (:data:`linter.fixes.COUNTED`) that a fix of
+    ``path`` made appear in the *other* files of its root (their text is unchanged, so they
+    are compared by path, rule and line): ``[(rule, severity, line, "path: message")]``."""
+    def counted(findings: list[Finding]) -> Counter:
+        return Counter((g.path, g.rule_id, g.line) for g in findings if g.path != path and g.severity in COUNTED)
+
+    grown = counted(after) - counted(before)
+    return [(g.rule_id, g.severity.value, g.line, f"{g.path}: {g.message}") for g in after
+            if grown.get((g.path, g.rule_id, g.line)) and g.severity in COUNTED and g.path != path]
 
 
 def run(corpus: Path, *, max_fixes: int | None = None, seed: int = 0, rules: list[str] | None = None,

@@ -741,12 +741,15 @@ def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summa
     from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
     ``locking-in-rollback`` notes, without the tables the down's up created
     (:func:`linter.rollback_locks.resolve`), and ``DROP TABLE`` findings from the tables tied
-    to the dropped ones (:func:`linter.migset.references.resolve`); no file is read again. Costs a scan of the
+    to the dropped ones (:func:`linter.migset.references.resolve`); fixes a later file's
+    ``ALTER COLUMN … TYPE`` would turn into a rewrite are taken off
+    (:func:`linter.migset.coltypes.strip_retyped_fixes`); no file is read again. Costs a scan of the
     findings per resolver when none is marked."""
     from linter.migset import coltypes, references
 
     findings = rollback_locks.resolve(findings, files, summaries)
     findings = references.resolve(findings, files, summaries)
+    findings = coltypes.strip_retyped_fixes(findings, files, summaries)
     return coltypes.resolve(findings, files, summaries, config)
 
 

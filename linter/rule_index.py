@@ -2395,6 +2395,11 @@ RULES: dict[str, dict] = {
                 'later\n'
                 'migration.\n'
                 '\n'
+                'No fix is offered when a later statement of the file or a later migration of the same\n'
+                "root changes the column's type (`ALTER COLUMN … TYPE varchar(40)`): from `varchar(40)`\n"
+                'that change is metadata-only, from `text` it rewrites the table; the help names the\n'
+                'later statement.\n'
+                '\n'
                 '## Options\n'
                 'None.\n'
                 '\n'
@@ -2419,7 +2424,7 @@ RULES: dict[str, dict] = {
          'covers': (),
          'joins': (),
          'report': 'each',
-         'needs': ()},
+         'needs': ('column_types',)},
     'timestamp_without_time_zone':
         {'id': 'timestamp-without-time-zone',
          'family': 'locking',

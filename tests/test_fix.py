@@ -5,6 +5,7 @@ overlapping edits."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -129,7 +130,15 @@ def test_a_fix_that_breaks_another_file_is_undone(shared_dir, tmp_path, monkeypa
     # vaultwarden's 2019-09-12 create_tables declares organizations.uuid VARCHAR(40); the
     # strict preset's varchar-length-limit fix makes it text, and then 2019-09-16
     # fix_attachments' ALTER COLUMN uuid TYPE VARCHAR(40) would rewrite the table (a new
-    # column-type-rewrite error in another file): that edit is undone and said so
+    # column-type-rewrite error in another file): that edit is undone and said so. The rule
+    # no longer offers that fix (the set post-pass coltypes.strip_retyped_fixes takes it
+    # back, test_a_fix_a_later_file_would_break_is_not_offered); here the post-pass is
+    # turned off so --fix's own check, the second line of defence, is what catches it
+    from linter.migset import coltypes
+
+    monkeypatch.setattr(coltypes, "strip_retyped_fixes", lambda findings, files, summaries: [
+        dataclasses.replace(f, properties={k: v for k, v in f.properties.items() if k != coltypes.RETYPED})
+        for f in findings])
     proj = _copy(shared_dir, "dani-garcia__vaultwarden", tmp_path / "p")
     monkeypatch.chdir(proj)
     args = ["--preset", "strict", "--ignore", "sqlfluff-style"]
@@ -147,6 +156,23 @@ def test_a_fix_that_breaks_another_file_is_undone(shared_dir, tmp_path, monkeypa
     assert {f["line"] for f in left} and all(f["fix"] for f in left)  # still offered, not made
     capsys.readouterr()
     assert main(["lint", *args, "--diff"]) == 0  # a fixed point: nothing more to make
+
+
+def test_a_fix_a_later_file_would_break_is_not_offered(shared_dir, tmp_path, monkeypatch, capsys):
+    # the same vaultwarden case: the fix is not offered, so --fix neither makes nor undoes it
+    proj = _copy(shared_dir, "dani-garcia__vaultwarden", tmp_path / "p")
+    monkeypatch.chdir(proj)
+    args = ["--preset", "strict", "--ignore", "sqlfluff-style"]
+    _, before, _ = _json(args, tmp_path / "b.json")
+    left = {f["line"]: f for f in before if f["rule"] == "varchar-length-limit" and "create_tables" in f["path"]}
+    assert left[36]["fix"] is None and "2019-09-16-150000_fix_attachments/up.sql:8 later changes" in left[36]["help"]
+    capsys.readouterr()
+    _, after, _ = _json([*args, "--fix"], tmp_path / "a.json")
+    err = capsys.readouterr().err
+    assert "undone" not in err
+    was = Counter((f["path"], f["rule"]) for f in before if f["severity"] in COUNTED)
+    now = Counter((f["path"], f["rule"]) for f in after if f["severity"] in COUNTED)
+    assert {k: n for k, n in now.items() if n > was[k]} == {}
 
 
 def test_an_edit_that_does_not_parse_is_undone(tmp_path, monkeypatch, capsys):

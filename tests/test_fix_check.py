@@ -11,6 +11,7 @@ transaction).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from collections import Counter
@@ -78,3 +79,38 @@ def test_no_concurrently_fix_where_the_statement_runs_in_a_transaction(fix_check
     assert in_tx and all(f.fix is None and "transaction" in f.help for f in in_tx)
     alone = [f for f in found if "V299__indeks_task_type" in f.path]
     assert alone and all(f.fix is not None and "CONCURRENTLY" in f.fix.replacement for f in alone)
+
+
+def test_the_check_sees_a_fix_that_makes_a_later_file_worse(fix_check, config, monkeypatch):
+    # dani-garcia__vaultwarden 2019-09-12 create_tables declares organizations.uuid
+    # varchar(40); 2019-09-16 fix_attachments runs ALTER COLUMN uuid TYPE VARCHAR(40) on it,
+    # metadata-only from varchar(40). varchar-length-limit's fix (text) would turn that later
+    # statement into a rewrite: the set post-pass takes the fix back, and without that
+    # post-pass the check must report the later file's new column-type-rewrite error
+    from linter.migset import coltypes
+
+    def kept(findings, files, summaries):
+        return [dataclasses.replace(f, properties={k: v for k, v in f.properties.items() if k != coltypes.RETYPED})
+                for f in findings]
+
+    monkeypatch.setattr(coltypes, "strip_retyped_fixes", kept)
+    got = fix_check.run(FIXTURES / "dani-garcia__vaultwarden", base_dir=FIXTURES, jobs=1, config=config,
+                        rules=["varchar-length-limit"])
+    bad = {(Path(o.path).parent.name, o.line): o.new for o in got["outcomes"] if o.bad}
+    assert set(bad) == {("2019-09-12-100000_create_tables", 36), ("2019-09-12-100000_create_tables", 73),
+                        ("2019-09-12-100000_create_tables", 74)}
+    new = bad[("2019-09-12-100000_create_tables", 36)]
+    assert [(r, sev, line) for r, sev, line, _ in new] == [("column-type-rewrite", "error", 8)]
+    assert "2019-09-16-150000_fix_attachments/up.sql" in new[0][3]
+
+
+def test_no_fix_where_a_later_file_retypes_the_column(fix_check, config):
+    ck = fix_check.Checker(FIXTURES, base_dir=FIXTURES, jobs=1, config=config)
+    try:
+        found = {f.line: f for f in ck._base_root("dani-garcia__vaultwarden") if f.rule_id == "varchar-length-limit"
+                 and "2019-09-12" in f.path}
+    finally:
+        ck.close()
+    assert found[36].fix is None and "2019-09-16-150000_fix_attachments/up.sql:8 later changes" in found[36].help
+    # users.email becomes TEXT later: the same from text, so the fix stays
+    assert found[5].fix is not None and "later changes" not in found[5].help

@@ -72,3 +72,57 @@ def test_added_columns_and_subcommands_text(tmp_path):
     assert columns.added_columns(st[0]) == set()
     assert tokens.subcommands_text(st[4]) == "ADD COLUMN a int, ADD COLUMN b text"
     assert tokens.subcommands_text(st[3]) == "DROP COLUMN note, DROP COLUMN memo, ALTER COLUMN total DROP DEFAULT"
+
+
+def test_inserted_sql_follows_the_files_keyword_case(tmp_path):
+    # a file written in lower case (as LemmyNet__lemmy's diesel migrations are) gets the
+    # keywords a fix inserts in lower case; identifiers and literals are kept as they are
+    lower = _ctx(tmp_path, "V1__lower.sql", "alter table users add column email text;\ncreate index i on users (email);\n")
+    assert tokens.keyword_case(lower.source) == "lower"
+    assert tokens.in_file_case(lower.source, "SET LOCAL lock_timeout = '5S';") == "set local lock_timeout = '5S';"
+    assert tokens.in_file_case(lower.source, ' CONCURRENTLY') == " concurrently"
+    assert tokens.in_file_case(lower.source, 'DROP INDEX CONCURRENTLY IF EXISTS "Idx";') == 'drop index concurrently if exists "Idx";'
+    upper = _ctx(tmp_path, "V2__upper.sql", "ALTER TABLE users ADD COLUMN email text;\n-- alter table in a comment\n")
+    assert tokens.keyword_case(upper.source) == "upper"
+    assert tokens.in_file_case(upper.source, "SET LOCAL lock_timeout = '5s';") == "SET LOCAL lock_timeout = '5s';"
+    mixed = _ctx(tmp_path, "V3__tie.sql", "ALTER table users;\n")
+    assert tokens.keyword_case(mixed.source) is None
+
+
+def test_fixes_insert_keywords_in_the_files_case(tmp_path):
+    # applied to a lower-case file, the fixes leave no new sqlfluff CP01 (capitalisation)
+    # finding: the strict preset runs sqlfluff-style at warning level
+    sqlfluff = __import__("pytest").importorskip("sqlfluff")
+    from tests.test_lock_session import _apply, _findings
+
+    sql = ("alter table users add column email varchar(255);\n"
+           "alter table orders add constraint orders_fk foreign key (user_id) references users (id);\n")
+
+    def cp01(text):
+        return len(sqlfluff.lint(text, dialect="postgres", rules=["CP01"]))
+
+    for n, rule in enumerate(("missing-lock-timeout", "foreign-key-without-not-valid", "varchar-length-limit")):
+        fixes = [f.fix for f in _findings(tmp_path / str(n), rule, sql) if f.fix]
+        assert fixes, rule
+        for fx in fixes:
+            assert fx.replacement == fx.replacement.lower(), (rule, fx.replacement)
+            assert cp01(_apply(sql, [fx])) == cp01(sql) == 0, (rule, fx.replacement)
+
+
+def test_sqlfluff_line_break_fix_offered_only_when_it_shortens_the_line():
+    # LemmyNet__lemmy/2025-10-15-114811-0000_merge-modlog-tables/up.sql:51: sqlfluff's LT05
+    # edit breaks the 106-character line before its last ")", which leaves a 105-character
+    # line: the finding would stay, so no fix
+    from linter.checks.sqlfluff_style import _fits
+    from linter.model import Fix
+
+    line = "        AND num_nonnulls (target_community_id, target_post_id, target_comment_id, target_instance_id) = 0)"
+    text = line + "\n"
+
+    def at(col, replacement="\n        "):
+        return Fix(None, col, col, replacement, "sqlfluff LT05: apply its fix")
+
+    assert len(line) == 106
+    assert not _fits(text, at(105), "Line is too long (106 > 80).")
+    assert _fits(text, at(line.index("target_comment_id")), "Line is too long (106 > 80).")
+    assert _fits(text, at(105), "something else")

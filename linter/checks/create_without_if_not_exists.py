@@ -76,7 +76,7 @@ statement is reported by `create-without-guard` instead (no clause exists to add
 - squawk, prefer-robust-stmts: https://squawkhq.com/docs/prefer-robust-stmts
 """
 
-from linter.pg import idempotency
+from linter.pg import idempotency, tokens
 
 ID = "create-without-if-not-exists"
 FAMILY = "idempotency"
@@ -115,6 +115,7 @@ def _concurrent_index(ctx, stmt, h, options):
     line_start = ctx.source.text.rfind("\n", 0, stmt.start) + 1
     indent = ctx.source.text[line_start : stmt.start]
     indent = indent if not indent.strip() else ""
+    drop = tokens.in_file_case(ctx.source, drop)
     fix = ctx.fix(stmt.start, stmt.start, f"{drop}\n{indent}", f"Add `{drop}` before it")
     yield ctx.violation(
         stmt,

@@ -92,10 +92,10 @@ def check(ctx, stmt, options):
     elif stmt.parent is None:
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
+            fix = ctx.fix(at, at, tokens.in_file_case(ctx.source, " CONCURRENTLY"), "Add CONCURRENTLY")
             drop = idempotency.concurrent_index_drop(ctx, stmt, made_concurrent=True)
             if drop is not None:  # what create-without-if-not-exists asks of a concurrent build
-                fix = ctx.fix(stmt.start, at, f"{drop}\n{_indent(ctx, stmt)}{ctx.source.text[stmt.start:at]} CONCURRENTLY",
+                fix = ctx.fix(stmt.start, at, f"{tokens.in_file_case(ctx.source, drop)}\n{_indent(ctx, stmt)}{ctx.source.text[stmt.start:at]}{tokens.in_file_case(ctx.source, ' CONCURRENTLY')}",
                               f"Add CONCURRENTLY, and `{drop}` before it")
                 help += (f" Put `{drop}` before it: a failed concurrent build leaves an INVALID index behind, "
                          "which the re-run must drop first.")

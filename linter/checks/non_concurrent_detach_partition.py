@@ -38,7 +38,7 @@ non-blocking form and nothing is reported.
 - Partition maintenance: https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-MAINTENANCE
 """
 
-from linter.pg import columns, names
+from linter.pg import columns, names, tokens
 from linter.pg.locks import LockMode
 
 ID = "non-concurrent-detach-partition"
@@ -83,7 +83,7 @@ def check(ctx, stmt, options):
         if tx is None and alone and stmt.parent is None and part_rv.get("location") is not None:
             start = stmt.offset_of(part_rv["location"])
             at = ctx.source.token_end(start)
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
+            fix = ctx.fix(at, at, tokens.in_file_case(ctx.source, " CONCURRENTLY"), "Add CONCURRENTLY")
         yield ctx.violation(
             stmt,
             f'ALTER TABLE "{parent}" DETACH PARTITION "{part}" takes an {lock.label} lock on "{parent}", which '

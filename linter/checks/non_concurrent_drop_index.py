@@ -81,7 +81,7 @@ def check(ctx, stmt, options):
     if tx is None and stmt.parent is None and not several and body.get("behavior") != "DROP_CASCADE":
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
-            fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
+            fix = ctx.fix(at, at, tokens.in_file_case(ctx.source, " CONCURRENTLY"), "Add CONCURRENTLY")
     yield ctx.violation(
         stmt,
         f"DROP INDEX {listed} takes an {lock.label} lock on the index's table, which blocks {lock.blocks} "

@@ -92,7 +92,7 @@ def check(ctx, stmt, options):
         elif stmt.parent is None:
             at = tokens.after_keyword(stmt, what)
             if at is not None:
-                fix = ctx.fix(at, at, " CONCURRENTLY", "Add CONCURRENTLY")
+                fix = ctx.fix(at, at, tokens.in_file_case(ctx.source, " CONCURRENTLY"), "Add CONCURRENTLY")
     lock = LockMode.ACCESS_EXCLUSIVE
     yield ctx.violation(
         stmt,

@@ -42,6 +42,7 @@ FROM users
 """
 
 import os
+import re
 
 ID = "sqlfluff-style"
 FAMILY = "style"
@@ -104,6 +105,8 @@ def check(ctx, options):
                 fix = ctx.fix(a, b, e.get("edit", "") if kind == "replace" else "", f"sqlfluff {code}: apply its fix")
             elif kind in ("create_before", "create_after") and a is not None:
                 fix = ctx.fix(a, a, e.get("edit", ""), f"sqlfluff {code}: apply its fix")
+        if fix is not None and code == "LT05" and not _fits(text, fix, d.get("description", "")):
+            fix = None  # its single edit leaves a line too long: applied, the finding stays
         name = d.get("name") or ""
         yield ctx.violation(
             ctx.span(start, max(end, start + 1)),
@@ -113,3 +116,24 @@ def check(ctx, options):
             context=f"{code}:{text[start:end]}",
             sqlfluff_code=code,
         )
+
+
+_LIMIT = re.compile(r"\((\d+) > (\d+)\)")
+
+
+def _fits(text: str, fix, description: str) -> bool:
+    """Whether an LT05 (line too long: "Line is too long (87 > 80).") fix makes progress on
+    the line it breaks: the part before the break within the limit, and every line it leaves
+    shorter than the line was. sqlfluff's single edit sometimes moves the whole overlong
+    text onto the next line (its finding then stays: a fix must remove the finding it is
+    offered for); a break that leaves a shorter rest, which sqlfluff's next pass breaks
+    again, is progress. ``True`` when the lengths cannot be read."""
+    m = _LIMIT.search(description)
+    if m is None:
+        return True
+    was, limit = int(m.group(1)), int(m.group(2))
+    new = text[: fix.start] + fix.replacement + text[fix.end :]
+    start = new.rfind("\n", 0, fix.start) + 1
+    end = new.find("\n", fix.start + len(fix.replacement))
+    lines = [line.rstrip("\r") for line in new[start : end if end >= 0 else len(new)].split("\n")]
+    return len(lines[0]) <= limit and all(len(line) < was for line in lines)

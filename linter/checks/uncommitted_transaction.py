@@ -40,6 +40,8 @@ All versions.
 - COMMIT: https://www.postgresql.org/docs/current/sql-commit.html
 """
 
+from linter.pg import tokens
+
 ID = "uncommitted-transaction"
 FAMILY = "locking"
 SCOPE = "file"
@@ -59,5 +61,5 @@ def check(ctx, options):
             if same:
                 end = same[-1].end
                 end += ctx.source.text[end:end + 1] == ";"
-                fix = ctx.fix(end, end, "\nCOMMIT;", "Add COMMIT after the last statement")
+                fix = ctx.fix(end, end, tokens.in_file_case(ctx.source, "\nCOMMIT;"), "Add COMMIT after the last statement")
             yield ctx.violation(p.stmt, p.message, help=p.help, fix=fix)

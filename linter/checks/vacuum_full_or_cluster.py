@@ -43,7 +43,7 @@ All versions take ACCESS EXCLUSIVE for `VACUUM FULL` and `CLUSTER`. `REPACK` (wi
 - pg_repack: https://reorg.github.io/pg_repack/
 """
 
-from linter.pg import columns, names
+from linter.pg import columns, names, tokens
 
 ID = "vacuum-full-or-cluster"
 FAMILY = "locking"
@@ -69,7 +69,7 @@ def check(ctx, stmt, options):
     tables = ", ".join(x.relation if x.relation.startswith("(") else f'"{x.relation}"' for x in existing)
     fix = None
     if ctx.pg_version >= 19 and stmt.parent is None:
-        fix = ctx.fix(stmt.start, stmt.end, _repack(ctx, stmt), "Replace with REPACK (CONCURRENTLY) (run it outside a transaction)")
+        fix = ctx.fix(stmt.start, stmt.end, tokens.in_file_case(ctx.source, _repack(ctx, stmt)), "Replace with REPACK (CONCURRENTLY) (run it outside a transaction)")
     alternative = ("`REPACK (CONCURRENTLY)` (outside a transaction)" if ctx.pg_version >= 19
                    else "pg_repack or pg_squeeze (from PostgreSQL 19, `REPACK (CONCURRENTLY)`)")
     yield ctx.violation(

@@ -26,6 +26,11 @@ VALID` instead (`ALTER TABLE users ADD COLUMN email text, ADD CHECK (char_length
 255) NOT VALID;`) and the help asks for `VALIDATE CONSTRAINT users_email_check` in a later
 migration.
 
+No fix is offered when a later statement of the file or a later migration of the same
+root changes the column's type (`ALTER COLUMN … TYPE varchar(40)`): from `varchar(40)`
+that change is metadata-only, from `text` it rewrites the table; the help names the
+later statement.
+
 ## Options
 None.
 
@@ -41,7 +46,7 @@ All versions.
 """
 
 from linter.model import Direction
-from linter.pg import columns, names
+from linter.pg import columns, names, tokens
 
 ID = "varchar-length-limit"
 FAMILY = "locking"
@@ -53,6 +58,9 @@ DEFAULT_LEVEL = "note"
 OPTIONS: dict = {}
 DEFAULTS: dict = {}
 ALIASES = ("prefer-text-field",)
+#: linter.migset.coltypes.NEEDS_KEY: a fix is taken back when a later file changes the
+#: column's type (:func:`linter.migset.coltypes.strip_retyped_fixes`)
+NEEDS = ("column_types",)
 
 
 def check(ctx, stmt, options):
@@ -76,10 +84,16 @@ def check(ctx, stmt, options):
                          f"{names.quote_ident(auto)} in a later migration.")
                 if stmt.parent is None and len(auto) <= 63:
                     text = ctx.source.text
-                    fix = ctx.fix(at[0], stmt.end, f"text{text[at[1]:stmt.end]}, ADD {check} NOT VALID",
+                    fix = ctx.fix(at[0], stmt.end, tokens.in_file_case(ctx.source, "text") + text[at[1]:stmt.end]
+                                  + tokens.in_file_case(ctx.source, f", ADD {check} NOT VALID"),
                                   f"Use text, with ADD {check} NOT VALID (VALIDATE it in a later migration)")
             else:
-                fix = ctx.fix(at[0], at[1], f"text {check}", f"Use text with {check}")
+                fix = ctx.fix(at[0], at[1], tokens.in_file_case(ctx.source, f"text {check}"), f"Use text with {check}")
+        extra = {}
+        if fix is not None:
+            from linter.migset import coltypes
+
+            extra[coltypes.RETYPED] = coltypes.lookup_property(stmt, names.table_key(site.table), site.name)
         yield columns.type_violation(
             ctx,
             stmt,
@@ -89,6 +103,7 @@ def check(ctx, stmt, options):
             "EXCLUSIVE lock, which blocks reads and writes (shortening it rewrites the table)",
             help=help,
             fix=fix,
+            **extra,
         )
 
 

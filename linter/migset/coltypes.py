@@ -416,3 +416,85 @@ def resolve(findings: list, files: list, summaries: dict[str, dict], config) -> 
             else:
                 out[i] = new
     return [f for i, f in enumerate(out) if i not in dropped]
+
+
+#: The finding property that asks :func:`strip_retyped_fixes` whether a later file of the
+#: root changes the column's type (removed by it): the value of :func:`lookup_property`.
+RETYPED = "fix_unless_retyped"
+
+
+#: Types a ``text`` column changes to without a rewrite, as a ``varchar(n)`` one does.
+_UNBOUNDED_TEXT = (("text", (), False), ("varchar", (), False))
+
+
+def retyped_later(summaries: dict[str, dict], ups: list, pos: int, index: int, table: str, column: str):
+    """``(path, line)`` of the first ``ALTER COLUMN … TYPE`` that changes ``column`` of
+    ``table`` after statement ``index`` of the up file ``ups[pos]``, in the up parts of
+    that file and of the later files ``ups[pos + 1:]`` (version order), following column and
+    table renames; ``None`` when none does before the column or table is dropped or the
+    table created again, or when the change is to ``text`` or unbounded ``varchar`` (the
+    column then ends the same from either type, without a rewrite)."""
+    for n in range(pos, len(ups)):
+        u = ups[n]
+        for ev in summaries.get(u.path, {}).get(NEEDS_KEY, ()):
+            if ev[1] or (n == pos and ev[0] <= index):
+                continue
+            op = ev[2]
+            if ev[3] != table:
+                continue
+            if op == "type":
+                if ev[4] == column:
+                    # to text or unbounded varchar the column ends the same either way:
+                    # binary-coercible from text as from varchar(n), no rewrite
+                    return None if ev[5] in _UNBOUNDED_TEXT else (u.path, ev[6])
+            elif op == "rename":
+                if ev[4] == column:
+                    column = ev[5]
+                elif ev[5] == column:
+                    return None
+            elif op == "rename_table":
+                table = ev[4]
+            elif op == "drop":
+                if ev[4] == column:
+                    return None
+            elif op == "drop_table" or (op == "create" and not ev[5]):
+                return None
+    return None
+
+
+def strip_retyped_fixes(findings: list, files: list, summaries: dict[str, dict]) -> list:
+    """``findings`` with the fix taken off each finding marked :data:`RETYPED` whose column
+    a later up file of its root changes with ``ALTER COLUMN … TYPE`` (or the rest of its own
+    up part, through a rename); its help says why. Such a fix changes what that later
+    statement converts from: ``varchar(40)`` → ``varchar(40)`` is metadata-only, ``text`` →
+    ``varchar(40)`` checks every row and rewrites the table (``column-type-rewrite`` at error
+    level in the later file), so applied alone the fix would make the migration set worse.
+    Findings on down files lose the mark only (the returned findings are copies without
+    it; ``findings`` keep it). Cost: a scan of the findings when none is
+    marked; else, per marked finding, a walk of the later files' events."""
+    if not any(RETYPED in f.properties for f in findings):
+        return findings
+    import dataclasses
+
+    by_path, roots, todo = marked_by_root(findings, files, RETYPED)
+    out = list(findings)
+    for root, idxs in todo.items():
+        ups = [f for _, f in sorted((_version_order(f), f) for f in roots[root] if f.direction in _REPLAYED)]
+        pos_of = {f.path: n for n, f in enumerate(ups)}
+        for i in idxs:
+            finding = findings[i]
+            # a copy without the mark: the finding itself stays marked for a later
+            # resolve of the same results (the language server resolves a root again)
+            props = dict(finding.properties)
+            table, column, index, down, _ = props.pop(RETYPED)
+            pos = pos_of.get(finding.path)
+            hit = None
+            if pos is not None and not down and finding.fix is not None:
+                hit = retyped_later(summaries, ups, pos, index, table, column)
+            if hit is None:
+                out[i] = dataclasses.replace(finding, properties=props)
+                continue
+            why = (f" No one-click fix: {hit[0]}:{hit[1]} later changes this column's type (ALTER COLUMN … TYPE), "
+                   f"and from the fixed type that change would rewrite the table.")
+            out[i] = dataclasses.replace(finding, fix=None, help=(finding.help or "") + why, properties=props)
+    return out

@@ -134,7 +134,7 @@ def not_valid_fix(ctx, stmt, con: dict):
     end = tokens.clause_end(stmt, stmt.offset_of(con["location"]))
     if end is None:
         return None
-    return ctx.fix(end, end, " NOT VALID", "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
+    return ctx.fix(end, end, tokens.in_file_case(ctx.source, " NOT VALID"), "Add NOT VALID (and VALIDATE CONSTRAINT in a later migration)")
 
 
 def added_columns(stmt) -> set:
@@ -555,9 +555,10 @@ def typed_columns(ctx, stmt, bases) -> Iterator[tuple[ColumnSite, str, str, tupl
             yield site, base, names.relation(site.table), at
 
 
-def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None):
+def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: str, fix=None, **properties):
     """The finding of a type-hygiene rule on ``site`` (a column of ``table``): placed on its
-    type as written (:func:`type_where`), with ``table`` and ``column`` properties."""
+    type as written (:func:`type_where`), with ``table`` and ``column`` properties (and
+    ``properties``)."""
     return ctx.violation(
         type_where(ctx, stmt, site.type_name),
         message,
@@ -565,6 +566,7 @@ def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: 
         fix=fix,
         table=table,
         column=site.name,
+        **properties,
     )
 
 

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 
 from linter.model import Direction, cached_property
-from linter.pg import names
+from linter.pg import names, tokens
 
 # the four kinds of hazard, one per rule
 IF_NOT_EXISTS = "if-not-exists"
@@ -853,7 +853,8 @@ def fix_for(ctx, stmt, h: Hazard):
     at = h.insert_at if ctx.source is not None else None
     if at is None:
         return None
-    return ctx.fix(at, at, h.insert, f"Add {h.insert.strip()}")
+    insert = tokens.in_file_case(ctx.source, h.insert)
+    return ctx.fix(at, at, insert, f"Add {insert.strip()}")
 
 
 def violation(ctx, stmt, h: Hazard, options: dict, message: str, advice: str, guard: str, *, fix: bool = True):

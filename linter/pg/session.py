@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from linter.model import fast_init
-from linter.pg import locks, names, objects, rewrites
+from linter.pg import locks, names, objects, rewrites, tokens
 from linter.pg.tree import nodes
 
 #: Timeout settings whose value 0 means "off" ("20.11.1. Statement Behavior").
@@ -413,7 +413,7 @@ def insert_setting(ctx, step: Step, name: str, value: str):
     line_start = text.rfind("\n", 0, stmt.start) + 1
     indent = text[line_start:stmt.start]
     local = "" if session_set_needed(ctx, step) else "LOCAL "
-    sql = f"SET {local}{name} = '{value}';"
+    sql = tokens.in_file_case(ctx.source, f"SET {local}{name} = '{value}';")
     if not indent.strip():  # above an ignore comment right over it, which must stay next to it
         line_start = _above_ignore_comments(text, line_start)
     if indent.strip():

@@ -112,3 +112,61 @@ def has_keyword(stmt, name: str) -> bool:
     """True when a token named ``name`` occurs in ``stmt`` (outside comments and strings)."""
     toks = tokens(stmt)
     return bool(toks) and any(t.name == name for t in toks)
+
+
+#: How much of a file :func:`keyword_case` reads: enough keywords to tell the file's case,
+#: cut at a line end (the scanner sees whole tokens), and a bounded cost on a large dump.
+_CASE_SAMPLE = 8192
+
+_case_of: list = [None, None]  # (source, case): the last file asked about (files are linted one at a time)
+
+
+def keyword_case(source) -> str | None:
+    """``"lower"`` when most keywords of ``source``'s text (its first :data:`_CASE_SAMPLE`
+    characters, cut at a line end) are written in lower case, ``"upper"`` when most are in
+    upper case, ``None`` when it cannot tell (no keyword, a tie, the scanner failed).
+    Keywords are what PostgreSQL's scanner (pglast's ``scan``) calls keywords, comments and
+    string literals never count. Cached for the last file asked about."""
+    if _case_of[0] is source:
+        return _case_of[1]
+    text = source.text
+    if len(text) > _CASE_SAMPLE:
+        cut = text.rfind("\n", 0, _CASE_SAMPLE)
+        text = text[: cut if cut > 0 else _CASE_SAMPLE]
+    lower = upper = 0
+    try:
+        for t in pg.scan(text):
+            if t.kind != "NO_KEYWORD":
+                word = text[t.start : t.end + 1]
+                if word.islower():
+                    lower += 1
+                elif word.isupper():
+                    upper += 1
+    except Exception:
+        lower = upper = 0
+    case = "lower" if lower > upper else "upper" if upper > lower else None
+    _case_of[0], _case_of[1] = source, case
+    return case
+
+
+def in_file_case(source, sql: str) -> str:
+    """``sql`` (text a fix inserts, its keywords written in upper case) with its keywords in
+    the case most of ``source``'s keywords are written in (:func:`keyword_case`): ``SET LOCAL
+    lock_timeout = '5s';`` becomes ``set local lock_timeout = '5s';`` in a file written in
+    lower case, so a style checker (sqlfluff's CP01 capitalisation) reports nothing new once
+    the fix is applied. Identifiers, literals and comments are kept as they are; in an
+    upper-case file, or when the case is unknown, ``sql`` is returned as is."""
+    if keyword_case(source) != "lower" or not any(c.isupper() for c in sql):
+        return sql
+    try:
+        scanned = pg.scan(sql)
+    except Exception:
+        return sql
+    out, at = [], 0
+    for t in scanned:
+        if t.kind != "NO_KEYWORD":
+            out.append(sql[at : t.start])
+            out.append(sql[t.start : t.end + 1].lower())
+            at = t.end + 1
+    out.append(sql[at:])
+    return "".join(out)
