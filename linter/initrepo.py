@@ -344,7 +344,7 @@ def render_config(found: Survey, choices: Choices, *, version: str) -> str:
             lines.append(f"  {conv}: {'true' if wrapped else 'false'}")
     elif assumed:
         example = ", ".join(f"{c}: false" for c in assumed)
-        lines.append(f"# If your tool runs these files outside a transaction (autocommit), say so:")
+        lines.append("# If your tool runs these files outside a transaction (autocommit), say so:")
         lines.append(f"# transactions: {{{example}}}")
     lines.append("")
     if choices.baseline:

@@ -200,7 +200,6 @@ def substitute_placeholders(
                     break
         if name is None:
             continue
-        raw = m.group()
         if name in values:
             value = values[name]
             if kind == "psq":

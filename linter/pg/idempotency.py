@@ -879,7 +879,6 @@ def rerun_context(ctx, stmt, options: dict) -> str:
     """One sentence saying why a re-run can reach ``stmt`` with its work already done."""
     if ctx.file.direction is Direction.REPEATABLE:
         return "Flyway re-applies a repeatable migration whole every time its checksum changes."
-    top = stmt.parent or stmt
     if stmt.kind == "IndexStmt" and stmt.body.get("concurrent"):
         return ("A failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind; drop it "
                 "(DROP INDEX CONCURRENTLY IF EXISTS) before the re-run, since IF NOT EXISTS would keep the invalid one.")
