@@ -16,7 +16,6 @@ split into lower-case words (``encryptedPassword`` -> ``encrypted password``,
 
 from __future__ import annotations
 
-
 from linter.sensitive._lazy import lazy
 from functools import lru_cache
 
