@@ -115,8 +115,21 @@ def has_keyword(stmt, name: str) -> bool:
 
 
 #: How much of a file :func:`keyword_case` reads: enough keywords to tell the file's case,
-#: cut at a line end (the scanner sees whole tokens), and a bounded cost on a large dump.
-_CASE_SAMPLE = 8192
+#: cut at a line end (the scanner sees whole tokens), and a bounded cost on every file with a
+#: fix (~30 us per file, ~0.16 s over the corpus, against ~0.32 s for 8 KB). The top of the
+#: file is also what sqlfluff's default CP01 policy (``consistent``) follows: the case of the
+#: first keywords it meets.
+_CASE_SAMPLE = 1024
+
+#: :func:`keyword_case` counts the case of the first ``2 * _CASE_VOTES`` keywords only (the
+#: vote is decided by then; the count is a cost paid on every file with a fix).
+_CASE_VOTES = 40
+
+#: Keywords nearly every migration that writes its keywords in lower case uses (a word in
+#: a comment or string may match too: the scanner decides then). A sample without any of
+#: them cannot be mostly lower case, and the scan is skipped (~25 us per file).
+_LOWER_WORD = re.compile(r"\b(?:create|alter|drop|table|index|insert|update|delete|select|set|begin|commit|add|column"
+                         r"|not|null|on|into|from|where|values|primary|key|references|default|constraint|and|as)\b")
 
 _case_of: list = [None, None]  # (source, case): the last file asked about (files are linted one at a time)
 
@@ -126,24 +139,23 @@ def keyword_case(source) -> str | None:
     characters, cut at a line end) are written in lower case, ``"upper"`` when most are in
     upper case, ``None`` when it cannot tell (no keyword, a tie, the scanner failed).
     Keywords are what PostgreSQL's scanner (pglast's ``scan``) calls keywords, comments and
-    string literals never count. Cached for the last file asked about."""
+    string literals never count; the first ``2 *`` :data:`_CASE_VOTES` keywords vote.
+    Cached for the last file asked about."""
     if _case_of[0] is source:
         return _case_of[1]
     text = source.text
     if len(text) > _CASE_SAMPLE:
         cut = text.rfind("\n", 0, _CASE_SAMPLE)
         text = text[: cut if cut > 0 else _CASE_SAMPLE]
-    lower = upper = 0
-    try:
-        for t in pg.scan(text):
-            if t.kind != "NO_KEYWORD":
-                word = text[t.start : t.end + 1]
-                if word.islower():
-                    lower += 1
-                elif word.isupper():
-                    upper += 1
+    if not _LOWER_WORD.search(text):  # no common keyword in lower case: "lower" cannot win
+        _case_of[0], _case_of[1] = source, None
+        return None
+    try:  # a comprehension over the scanner's tuples (start, end, name, kind): no per-token branches
+        words = [text[s : e + 1] for s, e, _, kind in pg.scan(text) if kind != "NO_KEYWORD"][: 2 * _CASE_VOTES]
     except Exception:
-        lower = upper = 0
+        words = []
+    lower = sum(map(str.islower, words))
+    upper = sum(map(str.isupper, words))
     case = "lower" if lower > upper else "upper" if upper > lower else None
     _case_of[0], _case_of[1] = source, case
     return case
