@@ -380,6 +380,26 @@ def grouped(s: StatementLocks) -> list[tuple[RelationLock, list[str]]]:
     return out
 
 
+#: How a relation lock's ``blocks`` reads in a report line.
+_BLOCKS = {"reads and writes": "blocks reads and writes", "writes": "blocks writes", "no reads or writes": "reads and writes continue"}
+
+
+def lock_parts(lk: RelationLock) -> list[str]:
+    """What a report line says of one relation lock, in order: the lock mode, "rewrites the
+    table" or "scans the table", what it blocks, and "new table: …" when the file created
+    the relation (the text report, :mod:`linter.formats.locks_text`, and the editor's hover,
+    :mod:`linter.lsp.hover`, join them)."""
+    parts = [lk.mode]
+    if lk.rewrite:
+        parts.append("rewrites the table")
+    elif lk.scan:
+        parts.append("scans the table")
+    parts.append(_BLOCKS.get(lk.blocks, lk.blocks))
+    if lk.new_table:
+        parts.append("new table: created earlier in this file")
+    return parts
+
+
 def direction_note(s: StatementLocks) -> str:
     """``" (down)"`` for statements of down sections, else ``""``."""
     return " (down)" if s.section == str(Direction.DOWN) else ""

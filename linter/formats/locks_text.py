@@ -12,22 +12,13 @@ says what the server granted. See :mod:`linter.lockreport` for the meaning of ea
 
 from __future__ import annotations
 
-from linter.lockreport import LockReport, RelationLock, StatementLocks, direction_note, grouped
+from linter.lockreport import LockReport, RelationLock, StatementLocks, direction_note, grouped, lock_parts
 
-_BLOCKS = {"reads and writes": "blocks reads and writes", "writes": "blocks writes", "no reads or writes": "reads and writes continue"}
 _VERDICT_WIDTH = 23  # "blocks reads and writes"
 
 
 def _lock_line(lk: RelationLock, whats: list[str], several: bool) -> str:
-    parts = [lk.mode]
-    if lk.rewrite:
-        parts.append("rewrites the table")
-    elif lk.scan:
-        parts.append("scans the table")
-    parts.append(_BLOCKS.get(lk.blocks, lk.blocks))
-    if lk.new_table:
-        parts.append("new table: created earlier in this file")
-    line = f"{lk.relation}: " + ", ".join(parts)
+    line = f"{lk.relation}: " + ", ".join(lock_parts(lk))
     if several:
         line += " [" + "; ".join(w.removeprefix("ALTER TABLE … ") for w in whats) + "]"
     return line

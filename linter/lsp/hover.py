@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from linter import registry
 from linter.formats._markdown import code, md
-from linter.lockreport import StatementLocks, grouped
+from linter.lockreport import StatementLocks, grouped, lock_parts
 from linter.model import Finding, Position
 
-_BLOCKS = {"reads and writes": "blocks reads and writes", "writes": "blocks writes", "no reads or writes": "reads and writes continue"}
 
 
 def at(findings: list[Finding], pos: Position) -> list[Finding]:
@@ -67,14 +66,7 @@ def locks_text(s: StatementLocks, wrapped: bool | None) -> str:
     where = f" (in {md(s.nested)})" if s.nested else ""
     out = [f"**Locks** · {code(s.kind)}{where} · **{md(s.verdict)}**", ""]
     for lk, whats in grouped(s):
-        parts = [lk.mode]
-        if lk.rewrite:
-            parts.append("rewrites the table")
-        elif lk.scan:
-            parts.append("scans the table")
-        parts.append(_BLOCKS.get(lk.blocks, lk.blocks))
-        if lk.new_table:
-            parts.append("new table: created earlier in this file")
+        parts = lock_parts(lk)
         what = f" ({md('; '.join(whats))})" if len(whats) > 1 or whats[0] != s.kind else ""
         out.append(f"- {code(lk.relation)}: {md(', '.join(parts))}{what}")
     if not s.locks:
