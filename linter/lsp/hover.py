@@ -23,7 +23,6 @@ from linter.lockreport import StatementLocks, grouped, lock_parts
 from linter.model import Finding, Position
 
 
-
 def at(findings: list[Finding], pos: Position) -> list[Finding]:
     """The findings whose span holds ``pos`` (start <= pos <= end: the cursor just after
     the last character still counts), most severe first."""
