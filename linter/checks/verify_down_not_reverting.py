@@ -46,6 +46,8 @@ The server `miglint verify` runs on; the snapshot uses `pg_get_constraintdef`,
 - seqwall (round-trip checking of migrations): https://github.com/realkarych/seqwall
 """
 
+from linter.verify.snapshot import describe
+
 ID = "verify-down-not-reverting"
 FAMILY = "verify"
 SCOPE = "verify"
@@ -66,12 +68,10 @@ def check(ctx, rt, options):
     if rt.status == "down-failed" or not rt.not_reverted:
         return
     diffs = rt.not_reverted
-    more = f"; and {len(diffs) - SHOWN} more" if len(diffs) > SHOWN else ""
     where = rt.down.statements[0].stmt if rt.down.statements else _down_marker(ctx)
     yield ctx.violation(
         where,
-        f"the down does not restore the schema from before the up ({len(diffs)} difference{'s' if len(diffs) != 1 else ''}): "
-        f"{'; '.join(diffs[:SHOWN])}{more}",
+        f"the down does not restore the schema from before the up {describe(diffs, SHOWN)}",
         help="Make the down undo exactly what the up does, in reverse order: drop what the up creates, "
              "restore what it drops or changes.",
         context="down-not-reverting",

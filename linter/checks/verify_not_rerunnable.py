@@ -47,6 +47,8 @@ on `CREATE INDEX` 9.5.
 - strong_migrations, "Running the migration again can result in an error": https://github.com/ankane/strong_migrations#adding-an-index-non-concurrently
 """
 
+from linter.verify.snapshot import describe
+
 ID = "verify-not-rerunnable"
 FAMILY = "verify"
 SCOPE = "verify"
@@ -87,11 +89,10 @@ def check(ctx, run, options):
     if drift is not None:
         where = run.statements[0].stmt if run.statements else None
         d = drift.drift
-        more = f"; and {len(d) - SHOWN} more" if len(d) > SHOWN else ""
         yield ctx.violation(
             where,
             f"if the deployment stops after line {drift.last_line}, running this migration again applies but reaches "
-            f"another schema than one run ({len(d)} difference{'s' if len(d) != 1 else ''}): {'; '.join(d[:SHOWN])}{more}",
+            f"another schema than one run {describe(d, SHOWN)}",
             help="Make each step reach the same state whether or not it ran before (drop and create again, or guard it).",
             context="rerun-drift",
             differences=list(d),

@@ -48,6 +48,8 @@ The server `miglint verify` runs on.
 - seqwall (round-trip checking of migrations): https://github.com/realkarych/seqwall
 """
 
+from linter.verify.snapshot import describe
+
 ID = "verify-roundtrip-drift"
 FAMILY = "verify"
 SCOPE = "verify"
@@ -83,11 +85,9 @@ def check(ctx, run, options):
         return
     if not rt.drift:
         return
-    more = f"; and {len(rt.drift) - SHOWN} more" if len(rt.drift) > SHOWN else ""
     yield ctx.violation(
         first,
-        f"up → down → up reaches another schema than the first up ({len(rt.drift)} difference"
-        f"{'s' if len(rt.drift) != 1 else ''}): {'; '.join(rt.drift[:SHOWN])}{more}",
+        f"up → down → up reaches another schema than the first up {describe(rt.drift, SHOWN)}",
         help="Make the down undo exactly what the up does, so that a rollback followed by a redeploy reaches the same schema.",
         context="roundtrip-drift",
         differences=list(rt.drift),

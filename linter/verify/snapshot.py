@@ -144,3 +144,12 @@ def diff(before: Snapshot, after: Snapshot) -> tuple[list[str], list[str]]:
         if a != b and sorted(a) == sorted(b):
             notes.append(f"column order of {rel}: {', '.join(a)} -> {', '.join(b)}")
     return out, notes
+
+
+def describe(differences: list[str], shown: int) -> str:
+    """``"(N differences): a; b; and K more"``: the count of ``differences`` (lines of
+    :func:`diff`) and the first ``shown`` of them, as the ``verify-*`` rules' messages say them."""
+    n = len(differences)
+    more = f"; and {n - shown} more" if n > shown else ""
+    return f"({n} difference{'s' if n != 1 else ''}): {'; '.join(differences[:shown])}{more}"
+
