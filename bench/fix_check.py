@@ -25,7 +25,7 @@ Flyway ``.conf`` files, dbmate/goose markers, drizzle journals, popx sibling nam
 each fix, the file's link is replaced by the fixed text, the file is classified again
 (:func:`linter.discovery.classify`) and linted (:func:`linter.engine.lint_file`); when its
 per-file summary changed, the file-set rules of its root run again, and the set post-pass
-(:func:`linter.engine._resolve_with_set`) over every file of the root, so a fix that makes
+(:func:`linter.engine.resolve_with_set`) over every file of the root, so a fix that makes
 a *later* file of the root worse is caught (``varchar(40)`` → ``text`` in one file turns
 another file's ``ALTER COLUMN … TYPE varchar(40)`` into a rewrite): the other files'
 error and warning findings are compared by path, rule and line. The other files are not
@@ -191,11 +191,11 @@ class Checker:
 
     def _resolved(self, root: str, findings: list[Finding], summaries: dict) -> list[Finding]:
         """``findings`` (of ``root``'s files) through the set post-pass, as ``miglint lint``
-        reports them (:func:`linter.engine._resolve_with_set`), on copies: the post-pass takes
+        reports them (:func:`linter.engine.resolve_with_set`), on copies: the post-pass takes
         its marks out of the findings' properties."""
         marks = self._marks
         copies = [replace(f, properties=dict(f.properties)) if marks.intersection(f.properties) else f for f in findings]
-        return engine._resolve_with_set(copies, self.by_root[root], summaries, self.config)
+        return engine.resolve_with_set(copies, self.by_root[root], summaries, self.config)
 
     @cached_property
     def _marks(self) -> frozenset[str]:

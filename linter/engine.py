@@ -19,7 +19,7 @@ Scopes (what a check module's ``SCOPE`` asks the engine to pass):
 A rule of any scope lists in ``NEEDS`` what the per-file summaries must hold for it
 (:mod:`linter.migset.summary`). After the file-set checks, one post-pass resolves the
 findings a statement rule marked as depending on earlier files of the root (a column's
-old type: :func:`_resolve_with_set`, :mod:`linter.migset.coltypes`), from those summaries.
+old type: :func:`resolve_with_set`, :mod:`linter.migset.coltypes`), from those summaries.
 
 A check yields :class:`~linter.model.Violation` objects made with ``ctx.violation``; it
 never prints, picks a severity or reads other files. The engine stamps rule id, family,
@@ -679,7 +679,7 @@ _NEEDS: dict[int, tuple] = {}
 def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
     """What the enabled rules need in each file's summary (their ``NEEDS``: the
     ``file-set`` rules, and statement rules whose findings the set resolves after all
-    files, :func:`_resolve_with_set`); cached per settings object, like :func:`_plan`."""
+    files, :func:`resolve_with_set`); cached per settings object, like :func:`_plan`."""
     hit = _NEEDS.get(id(settings))
     if hit is not None and hit[0] is settings:
         return hit[1]
@@ -737,7 +737,7 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     return out
 
 
-def _resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
+def resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
     """The post-pass after all files: findings a statement rule marked as depending on
     what earlier files of the root declare (a column's old type) are restated or dropped
     from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
@@ -825,7 +825,7 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
             set_findings = run_file_sets(files, config, summaries, ignored, only=wanted)
             _set_excerpts(set_findings, files, excerpts, config)
             findings.extend(set_findings)
-            findings = _resolve_with_set(findings, files, summaries, config)
+            findings = resolve_with_set(findings, files, summaries, config)
             if wanted is not None:
                 findings = [f for f in findings if f.path in wanted]
     finally:

@@ -286,7 +286,7 @@ class Project:
             findings.extend(engine.run_file_sets(members, self.config, summaries, ignored))
         except HistoryError as exc:  # the manifest is unreadable: the per-file findings still count
             self.config_error = str(exc)
-        findings = engine._resolve_with_set(findings, members, summaries, self.config)
+        findings = engine.resolve_with_set(findings, members, summaries, self.config)
         by_path: dict[str, list[Finding]] = defaultdict(list)
         for x in sorted(findings, key=Finding.sort_key):
             if x.fingerprint not in self._accepted:
