@@ -283,8 +283,8 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
     if hit is not None and hit[0] is settings:
         return hit[1], hit[2], hit[3]
     rules = registry.all_rules()
-    stmt_rules = [(rules[r], _check_of(rules[r]), s.options) for r, s in settings.items() if rules[r].scope == "statement"]
-    file_rules = [(rules[r], _check_of(rules[r]), s.options) for r, s in settings.items()
+    stmt_rules = [(rules[r], registry.check_of(rules[r]), s.options) for r, s in settings.items() if rules[r].scope == "statement"]
+    file_rules = [(rules[r], registry.check_of(rules[r]), s.options) for r, s in settings.items()
                   if rules[r].scope == "file" and r not in ENGINE_RULES]
     every = [t for t in stmt_rules if t[0].kinds is None]
     by_kind: dict = {}
@@ -293,24 +293,6 @@ def _plan(settings: dict[str, RuleSetting]) -> tuple[dict, list, list]:
             by_kind.setdefault(kind, list(every)).append(t)
     _PLANS[id(settings)] = (settings, by_kind, every, file_rules)
     return by_kind, every, file_rules
-
-
-def _check_of(rule: registry.Rule):
-    """``rule``'s check function; while its module is still deferred
-    (:class:`linter.registry._Deferred`: a run imports only the check modules it calls), a
-    stand-in that imports it on the first call. ``type()``, not ``isinstance``: the latter
-    reads ``__class__``, which would import the module."""
-    if type(rule.module) is not registry._Deferred:
-        return rule.module.check
-    real = None
-
-    def check(*args, **kwargs):
-        nonlocal real
-        if real is None:
-            real = rule.module.check
-        return real(*args, **kwargs)
-
-    return check
 
 
 def _statement_rules(stmt: Statement, by_kind: dict, every: list) -> list:
@@ -640,7 +622,7 @@ def lint_files(files: list[MigrationFile], config: Config, *, jobs: int | None =
             prefer_fast_json()
             registry.import_all()
     if n == 1:
-        if len(files) >= PARALLEL_THRESHOLD:  # a large run calls nearly every rule: no stand-ins (_check_of)
+        if len(files) >= PARALLEL_THRESHOLD:  # a large run calls nearly every rule: no stand-ins (registry.check_of)
             registry.import_all()
         for f in files:
             yield lint_file(f, config)

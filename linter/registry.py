@@ -351,6 +351,24 @@ def alias_map() -> dict[str, str]:
     return {a: r.id for r in all_rules().values() for a in r.aliases}
 
 
+def check_of(rule: Rule):
+    """``rule``'s check function; while its module is still deferred (:class:`_Deferred`: a
+    run imports only the check modules it calls), a stand-in that imports it on the first
+    call. ``type()``, not ``isinstance``: the latter reads ``__class__``, which would import
+    the module."""
+    if type(rule.module) is not _Deferred:
+        return rule.module.check
+    real = None
+
+    def check(*args, **kwargs):
+        nonlocal real
+        if real is None:
+            real = rule.module.check
+        return real(*args, **kwargs)
+
+    return check
+
+
 def import_all() -> None:
     """Import every rule's module now (before forking workers, so that they share them)."""
     for rule in all_rules().values():
