@@ -787,8 +787,9 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     if suspended:
         gc.disable()
     wanted = None if only is None else frozenset(only)
-    whole = (cache.run_lookup(files) if cache is not None and wanted is None and not _reads_history(files, config)
-             else None)
+    # the whole run is cached (and served) only when its files and settings are all it reads
+    whole_run = cache is not None and wanted is None and not _reads_history(files, config)
+    whole = cache.run_lookup(files) if whole_run else None
     if whole is not None:  # no input of the run changed: its findings, set rules included
         findings, excerpts = whole
     try:
@@ -815,7 +816,7 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
             gc.enable()
     if whole is None:
         findings.sort(key=Finding.sort_key)
-        if cache is not None and wanted is None and not _reads_history(files, config):
+        if whole_run:
             cache.run_store(files, findings, excerpts)
     rules = registry.all_rules()
     enabled = [rules[r] for r in config.enabled_rules()]
