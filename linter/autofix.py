@@ -57,6 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import engine, fixes
+from linter.atomic import replace_file
 from linter.model import Finding, Fix, MigrationFile
 
 #: Passes (lint, fix, lint again) at most in one run.
@@ -474,19 +475,7 @@ def write(changes: dict[str, FileChange]) -> list[str]:
     for path, c in changes.items():
         target = os.path.realpath(c.file.abspath)
         data = (b"\xef\xbb\xbf" if c.bom else b"") + c.text.encode("utf-8", "surrogatepass")
-        d = os.path.dirname(target) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".miglint-fix-", dir=d)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, os.stat(target).st_mode & 0o7777)
-            os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        replace_file(target, data, prefix=".miglint-fix-", mode=os.stat(target).st_mode & 0o7777)
         done.append(path)
     return done
 

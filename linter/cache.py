@@ -350,20 +350,10 @@ class ResultCache:
         """Pickle ``value`` to ``path`` atomically (temporary file, then ``os.replace``)."""
         if not self._prepare():
             return
-        import tempfile  # only runs that write pay for it
+        from linter.atomic import replace_file
 
         try:
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".pickle")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            replace_file(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), prefix=".tmp-", suffix=".pickle")
         except Exception:  # noqa: BLE001: a full disk or a read-only folder: no cache, same findings
             pass
 
