@@ -42,7 +42,7 @@ import ipaddress
 import os
 import re
 
-from linter.verify.server import ServerError
+from linter.verify.server import ServerError, ServerVersion
 
 #: More non-template databases than this are not checked one by one: the server is not a
 #: throwaway one.
@@ -139,7 +139,7 @@ def other_data(admin, conninfo_for, own_db: str) -> list[str]:
     return found
 
 
-class UrlServer:
+class UrlServer(ServerVersion):
     """A server given by ``--database-url``, checked by the guards of the module docstring
     when :meth:`start` is called. It has what :func:`linter.verify.replay.replay` uses of a
     :class:`~linter.verify.server.LocalServer`: :meth:`conninfo`, ``version_text``,
@@ -167,16 +167,6 @@ class UrlServer:
         from psycopg.conninfo import make_conninfo
 
         return make_conninfo(self.url, dbname=dbname) if dbname else self.url
-
-    @property
-    def version_text(self) -> str:
-        """``"16.4"``."""
-        return f"{self.version_num // 10000}.{self.version_num % 10000}"
-
-    @property
-    def major(self) -> int:
-        """The server's major version."""
-        return self.version_num // 10000
 
     @property
     def started(self) -> bool:

@@ -246,7 +246,25 @@ def _unregister(server: "LocalServer") -> None:
             _PREVIOUS_SIGTERM = None
 
 
-class LocalServer:
+class ServerVersion:
+    """What a server says of its version, from its ``version_num`` (``server_version_num``:
+    major * 10000 + minor, PostgreSQL 10 and later): ``version_text`` and ``major``. Shared by
+    :class:`LocalServer` and :class:`linter.verify.database.UrlServer`."""
+
+    version_num: int
+
+    @property
+    def version_text(self) -> str:
+        """``"15.18"``."""
+        return f"{self.version_num // 10000}.{self.version_num % 10000}"
+
+    @property
+    def major(self) -> int:
+        """The server's major version (15 for 15.18)."""
+        return self.version_num // 10000
+
+
+class LocalServer(ServerVersion):
     """A PostgreSQL cluster in a temporary directory, served by a postmaster miglint
     started (see the module docstring). Use as a context manager, or call :meth:`start`
     and :meth:`stop`.
@@ -455,16 +473,6 @@ class LocalServer:
         if not m:
             return int(self.version.split(".")[0]) * 10000 if self.version.split(".")[0].isdigit() else 0
         return int(m.group(1)) * 10000 + int(m.group(2) or 0)
-
-    @property
-    def version_text(self) -> str:
-        """``"15.18"``."""
-        return f"{self.version_num // 10000}.{self.version_num % 10000}"
-
-    @property
-    def major(self) -> int:
-        """The server's major version (15 for 15.18)."""
-        return self.version_num // 10000
 
     def log_tail(self, chars: int = 2000) -> str:
         """The end of the server's log (for error messages)."""
