@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument("--setup", action="append", default=None, metavar="FILE",
                      help="SQL run in each root's database before its first migration (roles, extensions, schemas), repeatable "
                           "(default: verify.setup)")
+    ver.add_argument("--seed", action="append", default=None, metavar="FILE",
+                     help="SQL (rows) run in each root's database after the migrations before its first new one, so that a "
+                          "down that fails only on data is reported; repeatable (default: verify.seed)")
     ver.add_argument("--roundtrip", choices=("new", "all", "off"), default=None,
                      help="which migrations run their down and their up again: new (the change's new ones with --base, "
                           "else the last of each root; default), all, off")
@@ -675,7 +678,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     req = Request(cfg.verify, setup=args.setup, roundtrip=args.roundtrip, rerun=args.rerun, statement_timeout=args.statement_timeout,
                   pg_bin=args.pg_bin, database_url=args.database_url, throwaway=args.database_is_throwaway,
-                  cache=False if args.no_cache else args.cache_dir)
+                  cache=False if args.no_cache else args.cache_dir, seed=args.seed)
     kwargs = req.run_kwargs()
     try:
         server = req.server()

@@ -37,6 +37,7 @@ The keys (all optional)::
     cache_dir: .miglint_cache    # `lint`'s result cache folder (:mod:`linter.cache`)
     verify:                      # `miglint verify` (and the action's `verify: true`); see docs/verify.md
       setup: [db/verify/roles.sql]   # SQL files run in each root's database first
+      seed: [db/verify/rows.sql]     # SQL (rows) run before the first new migration; relative to this file
       roles: auto                # auto | off: NOLOGIN roles for names GRANT/OWNER TO/POLICY use
       roundtrip: new             # new | all | off
       rerun: new                 # new | all | off: re-run after a failure at each commit point
@@ -254,7 +255,7 @@ def find_config(start: str | Path) -> Path | None:
 VERIFY_ROLES = ("auto", "off")
 VERIFY_ROUNDTRIP = ("new", "all", "off")
 #: ``verify:`` keys and their types (``cache`` is checked on its own: true, false or a path).
-_VERIFY_KEYS = {"setup": list, "roles": str, "roundtrip": str, "statement_timeout": float, "pg_bin": str, "cache": object,
+_VERIFY_KEYS = {"setup": list, "seed": list, "roles": str, "roundtrip": str, "statement_timeout": float, "pg_bin": str, "cache": object,
                 "database_is_throwaway": bool}
 
 
@@ -262,7 +263,10 @@ _VERIFY_KEYS = {"setup": list, "roles": str, "roundtrip": str, "statement_timeou
 class VerifySettings:
     """The ``verify:`` section (flags of ``miglint verify`` win over it). ``setup``: SQL
     files (relative to the working directory) run in each root's database before its
-    first migration; ``roles``: ``auto`` (NOLOGIN roles for the names the migrations use
+    first migration; ``seed``: SQL files (relative to the configuration file that names
+    them, resolved when it is read) run in each root's database after its base and before
+    its first new migration, so that a down (or an up) that fails only on rows is seen;
+    ``roles``: ``auto`` (NOLOGIN roles for the names the migrations use
     and do not create) or ``off``; ``roundtrip`` and ``rerun`` (:data:`VERIFY_ROUNDTRIP`: which
     files get a round trip, which are re-run after a failure at each commit point);
     ``statement_timeout``: seconds (0: never); ``pg_bin``: the server binaries' directory;
@@ -271,6 +275,7 @@ class VerifySettings:
     that the server be local and hold no other data (:mod:`linter.verify.database`)."""
 
     setup: list[str] = field(default_factory=list)
+    seed: list[str] = field(default_factory=list)
     roles: str = "auto"
     roundtrip: str = "new"
     rerun: str = "new"
@@ -622,6 +627,14 @@ def _apply_verify(v: VerifySettings, value: dict, source: str, line: int | None)
             if not all(isinstance(x, str) and x.strip() for x in item):
                 raise ConfigError("must be a list of file paths", source, key, kline)
             v.setup = list(item)
+        elif k == "seed":
+            if isinstance(item, str):
+                item = [item]
+            _check_type(item, list, source, key, kline)
+            if not all(isinstance(x, str) and x.strip() for x in item):
+                raise ConfigError("must be a list of file paths", source, key, kline)
+            here = Path(source).parent if source else Path(".")
+            v.seed = [x if os.path.isabs(x) else str(here / x) for x in item]
         elif k == "cache":
             if isinstance(item, bool) or (isinstance(item, str) and item.strip()):
                 v.cache = item

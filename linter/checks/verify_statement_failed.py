@@ -17,6 +17,12 @@ such a root builds on something outside its own files (another root, a schema ma
 which `--setup FILE` can provide. Only `miglint verify` reports this rule; `miglint lint` never
 executes anything.
 
+The replayed tables are empty unless seed data is given (`--seed FILE`, `verify: seed:`): SQL
+run after the migrations before the first new one. Then a statement that fails only on rows
+(a down that sets NOT NULL again, re-creates a unique index or a CHECK, or casts a column
+back, over rows the up allowed: SQLSTATE class 22 or 23) is reported too, and the message
+says that it failed on the seed rows (property `seed`: the seed files).
+
 ## Example
 ```sql
 -- migrate:up
@@ -35,7 +41,8 @@ CREATE INDEX users_email_idx ON users (email);
 
 ## Options
 None. The replay itself is configured on the command line: `--setup FILE` (SQL run before
-the first migration: roles, extensions, schemas the migrations assume) and `--pg-bin DIR`.
+the first migration: roles, extensions, schemas the migrations assume), `--seed FILE` (rows,
+before the first new migration) and `--pg-bin DIR`.
 
 ## PostgreSQL versions
 The server `miglint verify` starts (the newest found; `--pg-bin` picks another). A failure
@@ -66,6 +73,12 @@ _HELP = {
 }
 
 
+#: SQLSTATE classes of failures that come from the rows: 22 data exception (a cast back that
+#: a value does not fit, 22P02 invalid text representation), 23 integrity constraint
+#: violation (23502 NOT NULL, 23505 unique, 23514 CHECK, 23503 foreign key).
+_DATA_CLASSES = frozenset({"22", "23"})
+
+
 def check(ctx, run, options):
     """``run``: a :class:`linter.verify.replay.StatementRun` whose statement failed."""
     if run.status != "failed" or run.stmt is None:
@@ -74,16 +87,26 @@ def check(ctx, run, options):
         from linter.pg import transactions
 
         help = transactions.way_out(ctx.file, ctx.pg.transaction, run.stmt, pg_version=ctx.pg_version)
+    elif run.seed and (run.sqlstate or "")[:2] in _DATA_CLASSES:
+        help = ("The rows of the seed data (which the migrations before it allow) break it: make it handle them "
+                "(update or delete them first, or give a USING expression or a default), or, in a down, accept "
+                "and document that it cannot run on such data.")
     else:
         help = _HELP.get(run.sqlstate or "", "Fix the statement so that it runs on an empty database after the migrations before it.")
     where = "in a transaction" if run.in_transaction else "outside a transaction"
+    on_rows = ""
+    if run.seed and (run.sqlstate or "")[:2] in _DATA_CLASSES:
+        on_rows = f"; it failed on the seed rows ({', '.join(run.seed)})"
+    elif run.seed:
+        on_rows = f" (with the seed rows of {', '.join(run.seed)})"
     yield ctx.violation(
         run.stmt,
-        f"the server refused this statement ({where}): {run.sqlstate} {run.message}",
+        f"the server refused this statement ({where}): {run.sqlstate} {run.message}{on_rows}",
         help=help,
         context=f"{run.sqlstate}:{' '.join(run.stmt.text.split())}",
         sqlstate=run.sqlstate,
         server_message=run.message,
         in_transaction=run.in_transaction,
         server_version=run.server_version,
+        **({"seed": list(run.seed)} if run.seed else {}),
     )

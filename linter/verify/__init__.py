@@ -8,7 +8,7 @@ from __future__ import annotations
 
 def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (), notes=(), jobs: int | None = 1,
         statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None, cache=None,
-        auto_roles: bool = True):
+        auto_roles: bool = True, seed: tuple[tuple[str, str], ...] = ()):
     """Lint ``files`` (the static findings) and :func:`check` them; returns ``(report,
     replay)`` (see :func:`check`). ``server``: None makes, starts and stops a
     :class:`~linter.verify.server.LocalServer` (``pg_bin``) here."""
@@ -16,12 +16,12 @@ def run(files, config, *, server=None, pg_bin: str | None = None, setup: tuple[s
 
     report = engine.lint(files, config, jobs=jobs, notes=list(notes))
     return check(report, files, config, server=server, pg_bin=pg_bin, setup=setup, statement_timeout=statement_timeout,
-                 roundtrip=roundtrip, rerun=rerun, progress=progress, cache=cache, auto_roles=auto_roles)
+                 roundtrip=roundtrip, rerun=rerun, progress=progress, cache=cache, auto_roles=auto_roles, seed=seed)
 
 
 def check(report, files, config, *, server=None, pg_bin: str | None = None, setup: tuple[str, ...] = (),
           statement_timeout: float | None = None, roundtrip: str = "new", rerun: str = "new", progress=None, cache=None,
-          auto_roles: bool = True):
+          auto_roles: bool = True, seed: tuple[tuple[str, str], ...] = ()):
     """Replay ``files`` on ``server`` (a :class:`~linter.verify.server.LocalServer` or
     :class:`~linter.verify.database.UrlServer`, started here when it is not yet: from
     ``cache``, a :class:`~linter.verify.basecache.Cache`, when that holds the base schema)
@@ -30,14 +30,16 @@ def check(report, files, config, *, server=None, pg_bin: str | None = None, setu
     property, the ``verify-*`` findings are added (none that repeats a static finding), notes
     say what was verified, and ``report.observations`` what the server did per statement
     (:func:`observations`). ``roundtrip``/``rerun``/``progress``: as
-    :func:`linter.verify.replay.replay` takes them.
+    :func:`linter.verify.replay.replay` takes them. ``seed``: ``((path, SQL text), …)``
+    run in each root's database before its first new file, after the base (never part of
+    the cached base: the cache key does not depend on it).
     Returns ``(report, replay)``; ``replay`` is the :class:`~linter.verify.replay.Replay`.
     With ``config.base`` set (``--base REF``), only the files the change adds (per
     :meth:`linter.migset.history.History.is_new`) are observed; the others are replayed
     before them as the base (:mod:`linter.verify.basecache`).
     Raises :class:`~linter.verify.server.ServerError` when no server can be started or a
     ``--database-url`` server is refused, and :class:`~linter.verify.replay.SetupError`
-    when the setup SQL fails."""
+    when the setup SQL fails (its :class:`~linter.verify.replay.SeedError` when a seed does)."""
     from linter.model import Finding
     from linter.verify import basecache, findings as vf, replay as rp
     from linter.verify.server import LocalServer
@@ -57,7 +59,7 @@ def check(report, files, config, *, server=None, pg_bin: str | None = None, setu
         prepared = basecache.prepare(server, files, config, new, setup=tuple(setup), auto_roles=auto_roles, timeout=timeout,
                                      roundtrip=roundtrip, cache=cache)
         result = rp.replay(files, config, server, setup=setup, new=new, roundtrip=roundtrip, rerun=rerun, progress=progress,
-                           statement_timeout=timeout, bases=prepared.bases, auto_roles=auto_roles)
+                           statement_timeout=timeout, bases=prepared.bases, auto_roles=auto_roles, seed=tuple(seed))
         result.roles = sorted(set(prepared.roles) | set(result.roles))
     finally:
         if prepared is not None:
@@ -114,6 +116,9 @@ def summary_notes(result) -> list[str]:
     out = [f"verified on PostgreSQL {result.version}: {', '.join(parts) or 'no files'}; locks observed for {observed} statement(s)"]
     if result.roles:
         out.append(f"created NOLOGIN roles the migrations name: {', '.join(result.roles)}")
+    if getattr(result, "seeded", None):
+        out.append(f"seed data loaded before the first new migration in {len(result.seeded)} root(s): "
+                   f"{', '.join(r or '.' for r in result.seeded)}")
     for fr in result.files:
         if fr.status == "skipped":
             out.append(f"{fr.path}: not verified: {fr.reason}")
@@ -125,14 +130,16 @@ class Request:
     (:class:`linter.config.VerifySettings`) and the flags that win over it (None: not
     given): :meth:`server` (a :class:`~linter.verify.database.UrlServer` for a database URL,
     else a :class:`~linter.verify.server.LocalServer`, not started), :meth:`setup_texts`,
-    :meth:`cache`, and the keyword arguments of :func:`run` (:meth:`run_kwargs`). Raises
-    :class:`~linter.exitcodes.UsageError` for a setup file that cannot be read and
+    :meth:`seed_texts`, :meth:`cache`, and the keyword arguments of :func:`run`
+    (:meth:`run_kwargs`). Raises :class:`~linter.exitcodes.UsageError` for a setup or seed
+    file that cannot be read and
     :class:`~linter.verify.server.ServerError` when no server binaries are found."""
 
     def __init__(self, settings, *, setup=None, roundtrip=None, statement_timeout=None, pg_bin=None, database_url=None,
-                 throwaway=None, cache=None, roles=None, rerun=None) -> None:
+                 throwaway=None, cache=None, roles=None, rerun=None, seed=None) -> None:
         self.settings = settings
         self.setup_files = list(setup) if setup else list(settings.setup)
+        self.seed_files = list(seed) if seed else list(getattr(settings, "seed", ()))
         self.roundtrip = roundtrip or settings.roundtrip
         self.rerun = rerun or settings.rerun
         self.statement_timeout = settings.statement_timeout if statement_timeout is None else statement_timeout
@@ -166,6 +173,20 @@ class Request:
                 raise UsageError(f"verify setup {path}: {getattr(exc, 'strerror', None) or exc}") from None
         return tuple(out)
 
+    def seed_texts(self) -> tuple[tuple[str, str], ...]:
+        """``((path, text), …)`` of the seed files, in order."""
+        from pathlib import Path
+
+        from linter.exitcodes import UsageError
+
+        out = []
+        for path in self.seed_files:
+            try:
+                out.append((str(path), Path(path).read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise UsageError(f"verify seed {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        return tuple(out)
+
     def cache(self):
         """The :class:`~linter.verify.basecache.Cache` to use, or None (``cache: false``)."""
         from linter.verify.basecache import Cache, default_dir
@@ -176,6 +197,6 @@ class Request:
 
     def run_kwargs(self) -> dict:
         """Keyword arguments of :func:`run` (and :func:`check`) but ``server``."""
-        return {"setup": self.setup_texts(), "statement_timeout": self.statement_timeout, "roundtrip": self.roundtrip,
+        return {"setup": self.setup_texts(), "seed": self.seed_texts(), "statement_timeout": self.statement_timeout, "roundtrip": self.roundtrip,
                 "rerun": self.rerun,
                 "cache": self.cache(), "auto_roles": self.auto_roles}

@@ -128,6 +128,9 @@ class StatementRun:
     #: :func:`linter.verify.findings.failure_findings`, from
     #: :func:`linter.migset.references.locked_through`)
     set_locked: tuple[str, ...] = ()
+    #: the seed files (``--seed``) whose rows were in the database when it ran (a failed
+    #: statement only; :func:`_replay_root`)
+    seed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -194,6 +197,8 @@ class Replay:
     version: str
     files: list[FileRun]
     roles: list[str] = field(default_factory=list)
+    #: roots whose database got the seed rows (``--seed``) before their first new file
+    seeded: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -243,6 +248,55 @@ UNDEFINED = frozenset({"42P01", "42704", "3F000", "42883", "42703"})
 
 class SetupError(Exception):
     """The ``--setup`` SQL failed (a usage error: exit 2)."""
+
+
+class SeedError(SetupError):
+    """A ``--seed`` file failed: its message names the file, the line of the statement,
+    the SQLSTATE and the server's message (a usage error: exit 2, never a finding of the
+    migrations)."""
+
+
+def seed_statements(text: str) -> list[tuple[int, str]]:
+    """``[(line, statement), …]`` of a seed file's SQL, split with PostgreSQL's grammar
+    (pglast's ``split``: libpq_query's parser, so a ``;`` in a string or a ``$$`` body does
+    not split). Raises :class:`ValueError` (``(line, message)`` in ``args``) when it does not
+    parse."""
+    from pglast import parser
+
+    try:
+        slices = parser.split(text, with_parser=True, only_slices=True)
+    except parser.ParseError as exc:  # args: (message, 0-based character offset)
+        at = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        raise ValueError(text[:at].count("\n") + 1, exc.args[0] if exc.args else str(exc)) from None
+    return [(text[: sl.start].count("\n") + 1, text[sl]) for sl in slices]  # character offsets
+
+
+def run_seed(conn, seed: tuple[tuple[str, str], ...], before: str) -> None:
+    """Run the seed files ``seed`` (``((path, text), …)``, in order) on ``conn`` in one
+    transaction, statement by statement, so that a failure names its line. ``before``: the
+    path of the migration it runs before (for the message). Raises :class:`SeedError`
+    naming the file, the line and that migration."""
+    import psycopg
+
+    conn.execute("BEGIN")
+    try:
+        for path, text in seed:
+            try:
+                statements = seed_statements(text)
+            except ValueError as exc:
+                line, msg = exc.args
+                raise SeedError(f"the seed {path} cannot be parsed at line {line}: {msg}") from None
+            for line, stmt in statements:
+                try:
+                    conn.execute(stmt)
+                except psycopg.Error as exc:
+                    msg = ((exc.diag.message_primary if exc.diag else None) or str(exc)).strip()
+                    raise SeedError(f"the seed {path} failed at line {line} (run before {before}, on the schema the "
+                                    f"migrations before it made): {exc.sqlstate or ''} {msg}".replace(":  ", ": ")) from None
+        conn.execute("COMMIT")
+    finally:
+        if _status(conn) != "idle":
+            _quietly(conn.execute, "ROLLBACK")
 
 
 # --------------------------------------------------------------------------- roles
@@ -612,7 +666,8 @@ def create_roles(admin, names) -> list[str]:
 
 def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bool = True, observe: bool = True,
            statement_timeout: float = STATEMENT_TIMEOUT, new: frozenset[str] | None = None, roundtrip: str = "new",
-           rerun: str = "new", progress=None, bases: dict[str, Base] | None = None) -> Replay:
+           rerun: str = "new", progress=None, bases: dict[str, Base] | None = None,
+           seed: tuple[tuple[str, str], ...] = ()) -> Replay:
     """Replay ``files`` (a discovery's files) on ``server`` (a started
     :class:`~linter.verify.server.LocalServer`) as the module docstring says. ``setup``:
     SQL texts run (each as one query) in every root's database before its first file.
@@ -627,7 +682,9 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     ``n`` files (``miglint verify``'s line per migration on a terminal). ``bases``: ``{root: Base}``, roots whose
     base files are already in a template database (:mod:`linter.verify.basecache`): their
     databases are made from it and those files are neither parsed nor run again.
-    Raises :class:`SetupError` when a setup text fails."""
+    ``seed``: ``((path, text), …)``, SQL run in each root's database after its base (the
+    files before its first new one) and before that new file (:func:`_replay_root`).
+    Raises :class:`SetupError` when a setup text fails, :class:`SeedError` when a seed does."""
     bases = bases or {}
     version = server.version_text
     roots: dict[str, list] = {}
@@ -638,27 +695,38 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     out: list[FileRun] = _Progress(progress, len(files)) if progress else []
     admin = _connect(server.conninfo())
     made_roles: list[str] = []
+    seeded: list[str] = []
     try:
         from psycopg import sql as pgsql
 
         roles_before = {r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()}
-        if auto_roles:
-            made_roles = create_roles(admin, used - created - roles_before)
-        for root, root_files in roots.items():
-            base = bases.get(root)
-            db = _RootDatabase(admin, server, root, setup, template=base.template if base else None)
+        try:
+            if auto_roles:
+                made_roles = create_roles(admin, used - created - roles_before)
+            for root, root_files in roots.items():
+                base = bases.get(root)
+                db = _RootDatabase(admin, server, root, setup, template=base.template if base else None)
+                try:
+                    _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip, rerun,
+                                 base, seed=seed)
+                    if db.seeded:
+                        seeded.append(root)
+                finally:
+                    db.drop()
+        finally:
+            # roles are the cluster's: leave it with the roles it had (the replay's databases,
+            # which own what the roles hold, are dropped by now), also after a setup or seed
+            # error (a --database-url server is left as it was found)
             try:
-                _replay_root(db, root, root_files, parsed, config, out, version, observe, statement_timeout, new, roundtrip, rerun, base)
-            finally:
-                db.drop()
-        # roles are the cluster's: leave it with the roles it had (the replay's databases,
-        # which own what the roles hold, are dropped by now)
-        for (name,) in admin.execute("SELECT rolname FROM pg_roles").fetchall():
-            if name not in roles_before:
-                _quietly(admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
+                now = [r[0] for r in admin.execute("SELECT rolname FROM pg_roles").fetchall()]
+            except Exception:  # the server is gone (SIGTERM): nothing to leave clean
+                now = []
+            for name in now:
+                if name not in roles_before:
+                    _quietly(admin.execute, pgsql.SQL("DROP ROLE {}").format(pgsql.Identifier(name)))
     finally:
         _quietly(admin.close)
-    return Replay(version, list(out), made_roles)
+    return Replay(version, list(out), made_roles, seeded)
 
 
 class _Progress(list):
@@ -684,6 +752,7 @@ class _RootDatabase:
         self.admin, self.server, self.root, self.setup = admin, server, root, setup
         self.template = template  # a base schema (its setup SQL already ran in it)
         self.fixed_name = name
+        self.seeded = False  # the seed ran in it (_replay_root)
         self.roles = self._roles()
         self.name = ""
         self.conn = None
@@ -842,11 +911,16 @@ def _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, 
 
 
 def _replay_root(db, root, root_files, parsed, config, out, version, observe, timeout, new=None, roundtrip="off",
-                 rerun="off", base: Base | None = None) -> tuple[str, bool]:
+                 rerun="off", base: Base | None = None, seed: tuple[tuple[str, str], ...] = ()) -> tuple[str, bool]:
     """Replay one root's chain on ``db`` (a :class:`_RootDatabase`), appending a
     :class:`FileRun` per file to ``out``; returns ``(stopped, applied)`` (see :class:`Base`).
     ``base``: the files it lists are already in ``db`` (made from its template): their
-    runs are reported as they were, and the chain goes on after them."""
+    runs are reported as they were, and the chain goes on after them. ``seed``
+    (:func:`run_seed`) runs right before the root's first new file (``new``; without it,
+    the last up file, the one ``--roundtrip new`` takes), on the schema the files before it
+    made; a rebuild after a round trip runs it again at the same point, and the copies the
+    re-runs start from hold its rows. A failed statement that ran on its rows gets their
+    paths (:attr:`StatementRun.seed`)."""
     conn = db.conn
     done = []  # (file, source, ctx, transaction) applied since the database was made, to rebuild after a round trip
     stopped = base.stopped if base else ""  # why the rest of the chain is not replayed
@@ -862,11 +936,17 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
             why = "it has no version, so the migration tool does not run it" if f.version is None else f"{f.direction} files are not part of the chain"
             out.append(FileRun(f.path, root, "not-replayed", reason=why))
     last_up = next((g for g in reversed(chain) if g.direction is Direction.UP), None)
+    seed_at = next((g for g in chain if (g.path in new if new is not None else g is last_up)), None) if seed else None
+    seed_paths = tuple(p for p, _ in seed)
     for f in chain:
         source, read, ctx = parsed[f.path]
         if stopped:
             out.append(FileRun(f.path, root, "skipped", reason=stopped))
             continue
+        if f is seed_at:
+            run_seed(db.conn, seed, f.path)
+            db.seeded = True
+            done.append((None, None, None, None))  # where a rebuild runs it again
         if source is None:
             out.append(FileRun(f.path, root, "skipped", reason=f"cannot be read: {read.message}"))
             stopped = f"{f.path} could not be read"
@@ -912,6 +992,9 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
                 # from an empty database and apply the chain so far, unobserved, no round trips
                 conn = db.reset()
                 for g, gsource, gctx, gtx in done:
+                    if g is None:
+                        run_seed(conn, seed, seed_at.path)
+                        continue
                     again = _replay_file(conn, g, gsource, gctx, gtx, config, version, False, timeout)
                     if again.status != "applied":
                         stopped = f"the chain could not be rebuilt after the round trip of {f.path} ({g.path}: {again.status})"
@@ -927,6 +1010,8 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
                 bad.status = run.status = "skipped"
                 run.reason = bad.reason = (f"the root does not start from an empty database: line {bad.line}: {bad.message} "
                                            f"(give what it builds on with --setup FILE)")
+        if db.seeded:
+            _mark_seed(run, seed_paths)
         applied = applied or run.status == "applied"
         out.append(run)
         if run.status == "failed":
@@ -935,6 +1020,17 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         elif run.status == "skipped":
             stopped = f"{f.path} was skipped: {run.reason}"
     return stopped, applied
+
+
+def _mark_seed(run: FileRun, paths: tuple[str, ...]) -> None:
+    """Give ``paths`` (the seed files) to the failed statements of ``run``: its up, its
+    round trip's down and up again, its run again after a failure, its re-runs."""
+    rt = run.roundtrip
+    runs = [run, run.again] + ([rt.down, rt.up_again] if rt is not None else []) + [rr.run for rr in run.reruns]
+    for r in runs:
+        for sr in r.statements if r is not None else ():
+            if sr.status == "failed":
+                sr.seed = paths
 
 
 def _down_of(f, source, downs, parsed):
