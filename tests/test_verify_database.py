@@ -169,3 +169,48 @@ def test_cli_database_url_refusal_is_exit_2(fresh, tmp_path):
     assert r.returncode in (0, 1), r.stderr
     assert "verified on PostgreSQL" in r.stdout
     assert _sql(fresh, "SELECT count(*) FROM pg_database WHERE datname LIKE 'miglint_verify_%'") == [(0,)]
+
+
+def test_automatic_roles_need_createrole_checked_up_front(fresh, tmp_path):
+    """The migrations name a role the server lacks: a --database-url role without
+    CREATEROLE gets a clear error before anything runs (exit 2 on the command line, no
+    traceback) and leaves the server as found; with CREATEROLE (no superuser) the roles are
+    made, it is made a member of them so that CREATE SCHEMA … AUTHORIZATION works as for a
+    superuser, and they are dropped at the end; with the roles on the server already, nothing is needed."""
+    import subprocess
+    import sys
+
+    from linter import config as configmod
+    from linter.discovery import discover
+    from linter.verify import run
+
+    d = tmp_path / "db" / "migrations"
+    d.mkdir(parents=True)
+    # CREATE SCHEMA … AUTHORIZATION needs membership in the role (42501 "must be member of
+    # role" without it); ALTER TABLE … OWNER TO needs that and, for a non-superuser, CREATE
+    # on the schema for the new owner, which miglint does not grant (a real difference)
+    (d / "20240101000000_a.sql").write_text("-- migrate:up\nCREATE TABLE t (id int);\nGRANT SELECT ON t TO app_ro;\n"
+                                            "CREATE SCHEMA billing AUTHORIZATION app_owner;\n"
+                                            "-- migrate:down\nDROP SCHEMA billing;\nDROP TABLE t;\n")
+    _sql(fresh, "CREATE ROLE deployer LOGIN CREATEDB; CREATE ROLE admin LOGIN CREATEDB CREATEROLE")
+    before_roles = _sql(fresh, "SELECT rolname FROM pg_roles ORDER BY 1")
+    cfg = configmod.load_preset("default")
+    found = discover([str(tmp_path)], base_dir=str(tmp_path))
+
+    with pytest.raises(srv.ServerError, match=r"the role 'deployer' may not create roles \(it needs CREATEROLE.*app_owner, app_ro"):
+        run(found.files, cfg, server=dbmod.UrlServer(_url(fresh, user="deployer"), env={}))
+    assert _sql(fresh, "SELECT count(*) FROM pg_database WHERE datname LIKE 'miglint_verify_%'") == [(0,)]
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, "-m", "linter", "verify", str(tmp_path), "--database-url", _url(fresh, user="deployer")],
+                       capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(root)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr and "may not create roles" in r.stderr, r.stderr
+
+    report, result = run(found.files, cfg, server=dbmod.UrlServer(_url(fresh, user="admin"), env={}))
+    assert [f.status for f in result.files] == ["applied"] and result.roles == ["app_owner", "app_ro"]
+    assert not [f for f in report.findings if f.rule_id == "verify-statement-failed"]
+    assert _sql(fresh, "SELECT rolname FROM pg_roles ORDER BY 1") == before_roles
+
+    # the roles exist on the server: no role is created, so CREATEROLE is not needed
+    _sql(fresh, "CREATE ROLE app_ro NOLOGIN; CREATE ROLE app_owner NOLOGIN; GRANT app_owner TO deployer")
+    report, result = run(found.files, cfg, server=dbmod.UrlServer(_url(fresh, user="deployer"), env={}))
+    assert [f.status for f in result.files] == ["applied"] and result.roles == []

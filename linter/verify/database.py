@@ -30,7 +30,10 @@ database. The server must pass three guards before anything is created; each ref
 
 ``--database-is-throwaway`` (``verify: database_is_throwaway: true``) lifts guards 1 and
 3: the user says nothing on that server matters. The role must be a superuser or have
-``CREATEDB`` (and ``CREATEROLE`` for the automatic roles).
+``CREATEDB``; and ``CREATEROLE`` when the migrations name roles the server does not have
+(the automatic ``NOLOGIN`` roles): :func:`linter.verify.replay.create_roles` checks that
+before it creates the first one and stops with a :class:`ServerError` naming them
+otherwise.
 
 The URL is a libpq connection string or URI (``postgresql://user:password@host:5432/db``);
 messages name its host, port and database, never its password.

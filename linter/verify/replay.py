@@ -652,14 +652,37 @@ def parse_files(files, config, skip: frozenset[str] = frozenset()):
 
 def create_roles(admin, names) -> list[str]:
     """Create a ``NOLOGIN`` role for each of ``names`` (sorted; ``pg_*`` names are
-    reserved and left out); returns the names created."""
+    reserved and left out); returns the names created.
+
+    The connected role must be a superuser or have ``CREATEROLE`` (a ``--database-url``
+    role may have neither): checked before the first one, and a
+    :class:`~linter.verify.server.ServerError` (exit 2) names the roles and the ways out
+    otherwise, never a traceback half-way. A role with ``CREATEROLE`` that is no superuser
+    is also made a member of each role it creates (``GRANT name TO current_user``), as a
+    superuser implicitly is: ``ALTER … OWNER TO name``, ``CREATE SCHEMA … AUTHORIZATION
+    name`` and ``SET ROLE name`` need that membership (PostgreSQL docs, ALTER TABLE: "you
+    must be able to SET ROLE to the new owning role"; CREATE ROLE: from 16 the creator gets
+    ``ADMIN OPTION`` on the role, up to 15 ``CREATEROLE`` may grant any non-superuser role),
+    so they do not fail for want of what a superuser deploying them has."""
     from psycopg import sql as pgsql
 
+    wanted = [n for n in sorted(names) if not n.startswith("pg_")]  # pg_*: reserved, the predefined roles exist
+    if not wanted:
+        return []
+    user, superuser, createrole = admin.execute(
+        "SELECT current_user, rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user").fetchone()
+    if not (superuser or createrole):
+        from linter.verify.server import ServerError
+
+        raise ServerError(f"the role {user!r} may not create roles (it needs CREATEROLE, or to be a superuser), and the "
+                          f"migrations name roles the server does not have: {', '.join(wanted)}. Grant it CREATEROLE, create "
+                          f"those roles on the server first, or set `verify: roles: off` (the statements that name them "
+                          f"then fail with 42704)")
     made = []
-    for name in sorted(names):
-        if name.startswith("pg_"):
-            continue  # reserved: the predefined roles exist, others cannot be created
+    for name in wanted:
         admin.execute(pgsql.SQL("CREATE ROLE {} NOLOGIN").format(pgsql.Identifier(name)))
+        if not superuser:
+            admin.execute(pgsql.SQL("GRANT {} TO CURRENT_USER").format(pgsql.Identifier(name)))
         made.append(name)
     return made
 
