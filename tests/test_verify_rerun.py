@@ -171,3 +171,51 @@ def test_static_rerun_claims_are_verified_and_not_repeated(tmp_path, server):
     cfg = configmod.load(str(tmp_path / ".miglint.yml"), cwd=tmp_path)
     report, _ = run(found, cfg, server=server)
     assert [f.span.start.line for f in report.findings if f.rule_id == "verify-not-rerunnable"] == [3]
+
+
+def test_static_cic_rerun_claim_is_confirmed_by_the_invalid_index_a_failed_build_leaves(tmp_path, server):
+    """create-without-if-not-exists says of a CREATE INDEX CONCURRENTLY without a DROP INDEX
+    CONCURRENTLY IF EXISTS before it: "a failed build leaves an INVALID index behind, and the
+    re-run fails". With the seed's duplicate rows the unique build fails (23505), the index
+    is left INVALID, and the file run again on that fails at it (42P07): confirmed. An
+    earlier statement that committed before the failure is judged by the same run again."""
+    from linter import config as configmod
+    from linter.discovery import discover
+    from linter.verify import run
+
+    files = {
+        "migrations/20240101000000_users.sql": "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY, email text);\n-- +goose Down\nDROP TABLE users;\n",
+        "migrations/20240102000000_uniq.sql": (GOOSE_HEAD + "CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
+                                               "-- +goose Down\nDROP INDEX users_email_key;\n"),
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    found = discover([str(tmp_path)], base_dir=str(tmp_path)).files
+    cfg = configmod.load_preset("default")
+    seed = (("seed.sql", "INSERT INTO users VALUES (1, 'a@example.com'), (2, 'a@example.com');\n"),)
+
+    def claim(report, line):
+        (f,) = [f for f in report.findings if f.rule_id == "create-without-if-not-exists" and f.span.start.line == line]
+        return f.properties.get("verification")
+
+    report, result = run(found, cfg, server=server, seed=seed)
+    fr = _file(result, "_uniq.sql")
+    assert fr.status == "failed" and fr.invalid_indexes == ["public.users_email_key"]
+    v = claim(report, 3)
+    assert v["status"] == "confirmed", v
+    assert "the build failed (23505" in v["observed"] and "INVALID index public.users_email_key" in v["observed"]
+    assert "it failed here: 42P07" in v["observed"]
+    # without the seed the build succeeds: no failure, nothing run again, no verification of the claim
+    report, result = run(found, cfg, server=server)
+    assert _file(result, "_uniq.sql").status == "applied" and claim(report, 3) is None
+
+    # a statement that committed before the failed build: the run again fails at it first
+    (tmp_path / "migrations/20240102000000_uniq.sql").write_text(
+        GOOSE_HEAD + "ALTER TABLE users ADD COLUMN nick text;\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\n"
+        "-- +goose Down\nDROP INDEX users_email_key;\nALTER TABLE users DROP COLUMN nick;\n")
+    report, result = run(found, cfg, server=server, seed=seed)
+    v = claim(report, 3)
+    assert v["status"] == "confirmed" and "it ran and committed, then the file failed at line 4" in v["observed"]
+    assert "it failed here: 42701" in v["observed"]
+    assert claim(report, 4) is None  # the run again stopped before the build

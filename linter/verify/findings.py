@@ -15,7 +15,11 @@
   server refused the statement with SQLSTATE 25001, *refuted* when it ran it.
 * The idempotency rules (:data:`RERUN_RULES`) claim a re-run fails: *confirmed* when a run
   again after a simulated failure (``FileRun.reruns``) failed at the statement, *refuted*
-  when it ran it.
+  when it ran it. When the file really failed and left an INVALID index (``FileRun.again``,
+  the file run once more on what the failure left), that run again is the test: for
+  ``CREATE INDEX CONCURRENTLY`` ("a failed build leaves an INVALID index, and the re-run
+  fails") *confirmed* when the build failed, its index is among the invalid ones, and the
+  run again failed at it.
 """
 
 from __future__ import annotations
@@ -117,10 +121,13 @@ def _rerun_verification(fr, sr) -> dict | None:
     """The ``verification`` of a static "a re-run fails here" claim on ``sr`` from the
     re-runs of its file: *confirmed* when a run again after a commit point at or past the
     statement failed at it; *refuted* when such a run again ran it; None when no re-run
-    ran the statement a second time."""
+    ran the statement a second time. A file that failed and left an INVALID index is
+    judged by its run again on what it left (:func:`_again_verification`)."""
     at = next((i for i, x in enumerate(fr.statements) if x is sr), None)
     if at is None:
         return None
+    if fr.again is not None:
+        return _again_verification(fr, sr, at)
     for rr in fr.reruns:
         if rr.committed <= at or at >= len(rr.run.statements):
             continue  # the statement had not run before this run again: no test of it
@@ -132,6 +139,36 @@ def _rerun_verification(fr, sr) -> dict | None:
         if rr.committed > at and at < len(rr.run.statements) and rr.run.statements[at].status == "ok":
             return {"server": sr.server_version, "status": "refuted",
                     "observed": f"run again after line {rr.last_line}, the server ran it without error"}
+    return None
+
+
+def _again_verification(fr, sr, at: int) -> dict | None:
+    """The ``verification`` of a "a re-run fails here" claim on ``sr`` (the ``at``-th
+    statement of the failed file run ``fr``) from ``fr.again``, the file run once more on
+    what its failure left (:func:`linter.verify.replay._replay_root`). The statement left
+    something behind when it committed (it ran outside a transaction) or when it is the
+    failed ``CONCURRENTLY`` build whose index is among ``fr.invalid_indexes`` (PostgreSQL
+    commits the index's catalog entry before the build: docs, CREATE INDEX, "Building
+    Indexes Concurrently"); only then is its run again a test of the claim. None otherwise,
+    or when the run again stopped before it."""
+    if at >= len(fr.again.statements):
+        return None
+    body = sr.stmt.body if sr.stmt is not None else {}
+    name = body.get("idxname") if sr.stmt is not None and sr.stmt.kind == "IndexStmt" and body.get("concurrent") else None
+    left = [i for i in fr.invalid_indexes if name and i.rsplit(".", 1)[-1] == name]
+    if sr.status == "failed" and left:
+        first = f"the build failed ({sr.sqlstate} {sr.message}) and left the INVALID index {left[0]}"
+    elif sr.status == "ok" and sr.in_transaction is False:
+        first = f"it ran and committed, then the file failed at line {next((x.line for x in fr.statements if x.status == 'failed'), '?')}"
+    else:
+        return None
+    again = fr.again.statements[at]
+    if again.status == "failed":
+        return {"server": sr.server_version, "status": "confirmed",
+                "observed": f"{first}; run again on what that left, it failed here: {again.sqlstate} {again.message}"}
+    if again.status == "ok":
+        return {"server": sr.server_version, "status": "refuted",
+                "observed": f"{first}; run again on what that left, the server ran it without error"}
     return None
 
 
@@ -249,7 +286,7 @@ def annotate(findings: list, result) -> list:
                 fr = cand
                 break
         v = None
-        if sr is not None and f.rule_id in RERUN_RULES and fr.reruns:
+        if sr is not None and f.rule_id in RERUN_RULES and (fr.reruns or fr.again is not None):
             v = _rerun_verification(fr, sr)
         elif sr is not None and f.rule_id == _FAILS_IN_TX and sr.status in ("ok", "failed"):
             v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
