@@ -19,9 +19,11 @@ executes anything.
 
 The replayed tables are empty unless seed data is given (`--seed FILE`, `verify: seed:`): SQL
 run after the migrations before the first new one. Then a statement that fails only on rows
-(a down that sets NOT NULL again, re-creates a unique index or a CHECK, or casts a column
-back, over rows the up allowed: SQLSTATE class 22 or 23) is reported too, and the message
-says that it failed on the seed rows (property `seed`: the seed files).
+is reported too (a down that adds back as NOT NULL a column its up dropped with its values,
+an up that adds a NOT NULL column without a default, sets NOT NULL or a CHECK over rows
+that break it, builds a unique index over duplicates, or casts a column to a type a value
+does not fit: SQLSTATE class 22 or 23), and the message says that it failed on the seed
+rows (property `seed`: the seed files).
 
 ## Example
 ```sql
