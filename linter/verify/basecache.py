@@ -30,6 +30,11 @@ the base's schema depends on:
 * per root, in order, each base file's path, convention, direction, version, the options
   found beside it (diesel ``metadata.toml``, Flyway ``.conf``) and the SHA-256 of its bytes.
 
+The seed data (``--seed``) is not in the template nor in the key: it runs in each run's
+database made from the template, before the first new file
+(:func:`linter.verify.replay._replay_root`), on a warm start as on a cold one, so one
+entry serves runs with and without a seed and a changed seed needs no new entry.
+
 The cache directory is ``verify.cache`` in the configuration, else ``$MIGLINT_CACHE_DIR``,
 else ``$XDG_CACHE_HOME/miglint``, else ``~/.cache/miglint``, under ``verify/``; the newest
 :data:`KEEP` entries are kept. An entry is written to a temporary name and renamed into
