@@ -41,7 +41,8 @@ rules compare them:
   ties those keys made); ``(i, "dropidx", index, cascade)``: DROP INDEX; ``(i, "retype",
   table, column)``: ALTER COLUMN … TYPE (it rebuilds the foreign keys on or to the column);
 * ``(i, "drop", table)``, ``(i, "rename", table, new)``, ``(i, "renidx", index, new)``
-  (ALTER INDEX … RENAME), ``(i, "rencon", table, name, new)`` (RENAME CONSTRAINT).
+  (ALTER INDEX … RENAME), ``(i, "rencon", table, name, new)`` (RENAME CONSTRAINT),
+  ``(i, "rencol", table, column, new)`` (RENAME COLUMN).
 
 Dropping a foreign key (``DROP CONSTRAINT``, ``DROP COLUMN`` of its column, or with CASCADE
 the index, key or column it depends on: ``DROP INDEX … CASCADE``) also takes ACCESS
@@ -173,6 +174,8 @@ def _add_events(st, out: list) -> None:
             out.append((i, "rename", names.table_key(body.get("relation")), body.get("newname", "")))
         elif rt == "OBJECT_INDEX":
             out.append((i, "renidx", names.table_key(body.get("relation")), body.get("newname", "")))
+        elif rt == "OBJECT_COLUMN" and body.get("relationType") in (None, "OBJECT_TABLE"):
+            out.append((i, "rencol", names.table_key(body.get("relation")), body.get("subname", ""), body.get("newname", "")))
         elif rt == "OBJECT_TABCONSTRAINT":
             out.append((i, "rencon", names.table_key(body.get("relation")), body.get("subname", ""), body.get("newname", "")))
     elif kind == "CreateStmt":
@@ -298,9 +301,9 @@ class _State:
                 if a and len(ev) > 5 and ev[4]:  # a self-reference: the key, not a tie
                     self.fks[a][ev[4]] = (b, ev[5], self.depends_on(b, ev[6] if len(ev) > 6 else ()))
                 return
-            if len(ev) > 5 and ev[4]:
+            if len(ev) > 5 and ev[4] and ev[4] not in self.fks[a]:
                 self.fks[a][ev[4]] = (b, ev[5], self.depends_on(b, ev[6] if len(ev) > 6 else ()))
-            else:
+            else:  # not named, or a name taken (PostgreSQL gave it another): a tie for good
                 self.ties[a].add(b)
                 self.ties[b].add(a)
         elif op == "partition":
@@ -321,8 +324,9 @@ class _State:
                     self._rename_index(index, name)
                     self.uniques[table][name] = (got[0], ev[6])
                 return
-            self.uniques[table][name] = (cols, ev[6])
-            self.index_table[name] = table
+            if name not in self.index_table:  # IF NOT EXISTS of one that exists; a name PostgreSQL changed
+                self.uniques[table][name] = (cols, ev[6])
+                self.index_table[name] = table
         elif op == "dropidx":
             table = self.index_table.get(ev[2])
             if table is not None:
@@ -348,6 +352,16 @@ class _State:
         elif op == "renidx":
             if ev[2] in self.index_table:
                 self._rename_index(ev[2], ev[3])
+        elif op == "rencol":
+            table, old, new = ev[2], ev[3], ev[4]
+            keys = self.fks.get(table) or {}
+            for name, (other, cols, idx) in list(keys.items()):
+                if old in cols:
+                    keys[name] = (other, tuple(new if c == old else c for c in cols), idx)
+            uniques = self.uniques.get(table) or {}
+            for name, (cols, primary) in list(uniques.items()):
+                if old in cols:
+                    uniques[name] = (tuple(new if c == old else c for c in cols), primary)
         elif op == "rencon":
             table, old, new = ev[2], ev[3], ev[4]
             keys = self.fks.get(table) or {}
