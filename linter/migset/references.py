@@ -631,7 +631,7 @@ def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
 
 def _states(findings: list, files: list, summaries: dict, key: str):
     """For each finding marked with ``key`` (popped from its properties): ``(index into
-    findings, the key's value, the _State before the statement, the file's own events)``;
+    findings, the key's value, the _State before the statement (not to be changed), the file's own events)``;
     the statement index is the value, or its first item. One replay per root."""
     if not any(key in f.properties for f in findings):
         return
@@ -651,7 +651,8 @@ def _states(findings: list, files: list, summaries: dict, key: str):
             value = finding.properties.pop(key)
             index = value[0] if isinstance(value, tuple) else value
             own = summaries.get(finding.path, {}).get(NEEDS_KEY, ())
-            here = state.copy()
-            for ev in own[: bisect_right([e[0] for e in own], index - 1)]:
+            before = own[: bisect_right([e[0] for e in own], index - 1)]
+            here = state.copy() if before else state  # read only: a copy only to replay the file's own
+            for ev in before:
                 here.apply(ev)
             yield i, value, here, own
