@@ -29,8 +29,10 @@ The model is plain frozen dataclasses; the renderers are :mod:`linter.formats.lo
 here: the report reads :class:`linter.source.Source` and :mod:`linter.pg`, and what the
 migration set knows of the ties between tables (:mod:`linter.migset.references`,
 replayed over a root's up files in version order): a statement that drops a foreign key
-an earlier migration declared also lists ACCESS EXCLUSIVE on the table the key references
-(its triggers there are dropped), and a ``DROP TABLE`` the tables the dropped one is tied to.
+an earlier migration declared (itself, or with CASCADE the unique index, key or column it
+depends on) also lists ACCESS EXCLUSIVE on the key's other table (its triggers there are
+dropped), one that attaches a partition to a table whose DEFAULT partition the set knows
+lists that partition (scanned), and a ``DROP TABLE`` the tables the dropped one is tied to.
 """
 
 from __future__ import annotations
@@ -217,8 +219,8 @@ def analyse_file(file: MigrationFile, config, read: ReadResult | None = None, ti
     ``file.abspath`` (an editor's buffer, :mod:`linter.lsp.hover`). ``ties``: the
     :class:`linter.migset.references._State` of the root's earlier files, or ``None``: when
     given, a top-level up statement also lists the tables it locks through ties the set
-    knows (:func:`linter.migset.references.locked_through`: the table a dropped foreign key
-    references), and the file's own tie events are applied to it."""
+    knows (:func:`linter.migset.references.set_locks`: the other table of a dropped foreign
+    key, a scanned DEFAULT partition), and the file's own tie events are applied to it."""
     from linter.engine import FileContext
 
     if read is None:
@@ -267,10 +269,10 @@ def _tie_events(source) -> tuple:
     return references.events(source)
 
 
-def _locked_through(ties, stmt) -> tuple:
+def _locked_through(ties, stmt) -> list:
     from linter.migset import references
 
-    return references.locked_through(ties, stmt)
+    return references.set_locks(ties, stmt)
 
 
 def _statement(ctx, source, stmt, tied: tuple = ()) -> StatementLocks:
@@ -291,11 +293,11 @@ def _statement(ctx, source, stmt, tied: tuple = ()) -> StatementLocks:
             nested += ", run by EXECUTE"
     in_tx, why = _transaction(ctx, stmt)
     effects = pg.locks(stmt)
-    if tied:  # tables the set knows it locks through their ties (a dropped foreign key's referenced table)
+    if tied:  # (table, kind, why, scan) the set knows it locks (references.set_locks: a dropped foreign key's table, a DEFAULT partition)
         from linter.pg.locks import LockEffect
 
-        what = f"{forms.statement_form(stmt)} (a foreign key or partition tie from an earlier migration)"
-        effects = [*effects, *(LockEffect(t, LockMode.ACCESS_EXCLUSIVE, what) for t in tied)]
+        form = forms.statement_form(stmt)
+        effects = [*effects, *(LockEffect(t, LockMode.ACCESS_EXCLUSIVE, f"{form} ({why})", scan=scan) for t, _, why, scan in tied)]
     held = []
     for e in effects:
         key = e.node if e.node else e.relation.rsplit(".", 1)[-1]

@@ -761,14 +761,14 @@ RULES: dict[str, dict] = {
                 "locks the index's table: the model says so but can name only the index), and the tables\n"
                 'the migration set knows a statement locks through its ties '
                 '(`linter/migset/references.py`,\n'
-                'from the earlier migrations of the root: the table a foreign key dropped by `DROP\n'
-                'CONSTRAINT`, by `DROP COLUMN` of its column or with its `DROP TABLE` references, on '
-                'which\n'
-                "its triggers are dropped under ACCESS EXCLUSIVE; a dropped table's partitioned parent). "
-                'A\n'
-                'foreign key the set does not know (made in a `DO` block, or by `DROP INDEX … CASCADE`\n'
-                'dropping the keys that depend on the index) is still reported. A `DO` block or `CALL` '
-                'runs statements the static\n'
+                'from the earlier migrations of the root: the other table of a foreign key dropped by '
+                '`DROP\n'
+                'CONSTRAINT`, by `DROP COLUMN` of its column, with its `DROP TABLE`, or with CASCADE by\n'
+                'dropping the unique index, key or column it depends on, whose triggers are dropped under\n'
+                "ACCESS EXCLUSIVE; a dropped table's partitioned parent; the DEFAULT partition `ATTACH\n"
+                'PARTITION` scans). What the set does not know (a foreign key or DEFAULT partition made '
+                'in\n'
+                'a `DO` block) is still reported. A `DO` block or `CALL` runs statements the static\n'
                 'analysis reports on their own lines, so they are left out too. Only `miglint verify` '
                 'reports\n'
                 "this rule; it asks the static model about the server's major version (what\n"
@@ -777,24 +777,28 @@ RULES: dict[str, dict] = {
                 '## Example\n'
                 '```sql\n'
                 '-- flyway:executeInTransaction=false\n'
-                'CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);\n'
-                'CREATE TABLE m_def PARTITION OF m DEFAULT;\n'
-                'CREATE TABLE m_2026 (id int, at date);\n'
-                "ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
+                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
+                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);\n'
+                "DO $$BEGIN EXECUTE 'ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id)'; "
+                'END$$;\n'
+                'DROP TABLE orders;\n'
                 '```\n'
-                '(attaching a partition scans the DEFAULT partition `m_def` under ACCESS EXCLUSIVE, to '
-                'check\n'
-                'that none of its rows belongs to the new one; the model predicts the locks on `m` and\n'
-                '`m_2026` only).\n'
+                "(dropping `orders` drops its foreign key's triggers on `users`, under ACCESS EXCLUSIVE "
+                'on\n'
+                '`users` too; the key is made by dynamic SQL, which the migration set does not read, so '
+                'the\n'
+                'model predicts the lock on `orders` only).\n'
                 '\n'
                 '## Use instead\n'
                 '```sql\n'
                 '-- flyway:executeInTransaction=false\n'
-                'CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);\n'
-                'CREATE TABLE m_2026 (id int, at date);\n'
-                "ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');\n"
+                'CREATE TABLE users (id bigint PRIMARY KEY);\n'
+                'CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));\n'
+                'DROP TABLE orders;\n'
                 '```\n'
-                '(the example shows what the rule reports, not a fix: until the model learns a '
+                '(the key declared in plain SQL, which the set reads: the lock on `users` is predicted. '
+                'The\n'
+                'example shows what the rule reports more than a fix: until the model learns a '
                 "statement's\n"
                 'lock, plan for what the server took).\n'
                 '\n'
@@ -931,6 +935,12 @@ RULES: dict[str, dict] = {
                 'DROP INDEX CONCURRENTLY users_email_idx;\n'
                 '```\n'
                 '\n'
+                '`DROP INDEX … CASCADE` also drops the foreign keys of other tables that depend on the\n'
+                'index (a unique index they reference), taking ACCESS EXCLUSIVE on those tables too '
+                '(checked\n'
+                'on a real server): when an earlier migration of the set declared such a key, the message\n'
+                'names it and its table.\n'
+                '\n'
                 '## Options\n'
                 'None. Not reported: indexes created earlier in the same file, DROP INDEXes followed\n'
                 '(after more DROP INDEXes only) by a DROP TABLE, which takes the same lock anyway (the\n'
@@ -954,7 +964,7 @@ RULES: dict[str, dict] = {
          'covers': ('missing-lock-timeout',),
          'joins': (),
          'report': 'each',
-         'needs': ()},
+         'needs': ('table_ties',)},
     'non_concurrent_reindex':
         {'id': 'non-concurrent-reindex',
          'family': 'locking',
@@ -2681,8 +2691,14 @@ RULES: dict[str, dict] = {
                 'of\n'
                 'the set declared, and `DROP COLUMN` of a column such a key is on, take ACCESS EXCLUSIVE '
                 'on\n'
-                'the table the key references too (its triggers there are dropped; checked on a real\n'
-                'server): the message names that table.\n'
+                'the table the key references too (its triggers there are dropped); with CASCADE, '
+                'dropping\n'
+                'a primary key, unique constraint or column such a key of another table depends on drops\n'
+                'that key, under ACCESS EXCLUSIVE on its table; `ALTER COLUMN … TYPE` of a column such a\n'
+                'key is on, or references, makes the key again, under ACCESS EXCLUSIVE on its other table\n'
+                '(even when the type does not change); and `ATTACH PARTITION` to a table whose\n'
+                'DEFAULT partition the set knows takes ACCESS EXCLUSIVE on that partition and scans it\n'
+                '(checked on a real server): the message names those tables.\n'
                 '\n'
                 "The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement\n"
                 'runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), '

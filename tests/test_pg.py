@@ -22,6 +22,7 @@ CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at);
 CREATE TABLE events_2025 (id bigint, at date);
 CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 ALTER TABLE orders ADD CONSTRAINT orders_total_check CHECK (total >= 0) NOT VALID;
+CREATE SEQUENCE order_numbers OWNED BY orders.id;
 """
 
 #: Statements whose locks PostgreSQL itself reports in pg_locks (each runs in a transaction
@@ -64,6 +65,9 @@ REAL_CASES = [
     "INSERT INTO orders VALUES (1, 1, 1)",
     "DELETE FROM orders",
     "CREATE TABLE invoices (id bigint, order_id bigint REFERENCES orders (id))",
+    # SHARE ROW EXCLUSIVE on the sequence: inserts drawing from it wait (ente's 24_bump_ids)
+    "ALTER SEQUENCE order_numbers RESTART WITH 10000000",
+    "ALTER SEQUENCE order_numbers INCREMENT BY 5",
 ]
 
 

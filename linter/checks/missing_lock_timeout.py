@@ -44,8 +44,13 @@ name (a rebuild the code keeps using), keeps the finding; so does a run that als
 sequences or indexes (their locks are not judged), whose message still names the tied
 tables. Likewise `ALTER TABLE … DROP CONSTRAINT` of a foreign key an earlier migration of
 the set declared, and `DROP COLUMN` of a column such a key is on, take ACCESS EXCLUSIVE on
-the table the key references too (its triggers there are dropped; checked on a real
-server): the message names that table.
+the table the key references too (its triggers there are dropped); with CASCADE, dropping
+a primary key, unique constraint or column such a key of another table depends on drops
+that key, under ACCESS EXCLUSIVE on its table; `ALTER COLUMN … TYPE` of a column such a
+key is on, or references, makes the key again, under ACCESS EXCLUSIVE on its other table
+(even when the type does not change); and `ATTACH PARTITION` to a table whose
+DEFAULT partition the set knows takes ACCESS EXCLUSIVE on that partition and scans it
+(checked on a real server): the message names those tables.
 
 The fix puts `SET LOCAL lock_timeout = '5s';` before the statement. Where the statement
 runs outside a transaction block, `SET LOCAL` would do nothing (PostgreSQL only warns), and
@@ -171,33 +176,67 @@ def _finding(ctx, step, effects, value, drops=None):
     return v
 
 
+#: ALTER TABLE subcommands that may lock a table the statement does not name through what
+#: the migration set knows (:func:`linter.migset.references.set_locks`).
+_SET_LOCKS = frozenset({"AT_DropConstraint", "AT_DropColumn", "AT_AttachPartition", "AT_AlterColumnType"})
+
+
 def _drops_keys(ctx, st) -> bool:
-    """Whether ``st`` is a top-level ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN`` of
-    an up (what may drop a foreign key the set knows: :func:`with_fk_drops`)."""
+    """Whether ``st`` is a top-level ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN`` /
+    ``ALTER COLUMN … TYPE`` / ``ATTACH PARTITION`` of an up (what may drop or rebuild a
+    foreign key the set knows, or scan a DEFAULT partition it knows: :func:`with_set_locks`)."""
     return (st.kind == "AlterTableStmt" and st.parent is None and st.section is not Direction.DOWN
             and ctx.file.direction is Direction.UP
-            and any(c.get("AlterTableCmd", {}).get("subtype") in ("AT_DropConstraint", "AT_DropColumn")
+            and any(c.get("AlterTableCmd", {}).get("subtype") in _SET_LOCKS
                     for c in st.body.get("cmds", ()) or ()))
 
 
-def with_fk_drops(finding, referenced: tuple):
-    """The finding at an ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN``, once the
-    migration set says which tables the foreign keys it drops reference
-    (:func:`linter.migset.references.resolve`; empty when it knows none): restated to name
-    them, since dropping a foreign key drops its triggers on the referenced table under
-    ACCESS EXCLUSIVE there too (checked on a real server)."""
-    if not referenced:
+def with_set_locks(finding, locks: tuple):
+    """The finding at an ``ALTER TABLE … DROP CONSTRAINT`` / ``DROP COLUMN`` / ``ALTER
+    COLUMN … TYPE`` / ``ATTACH PARTITION``, once the migration set says which other tables it takes ACCESS EXCLUSIVE
+    on (:func:`linter.migset.references.set_locks`: ``((bare table, kind, why, scan),
+    ...)``, empty when it knows none): restated to name them and say why (the table a
+    dropped foreign key references, whose triggers there are dropped; a table whose foreign
+    key CASCADE drops; the other table of a foreign key a column type change makes again;
+    the DEFAULT partition an ATTACH scans; checked on a real server)."""
+    if not locks:
         return finding
     from dataclasses import replace
 
-    others = ", ".join(f'"{t}"' for t in referenced)
-    several = len(referenced) > 1
-    message = (f"{finding.message}; {'the foreign keys it drops reference' if several else 'the foreign key it drops references'} "
-               f"{others}, on which dropping {'them' if several else 'it'} takes ACCESS EXCLUSIVE too (the key's triggers "
-               f"there are dropped), so every query on {'them' if several else 'it'} queues as well")
+    def them(n: int) -> str:
+        return "them" if n > 1 else "it"
+
+    parts = []
+    referenced = [got[0] for got in locks if got[1] == "references"]
+    if referenced:
+        n = len(referenced)
+        parts.append(f"{'the foreign keys it drops reference' if n > 1 else 'the foreign key it drops references'} "
+                     f"{_quoted(referenced)}, on which dropping {them(n)} takes ACCESS EXCLUSIVE too (the key's "
+                     f"triggers there are dropped), so every query on {them(n)} queues as well")
+    cascaded = [got[0] for got in locks if got[1] == "cascade"]
+    if cascaded:
+        n = len(cascaded)
+        parts.append(f"CASCADE also drops the foreign {'keys' if n > 1 else 'key'} of {_quoted(cascaded)} that "
+                     f"{'depend' if n > 1 else 'depends'} on what it drops, taking ACCESS EXCLUSIVE on {them(n)} too, so "
+                     f"every query on {them(n)} queues as well, and {'those keys are' if n > 1 else 'the key is'} no longer enforced")
+    rebuilt = [got[0] for got in locks if got[1] == "rebuilt"]
+    if rebuilt:
+        n = len(rebuilt)
+        parts.append(f"changing the type of a foreign key's column makes the key again, which takes ACCESS EXCLUSIVE on "
+                     f"{_quoted(rebuilt)} too (the key's triggers there are dropped and created), so every query on "
+                     f"{them(n)} queues as well")
+    for got in locks:
+        if got[1] == "default":
+            parts.append(f'it also takes ACCESS EXCLUSIVE on "{got[0]}", the DEFAULT partition, and scans it for rows that '
+                         "belong to the new partition, so every query on it queues for the whole scan")
+    message = "; ".join((finding.message, *parts))
     props = dict(finding.properties)
-    props["table"] = ", ".join(t for t in (props.get("table", ""), *referenced) if t)
+    props["table"] = ", ".join(t for t in (props.get("table", ""), *(got[0] for got in locks)) if t)
     return replace(finding, message=message, properties=props)
+
+
+def _quoted(tables: list) -> str:
+    return ", ".join(f'"{t}"' for t in tables)
 
 
 def with_ties(finding, tied, dropped: tuple = ()):

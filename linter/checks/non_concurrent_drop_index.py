@@ -24,6 +24,11 @@ DROP INDEX users_email_idx;
 DROP INDEX CONCURRENTLY users_email_idx;
 ```
 
+`DROP INDEX … CASCADE` also drops the foreign keys of other tables that depend on the
+index (a unique index they reference), taking ACCESS EXCLUSIVE on those tables too (checked
+on a real server): when an earlier migration of the set declared such a key, the message
+names it and its table.
+
 ## Options
 None. Not reported: indexes created earlier in the same file, DROP INDEXes followed
 (after more DROP INDEXes only) by a DROP TABLE, which takes the same lock anyway (the
@@ -38,6 +43,8 @@ All supported versions (`DROP INDEX CONCURRENTLY` exists since 9.2).
 - Explicit locking, table-level locks: https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
 """
 
+from linter.migset import references
+from linter.model import Direction
 from linter.pg import columns, names, tokens
 from linter.pg.locks import LockMode
 
@@ -52,6 +59,8 @@ ALIASES = ("require-concurrent-index-deletion",)
 #: folded into this finding on its statement: DROP INDEX CONCURRENTLY waits for transactions using the index without blocking reads and writes: the lock-queue hazard is gone
 COVERS = ("missing-lock-timeout",)
 KINDS = ("DropStmt",)  # the engine only calls check() for these statement kinds
+#: what the set declares about the foreign keys that depend on a dropped index (linter.migset.references)
+NEEDS = ("table_ties",)
 
 
 def check(ctx, stmt, options):
@@ -82,7 +91,7 @@ def check(ctx, stmt, options):
         at = tokens.after_keyword(stmt, "INDEX")
         if at is not None:
             fix = ctx.fix(at, at, tokens.in_file_case(ctx.source, " CONCURRENTLY"), "Add CONCURRENTLY")
-    yield ctx.violation(
+    v = ctx.violation(
         stmt,
         f"DROP INDEX {listed} takes an {lock.label} lock on the index's table, which blocks {lock.blocks} "
         "from the moment it starts waiting for running queries",
@@ -93,6 +102,31 @@ def check(ctx, stmt, options):
         index=objs[0] if len(objs) == 1 else objs,
         blocks=lock.blocks,
     )
+    if (body.get("behavior") == "DROP_CASCADE" and stmt.parent is None and stmt.section is not Direction.DOWN
+            and ctx.file.direction is Direction.UP):
+        v.properties[references.FK_LOOKUP] = stmt.index  # which foreign keys CASCADE drops: with_set_locks
+    yield v
+
+
+def with_set_locks(finding, locks: tuple):
+    """The finding at a ``DROP INDEX … CASCADE``, once the migration set says which tables'
+    foreign keys depend on the index (:func:`linter.migset.references.set_locks`: ``((bare
+    table, kind, why, scan), ...)``, empty when it knows none): restated to name them, since the
+    keys are dropped with the index, under ACCESS EXCLUSIVE on their tables (checked on a
+    real server, tests/test_migset.py)."""
+    if not locks:
+        return finding
+    from dataclasses import replace
+
+    told = ", ".join(f'"{got[0]}"' for got in locks)
+    several = len(locks) > 1
+    message = (f"{finding.message}; CASCADE also drops the foreign {'keys' if several else 'key'} of {told} that "
+               f"{'depend' if several else 'depends'} on the index, taking ACCESS EXCLUSIVE on "
+               f"{'those tables' if several else 'that table'} too, so every query on {'them' if several else 'it'} "
+               f"queues as well, and {'those keys are' if several else 'the key is'} no longer enforced")
+    props = dict(finding.properties)
+    props["table"] = ", ".join(got[0] for got in locks)
+    return replace(finding, message=message, properties=props)
 
 
 def _created_indexes(ctx, stmt) -> set[str]:

@@ -15,11 +15,12 @@ same transaction (invisible to other sessions), and locks on an index, owned seq
 than the model's lock on its table, the table of an index the model names (`DROP INDEX`
 locks the index's table: the model says so but can name only the index), and the tables
 the migration set knows a statement locks through its ties (`linter/migset/references.py`,
-from the earlier migrations of the root: the table a foreign key dropped by `DROP
-CONSTRAINT`, by `DROP COLUMN` of its column or with its `DROP TABLE` references, on which
-its triggers are dropped under ACCESS EXCLUSIVE; a dropped table's partitioned parent). A
-foreign key the set does not know (made in a `DO` block, or by `DROP INDEX … CASCADE`
-dropping the keys that depend on the index) is still reported. A `DO` block or `CALL` runs statements the static
+from the earlier migrations of the root: the other table of a foreign key dropped by `DROP
+CONSTRAINT`, by `DROP COLUMN` of its column, with its `DROP TABLE`, or with CASCADE by
+dropping the unique index, key or column it depends on, whose triggers are dropped under
+ACCESS EXCLUSIVE; a dropped table's partitioned parent; the DEFAULT partition `ATTACH
+PARTITION` scans). What the set does not know (a foreign key or DEFAULT partition made in
+a `DO` block) is still reported. A `DO` block or `CALL` runs statements the static
 analysis reports on their own lines, so they are left out too. Only `miglint verify` reports
 this rule; it asks the static model about the server's major version (what
 `miglint verify` uses unless `--pg-version` says otherwise).
@@ -27,23 +28,24 @@ this rule; it asks the static model about the server's major version (what
 ## Example
 ```sql
 -- flyway:executeInTransaction=false
-CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);
-CREATE TABLE m_def PARTITION OF m DEFAULT;
-CREATE TABLE m_2026 (id int, at date);
-ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint);
+DO $$BEGIN EXECUTE 'ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users (id)'; END$$;
+DROP TABLE orders;
 ```
-(attaching a partition scans the DEFAULT partition `m_def` under ACCESS EXCLUSIVE, to check
-that none of its rows belongs to the new one; the model predicts the locks on `m` and
-`m_2026` only).
+(dropping `orders` drops its foreign key's triggers on `users`, under ACCESS EXCLUSIVE on
+`users` too; the key is made by dynamic SQL, which the migration set does not read, so the
+model predicts the lock on `orders` only).
 
 ## Use instead
 ```sql
 -- flyway:executeInTransaction=false
-CREATE TABLE m (id int, at date) PARTITION BY RANGE (at);
-CREATE TABLE m_2026 (id int, at date);
-ALTER TABLE m ATTACH PARTITION m_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE users (id bigint PRIMARY KEY);
+CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint REFERENCES users (id));
+DROP TABLE orders;
 ```
-(the example shows what the rule reports, not a fix: until the model learns a statement's
+(the key declared in plain SQL, which the set reads: the lock on `users` is predicted. The
+example shows what the rule reports more than a fix: until the model learns a statement's
 lock, plan for what the server took).
 
 ## Options

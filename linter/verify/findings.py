@@ -201,15 +201,20 @@ def without_repeats(verify_found: list, static_found: list) -> list:
 
 def _matches(observed: str, written: str) -> bool:
     """True when the observed ``schema.name`` is the relation ``written`` names (with or
-    without a schema; unquoted names fold to lower case)."""
-    def fold(part: str) -> str:
-        return part[1:-1].replace('""', '"') if part.startswith('"') and part.endswith('"') else part.lower()
+    without a schema; unquoted names fold to lower case). A name as the static model
+    writes it is the parser's, already folded: ``"Recipient"`` written quoted in the SQL
+    is ``Recipient`` there, and matches as it is (documenso's Prisma migrations: every
+    lock on a mixed-case table was reported as unpredicted, and its claims refuted)."""
+    def same(o: str, part: str) -> bool:
+        if part.startswith('"') and part.endswith('"'):
+            return o == part[1:-1].replace('""', '"')
+        return o == part or o == part.lower()
 
-    parts = [fold(p.strip()) for p in written.split(".")]
+    parts = [p.strip() for p in written.split(".")]
     o_schema, _, o_name = observed.partition(".")
     if len(parts) == 1:
-        return o_name == parts[0]
-    return (o_schema, o_name) == (parts[-2], parts[-1])
+        return same(o_name, parts[0])
+    return same(o_schema, parts[-2]) and same(o_name, parts[-1])
 
 
 def verification(finding, sr, before_held=None) -> dict | None:

@@ -407,16 +407,23 @@ def _max_oid(conn) -> int:
 
 def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int, str]]:
     """``{name as written: (schema.name, relfilenode, oid, table)}`` for the names that
-    resolve now; ``table``: for an index, its table's ``schema.name``, else ``""``."""
+    resolve now; ``table``: for an index, its table's ``schema.name``, else ``""``. A name
+    the static model writes is the parser's, already folded (``"Recipient"`` in the SQL is
+    ``Recipient``): one with capitals is looked up quoted first, then as it is."""
     out = {}
     for name in names:
-        try:
-            row = conn.execute(
-                "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid, c.relkind "
-                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.oid = to_regclass(%s)", (name,)).fetchone()
-        except Exception:  # a name to_regclass cannot parse: leave it out
-            row = None
+        row = None
+        quoted = ".".join('"' + p.replace('"', '""') + '"' for p in name.split("."))
+        for form in (quoted, name) if name != name.lower() else (name,):  # lower case: both forms are one
+            try:
+                row = conn.execute(
+                    "SELECT n.nspname || '.' || c.relname, c.relfilenode, c.oid, c.relkind "
+                    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass(%s)", (form,)).fetchone()
+            except Exception:  # a name to_regclass cannot parse: leave it out
+                row = None
+            if row:
+                break
         if row:
             table = ""
             if row[3] in ("i", "I"):
