@@ -62,9 +62,6 @@ QUERIES = [
         FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
         LEFT JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_type t ON t.oid = con.contypid
         WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='coalesce(c.oid, 0)')}"""),
-    ("index", f"""SELECT n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='i.indrelid')}"""),
     ("view", f"""SELECT n.nspname || '.' || c.relname, md5(pg_get_viewdef(c.oid)) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('v', 'm') AND {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='c.oid')}"""),
@@ -97,6 +94,86 @@ QUERIES = [
     ("extension", "SELECT e.extname, e.extversion FROM pg_extension e WHERE e.extname <> 'plpgsql'"),
 ]
 
+#: The indexes (kind ``index``), read apart from :data:`QUERIES`: ``pg_get_indexdef``
+#: builds a deparse context of the index's whole table on every call (ruleutils.c,
+#: ``pg_get_indexdef_worker`` → ``deparse_context_for``), whose column-name bookkeeping grows
+#: with the square of the table's columns: 0.8 ms per index of a 500-column table on
+#: PostgreSQL 15 (bench/verify_bench.py's project: 0.4 s per snapshot, four snapshots per
+#: round trip). So each row also carries ``inputs``, everything that function reads for an
+#: index without expressions or predicate (pg_get_indexdef_worker, PostgreSQL 12-17): the
+#: index's name, relkind (``ON ONLY``), access method, reloptions; the table's schema and
+#: name; ``indisunique``, ``indnkeyatts`` (``INCLUDE``), ``indkey``, ``indcollation``,
+#: ``indclass``, ``indoption`` (``DESC``/``NULLS``), ``indnullsnotdistinct``; per index
+#: column the table column's name, type and collation (whether ``COLLATE`` and the operator
+#: class are printed) and the opclass options (``attoptions``). What it reads of the rest of
+#: the catalog (which opclass is the default for a type, whether a collation's or opclass's
+#: name needs its schema on the search path, identifier quoting) is in :data:`_EPOCH`. Equal
+#: inputs give the same text, so the text is computed once per distinct (epoch, inputs)
+#: (:data:`_INDEXDEFS`) and only for new or changed indexes after that; an index with
+#: expressions or a predicate (whose text names functions and operators by their current
+#: names) always asks the server. ``{version}``: the predicate ``indnullsnotdistinct``
+#: needs (PostgreSQL 15+).
+_INDEXES = f"""SELECT n.nspname || '.' || c.relname, i.indexrelid, i.indisvalid,
+      CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN concat_ws('|', c.relname, c.relkind, c.relam, am.amname,
+        c.reloptions::text, tn.nspname, t.relname, i.indisunique, i.indnatts, i.indnkeyatts, i.indkey::text,
+        i.indcollation::text, i.indclass::text, i.indoption::text, {{nulls}}, k.cols) END
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_am am ON am.oid = c.relam
+    LEFT JOIN (SELECT ia.attrelid, string_agg(concat_ws(' ', ia.attnum, a.attname, a.atttypid, a.attcollation, ia.attoptions::text),
+                                              ',' ORDER BY ia.attnum) AS cols
+               FROM pg_attribute ia JOIN pg_index x ON x.indexrelid = ia.attrelid
+               LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[ia.attnum - 1]
+               GROUP BY ia.attrelid) k ON k.attrelid = i.indexrelid
+    WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='i.indrelid')}"""
+
+#: One digest of what ``pg_get_indexdef`` reads beyond the index's own rows: the server
+#: (keywords), ``quote_all_identifiers``, the search path (a collation or opclass name is
+#: schema-qualified when not visible on it: ``generate_collation_name``,
+#: ``get_opclass_name``), the schemas, and every operator class (with its input type's
+#: category and preference), cast and collation (``GetDefaultOpClass`` picks the default
+#: opclass of a type among them, through binary-coercible casts).
+_EPOCH = """SELECT md5(concat_ws('|', version(), current_setting('quote_all_identifiers'), current_schemas(true)::text,
+      (SELECT string_agg(concat_ws(' ', oid, nspname), ',' ORDER BY oid) FROM pg_namespace),
+      (SELECT md5(string_agg(concat_ws(' ', oc.oid, oc.opcmethod, oc.opcname, oc.opcnamespace, oc.opcintype, oc.opcdefault,
+                                       ty.typcategory, ty.typispreferred), ',' ORDER BY oc.oid))
+         FROM pg_opclass oc JOIN pg_type ty ON ty.oid = oc.opcintype),
+      (SELECT md5(string_agg(concat_ws(' ', oid, castsource, casttarget, castmethod, castcontext), ',' ORDER BY oid)) FROM pg_cast),
+      (SELECT md5(string_agg(concat_ws(' ', oid, collname, collnamespace, collencoding), ',' ORDER BY oid)) FROM pg_collation)))"""
+
+#: ``{(epoch, inputs): pg_get_indexdef text}`` (:data:`_INDEXES`). Keyed by content, so
+#: it holds across databases and servers; :func:`forget` empties it (a replay starts with
+#: it empty), and so does reaching :data:`_INDEXDEFS_MAX` entries.
+_INDEXDEFS: dict[tuple[str, str], str] = {}
+_INDEXDEFS_MAX = 100_000
+
+
+def forget() -> None:
+    """Empty the cache of index texts (:data:`_INDEXDEFS`)."""
+    _INDEXDEFS.clear()
+
+
+def _indexes(conn, objects: dict) -> None:
+    """Add ``("index", schema.name): pg_get_indexdef text`` (with `` INVALID`` when
+    ``indisvalid`` is false) to ``objects`` for every index :func:`take` covers, asking the
+    server for the text only of the indexes whose inputs it has not seen (:data:`_INDEXES`)."""
+    epoch = conn.execute(_EPOCH).fetchone()[0]
+    nulls = "i.indnullsnotdistinct::text" if conn.info.server_version >= 150000 else "NULL"
+    rows = conn.execute(_INDEXES.format(nulls=nulls)).fetchall()
+    ask = [oid for _, oid, _, inputs in rows if inputs is None or (epoch, inputs) not in _INDEXDEFS]
+    fresh = dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s)",
+                              (ask,)).fetchall()) if ask else {}
+    if len(_INDEXDEFS) + len(fresh) > _INDEXDEFS_MAX:
+        _INDEXDEFS.clear()
+    for key, oid, valid, inputs in rows:
+        if oid in fresh:
+            text = fresh[oid]
+            if inputs is not None:
+                _INDEXDEFS[(epoch, inputs)] = text
+        else:
+            text = _INDEXDEFS[(epoch, inputs)]
+        objects[("index", key)] = text if valid else text + " INVALID"
+
+
 _ORDER = f"""SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY a.attnum)
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {_SYSTEM}
@@ -114,11 +191,14 @@ class Snapshot:
 
 def take(conn) -> Snapshot:
     """The snapshot of the database ``conn`` is connected to (about a dozen catalog
-    queries; it reads, and runs in whatever transaction state ``conn`` is in)."""
+    queries; it reads, and runs in whatever transaction state ``conn`` is in). Index texts
+    are those of ``pg_get_indexdef``, computed by the server only for indexes it has not
+    described before with the same inputs (:data:`_INDEXES`)."""
     objects = {}
     for kind, query in QUERIES:
         for key, value in conn.execute(query).fetchall():
             objects[(kind, key)] = value
+    _indexes(conn, objects)
     order = {rel: tuple(cols) for rel, cols in conn.execute(_ORDER).fetchall()}
     return Snapshot(objects, order)
 
