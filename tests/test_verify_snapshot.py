@@ -131,3 +131,29 @@ def test_a_down_that_changes_an_untouched_relation_is_named(tmp_path, pg_cluster
         "CREATE INDEX b_x_idx ON public.b USING btree (x DESC)",
         "only after: relation public.d",
     ]
+
+
+def test_a_round_trip_starts_from_the_snapshot_the_previous_one_ended_with(tmp_path, pg_cluster, monkeypatch):
+    """Up → down → up of each file of a chain: the snapshot after the up run again is the
+    schema the next file starts from when nothing runs between, so it is not taken twice.
+    After a round trip that did not come back (the chain is rebuilt) the next file takes its
+    own. The differences found are the same."""
+    from linter.verify import replay as rp, snapshot
+
+    taken = []
+    real = snapshot.take
+    monkeypatch.setattr(snapshot, "take", lambda conn: taken.append(1) or real(conn))
+    files, cfg = _write(tmp_path, {
+        "db/migrations/1_a.sql": "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+        "db/migrations/2_i.sql": "-- migrate:up\nCREATE INDEX a_id ON a (id);\n-- migrate:down\nDROP INDEX a_id;\n",
+        "db/migrations/3_b.sql": "-- migrate:up\nALTER TABLE a ADD COLUMN b int;\n-- migrate:down\nSELECT 1;\n",
+        "db/migrations/4_c.sql": "-- migrate:up\nALTER TABLE a ADD COLUMN c int;\n-- migrate:down\nALTER TABLE a DROP COLUMN c;\n",
+    })
+    result = rp.replay(files, cfg, pg_cluster.server, roundtrip="all")
+    trips = [fr.roundtrip for fr in result.files]
+    assert [(rt.status, rt.not_reverted) for rt in trips] == [
+        ("ok", []), ("ok", []), ("up-failed", ["only after: column public.a.b"]), ("ok", [])]
+    assert trips[2].up_again.statements[0].sqlstate == "42701"  # the column is still there
+    # 1: before, after, after down, after up again; 2: the same but "before" (1's last);
+    # 3: "before" (2's last), after, after down (the up again fails); 4 (rebuilt chain): all four
+    assert len(taken) == 4 + 3 + 2 + 4
