@@ -630,7 +630,6 @@ def replay(files, config, server, *, setup: tuple[str, ...] = (), auto_roles: bo
     Raises :class:`SetupError` when a setup text fails."""
     bases = bases or {}
     version = server.version_text
-    snapshot.forget()  # index texts are described again once per replay
     roots: dict[str, list] = {}
     for f in files:
         roots.setdefault(f.root, []).append(f)

@@ -141,8 +141,9 @@ _EPOCH = """SELECT md5(concat_ws('|', version(), current_setting('quote_all_iden
       (SELECT md5(string_agg(concat_ws(' ', oid, collname, collnamespace, collencoding), ',' ORDER BY oid)) FROM pg_collation)))"""
 
 #: ``{(epoch, inputs): pg_get_indexdef text}`` (:data:`_INDEXES`). Keyed by content, so
-#: it holds across databases and servers; :func:`forget` empties it (a replay starts with
-#: it empty), and so does reaching :data:`_INDEXDEFS_MAX` entries.
+#: it holds across databases and servers (and is kept with a cached base schema:
+#: :mod:`linter.verify.basecache`); :func:`forget` empties it (each ``miglint verify`` run
+#: starts with it empty), and so does reaching :data:`_INDEXDEFS_MAX` entries.
 _INDEXDEFS: dict[tuple[str, str], str] = {}
 _INDEXDEFS_MAX = 100_000
 
@@ -150,6 +151,25 @@ _INDEXDEFS_MAX = 100_000
 def forget() -> None:
     """Empty the cache of index texts (:data:`_INDEXDEFS`)."""
     _INDEXDEFS.clear()
+
+
+def known() -> list[list[str]]:
+    """The cache of index texts as ``[[epoch, inputs, text], …]`` (JSON-ready, for :func:`learn`)."""
+    return [[epoch, inputs, text] for (epoch, inputs), text in _INDEXDEFS.items()]
+
+
+def learn(entries) -> None:
+    """Add ``entries`` (what :func:`known` gave, e.g. read back from a file) to the cache of
+    index texts; an entry that is not three strings is left out."""
+    for e in entries:
+        if isinstance(e, list) and len(e) == 3 and all(isinstance(x, str) for x in e) and len(_INDEXDEFS) < _INDEXDEFS_MAX:
+            _INDEXDEFS[(e[0], e[1])] = e[2]
+
+
+def _describe(conn, oids: list[int]) -> dict[int, str]:
+    """``{index OID: pg_get_indexdef text}`` of the indexes ``oids`` (one query)."""
+    return dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s)",
+                             (oids,)).fetchall())
 
 
 def _indexes(conn, objects: dict) -> None:
@@ -160,8 +180,7 @@ def _indexes(conn, objects: dict) -> None:
     nulls = "i.indnullsnotdistinct::text" if conn.info.server_version >= 150000 else "NULL"
     rows = conn.execute(_INDEXES.format(nulls=nulls)).fetchall()
     ask = [oid for _, oid, _, inputs in rows if inputs is None or (epoch, inputs) not in _INDEXDEFS]
-    fresh = dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s)",
-                              (ask,)).fetchall()) if ask else {}
+    fresh = _describe(conn, ask) if ask else {}
     if len(_INDEXDEFS) + len(fresh) > _INDEXDEFS_MAX:
         _INDEXDEFS.clear()
     for key, oid, valid, inputs in rows:
