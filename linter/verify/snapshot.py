@@ -114,12 +114,12 @@ QUERIES = [
 #: names) always asks the server. ``{version}``: the predicate ``indnullsnotdistinct``
 #: needs (PostgreSQL 15+).
 _INDEXES = f"""SELECT n.nspname || '.' || c.relname, i.indexrelid, i.indisvalid,
-      CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN concat_ws('|', c.relname, c.relkind, c.relam, am.amname,
-        c.reloptions::text, tn.nspname, t.relname, i.indisunique, i.indnatts, i.indnkeyatts, i.indkey::text,
-        i.indcollation::text, i.indclass::text, i.indoption::text, {{nulls}}, k.cols) END
+      CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN ROW(c.relname, c.relkind, c.relam, am.amname,
+        c.reloptions, tn.nspname, t.relname, i.indisunique, i.indnatts, i.indnkeyatts, i.indkey::text,
+        i.indcollation::text, i.indclass::text, i.indoption::text, {{nulls}}, k.cols)::text END
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_am am ON am.oid = c.relam
-    LEFT JOIN (SELECT ia.attrelid, string_agg(concat_ws(' ', ia.attnum, a.attname, a.atttypid, a.attcollation, ia.attoptions::text),
+    LEFT JOIN (SELECT ia.attrelid, string_agg(ROW(ia.attnum, a.attname, a.atttypid, a.attcollation, ia.attoptions)::text,
                                               ',' ORDER BY ia.attnum) AS cols
                FROM pg_attribute ia JOIN pg_index x ON x.indexrelid = ia.attrelid
                LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[ia.attnum - 1]
@@ -177,12 +177,12 @@ def _indexes(conn, objects: dict) -> None:
     ``indisvalid`` is false) to ``objects`` for every index :func:`take` covers, asking the
     server for the text only of the indexes whose inputs it has not seen (:data:`_INDEXES`)."""
     epoch = conn.execute(_EPOCH).fetchone()[0]
-    nulls = "i.indnullsnotdistinct::text" if conn.info.server_version >= 150000 else "NULL"
+    nulls = "i.indnullsnotdistinct" if conn.info.server_version >= 150000 else "NULL::bool"
     rows = conn.execute(_INDEXES.format(nulls=nulls)).fetchall()
+    if len(_INDEXDEFS) + len(rows) > _INDEXDEFS_MAX:
+        _INDEXDEFS.clear()
     ask = [oid for _, oid, _, inputs in rows if inputs is None or (epoch, inputs) not in _INDEXDEFS]
     fresh = _describe(conn, ask) if ask else {}
-    if len(_INDEXDEFS) + len(fresh) > _INDEXDEFS_MAX:
-        _INDEXDEFS.clear()
     for key, oid, valid, inputs in rows:
         if oid in fresh:
             text = fresh[oid]
