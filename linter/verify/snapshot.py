@@ -119,11 +119,12 @@ _INDEXES = f"""SELECT n.nspname || '.' || c.relname, i.indexrelid, i.indisvalid,
         i.indcollation::text, i.indclass::text, i.indoption::text, {{nulls}}, k.cols)::text END
     FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_am am ON am.oid = c.relam
-    LEFT JOIN (SELECT ia.attrelid, string_agg(ROW(ia.attnum, a.attname, a.atttypid, a.attcollation, ia.attoptions)::text,
-                                              ',' ORDER BY ia.attnum) AS cols
-               FROM pg_attribute ia JOIN pg_index x ON x.indexrelid = ia.attrelid
-               LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[ia.attnum - 1]
-               GROUP BY ia.attrelid) k ON k.attrelid = i.indexrelid
+    LEFT JOIN (SELECT x.indexrelid, string_agg(ROW(k.n, a.attname, a.atttypid, a.attcollation, ia.attoptions)::text,
+                                               ',' ORDER BY k.n) AS cols
+               FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+               LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+               LEFT JOIN pg_attribute ia ON ia.attrelid = x.indexrelid AND ia.attnum = k.n::int2
+               WHERE x.indexrelid >= 16384 GROUP BY x.indexrelid) k ON k.indexrelid = i.indexrelid
     WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='i.indrelid')}"""
 
 #: One digest of what ``pg_get_indexdef`` reads beyond the index's own rows: the server
@@ -172,13 +173,11 @@ def _describe(conn, oids: list[int]) -> dict[int, str]:
                              (oids,)).fetchall())
 
 
-def _indexes(conn, objects: dict) -> None:
+def _indexes(conn, epoch: str, rows: list, objects: dict) -> None:
     """Add ``("index", schema.name): pg_get_indexdef text`` (with `` INVALID`` when
-    ``indisvalid`` is false) to ``objects`` for every index :func:`take` covers, asking the
-    server for the text only of the indexes whose inputs it has not seen (:data:`_INDEXES`)."""
-    epoch = conn.execute(_EPOCH).fetchone()[0]
-    nulls = "i.indnullsnotdistinct" if conn.info.server_version >= 150000 else "NULL::bool"
-    rows = conn.execute(_INDEXES.format(nulls=nulls)).fetchall()
+    ``indisvalid`` is false) to ``objects`` for the indexes ``rows`` (``(schema.name, OID,
+    valid, inputs)``: :data:`_INDEXES`), asking the server for the text only of the ones
+    whose inputs it has not seen with this ``epoch`` (:data:`_EPOCH`)."""
     if len(_INDEXDEFS) + len(rows) > _INDEXDEFS_MAX:
         _INDEXDEFS.clear()
     ask = [oid for _, oid, _, inputs in rows if inputs is None or (epoch, inputs) not in _INDEXDEFS]
@@ -208,17 +207,47 @@ class Snapshot:
     column_order: dict = field(default_factory=dict)
 
 
+_STATEMENTS: dict[int, str] = {}
+
+
+def _statement(server_version: int) -> str:
+    """All of a snapshot's catalog queries as one statement (one round trip, planned once
+    per connection: :func:`take` prepares it; on a busy machine each round trip also waits
+    for the server to be scheduled): rows ``(kind, key, value, index OID, index valid, column
+    order)``: a row per :data:`QUERIES` row, per index (``value``: its inputs,
+    :data:`_INDEXES`), per table (:data:`_ORDER`), and one ``epoch`` row (:data:`_EPOCH`)."""
+    if server_version not in _STATEMENTS:
+        nulls = "i.indnullsnotdistinct" if server_version >= 150000 else "NULL::bool"
+        parts = [f"SELECT {kind!r}::text, q.k::text, q.v::text, NULL::oid, NULL::bool, NULL::text[] FROM ({query}) q(k, v)"
+                 for kind, query in QUERIES]
+        parts.append(f"SELECT 'index', q.k, q.inputs, q.oid, q.valid, NULL FROM ({_INDEXES.format(nulls=nulls)}) q(k, oid, valid, inputs)")
+        parts.append(f"SELECT 'order', q.k, NULL, NULL, NULL, q.cols FROM ({_ORDER}) q(k, cols)")
+        parts.append(f"SELECT 'epoch', NULL, ({_EPOCH}), NULL, NULL, NULL")
+        _STATEMENTS[server_version] = "\nUNION ALL\n".join(parts)
+    return _STATEMENTS[server_version]
+
+
 def take(conn) -> Snapshot:
-    """The snapshot of the database ``conn`` is connected to (about a dozen catalog
-    queries; it reads, and runs in whatever transaction state ``conn`` is in). Index texts
-    are those of ``pg_get_indexdef``, computed by the server only for indexes it has not
-    described before with the same inputs (:data:`_INDEXES`)."""
+    """The snapshot of the database ``conn`` is connected to (one catalog query,
+    :func:`_statement`, and one more for the indexes whose text is not known yet; it reads,
+    and runs in whatever transaction state ``conn`` is in). Index texts are those of
+    ``pg_get_indexdef``, computed by the server only for indexes it has not described before
+    with the same inputs (:data:`_INDEXES`)."""
     objects = {}
-    for kind, query in QUERIES:
-        for key, value in conn.execute(query).fetchall():
+    order = {}
+    indexes = []
+    epoch = ""
+    rows = conn.execute(_statement(conn.info.server_version), prepare=True).fetchall()
+    for kind, key, value, oid, valid, cols in rows:
+        if kind == "index":
+            indexes.append((key, oid, valid, value))
+        elif kind == "order":
+            order[key] = tuple(cols)
+        elif kind == "epoch":
+            epoch = value
+        else:
             objects[(kind, key)] = value
-    _indexes(conn, objects)
-    order = {rel: tuple(cols) for rel, cols in conn.execute(_ORDER).fetchall()}
+    _indexes(conn, epoch, indexes, objects)
     return Snapshot(objects, order)
 
 
