@@ -96,23 +96,24 @@ QUERIES = [
 
 #: The indexes (kind ``index``), read apart from :data:`QUERIES`: ``pg_get_indexdef``
 #: builds a deparse context of the index's whole table on every call (ruleutils.c,
-#: ``pg_get_indexdef_worker`` → ``deparse_context_for``), whose column-name bookkeeping grows
-#: with the square of the table's columns: 0.8 ms per index of a 500-column table on
-#: PostgreSQL 15 (bench/verify_bench.py's project: 0.4 s per snapshot, four snapshots per
-#: round trip). So each row also carries ``inputs``, everything that function reads for an
-#: index without expressions or predicate (pg_get_indexdef_worker, PostgreSQL 12-17): the
-#: index's name, relkind (``ON ONLY``), access method, reloptions; the table's schema and
-#: name; ``indisunique``, ``indnkeyatts`` (``INCLUDE``), ``indkey``, ``indcollation``,
-#: ``indclass``, ``indoption`` (``DESC``/``NULLS``), ``indnullsnotdistinct``; per index
-#: column the table column's name, type and collation (whether ``COLLATE`` and the operator
-#: class are printed) and the opclass options (``attoptions``). What it reads of the rest of
-#: the catalog (which opclass is the default for a type, whether a collation's or opclass's
-#: name needs its schema on the search path, identifier quoting) is in :data:`_EPOCH`. Equal
-#: inputs give the same text, so the text is computed once per distinct (epoch, inputs)
-#: (:data:`_INDEXDEFS`) and only for new or changed indexes after that; an index with
-#: expressions or a predicate (whose text names functions and operators by their current
-#: names) always asks the server. ``{version}``: the predicate ``indnullsnotdistinct``
-#: needs (PostgreSQL 15+).
+#: ``pg_get_indexdef_worker`` → ``deparse_context_for``, which names every column of the
+#: table): measured 0.8 ms per index of a 500-column table on PostgreSQL 15
+#: (bench/verify_bench.py's project: 0.4 s per snapshot, four snapshots per round trip).
+#: So each row also carries ``inputs``, everything that function reads for an index
+#: without expressions or predicate (``pg_get_indexdef_worker``): the index's name, relkind
+#: (``ON ONLY``), access method, reloptions; the table's schema and name; ``indisunique``,
+#: ``indnkeyatts`` (``INCLUDE``), ``indkey``, ``indcollation``, ``indclass``, ``indoption``
+#: (``DESC``/``NULLS``), ``indnullsnotdistinct`` (``{nulls}``: PostgreSQL 15+, else NULL);
+#: per index column the table column's name, type and collation (whether ``COLLATE`` and
+#: the operator class are printed) and the opclass options (``attoptions``). What it reads
+#: of the rest of the catalog (which opclass is the default for a type, whether a
+#: collation's or opclass's name needs its schema on the search path, identifier quoting)
+#: is in :data:`_EPOCH`. Equal inputs give the same text, so the text is computed once per
+#: distinct (epoch, inputs) (:data:`_INDEXDEFS`) and only for new or changed indexes after
+#: that; an index with expressions or a predicate (whose text names functions and
+#: operators by their current names) always asks the server. The key columns are read for
+#: indexes with an OID of at least 16384 only (``FirstNormalObjectId``: every object made
+#: after ``initdb``; the system catalogs' own indexes are below it).
 _INDEXES = f"""SELECT n.nspname || '.' || c.relname, i.indexrelid, i.indisvalid,
       CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN ROW(c.relname, c.relkind, c.relam, am.amname,
         c.reloptions, tn.nspname, t.relname, i.indisunique, i.indnatts, i.indnkeyatts, i.indkey::text,
@@ -169,7 +170,7 @@ def learn(entries) -> None:
 
 def _describe(conn, oids: list[int]) -> dict[int, str]:
     """``{index OID: pg_get_indexdef text}`` of the indexes ``oids`` (one query)."""
-    return dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s)",
+    return dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s::oid[])",
                              (oids,)).fetchall())
 
 
