@@ -89,10 +89,10 @@ def _change(root: Path, n: int, new: int) -> Path:
 
 
 def _verify_change(root: Path, cache_dir: Path):
-    """``(wall seconds, CPU seconds of miglint and the server, the base's note, cache state,
-    files observed)`` of :func:`linter.verify.run` on ``root`` with ``--base main`` and a
-    fresh :class:`LocalServer` (CPU: this process and its reaped children, i.e. the
-    postmaster and its backends)."""
+    """``(wall seconds, (CPU seconds of miglint and the server, of the server alone), the
+    base's note, cache state, files observed)`` of :func:`linter.verify.run` on ``root`` with
+    ``--base main`` and a fresh :class:`LocalServer` (CPU: this process and its reaped
+    children; the server's is the children's: the postmaster, its backends, ``initdb``)."""
     import os
 
     from linter import config as configmod
@@ -103,9 +103,9 @@ def _verify_change(root: Path, cache_dir: Path):
 
     import resource
 
-    def cpu() -> float:
+    def cpu() -> tuple[float, float]:
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime, kids.ru_utime + kids.ru_stime
 
     cwd = os.getcwd()
     os.chdir(root)
@@ -121,7 +121,8 @@ def _verify_change(root: Path, cache_dir: Path):
         finally:
             server.stop()
         secs = time.perf_counter() - t0
-        cpu_secs = cpu() - c0
+        c1 = cpu()
+        cpu_secs = (c1[0] - c0[0], c1[1] - c0[1])
     finally:
         os.chdir(cwd)
     note = next((n for n in report.notes if n.startswith("base schema")), "")
@@ -151,27 +152,27 @@ def _change_bench(args, tmp: str) -> None:
             cache_dir = Path(tmp) / f"cache{new}-{i}"
             if new == 1:  # what every run cost before the cache: initdb, base replayed into a template
                 secs, cpu_secs, note, state, observed = _verify_change(root, None)
-                off.append((secs, cpu_secs))
+                off.append((secs, *cpu_secs))
             secs, cpu_secs, note, state, observed = _verify_change(root, cache_dir)
             assert state == "miss", note
-            cold.append((secs, cpu_secs))
+            cold.append((secs, *cpu_secs))
             secs, cpu_secs, note, state, observed = _verify_change(root, cache_dir)
             assert state == "hit", note
             assert observed == new, observed
-            warm.append((secs, cpu_secs))
+            warm.append((secs, *cpu_secs))
             if args.cli:
                 clis.append(_cli(root, cache_dir))
         rows[new] = (min(cold), min(warm), min(clis) if clis else None)
         if off:
             no_cache = min(off)
-    print(f"  a change on a {n}-migration history (--base main; lint included), wall / CPU:")
-    print(f"    1 new, no cache (--no-cache)                {no_cache[0]:6.3f} / {no_cache[1]:6.3f} s")
+    print(f"  a change on a {n}-migration history (--base main; lint included), wall / CPU (of which the server's):")
+    print(f"    1 new, no cache (--no-cache)                {no_cache[0]:6.3f} / {no_cache[1]:6.3f} ({no_cache[2]:.3f}) s")
     for new, (c, w, cli) in rows.items():
         extra = f"; warm as a process {cli:.3f} s wall" if cli is not None else ""
-        print(f"    {new} new: cold (initdb, base replayed, cached) {c[0]:6.3f} / {c[1]:6.3f} s; "
-              f"warm (cache copied) {w[0]:6.3f} / {w[1]:6.3f} s{extra}")
-    per = ((rows[k][1][0] - rows[1][1][0]) / (k - 1), (rows[k][1][1] - rows[1][1][1]) / (k - 1))
-    print(f"    per additional new migration (warm)  {per[0]:6.3f} / {per[1]:6.3f} s")
+        print(f"    {new} new: cold (initdb, base replayed, cached) {c[0]:6.3f} / {c[1]:6.3f} ({c[2]:.3f}) s; "
+              f"warm (cache copied) {w[0]:6.3f} / {w[1]:6.3f} ({w[2]:.3f}) s{extra}")
+    per = [(rows[k][1][i] - rows[1][1][i]) / (k - 1) for i in range(3)]
+    print(f"    per additional new migration (warm)  {per[0]:6.3f} / {per[1]:6.3f} ({per[2]:.3f}) s")
 
 
 def main(argv=None) -> int:

@@ -196,3 +196,31 @@ def test_a_damaged_entry_means_a_cold_start(tmp_path):
     assert [fr.status for fr in result.files] == ["applied"] * 3
     assert any("replayed" in n for n in report.notes if n.startswith("base schema"))
     assert not server.dir.exists()
+
+
+def test_the_entry_keeps_the_base_index_texts_for_the_first_round_trip(tmp_path, monkeypatch):
+    """pg_get_indexdef is slow on wide tables (linter/verify/snapshot.py): the cold run
+    describes the base's indexes once (the template's snapshot, stored in base.json, and its
+    first round trip on a copy finds them), the warm run not at all; the round trip is the same."""
+    from linter.verify import snapshot
+
+    asked = []
+    real = snapshot._describe
+    monkeypatch.setattr(snapshot, "_describe", lambda conn, oids: asked.append(len(oids)) or real(conn, oids))
+    base = {"1_users.up.sql": "CREATE TABLE users (id int PRIMARY KEY, email text);\nCREATE INDEX users_email ON users (email);\n",
+            "1_users.down.sql": "DROP TABLE users;\n"}
+    new = {"2_note.up.sql": "ALTER TABLE users ADD COLUMN note text;\n", "2_note.down.sql": "SELECT 1;\n"}  # does not revert
+    proj = _project(tmp_path, base, new)
+    cache = basecache.Cache(tmp_path / "cache")
+    cold_report, cold, _ = _verify(proj, cache)
+    assert asked == [2]
+    (entry,) = (tmp_path / "cache").iterdir()
+    texts = sorted(t for _, _, t in __import__("json").loads((entry / "base.json").read_text())["indexdefs"])
+    assert texts == ["CREATE INDEX users_email ON public.users USING btree (email)",
+                     "CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)"]
+    asked.clear()
+    warm_report, warm, _ = _verify(proj, cache)
+    assert asked == []
+    assert _summary(cold_report, cold) == _summary(warm_report, warm)
+    (trip,) = [fr.roundtrip for fr in warm.files if fr.roundtrip]
+    assert trip.not_reverted == ["only after: column public.users.note"]

@@ -35,6 +35,12 @@ database made from the template, before the first new file
 (:func:`linter.verify.replay._replay_root`), on a warm start as on a cold one, so one
 entry serves runs with and without a seed and a changed seed needs no new entry.
 
+``base.json`` also keeps the index texts of the templates' catalog snapshot
+(:func:`linter.verify.snapshot.known`): ``pg_get_indexdef`` costs about 1 ms per index on a
+wide table, and a warm run's first round-trip snapshot would otherwise describe every index
+of the base again. They are keyed by everything that text depends on, so they are only
+reused where the server would print the same.
+
 The cache directory is ``verify.cache`` in the configuration, else ``$MIGLINT_CACHE_DIR``,
 else ``$XDG_CACHE_HOME/miglint``, else ``~/.cache/miglint``, under ``verify/``; the newest
 :data:`KEEP` entries are kept. An entry is written to a temporary name and renamed into
@@ -240,6 +246,9 @@ def prepare(server, files, config, new, *, setup=(), auto_roles=True, timeout=rp
     """Start ``server`` when it is not started yet and give it the base schema (module
     docstring): from ``cache`` when it has the key, else by replaying the base (and then
     storing it). A ``--database-url`` server (not ``cacheable``) is never cached."""
+    from linter.verify import snapshot
+
+    snapshot.forget()  # a run starts with no index texts but its cached base's
     bases = base_files(files, new, roundtrip)
     cacheable = getattr(server, "cacheable", False) and cache is not None and not getattr(server, "started", True)
     t0 = time.perf_counter()
@@ -263,6 +272,7 @@ def prepare(server, files, config, new, *, setup=(), auto_roles=True, timeout=rp
                 # evicted by another run while copied, or damaged: start cold (start removed its directory)
                 pass
             else:
+                snapshot.learn(meta.get("indexdefs") or [])
                 secs = time.perf_counter() - t0
                 return Prepared(got, list(meta.get("roles", [])), f"base schema ({n} files) from the cache in {secs:.1f} s", "hit", secs)
     if not getattr(server, "started", True):
@@ -270,11 +280,33 @@ def prepare(server, files, config, new, *, setup=(), auto_roles=True, timeout=rp
     got, made, every = replay_bases(server, bases, files, config, setup=setup, auto_roles=auto_roles, timeout=timeout)
     state = "off"
     if cacheable:
-        meta = {"bases": {root: _base_to_json(b) for root, b in got.items()}, "roles": made}
+        meta = {"bases": {root: _base_to_json(b) for root, b in got.items()}, "roles": made,
+                "indexdefs": _index_texts(server, got) if roundtrip != "off" else []}
         state = "miss" if cache.store(k, server, meta) else "off"
     secs = time.perf_counter() - t0
     where = " (saved to the cache)" if state == "miss" else ""
     return Prepared(got, made, f"base schema ({n} files) replayed in {secs:.1f} s{where}", state, secs, every)
+
+
+def _index_texts(server, bases: dict) -> list[list[str]]:
+    """The index texts of a snapshot of each template database in ``bases``
+    (:func:`linter.verify.snapshot.known`), to keep in the cache entry: the first round trip
+    of this run (on a copy of a template) finds them there too, so the cold run pays for
+    them once, as it did before. ``[]`` when a template cannot be read."""
+    import psycopg
+
+    from linter.verify import snapshot
+
+    try:
+        for b in bases.values():
+            conn = rp._connect(server.conninfo(b.template))
+            try:
+                snapshot.take(conn)
+            finally:
+                rp._quietly(conn.close)
+    except psycopg.Error:
+        return []
+    return snapshot.known()
 
 
 def drop(server, prepared: Prepared) -> None:

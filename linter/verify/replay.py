@@ -968,7 +968,11 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
     last_up = next((g for g in reversed(chain) if g.direction is Direction.UP), None)
     seed_at = next((g for g in chain if (g.path in new if new is not None else g is last_up)), None) if seed else None
     seed_paths = tuple(p for p, _ in seed)
+    # (connection, snapshot) when nothing has run on that connection since the snapshot: the
+    # end of a round trip that came back, the schema the next file's round trip starts from
+    held = None
     for f in chain:
+        prev, held = held, None
         source, read, ctx = parsed[f.path]
         if stopped:
             out.append(FileRun(f.path, root, "skipped", reason=stopped))
@@ -976,6 +980,7 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         if f is seed_at:
             run_seed(db.conn, seed, f.path)
             db.seeded = True
+            prev = None  # the seed ran on the connection since that snapshot
             done.append((None, None, None, None))  # where a rebuild runs it again
         if source is None:
             out.append(FileRun(f.path, root, "skipped", reason=f"cannot be read: {read.message}"))
@@ -1000,13 +1005,15 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         template = _freeze(db) if points else None
         conn = db.conn
         invalid = _invalid_indexes(conn) if is_new and any(_gated_form(s) for s in up) else None
-        before = snapshot.take(conn) if down else None
+        before = (prev[1] if prev is not None and prev[0] is conn else snapshot.take(conn)) if down else None
         run = _replay_file(conn, f, source, ctx, tx, config, version, observe and is_new, timeout)
         if invalid is not None:
             run.invalid_indexes = sorted(_invalid_indexes(conn) - invalid)
+        # the schema the up reached: the re-runs must reach it, the round trip's up again too
+        reached = snapshot.take(conn) if run.status == "applied" and (template is not None or down) else None
         if template is not None:
             if run.status == "applied":
-                run.reruns = _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, snapshot.take(conn))
+                run.reruns = _reruns(db, template, f, source, ctx, tx, points, config, version, timeout, reached)
             db.discard(template)
         if run.status == "failed" and run.invalid_indexes:
             # the deployment failed here and left the index; it is run again as it was left
@@ -1015,8 +1022,10 @@ def _replay_root(db, root, root_files, parsed, config, out, version, observe, ti
         if run.status == "applied":
             done.append((f, source, ctx, tx))
         if down and run.status == "applied":
-            run.roundtrip = _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, run)
-            if run.roundtrip.status != "ok" or run.roundtrip.drift:
+            run.roundtrip, last = _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, run, reached)
+            if run.roundtrip.status == "ok" and not run.roundtrip.drift:
+                held = (conn, last)
+            else:
                 # the schema is not the one the up left (after a down that did not revert, an up
                 # run again that succeeds and reaches the same schema puts it back): start again
                 # from an empty database and apply the chain so far, unobserved, no round trips
@@ -1089,17 +1098,20 @@ def _about(line: str, relations: set[str]) -> bool:
     return len(parts) >= 2 and any(parts[1] == r or parts[1].startswith(r + "_") for r in relations)
 
 
-def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, up_run=None) -> RoundTrip:
+def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout, up_run=None, after=None):
     """Up → down → up of ``f``, which has just been applied on ``conn`` (``before``: the
-    snapshot from before its up): snapshot, run the down as its tool runs it, snapshot and
-    compare with ``before``, run the up again, snapshot and compare with the first. The
-    seqwall "staircase" check, on a catalog snapshot (:mod:`linter.verify.snapshot`)."""
-    after = snapshot.take(conn)
+    snapshot from before its up; ``after``: from after it, taken here when None): run the
+    down as its tool runs it, snapshot and compare with ``before``, run the up again,
+    snapshot and compare with ``after``. The seqwall "staircase" check, on a catalog
+    snapshot (:mod:`linter.verify.snapshot`). Returns ``(RoundTrip, the last snapshot)``:
+    the snapshot after the up run again (None when it did not apply), which is the schema
+    on ``conn`` until something else runs there."""
+    after = after if after is not None else snapshot.take(conn)
     dfile, dsource, dctx, dtx = down
     rt = RoundTrip(_replay_file(conn, dfile, dsource, dctx, dtx, config, version, False, timeout, section=Direction.DOWN))
     if rt.down.status != "applied":
         rt.status = "down-failed"
-        return rt
+        return rt, None
     rt.not_reverted, rt.order_notes = snapshot.diff(before, snapshot.take(conn))
     # relations the up dropped with IF EXISTS that the replayed schema never had (a table only
     # production had): a down that creates them again is right for production, not a difference
@@ -1109,9 +1121,10 @@ def _round_trip(conn, f, source, ctx, tx, down, before, config, version, timeout
     rt.up_again = _replay_file(conn, f, source, ctx, tx, config, version, False, timeout)
     if rt.up_again.status != "applied":
         rt.status = "up-failed"
-        return rt
-    rt.drift, _ = snapshot.diff(after, snapshot.take(conn))
-    return rt
+        return rt, None
+    last = snapshot.take(conn)
+    rt.drift, _ = snapshot.diff(after, last)
+    return rt, last
 
 
 def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, section=Direction.UP, limit=None) -> FileRun:

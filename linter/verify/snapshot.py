@@ -62,9 +62,6 @@ QUERIES = [
         FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace
         LEFT JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_type t ON t.oid = con.contypid
         WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='coalesce(c.oid, 0)')}"""),
-    ("index", f"""SELECT n.nspname || '.' || c.relname, pg_get_indexdef(i.indexrelid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END
-        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='i.indrelid')}"""),
     ("view", f"""SELECT n.nspname || '.' || c.relname, md5(pg_get_viewdef(c.oid)) FROM pg_class c
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('v', 'm') AND {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='c.oid')}"""),
@@ -97,6 +94,105 @@ QUERIES = [
     ("extension", "SELECT e.extname, e.extversion FROM pg_extension e WHERE e.extname <> 'plpgsql'"),
 ]
 
+#: The indexes (kind ``index``), read apart from :data:`QUERIES`: ``pg_get_indexdef``
+#: builds a deparse context of the index's whole table on every call (ruleutils.c,
+#: ``pg_get_indexdef_worker`` → ``deparse_context_for``, which names every column of the
+#: table): measured 0.8 ms per index of a 500-column table on PostgreSQL 15
+#: (bench/verify_bench.py's project: 0.4 s per snapshot, four snapshots per round trip).
+#: So each row also carries ``inputs``, everything that function reads for an index
+#: without expressions or predicate (``pg_get_indexdef_worker``): the index's name, relkind
+#: (``ON ONLY``), access method, reloptions; the table's schema and name; ``indisunique``,
+#: ``indnkeyatts`` (``INCLUDE``), ``indkey``, ``indcollation``, ``indclass``, ``indoption``
+#: (``DESC``/``NULLS``), ``indnullsnotdistinct`` (``{nulls}``: PostgreSQL 15+, else NULL);
+#: per index column the table column's name, type and collation (whether ``COLLATE`` and
+#: the operator class are printed) and the opclass options (``attoptions``). What it reads
+#: of the rest of the catalog (which opclass is the default for a type, whether a
+#: collation's or opclass's name needs its schema on the search path, identifier quoting)
+#: is in :data:`_EPOCH`. Equal inputs give the same text, so the text is computed once per
+#: distinct (epoch, inputs) (:data:`_INDEXDEFS`) and only for new or changed indexes after
+#: that; an index with expressions or a predicate (whose text names functions and
+#: operators by their current names) always asks the server. The key columns are read for
+#: indexes with an OID of at least 16384 only (``FirstNormalObjectId``: every object made
+#: after ``initdb``; the system catalogs' own indexes are below it).
+_INDEXES = f"""SELECT n.nspname || '.' || c.relname, i.indexrelid, i.indisvalid,
+      CASE WHEN i.indexprs IS NULL AND i.indpred IS NULL THEN ROW(c.relname, c.relkind, c.relam, am.amname,
+        c.reloptions, tn.nspname, t.relname, i.indisunique, i.indnatts, i.indnkeyatts, i.indkey::text,
+        i.indcollation::text, i.indclass::text, i.indoption::text, {{nulls}}, k.cols)::text END
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace JOIN pg_am am ON am.oid = c.relam
+    LEFT JOIN (SELECT x.indexrelid, string_agg(ROW(k.n, a.attname, a.atttypid, a.attcollation, ia.attoptions)::text,
+                                               ',' ORDER BY k.n) AS cols
+               FROM pg_index x CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+               LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+               LEFT JOIN pg_attribute ia ON ia.attrelid = x.indexrelid AND ia.attnum = k.n::int2
+               WHERE x.indexrelid >= 16384 GROUP BY x.indexrelid) k ON k.indexrelid = i.indexrelid
+    WHERE {_SYSTEM} AND {_NOT_EXT.format(cls="'pg_class'", oid='i.indrelid')}"""
+
+#: One digest of what ``pg_get_indexdef`` reads beyond the index's own rows: the server
+#: (keywords), ``quote_all_identifiers``, the search path (a collation or opclass name is
+#: schema-qualified when not visible on it: ``generate_collation_name``,
+#: ``get_opclass_name``), the schemas, and every operator class (with its input type's
+#: category and preference), cast and collation (``GetDefaultOpClass`` picks the default
+#: opclass of a type among them, through binary-coercible casts).
+_EPOCH = """SELECT md5(concat_ws('|', version(), current_setting('quote_all_identifiers'), current_schemas(true)::text,
+      (SELECT string_agg(concat_ws(' ', oid, nspname), ',' ORDER BY oid) FROM pg_namespace),
+      (SELECT md5(string_agg(concat_ws(' ', oc.oid, oc.opcmethod, oc.opcname, oc.opcnamespace, oc.opcintype, oc.opcdefault,
+                                       ty.typcategory, ty.typispreferred), ',' ORDER BY oc.oid))
+         FROM pg_opclass oc JOIN pg_type ty ON ty.oid = oc.opcintype),
+      (SELECT md5(string_agg(concat_ws(' ', oid, castsource, casttarget, castmethod, castcontext), ',' ORDER BY oid)) FROM pg_cast),
+      (SELECT md5(string_agg(concat_ws(' ', oid, collname, collnamespace, collencoding), ',' ORDER BY oid)) FROM pg_collation)))"""
+
+#: ``{(epoch, inputs): pg_get_indexdef text}`` (:data:`_INDEXES`). Keyed by content, so
+#: it holds across databases and servers (and is kept with a cached base schema:
+#: :mod:`linter.verify.basecache`); :func:`forget` empties it (each ``miglint verify`` run
+#: starts with it empty), and so does reaching :data:`_INDEXDEFS_MAX` entries.
+_INDEXDEFS: dict[tuple[str, str], str] = {}
+_INDEXDEFS_MAX = 100_000
+
+
+def forget() -> None:
+    """Empty the cache of index texts (:data:`_INDEXDEFS`)."""
+    _INDEXDEFS.clear()
+
+
+def known() -> list[list[str]]:
+    """The cache of index texts as ``[[epoch, inputs, text], …]`` (JSON-ready, for :func:`learn`)."""
+    return [[epoch, inputs, text] for (epoch, inputs), text in _INDEXDEFS.items()]
+
+
+def learn(entries) -> None:
+    """Add ``entries`` (what :func:`known` gave, e.g. read back from a file) to the cache of
+    index texts; an entry that is not three strings is left out."""
+    for e in entries:
+        if isinstance(e, list) and len(e) == 3 and all(isinstance(x, str) for x in e) and len(_INDEXDEFS) < _INDEXDEFS_MAX:
+            _INDEXDEFS[(e[0], e[1])] = e[2]
+
+
+def _describe(conn, oids: list[int]) -> dict[int, str]:
+    """``{index OID: pg_get_indexdef text}`` of the indexes ``oids`` (one query)."""
+    return dict(conn.execute("SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY(%s::oid[])",
+                             (oids,)).fetchall())
+
+
+def _indexes(conn, epoch: str, rows: list, objects: dict) -> None:
+    """Add ``("index", schema.name): pg_get_indexdef text`` (with `` INVALID`` when
+    ``indisvalid`` is false) to ``objects`` for the indexes ``rows`` (``(schema.name, OID,
+    valid, inputs)``: :data:`_INDEXES`), asking the server for the text only of the ones
+    whose inputs it has not seen with this ``epoch`` (:data:`_EPOCH`)."""
+    if len(_INDEXDEFS) + len(rows) > _INDEXDEFS_MAX:
+        _INDEXDEFS.clear()
+    ask = [oid for _, oid, _, inputs in rows if inputs is None or (epoch, inputs) not in _INDEXDEFS]
+    fresh = _describe(conn, ask) if ask else {}
+    for key, oid, valid, inputs in rows:
+        if oid in fresh:
+            text = fresh[oid]
+            if inputs is not None:
+                _INDEXDEFS[(epoch, inputs)] = text
+        else:
+            text = _INDEXDEFS[(epoch, inputs)]
+        objects[("index", key)] = text if valid else text + " INVALID"
+
+
 _ORDER = f"""SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY a.attnum)
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {_SYSTEM}
@@ -112,14 +208,47 @@ class Snapshot:
     column_order: dict = field(default_factory=dict)
 
 
+_STATEMENTS: dict[int, str] = {}
+
+
+def _statement(server_version: int) -> str:
+    """All of a snapshot's catalog queries as one statement (one round trip, planned once
+    per connection: :func:`take` prepares it; on a busy machine each round trip also waits
+    for the server to be scheduled): rows ``(kind, key, value, index OID, index valid, column
+    order)``: a row per :data:`QUERIES` row, per index (``value``: its inputs,
+    :data:`_INDEXES`), per table (:data:`_ORDER`), and one ``epoch`` row (:data:`_EPOCH`)."""
+    if server_version not in _STATEMENTS:
+        nulls = "i.indnullsnotdistinct" if server_version >= 150000 else "NULL::bool"
+        parts = [f"SELECT {kind!r}::text, q.k::text, q.v::text, NULL::oid, NULL::bool, NULL::text[] FROM ({query}) q(k, v)"
+                 for kind, query in QUERIES]
+        parts.append(f"SELECT 'index', q.k, q.inputs, q.oid, q.valid, NULL FROM ({_INDEXES.format(nulls=nulls)}) q(k, oid, valid, inputs)")
+        parts.append(f"SELECT 'order', q.k, NULL, NULL, NULL, q.cols FROM ({_ORDER}) q(k, cols)")
+        parts.append(f"SELECT 'epoch', NULL, ({_EPOCH}), NULL, NULL, NULL")
+        _STATEMENTS[server_version] = "\nUNION ALL\n".join(parts)
+    return _STATEMENTS[server_version]
+
+
 def take(conn) -> Snapshot:
-    """The snapshot of the database ``conn`` is connected to (about a dozen catalog
-    queries; it reads, and runs in whatever transaction state ``conn`` is in)."""
+    """The snapshot of the database ``conn`` is connected to (one catalog query,
+    :func:`_statement`, and one more for the indexes whose text is not known yet; it reads,
+    and runs in whatever transaction state ``conn`` is in). Index texts are those of
+    ``pg_get_indexdef``, computed by the server only for indexes it has not described before
+    with the same inputs (:data:`_INDEXES`)."""
     objects = {}
-    for kind, query in QUERIES:
-        for key, value in conn.execute(query).fetchall():
+    order = {}
+    indexes = []
+    epoch = ""
+    rows = conn.execute(_statement(conn.info.server_version), prepare=True).fetchall()
+    for kind, key, value, oid, valid, cols in rows:
+        if kind == "index":
+            indexes.append((key, oid, valid, value))
+        elif kind == "order":
+            order[key] = tuple(cols)
+        elif kind == "epoch":
+            epoch = value
+        else:
             objects[(kind, key)] = value
-    order = {rel: tuple(cols) for rel, cols in conn.execute(_ORDER).fetchall()}
+    _indexes(conn, epoch, indexes, objects)
     return Snapshot(objects, order)
 
 
