@@ -230,7 +230,7 @@ CREATE TRIGGER refresh_user
     (f,) = [f for f in found if f.rule_id == "verify-lock-differs"]
     assert f.properties["observed"] == [{"relation": "public.user_mview", "mode": "EXCLUSIVE"}]
     assert f.properties["triggers"] == [{"relation": "public.user_", "trigger": "refresh_user", "function": "public.refresh_user"}]
-    assert "triggers this statement fires (refresh_user on public.user_ (public.refresh_user()))" in f.message
+    assert "triggers this statement fires (trigger refresh_user on public.user_ runs public.refresh_user())" in f.message
     assert "plain reads go on" in f.message
     # what the message says it blocks, on the server: with the DELETE's transaction open, a
     # SELECT of the view goes on, and a write to user_ (whose trigger refreshes it) waits

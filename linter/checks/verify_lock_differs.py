@@ -141,7 +141,7 @@ def check(ctx, run, options):
     if run.triggers:
         # a row change fires its table's triggers; their code took the locks (the static
         # model reads the statement, not the functions triggers run)
-        fired = ", ".join(f"{t} on {rel} ({fn}())" for rel, t, fn in run.triggers)
+        fired = ", ".join(f"trigger {t} on {rel} runs {fn}()" for rel, t, fn in run.triggers)
         top = max(m for _, m in missed)
         who = ("every query on them" if top.blocks_reads else
                "every session that writes to them or fires the same triggers, while plain reads go on" if top.blocks_writes
