@@ -769,8 +769,15 @@ RULES: dict[str, dict] = {
                 'PARTITION` scans). What the set does not know (a foreign key or DEFAULT partition made '
                 'in\n'
                 'a `DO` block) is still reported. A `DO` block or `CALL` runs statements the static\n'
-                'analysis reports on their own lines, so they are left out too. Only `miglint verify` '
-                'reports\n'
+                'analysis reports on their own lines, so they are left out too. A row change (`INSERT`,\n'
+                "`UPDATE`, `DELETE` …) fires its table's triggers, whose code the static model does not\n"
+                'follow: when it was granted such a lock, the finding names the triggers and what the '
+                'lock\n'
+                "blocks (LemmyNet/lemmy's `DELETE FROM user_` fires a statement trigger that runs "
+                '`REFRESH\n'
+                'MATERIALIZED VIEW CONCURRENTLY` on three views: EXCLUSIVE on them until the migration\n'
+                'commits, which every session whose writes fire the same refresh waits for, while plain\n'
+                '`SELECT`s of the views go on). Only `miglint verify` reports\n'
                 "this rule; it asks the static model about the server's major version (what\n"
                 '`miglint verify` uses unless `--pg-version` says otherwise).\n'
                 '\n'

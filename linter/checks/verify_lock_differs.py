@@ -21,7 +21,13 @@ dropping the unique index, key or column it depends on, whose triggers are dropp
 ACCESS EXCLUSIVE; a dropped table's partitioned parent; the DEFAULT partition `ATTACH
 PARTITION` scans). What the set does not know (a foreign key or DEFAULT partition made in
 a `DO` block) is still reported. A `DO` block or `CALL` runs statements the static
-analysis reports on their own lines, so they are left out too. Only `miglint verify` reports
+analysis reports on their own lines, so they are left out too. A row change (`INSERT`,
+`UPDATE`, `DELETE` …) fires its table's triggers, whose code the static model does not
+follow: when it was granted such a lock, the finding names the triggers and what the lock
+blocks (LemmyNet/lemmy's `DELETE FROM user_` fires a statement trigger that runs `REFRESH
+MATERIALIZED VIEW CONCURRENTLY` on three views: EXCLUSIVE on them until the migration
+commits, which every session whose writes fire the same refresh waits for, while plain
+`SELECT`s of the views go on). Only `miglint verify` reports
 this rule; it asks the static model about the server's major version (what
 `miglint verify` uses unless `--pg-version` says otherwise).
 
@@ -132,14 +138,32 @@ def check(ctx, run, options):
         return
     said = "; ".join(f"{e.mode.label} on {e.relation}" for e in effects if e.relation) or "no lock"
     took = ", ".join(f"{m.label} on {r}" for r, m in missed)
+    if run.triggers:
+        # a row change fires its table's triggers; their code took the locks (the static
+        # model reads the statement, not the functions triggers run)
+        fired = ", ".join(f"trigger {t} on {rel} runs {fn}()" for rel, t, fn in run.triggers)
+        top = max(m for _, m in missed)
+        who = ("every query on them" if top.blocks_reads else
+               "every session that writes to them or fires the same triggers, while plain reads go on" if top.blocks_writes
+               else "sessions that take a conflicting lock on them")
+        message = (f"the server took {took}, in the code of the triggers this statement fires ({fired}), which the "
+                   f"static lock model does not follow (it predicts {said}): held until the transaction commits, "
+                   f"it makes {who} wait")
+        help = ("Plan for the lock the triggers take (a quiet window, a short transaction: every session whose writes "
+                "fire the same triggers waits for it), or run the statement where the triggers are not needed with "
+                "them disabled.")
+    else:
+        message = (f"the server took {took}, which the static lock model did not predict (it predicts {said}); "
+                   f"miglint's lock claims for this statement understate it")
+        help = ("Plan for the lock the server took (a lock_timeout, a quiet window), and report the statement to "
+                "miglint so that its lock model learns it.")
     yield ctx.violation(
         run.stmt,
-        f"the server took {took}, which the static lock model did not predict (it predicts {said}); "
-        f"miglint's lock claims for this statement understate it",
-        help="Plan for the lock the server took (a lock_timeout, a quiet window), and report the statement to "
-             "miglint so that its lock model learns it.",
+        message,
+        help=help,
         context=f"lock-differs:{took}",
         observed=[{"relation": r, "mode": m.label} for r, m in missed],
         predicted=[{"relation": e.relation, "mode": e.mode.label} for e in effects if e.relation],
         server_version=run.server_version,
+        **({"triggers": [{"relation": rel, "trigger": t, "function": fn} for rel, t, fn in run.triggers]} if run.triggers else {}),
     )

@@ -10,7 +10,12 @@
   relation (and, when the finding says ``rewrite``, the relation's relfilenode changed);
   *refuted*: it granted another mode, none, or did not rewrite; *inconclusive*: the
   transaction already held that mode on that relation before the statement (an earlier
-  statement took it, so this one's request is not visible in ``pg_locks``).
+  statement took it, so this one's request is not visible in ``pg_locks``; the relation
+  is followed by its OID through a rename), the claim is about a statement in a ``DO``
+  block (a branch the block did not take runs nothing) or a function body, or a "may
+  rewrite" claim whose table this server did not rewrite (a hedge that this one run
+  neither bears out nor disproves). A ``missing-lock-timeout`` claim made once for a run of
+  ``DROP`` statements is judged on the locks of the whole run.
 * ``non-transactional-statement-in-transaction`` claims a failure: *confirmed* when the
   server refused the statement with SQLSTATE 25001, *refuted* when it ran it.
 * The idempotency rules (:data:`RERUN_RULES`) claim a re-run fails: *confirmed* when a run
@@ -34,6 +39,17 @@ _FAILS_IN_TX = "non-transactional-statement-in-transaction"
 #: Rules whose ``lock`` is the one an earlier statement of the transaction took and that is
 #: still held while the statement runs: confirmed when the transaction holds it then.
 _HELD_EARLIER = frozenset({"slow-statement-after-access-exclusive"})
+#: A rule whose finding may speak for a run of statements: the tables a run of ``DROP
+#: TABLE`` is tied to are locked by the drops of the run (:func:`_run_drops`).
+_RUN_CLAIM = "missing-lock-timeout"
+#: Statements whose claims are about a statement of their body (linter/pg/plpgsql.py
+#: reports them on their own lines).
+_RUNS_BODY = frozenset({"DoStmt", "CreateFunctionStmt"})
+#: The words of a rewrite claim that is a hedge (add-column-rewrite's DEFAULT of a function
+#: that may be volatile, column-type-rewrite's old type it cannot see): ``rewrite`` is True
+#: (add-column-rewrite) or False (column-type-rewrite) on both; a hedge is confirmed when
+#: the server rewrote, and inconclusive, not refuted, when it did not.
+_HEDGE = " may rewrite "
 
 
 def failure_findings(result, config) -> list:
@@ -217,10 +233,12 @@ def _matches(observed: str, written: str) -> bool:
     return same(o_schema, parts[-2]) and same(o_name, parts[-1])
 
 
-def verification(finding, sr, before_held=None) -> dict | None:
+def verification(finding, sr, before_held=None, fr=None) -> dict | None:
     """The ``verification`` property for ``finding`` on the observed statement ``sr``, or
     None when the finding claims no lock. ``before_held``: ``table -> modes`` already held
-    in the transaction before the statement (:func:`_held_before`)."""
+    in the transaction before the statement (:func:`_held_before`); ``fr``: the file run
+    ``sr`` belongs to (a ``missing-lock-timeout`` claim about a run of ``DROP TABLE``
+    statements names the tables the later drops of the run lock: :func:`_run_drops`)."""
     props = finding.properties
     mode = _LABEL.get(props.get("lock") or "")
     table = props.get("table")
@@ -228,9 +246,19 @@ def verification(finding, sr, before_held=None) -> dict | None:
         return None
     tables = [t.strip() for t in table.split(", ") if t.strip()]  # "a, b": a foreign key names both tables
     granted = {t: sorted({lk.mode for lk in sr.locks if _matches(lk.relation, t)}, reverse=True) for t in tables}
-    seen = "; ".join(f"{', '.join(m.label for m in granted[t]) or 'no new lock'} on {t}" for t in tables)
+    where: dict[str, int] = {}  # table -> line of the later statement of the run that locked it
+    if fr is not None and finding.rule_id == _RUN_CLAIM:
+        for later in _run_drops(fr, sr):
+            for t in tables:
+                if mode not in granted[t]:
+                    got = sorted({lk.mode for lk in later.locks if _matches(lk.relation, t)}, reverse=True)
+                    if mode in got:
+                        granted[t], where[t] = got, later.line
+    seen = "; ".join(f"{', '.join(m.label for m in granted[t]) or 'no new lock'} on {t}"
+                     + (f" (by line {where[t]})" if t in where else "") for t in tables)
     out = {"server": sr.server_version, "observed": seen}
     missing = [t for t in tables if mode not in granted[t]]
+    hedged = _HEDGE in (finding.message or "")
     if not missing:
         out["status"] = "confirmed"
     elif finding.rule_id in _HELD_EARLIER:
@@ -248,18 +276,56 @@ def verification(finding, sr, before_held=None) -> dict | None:
     elif before_held is not None and all(mode in before_held(t) for t in missing):
         out["status"] = "inconclusive"
         out["observed"] += f" ({mode.label} was already held in this transaction)"
+    elif sr.stmt is not None and sr.stmt.kind in _RUNS_BODY:
+        # the claim is about a statement of the body: a DO block runs it only on the branch
+        # it takes (marquez V52: DROP VIEW under IF the view exists; openmeter's repair
+        # migration: ADD CONSTRAINT under IF NOT EXISTS), CREATE FUNCTION not at all
+        out["status"] = "inconclusive"
+        out["observed"] += (" (the statement is in a DO block: the server ran the block, which may not have run it, "
+                            "e.g. an IF branch it did not take)" if sr.stmt.kind == "DoStmt" else
+                            " (the statement is in a function body, which CREATE FUNCTION does not run)")
     else:
         out["status"] = "refuted"
         out["observed"] = f"the server granted {seen}, not {mode.label}"
+    rewritten = any(_matches(r, t) for r in sr.rewritten for t in tables)
     if props.get("rewrite") and out["status"] != "refuted":
-        if any(_matches(r, t) for r in sr.rewritten for t in tables):
+        if rewritten:
             out["observed"] += ", rewritten (relfilenode changed)"
+        elif hedged:
+            # "may rewrite": the rewrite hangs on what the file does not show (a function's
+            # volatility once PostgreSQL inlines it, the old type); this schema did not
+            # rewrite, which tells nothing against a claim that it may
+            out["status"] = "inconclusive" if out["status"] == "confirmed" else out["status"]
+            out["observed"] += ", not rewritten here (relfilenode unchanged; the claim is that it may be)"
         else:
             out["status"] = "refuted"
             out["observed"] += ", but the table was not rewritten (relfilenode unchanged)"
-    elif props.get("rewrite") is False and any(_matches(r, t) for r in sr.rewritten for t in tables):
-        out["status"] = "refuted"
-        out["observed"] += ", and the table was rewritten (relfilenode changed)"
+    elif props.get("rewrite") is False and rewritten:
+        if hedged:  # column-type-rewrite's "may rewrite" (rewrite: False): it did
+            out["observed"] += ", rewritten (relfilenode changed), as the claim says it may be"
+        else:
+            out["status"] = "refuted"
+            out["observed"] += ", and the table was rewritten (relfilenode changed)"
+    return out
+
+
+def _run_drops(fr, sr) -> list:
+    """The observed ``DROP`` statements that follow ``sr`` in ``fr`` without another kind of
+    statement between: a ``missing-lock-timeout`` finding on a run that only drops tables
+    (and their sequences and indexes) names the tables every drop of the run is tied to
+    (:func:`linter.checks.missing_lock_timeout.with_ties`), reported once, at its first
+    statement (openmeter's ``20250416094534``: the tables tied to the second ``DROP
+    TABLE`` were looked for in the first one's locks)."""
+    out = []
+    after = False
+    for other in fr.statements:
+        if other is sr:
+            after = True
+        elif after:
+            if other.stmt is None or other.stmt.kind != "DropStmt" or other.status != "ok":
+                break
+            if other.observed:
+                out.append(other)
     return out
 
 
@@ -297,7 +363,7 @@ def annotate(findings: list, result) -> list:
             v = {"server": sr.server_version, "status": "confirmed" if sr.sqlstate == "25001" else "refuted",
                  "observed": f"{sr.sqlstate} {sr.message}" if sr.status == "failed" else "the server ran it"}
         elif sr is not None and sr.observed:
-            v = verification(f, sr, _held_before(fr, sr))
+            v = verification(f, sr, _held_before(fr, sr), fr)
         if v is not None:
             f = dataclasses.replace(f, properties={**f.properties, "verification": v})
         out.append(f)
@@ -320,14 +386,28 @@ def _statement_at(fr, line: int, column: int):
 def _held_before(fr, sr):
     """A function ``table as written -> modes`` granted to the earlier observed statements
     of the transaction ``sr`` runs in (the run of consecutive statements in a transaction
-    before it)."""
+    before it). The relation is followed by its OID (``sr.oids``): a lock taken under a
+    name an earlier statement renamed away is held on the relation ``sr`` names by the new
+    one (lemmy's ``ALTER TABLE user_ RENAME TO person`` then ``ALTER TABLE person DROP
+    COLUMN …``); by name when the OID is not known."""
     held: dict[str, set] = {}
+    by_oid: dict[int, set] = {}
     for other in fr.statements:
         if other is sr:
             break
         if not other.in_transaction:
             held.clear()
+            by_oid.clear()
             continue
         for lk in other.locks:
             held.setdefault(lk.relation, set()).add(lk.mode)
-    return lambda written: {m for rel, modes in held.items() if _matches(rel, written) for m in modes}
+            if lk.oid:
+                by_oid.setdefault(lk.oid, set()).add(lk.mode)
+    oids = dict(sr.oids)
+
+    def modes(written: str) -> set:
+        got = {m for rel, ms in held.items() if _matches(rel, written) for m in ms}
+        oid = oids.get(written)
+        return got | by_oid.get(oid, set()) if oid else got
+
+    return modes

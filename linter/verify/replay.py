@@ -83,7 +83,9 @@ class ObservedLock:
     table, an owned sequence's table, a partition's or inheritance child's parent), else
     ``""``; ``new``: the statement created it (invisible to other sessions until commit),
     ``granted``: False for the request a gated CONCURRENTLY form was seen waiting for (it
-    holds it once the gate goes)."""
+    holds it once the gate goes); ``oid``: its ``pg_class`` OID, which a rename keeps (the
+    judgement of a lock claim follows the relation, not its name: a lock taken under the
+    old name is held under the new one)."""
 
     relation: str
     relkind: str
@@ -91,6 +93,7 @@ class ObservedLock:
     parent: str = ""
     new: bool = False
     granted: bool = True
+    oid: int = 0
 
 
 @dataclass
@@ -106,7 +109,10 @@ class StatementRun:
     did not exist before it, e.g. the table of a ``DROP TABLE IF EXISTS`` that only
     production has; ``index_tables``: ``(index, its table)`` for
     the relations the static model names that were indexes before it, both as schema.name: ``DROP INDEX``
-    locks the index's table, which the model means but cannot name); ``ms``: its duration."""
+    locks the index's table, which the model means but cannot name); ``oids``: ``(name as
+    written, pg_class OID)`` of the relations the static model names that existed before it
+    (a relation renamed earlier in the transaction is found by its OID among the locks
+    already held); ``ms``: its duration."""
 
     stmt: object
     line: int
@@ -121,6 +127,13 @@ class StatementRun:
     rewritten: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
     index_tables: tuple[tuple[str, str], ...] = ()
+    oids: tuple[tuple[str, int], ...] = ()
+    #: ``(relation, trigger, function)`` of the enabled user triggers on the relations a
+    #: row-changing statement (:data:`_FIRES_TRIGGERS`) names, read only when it was granted
+    #: a lock stronger than ROW EXCLUSIVE on a relation it does not name: the code they run
+    #: (lemmy's ``REFRESH MATERIALIZED VIEW CONCURRENTLY`` in a statement trigger) is what
+    #: took it, and ``verify-lock-differs`` says so
+    triggers: tuple[tuple[str, str, str], ...] = ()
     ms: float = 0.0
     server_version: str = ""
     #: bare names of the tables the migration set knows the statement takes ACCESS
@@ -394,7 +407,7 @@ def _own_locks(conn, known: dict[int, str] | None = None, max_oid: int | None = 
         m = PG_LOCK_MODES.get(mode)
         name = known.get(oid) or (f"{nsp}.{rel}" if rel is not None else None)
         if m is not None and name is not None:
-            out[(oid, mode)] = ObservedLock(name, kind or "", m, "", max_oid is not None and oid > max_oid)
+            out[(oid, mode)] = ObservedLock(name, kind or "", m, "", max_oid is not None and oid > max_oid, oid=oid)
     return out
 
 
@@ -432,6 +445,20 @@ def _relfilenodes(conn, names: list[str]) -> dict[str, tuple[str, int, int, str]
                 table = t[0] if t else ""
             out[name] = (row[0], row[1], row[2], table)
     return out
+
+
+#: Statements that fire the triggers of the table they change.
+_FIRES_TRIGGERS = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt", "CopyStmt", "TruncateStmt"})
+
+
+def _triggers(conn, oids: list[int]) -> tuple[tuple[str, str, str], ...]:
+    """``(schema.table, trigger, schema.function)`` of the enabled triggers on the relations
+    ``oids`` that are not the internal ones of foreign keys (``pg_trigger.tgisinternal``)."""
+    return tuple(conn.execute(
+        "SELECT n.nspname || '.' || c.relname, t.tgname, pn.nspname || '.' || p.proname FROM pg_trigger t "
+        "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace "
+        "WHERE t.tgrelid = ANY(%s) AND NOT t.tgisinternal AND t.tgenabled <> 'D' ORDER BY 1, 2", (oids,)).fetchall())
 
 
 #: Seconds a replayed statement may run before miglint cancels it (``--statement-timeout``).
@@ -570,7 +597,7 @@ def _run_gated(conn, text: str, names: list[str], max_oid: int | None = None, ga
                 name = known.get(oid) or (f"{nsp}.{rel}" if rel else None)
                 if locktype == "relation" and m is not None and name and not name.startswith(("pg_catalog.", "information_schema.", "pg_toast.")):
                     parent = known.get(parents.get(oid), "")
-                    seen[(oid, mode)] = ObservedLock(name, kind or "", m, parent, max_oid is not None and oid > max_oid, bool(granted))
+                    seen[(oid, mode)] = ObservedLock(name, kind or "", m, parent, max_oid is not None and oid > max_oid, bool(granted), oid)
             if any(not r[3] for r in rows):
                 waited = True
                 break
@@ -1181,6 +1208,7 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
         names = sorted({e.relation for e in effects if e.relation})
         nodes = _relfilenodes(conn, names) if watch or gated else {}
         sr.index_tables = tuple((v[0], v[3]) for v in nodes.values() if v[3])
+        sr.oids = tuple((n, v[2]) for n, v in nodes.items())
         known = {v[2]: v[0] for v in nodes.values()}
         before = _own_locks(conn, known) if watch else {}
         max_oid = (tx_oid if tx_oid is not None and watch else _max_oid(conn)) if watch or gated else None
@@ -1217,6 +1245,9 @@ def _replay_file(conn, f, source, ctx, tx, config, version, observe, timeout, se
             sr.rewritten = tuple(sorted({now[n][0] for n in names if n in now and n in nodes and now[n][1] != nodes[n][1]}))
             sr.absent = tuple(n for n in names if n not in nodes)
             sr.observed = True
+            if st.kind in _FIRES_TRIGGERS and nodes and any(
+                    not lk.new and lk.mode > LockMode.ROW_EXCLUSIVE and lk.oid not in known for lk in sr.locks):
+                sr.triggers = _triggers(conn, list(known))
         if own_block:
             try:
                 conn.execute("COMMIT")
