@@ -33,8 +33,9 @@ _PRESETS_BLOCK = re.compile(r"(<!-- presets:start[^>]*-->\n).*?(<!-- presets:end
 
 
 def render() -> str:
-    """The whole markdown text of docs/rules.md."""
-    rules = list(registry.all_rules().values())
+    """The whole markdown text of docs/rules.md, from the check modules themselves (not the
+    generated :mod:`linter.rule_index`, which may be the stale one this run rewrites)."""
+    rules = list(registry.all_rules(imported=True).values())
     out = [
         "# miglint rules",
         "",
