@@ -91,77 +91,12 @@ def lookup_property(stmt, table: str, column: str, payload=None) -> tuple:
     return (table, column, top.index, top.section is Direction.DOWN, payload)
 
 
-_KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt"})
-
-
-#: :class:`linter.migset.summary._Positions` (the summary's cheap line counter), imported
-#: on first use (the summary imports this module) and kept.
-_Positions = None
-
-
 def events(source) -> tuple:
-    """The column-type events of a parsed file's top-level statements (module doc)."""
-    global _Positions
-    if _Positions is None:
-        from linter.migset.summary import _Positions
+    """The column-type events of a parsed file's top-level statements (module doc); the
+    walk is :func:`linter.migset.tables.events`, shared with the tie events."""
+    from linter.migset.tables import events as table_events
 
-    out: list = []
-    where = None
-    wanted = _KINDS
-    for st in source.statements:
-        kind = st.kind
-        if kind not in wanted:
-            continue
-        body = st.body
-        down = st.section is Direction.DOWN
-        i = st.index
-        if kind == "DropStmt":
-            if body.get("removeType") == "OBJECT_TABLE":
-                for obj in body.get("objects", ()) or ():
-                    parts = names.strings(obj)
-                    if parts:
-                        out.append((i, down, "drop_table", parts[-1]))
-            continue
-        if kind == "RenameStmt":
-            rt = body.get("renameType")
-            table = names.table_key(body.get("relation"))
-            if rt == "OBJECT_COLUMN":
-                out.append((i, down, "rename", table, body.get("subname", ""), body.get("newname", "")))
-            elif rt == "OBJECT_TABLE":
-                out.append((i, down, "rename_table", table, body.get("newname", "")))
-            continue
-        table = names.table_key(body.get("relation"))
-        if kind == "CreateStmt":
-            cols = tuple([
-                (cd.get("colname", ""), compact(cd["typeName"]))
-                for elt in body.get("tableElts", ()) or ()
-                if (cd := elt.get("ColumnDef")) is not None and cd.get("typeName")
-            ])
-            if where is None:
-                where = _Positions(source.text)
-            out.append((i, down, "create", table, cols, bool(body.get("if_not_exists")), where._at(st.start)[0]))
-            continue
-        if body.get("objtype") not in (None, "OBJECT_TABLE"):
-            continue
-        line = 0
-        for c in body.get("cmds", ()) or ():
-            cmd = c.get("AlterTableCmd", {})
-            sub = cmd.get("subtype")
-            if sub == "AT_AddColumn" or sub == "AT_AlterColumnType":
-                cd = cmd.get("def", {}).get("ColumnDef", {})
-                if not cd.get("typeName"):
-                    continue
-                if not line:
-                    if where is None:
-                        where = _Positions(source.text)
-                    line = where._at(st.start)[0]
-                if sub == "AT_AddColumn":
-                    out.append((i, down, "add", table, cd.get("colname", ""), compact(cd["typeName"]), line, bool(cmd.get("missing_ok"))))
-                else:
-                    out.append((i, down, "type", table, cmd.get("name", ""), compact(cd["typeName"]), line))
-            elif sub == "AT_DropColumn":
-                out.append((i, down, "drop", table, cmd.get("name", "")))
-    return tuple(out)
+    return table_events(source, True, False)[0]
 
 
 class _State:

@@ -65,8 +65,6 @@ LOOKUP = "_dropped_tables_lookup"
 #: foreign keys locks through them (removed by it): the statement's index in the file.
 FK_LOOKUP = "_dropped_foreign_keys_lookup"
 
-_KINDS = frozenset({"CreateStmt", "AlterTableStmt", "DropStmt", "RenameStmt"})
-
 
 def _fk_targets(constraints, table: str = "", column: str = "") -> list[tuple]:
     """``[(referenced table, constraint name, (column, ...))]`` of the foreign keys among
@@ -89,57 +87,11 @@ def _fk_targets(constraints, table: str = "", column: str = "") -> list[tuple]:
 
 
 def events(source) -> tuple:
-    """The tie events of a parsed file's up part (module doc); empty for a file with none."""
-    out: list = []
-    for st in source.statements:
-        kind = st.kind
-        if kind not in _KINDS or st.section is Direction.DOWN:
-            continue
-        body = st.body
-        i = st.index
-        if kind == "DropStmt":
-            if body.get("removeType") == "OBJECT_TABLE":
-                for obj in body.get("objects", ()) or ():
-                    parts = names.strings(obj)
-                    if parts:
-                        out.append((i, "drop", parts[-1]))
-        elif kind == "RenameStmt":
-            if body.get("renameType") == "OBJECT_TABLE":
-                out.append((i, "rename", names.table_key(body.get("relation")), body.get("newname", "")))
-        elif kind == "CreateStmt":
-            rel = body.get("relation") or {}
-            table = rel.get("relname", "")
-            if not table or rel.get("relpersistence") == "t":
-                continue
-            out.append((i, "create", table, rel.get("schemaname", "")))
-            for parent in body.get("inhRelations") or ():
-                out.append((i, "tie", table, names.table_key(parent)))
-            for elt in body.get("tableElts") or ():
-                cons = elt["ColumnDef"].get("constraints") if "ColumnDef" in elt else [elt] if "Constraint" in elt else ()
-                if cons:  # most columns have none: no call
-                    col = elt["ColumnDef"].get("colname", "") if "ColumnDef" in elt else ""
-                    out.extend((i, "tie", table, *fk) for fk in _fk_targets(cons, table, col))
-        elif body.get("objtype") in (None, "OBJECT_TABLE"):
-            table = names.table_key(body.get("relation"))
-            for c in body.get("cmds", ()) or ():
-                cmd = c.get("AlterTableCmd", {})
-                sub, d = cmd.get("subtype"), cmd.get("def") or {}
-                if sub == "AT_AddConstraint":
-                    out.extend((i, "tie", table, *fk) for fk in _fk_targets([d], table))
-                elif sub == "AT_AddColumn":
-                    cd = d.get("ColumnDef", {})
-                    out.extend((i, "tie", table, *fk) for fk in _fk_targets(cd.get("constraints"), table, cd.get("colname", "")))
-                elif sub == "AT_DropConstraint" and cmd.get("name"):
-                    out.append((i, "dropcon", table, cmd["name"]))
-                elif sub == "AT_DropColumn" and cmd.get("name"):
-                    out.append((i, "dropcol", table, cmd["name"]))
-                elif sub == "AT_AttachPartition":
-                    part = names.table_key(d.get("PartitionCmd", {}).get("name"))
-                    if part:
-                        out.append((i, "tie", part, table))
-                elif sub == "AT_AddInherit":
-                    out.append((i, "tie", table, names.table_key(d)))
-    return tuple(out)
+    """The tie events of a parsed file's up part (module doc); empty for a file with none.
+    The walk is :func:`linter.migset.tables.events`, shared with the column-type events."""
+    from linter.migset.tables import events as table_events
+
+    return table_events(source, False, True)[1]
 
 
 class _State:

@@ -44,7 +44,7 @@ import os
 import re
 from functools import lru_cache
 
-from linter.migset import blank, coltypes, kinds, manifest, objects, references
+from linter.migset import blank, coltypes, kinds, manifest, objects, tables
 from linter.model import Convention, Direction, MigrationFile
 
 NEEDS = ("sections", "categories", "objects", "digest", "column_types", "table_ties")
@@ -174,14 +174,14 @@ def summarize(file: MigrationFile, source, needs: frozenset[str], config) -> dic
         out["categories"] = _categories(source)
     if "objects" in needs and pairable and _has_counterpart(file, source):
         out["objects"] = _objects(source, file.path)
-    if "column_types" in needs and file.direction in _TYPED:
-        got = coltypes.events(source)
-        if got:
-            out["column_types"] = got
-    if "table_ties" in needs and file.direction in _TIED:
-        got = references.events(source)
-        if got:
-            out["table_ties"] = got
+    types = "column_types" in needs and file.direction in _TYPED
+    ties = "table_ties" in needs and file.direction in _TIED
+    if types or ties:  # one walk of the statements for both (linter.migset.tables)
+        got_types, got_ties = tables.events(source, types, ties)
+        if got_types:
+            out["column_types"] = got_types
+        if got_ties:
+            out["table_ties"] = got_ties
     return out
 
 
