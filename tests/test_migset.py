@@ -662,3 +662,53 @@ def test_drop_foreign_key_locks(pg_cluster, stmt, others):
         state.apply(ev)
     expected = set() if stmt.startswith("DROP INDEX") else others
     assert set(references.locked_through(state, Source(stmt + ";").statements[0])) == expected
+
+
+_TABLE_EVENTS_SQL = """-- migrate:up
+CREATE TABLE users (id bigserial PRIMARY KEY, email varchar(100) NOT NULL);
+CREATE TABLE orders (id int, user_id bigint REFERENCES users, CONSTRAINT orders_shop_fk FOREIGN KEY (shop_id) REFERENCES shops);
+ALTER TABLE orders ADD COLUMN note text, ALTER COLUMN id TYPE bigint, DROP COLUMN legacy, DROP CONSTRAINT orders_shop_fk;
+ALTER TABLE events ATTACH PARTITION events_2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+ALTER TABLE orders RENAME COLUMN note TO remark;
+ALTER TABLE orders RENAME TO purchases;
+DROP TABLE old_stuff;
+-- migrate:down
+ALTER TABLE purchases ADD COLUMN legacy int REFERENCES users;
+DROP TABLE purchases;
+"""
+
+
+def test_table_events_one_walk_gives_column_types_and_ties():
+    # linter.migset.tables walks the statements once for both summaries; the events are
+    # those coltypes.events and references.events gave when each walked on its own
+    # (checked against the two separate walks before they were merged)
+    from linter.migset import coltypes, references, tables
+    from linter.source import Source
+
+    src = Source(_TABLE_EVENTS_SQL)
+    types = (
+        (0, False, "create", "users", (("id", ("int8", (), False)), ("email", ("varchar", (100,), False))), False, 2),
+        (1, False, "create", "orders", (("id", ("int4", (), False)), ("user_id", ("int8", (), False))), False, 3),
+        (2, False, "add", "orders", "note", ("text", (), False), 4, False),
+        (2, False, "type", "orders", "id", ("int8", (), False), 4),
+        (2, False, "drop", "orders", "legacy"),
+        (4, False, "rename", "orders", "note", "remark"),
+        (5, False, "rename_table", "orders", "purchases"),
+        (6, False, "drop_table", "old_stuff"),
+        (7, True, "add", "purchases", "legacy", ("int4", (), False), 10, False),  # down parts: types only
+        (8, True, "drop_table", "purchases"),
+    )
+    ties = (
+        (0, "create", "users", ""),
+        (1, "create", "orders", ""),
+        (1, "tie", "orders", "users", "orders_user_id_fkey", ("user_id",)),
+        (1, "tie", "orders", "shops", "orders_shop_fk", ("shop_id",)),
+        (2, "dropcol", "orders", "legacy"),
+        (2, "dropcon", "orders", "orders_shop_fk"),
+        (3, "tie", "events_2024", "events"),
+        (5, "rename", "orders", "purchases"),
+        (6, "drop", "old_stuff"),
+    )
+    assert tables.events(src) == (types, ties)
+    assert coltypes.events(src) == types and references.events(src) == ties
+    assert tables.events(src, True, False) == (types, ()) and tables.events(src, False, True) == ((), ties)
