@@ -23,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
+from stat import S_ISREG
 from typing import Any, Iterator
 
 from linter.pg.parser import loads, pg
@@ -469,7 +470,8 @@ class Source:
     ) -> Statement:
         """Trim comments/whitespace at both ends of parse-text range [c0, c1) and build it."""
         text = self.parse_text
-        c0 = _TRIM.match(text, c0, c1).end()  # the pattern also matches the empty string
+        if c0 < c1 and ((ch := text[c0]) in "-/" or ch.isspace()):  # most statements start at their first token
+            c0 = _TRIM.match(text, c0, c1).end()  # (libpg_query's stmt_location): no regex then
         while c1 > c0 and text[c1 - 1] in " \t\r\n;":
             c1 -= 1
         if self.offset_map.segments:
@@ -775,6 +777,10 @@ class ReadResult:
     offset: int = 0
 
 
+#: :func:`read_text`'s flags for :func:`os.open` (``O_BINARY`` on Windows, as ``open(path, "rb")``).
+_O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
 def _too_large(size: int, max_bytes: int) -> ReadResult:
     return ReadResult(None, "too-large", f"file is {size:,} bytes, over the {max_bytes:,}-byte limit (max_file_size)")
 
@@ -786,12 +792,23 @@ def read_text(path: str, max_bytes: int) -> ReadResult:
     or binary (NUL byte) file gives ``text=None``; invalid UTF-8 gives the text decoded
     with replacement characters and ``problem="encoding"``.
     """
-    try:  # the size of the open file (one system call fewer than a stat of the path first)
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size
+    try:  # the size of the open file (one system call fewer than a stat of the path first);
+        # os.open/os.read: 4 system calls per file where open()/read() make 10 (isatty,
+        # lseek and fstat again for the buffer) and build two file objects
+        fd = os.open(path, _O_READ)
+        try:
+            st = os.fstat(fd)
+            size = st.st_size
             if size > max_bytes:
                 return _too_large(size, max_bytes)
-            data = fh.read()
+            data = os.read(fd, size + 1)
+            if len(data) > size or not S_ISREG(st.st_mode):  # a file that grew, a pipe: read on to the end
+                chunks = [data]
+                while chunk := os.read(fd, 1 << 16):
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+        finally:
+            os.close(fd)
     except OSError:  # as before: a file too large is said so even when it cannot be opened
         try:
             size = os.path.getsize(path)

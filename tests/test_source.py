@@ -224,3 +224,24 @@ def test_read_text_problems(tmp_path):
     assert read_text(str(binary), 100).problem == "binary"
     assert read_text(str(ok), 5).problem == "too-large"
     assert read_text(str(tmp_path / "missing.sql"), 100).problem == "unreadable"
+
+
+def test_read_text_reads_a_pipe_to_its_end(tmp_path):
+    # a FIFO reports size 0: read_text must read on to the writer's end, not stop at the size
+    import os
+    import threading
+
+    fifo = tmp_path / "stdin.sql"
+    os.mkfifo(fifo)
+    sql = "CREATE TABLE t (id int);\n" * 5000  # more than one pipe buffer (64 KiB)
+
+    def write() -> None:
+        with open(fifo, "w", encoding="utf-8") as fh:
+            fh.write(sql)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    got = read_text(str(fifo), 10_000_000)
+    writer.join()
+    assert got.text == sql and got.problem is None
+
