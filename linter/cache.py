@@ -54,9 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
 import sys
-from dataclasses import fields
 from typing import Any
 
 from linter import __version__
@@ -113,7 +111,7 @@ def tool_key() -> bytes:
 def config_key(config) -> bytes:
     """Every field of ``config`` (:class:`linter.config.Config`) but :data:`NOT_KEYED`, as
     bytes: new fields are keyed unless listed there."""
-    parts = [(f.name, getattr(config, f.name)) for f in fields(config) if f.name not in NOT_KEYED]
+    parts = [(name, getattr(config, name)) for name in config._fields if name not in NOT_KEYED]
     return repr(parts).encode("utf-8", "surrogatepass")
 
 
@@ -189,6 +187,8 @@ def _read_bytes(path: str) -> bytes | None:
 def _load(path: str) -> Any:
     """The unpickled content of ``path``, or ``None`` when it is missing or unreadable in
     any way (a corrupted or truncated file, another version's classes)."""
+    import pickle  # here: a run without the cache (--no-cache) does not import it
+
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -350,6 +350,8 @@ class ResultCache:
         """Pickle ``value`` to ``path`` atomically (temporary file, then ``os.replace``)."""
         if not self._prepare():
             return
+        import pickle
+
         from linter.atomic import replace_file
 
         try:

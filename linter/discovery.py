@@ -77,18 +77,16 @@ import gc
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from linter.model import Convention, Direction, MigrationFile
+from linter.model import NO_ARG, Convention, Direction, MigrationFile, Record, replace
 
 __all__ = ["Discovery", "discover", "classify"]
 
 # --------------------------------------------------------------------------- data
 
 
-@dataclass
-class Discovery:
+class Discovery(Record, frozen=False):
     """What :func:`discover` found.
 
     * ``files``: the migration files, sorted by ``root``, then ``version_key``, then ``path``.
@@ -99,9 +97,15 @@ class Discovery:
       ``base_dir`` (directories met while walking).
     """
 
-    files: list[MigrationFile] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    files: list[MigrationFile]
+    notes: list[str]
+    errors: list[tuple[str, str]]
+
+    def __init__(self, files: list[MigrationFile] = NO_ARG, notes: list[str] = NO_ARG,
+                 errors: list[tuple[str, str]] = NO_ARG) -> None:
+        self.files = [] if files is NO_ARG else files
+        self.notes = [] if notes is NO_ARG else notes
+        self.errors = [] if errors is NO_ARG else errors
 
 
 # --------------------------------------------------------------------------- name rules

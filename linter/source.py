@@ -20,14 +20,13 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Iterator
 
 from linter.pg.parser import loads, pg
 
-from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init
+from linter.model import Direction, MigrationFile, Position, Record, Span, cached_property, set_field
 
 # --------------------------------------------------------------------------- text index
 
@@ -120,9 +119,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # --------------------------------------------------------------------------- placeholders
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class OffsetMap:
+class OffsetMap(Record):
     """Maps character offsets in substituted text back to the original text.
 
     ``segments`` holds ``(new_start, new_end, orig_start, orig_end)`` for each
@@ -130,7 +127,11 @@ class OffsetMap:
     them, offsets inside one map to the start of the placeholder it replaced.
     """
 
-    segments: tuple[tuple[int, int, int, int], ...] = ()
+    __slots__ = ("segments",)
+    segments: tuple[tuple[int, int, int, int], ...]
+
+    def __init__(self, segments: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+        set_field(self, "segments", segments)
 
     def to_original(self, c: int) -> int:
         """Original character offset for substituted-text character offset ``c``."""
@@ -253,15 +254,20 @@ _DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
 _GOOSE_MARKER = re.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(Record):
     """A run of a file that moves in one direction: ``[start, end)`` character offsets."""
 
+    __slots__ = ("direction", "start", "end", "marker_line")
     direction: Direction
     start: int
     end: int
     marker_line: int  # 1-based line of the marker comment; 0 when the file has no markers
+
+    def __init__(self, direction: Direction, start: int, end: int, marker_line: int) -> None:
+        set_field(self, "direction", direction)
+        set_field(self, "start", start)
+        set_field(self, "end", end)
+        set_field(self, "marker_line", marker_line)
 
 
 # --------------------------------------------------------------------------- statements
@@ -757,9 +763,7 @@ def _execsql_queries(tree: Any) -> Iterator[str]:
 # --------------------------------------------------------------------------- reading files
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ReadResult:
+class ReadResult(Record):
     """What reading a file gave.
 
     ``text``: the decoded text (``None`` when nothing usable could be read);
@@ -769,10 +773,17 @@ class ReadResult:
     ``"encoding"``/``"binary"`` problems.
     """
 
+    __slots__ = ("text", "problem", "message", "offset")
     text: str | None
-    problem: str | None = None
-    message: str = ""
-    offset: int = 0
+    problem: str | None
+    message: str
+    offset: int
+
+    def __init__(self, text: str | None, problem: str | None = None, message: str = "", offset: int = 0) -> None:
+        set_field(self, "text", text)
+        set_field(self, "problem", problem)
+        set_field(self, "message", message)
+        set_field(self, "offset", offset)
 
 
 def _too_large(size: int, max_bytes: int) -> ReadResult:

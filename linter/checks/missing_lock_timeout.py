@@ -188,7 +188,7 @@ def with_fk_drops(finding, referenced: tuple):
     ACCESS EXCLUSIVE there too (checked on a real server)."""
     if not referenced:
         return finding
-    from dataclasses import replace
+    from linter.model import replace
 
     others = ", ".join(f'"{t}"' for t in referenced)
     several = len(referenced) > 1
@@ -212,7 +212,7 @@ def with_ties(finding, tied, dropped: tuple = ()):
         return finding
     if not tied:
         return None
-    from dataclasses import replace
+    from linter.model import replace
 
     others = ", ".join(f'"{t}"' for t in tied)
     several = len(dropped) > 1

@@ -33,8 +33,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from linter.model import Record, set_field
 
 DEFAULT_NAME = ".miglint.sum"
 HEADER = (
@@ -57,13 +57,17 @@ class ManifestError(ValueError):
     """A manifest that cannot be read; ``str()`` names the file and line."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """One manifest line: ``path`` relative to the directory miglint reports against."""
 
     path: str
     sha: str
     bare: str
+
+    def __init__(self, path: str, sha: str, bare: str) -> None:
+        set_field(self, "path", path)
+        set_field(self, "sha", sha)
+        set_field(self, "bare", bare)
 
 
 def read(path: str | Path, base_dir: str | Path) -> dict[str, Entry]:

@@ -17,10 +17,9 @@ when "a valid CHECK constraint exists for the table which proves no NULL can exi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
-from linter.model import Direction, fast_init
+from linter.model import Direction, Record, set_field
 from linter.pg import names, rewrites, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
@@ -28,9 +27,7 @@ from linter.pg import names, rewrites, tokens
 MAX_IDENTIFIER_BYTES = 63
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ColumnSite:
+class ColumnSite(Record):
     """One column definition in a statement.
 
     ``table``: the RangeVar dict of its table; ``name``: the column name; ``coldef``: the
@@ -39,10 +36,17 @@ class ColumnSite:
     expression as ``raw_default``).
     """
 
+    __slots__ = ("table", "name", "coldef", "how")
     table: dict | None
     name: str
     coldef: dict
     how: str
+
+    def __init__(self, table: dict | None, name: str, coldef: dict, how: str) -> None:
+        set_field(self, "table", table)
+        set_field(self, "name", name)
+        set_field(self, "coldef", coldef)
+        set_field(self, "how", how)
 
     @property
     def type_name(self) -> dict:
@@ -401,9 +405,7 @@ def alter_lock(stmt):
     return max((locks.subcommand_lock(c) for c in cmds), default=locks.LockMode.ACCESS_EXCLUSIVE)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TableAlter:
+class TableAlter(Record):
     """An ALTER TABLE on a table that existed before this file, with the subcommands a rule
     reports (drops running code may rely on, changes that scan or rewrite the table).
 
@@ -412,11 +414,19 @@ class TableAlter:
     ``lock``: the :class:`~linter.pg.locks.LockMode` of the whole statement (:func:`alter_lock`).
     """
 
+    __slots__ = ("stmt", "cmds", "key", "table", "lock")
     stmt: object
     cmds: list
     key: str
     table: str
     lock: object
+
+    def __init__(self, stmt: object, cmds: list, key: str, table: str, lock: object) -> None:
+        set_field(self, "stmt", stmt)
+        set_field(self, "cmds", cmds)
+        set_field(self, "key", key)
+        set_field(self, "table", table)
+        set_field(self, "lock", lock)
 
     def existing_columns(self, ctx):
         """The column name of each of :attr:`cmds` whose column was not created

@@ -23,9 +23,8 @@ when the SQL qualifies it).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
-from linter.model import fast_init
+from linter.model import Record, set_field
 from linter.pg import names, rewrites
 
 
@@ -97,9 +96,7 @@ _CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
 }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class LockEffect:
+class LockEffect(Record, not_compared=("node",)):
     """One lock a statement takes.
 
     ``relation``: the table (or index, view) as written, e.g. ``"public.users"``;
@@ -109,12 +106,22 @@ class LockEffect:
     ``node``: the parse-tree node to point at (a RangeVar), or ``None``.
     """
 
+    __slots__ = ("relation", "mode", "what", "rewrite", "scan", "node")
     relation: str
     mode: LockMode
     what: str
-    rewrite: bool = False
-    scan: bool = False
-    node: dict | None = field(default=None, compare=False, hash=False)
+    rewrite: bool
+    scan: bool
+    node: dict | None  # not compared, not hashed
+
+    def __init__(self, relation: str, mode: LockMode, what: str, rewrite: bool = False, scan: bool = False,
+                 node: dict | None = None) -> None:
+        set_field(self, "relation", relation)
+        set_field(self, "mode", mode)
+        set_field(self, "what", what)
+        set_field(self, "rewrite", rewrite)
+        set_field(self, "scan", scan)
+        set_field(self, "node", node)
 
     @property
     def blocks(self) -> str:

@@ -14,19 +14,23 @@ offer no fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from linter.model import Record, set_field
 
 from linter.pg.parser import pg
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Record):
     """One token: ``name`` is the scanner's (``"INDEX"``, ``"IDENT"``, ``"ASCII_40"`` for
     ``(``); ``start``/``end`` are original-text character offsets, ``end`` exclusive."""
 
     name: str
     start: int
     end: int
+
+    def __init__(self, name: str, start: int, end: int) -> None:
+        set_field(self, "name", name)
+        set_field(self, "start", start)
+        set_field(self, "end", end)
 
 
 _COMMENTS = ("C_COMMENT", "SQL_COMMENT")

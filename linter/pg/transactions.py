@@ -49,10 +49,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import Convention, Direction, fast_init
+from linter.model import Convention, Direction, Record, set_field
 from linter.pg import locks
 
 #: Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock):
@@ -131,9 +130,7 @@ def flyway_runs_outside(stmt, pg_version: int = 16, *, assume_concurrently: bool
                     "CreateSubscriptionStmt", "DropSubscriptionStmt")
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ToolTransaction:
+class ToolTransaction(Record):
     """How the migration tool runs a file: ``wrapped`` in one transaction or not, and
     ``why`` (a sentence naming the tool and the marker that decided). ``implicit`` marks
     PostgreSQL's implicit block around a multi-statement query: an explicit BEGIN there
@@ -143,10 +140,17 @@ class ToolTransaction:
     fail in a transaction, and rules that would claim a hazard of running *outside* one
     (re-run after a partial failure, a lock queue per statement) stay silent too."""
 
+    __slots__ = ("wrapped", "why", "implicit", "unknown")
     wrapped: bool
     why: str
-    implicit: bool = False
-    unknown: bool = False
+    implicit: bool
+    unknown: bool
+
+    def __init__(self, wrapped: bool, why: str, implicit: bool = False, unknown: bool = False) -> None:
+        set_field(self, "wrapped", wrapped)
+        set_field(self, "why", why)
+        set_field(self, "implicit", implicit)
+        set_field(self, "unknown", unknown)
 
 
 _FLYWAY_NO_TX = re.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
@@ -302,8 +306,7 @@ def _several(file, source) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class TransactionProblem:
+class TransactionProblem(Record):
     """A misuse of explicit transaction control: ``stmt``, a message, help, and ``kind``:
 
     * ``"nested"``: BEGIN inside an explicit block that is already open;
@@ -317,7 +320,13 @@ class TransactionProblem:
     stmt: object
     message: str
     help: str
-    kind: str = ""
+    kind: str
+
+    def __init__(self, stmt: object, message: str, help: str, kind: str = "") -> None:
+        set_field(self, "stmt", stmt)
+        set_field(self, "message", message)
+        set_field(self, "help", help)
+        set_field(self, "kind", kind)
 
 
 #: PL/pgSQL transaction control in a DO body ("43.8. Transaction Management").
