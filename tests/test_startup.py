@@ -20,6 +20,9 @@ NOT_LOADED = (
     "orjson", "yaml", "requests", "jinja2", "psycopg", "sqlfluff",
     "multiprocessing", "concurrent.futures", "linter.github.bot", "linter.verify", "linter.formats.json",
     "linter.formats.sarif", "linter.lockreport",
+    # value types are linter.model.Record classes (dataclasses imports inspect); the result
+    # cache imports pickle only when it is on
+    "dataclasses", "inspect", "pickle",
 )
 
 _PROBE = """
@@ -122,3 +125,24 @@ def test_small_json_reports_are_the_bytes_orjson_writes(shared_dir, tmp_path, mo
     with_orjson = b"".join(fj.chunks(report))
     monkeypatch.setattr(fj, "SMALL_REPORT", 10**9)
     assert b"".join(fj.chunks(report)) == with_orjson
+
+
+def test_a_command_builds_only_its_own_parser_with_the_same_help():
+    """``miglint lint …`` builds the ``lint`` parser only (each argument's help formatter
+    asks for the terminal size); its help, and each other command's, are what the whole
+    parser prints."""
+    import argparse
+
+    from linter import cli
+
+    def subparsers(parser):
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    full = subparsers(cli.build_parser())
+    assert set(full) == set(cli._COMMANDS)
+    for name, parser in full.items():
+        only = subparsers(cli.build_parser(name))
+        assert list(only) == [name]
+        assert only[name].format_help() == parser.format_help()
+    assert cli._command_of(["lint", "x.sql"]) == "lint"
+    assert cli._command_of(["--help"]) is None and cli._command_of(["lnt"]) is None and cli._command_of([]) is None
