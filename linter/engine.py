@@ -49,12 +49,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-import re
 import sys
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, grouping, merge, registry, rollback_locks, suppress
+from linter import HOMEPAGE, __version__, grouping, lazyre, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
 from linter.model import (FILE_SPAN, NO_ARG, Direction, Finding, Fix, MigrationFile, Record, Report, Severity, Span, Violation,
                           cached_property, replace)
@@ -67,7 +66,7 @@ PARALLEL_THRESHOLD = 48
 GC_EVERY = 512
 
 #: A quoted token of 9+ characters in a message: blanked on lines that hold a secret.
-_QUOTED_TOKEN = re.compile(r'"[^"]{9,}"')
+_QUOTED_TOKEN = lazyre.compile(r'"[^"]{9,}"')
 
 #: Rules the engine itself produces from suppression comments.
 SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")

@@ -24,6 +24,7 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Iterator
 
+from linter import lazyre
 from linter.pg.parser import loads, pg
 
 from linter.model import Direction, MigrationFile, Position, Record, Span, cached_property, set_field
@@ -113,7 +114,7 @@ class TextIndex:
 
 
 _PLUS_ONE = (1).__add__
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII = lazyre.compile(r"[^\x00-\x7f]")
 
 
 # --------------------------------------------------------------------------- placeholders
@@ -248,10 +249,10 @@ def has_placeholder(text: str, syntaxes: tuple[str, ...]) -> bool:
 
 #: dbmate (https://github.com/amacneil/dbmate#creating-migrations): ``-- migrate:up``,
 #: ``-- migrate:down``, options such as ``transaction:false`` on the marker line.
-_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
+_DBMATE_MARKER = lazyre.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
 #: goose (https://pressly.github.io/goose/documentation/annotations/): ``-- +goose Up``,
 #: ``-- +goose Down``, ``-- +goose NO TRANSACTION``.
-_GOOSE_MARKER = re.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
+_GOOSE_MARKER = lazyre.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
 
 
 class Section(Record):
@@ -383,8 +384,8 @@ class Statement:
 
 #: A (possibly qualified, possibly quoted) name, or a string literal: what most node
 #: locations point at. Other tokens fall back to pglast's scanner.
-_NAME = re.compile(r'(?:[^\W\d]\w*|"(?:[^"]|"")*")(?:\s*\.\s*(?:[^\W\d][\w$]*|"(?:[^"]|"")*"))*|\'(?:[^\']|\'\')*\'')
-_TRIM = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+_NAME = lazyre.compile(r'(?:[^\W\d]\w*|"(?:[^"]|"")*")(?:\s*\.\s*(?:[^\W\d][\w$]*|"(?:[^"]|"")*"))*|\'(?:[^\']|\'\')*\'')
+_TRIM = lazyre.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
 class Source:

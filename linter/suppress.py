@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from linter.model import NO_ARG, Record
 
-from linter import foreign_suppressions, registry
+from linter import foreign_suppressions, lazyre, registry
 
-_DIRECTIVE = re.compile(
+_DIRECTIVE = lazyre.compile(
     r"--[ \t]*(?:(?P<mg>miglint:[ \t]*(?P<mgkind>ignore-file|ignore)\b)|(?P<sq>squawk-ignore(?P<sqfile>-file)?\b))"
     r"(?P<rest>[^\n]*)"
 )

@@ -146,3 +146,20 @@ def test_a_command_builds_only_its_own_parser_with_the_same_help():
         assert only[name].format_help() == parser.format_help()
     assert cli._command_of(["lint", "x.sql"]) == "lint"
     assert cli._command_of(["--help"]) is None and cli._command_of(["lnt"]) is None and cli._command_of([]) is None
+
+
+def test_lazyre_compiles_on_first_use_and_rebinds_the_global():
+    """linter.lazyre: a module-level pattern is compiled when first used, then the module's
+    global is the compiled pattern; a copy held in a dict keeps working."""
+    import re
+    import types
+
+    mod = types.ModuleType("lazyre_probe")
+    exec("from linter import lazyre\nimport re\n_WORD = lazyre.compile('([a-z]+)', re.I)\n"
+         "TABLE = {'word': _WORD}\ndef first(s):\n    return _WORD.search(s)[1]\n", mod.__dict__)
+    assert not isinstance(mod._WORD, re.Pattern)
+    assert mod.first("  hello world") == "hello"
+    assert isinstance(mod._WORD, re.Pattern) and mod._WORD.flags & re.I
+    held = mod.TABLE["word"]
+    assert not isinstance(held, re.Pattern)
+    assert held.findall("a b") == ["a", "b"] and held.sub("x", "a b") == "x x" and held.pattern == "([a-z]+)"

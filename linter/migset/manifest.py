@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
+from linter import lazyre
 from linter.model import Record, set_field
 
 DEFAULT_NAME = ".miglint.sum"
@@ -41,8 +41,8 @@ HEADER = (
     "# miglint manifest v1\n"
     "# <sha256 of the text> <sha256 of the text without whitespace, first 16 hex> <path>\n"
 )
-_WS = re.compile(r"\s+")
-_LINE = re.compile(r"^([0-9a-f]{64})  ([0-9a-f]{16})  (.+)$")
+_WS = lazyre.compile(r"\s+")
+_LINE = lazyre.compile(r"^([0-9a-f]{64})  ([0-9a-f]{16})  (.+)$")
 
 
 def digest(text: str) -> tuple[str, str]:

@@ -41,9 +41,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from functools import lru_cache
 
+from linter import lazyre
 from linter.migset import blank, coltypes, kinds, manifest, objects, references
 from linter.model import Convention, Direction, MigrationFile
 
@@ -241,7 +241,7 @@ def _changes_schema(st) -> bool:
     return not objects.is_temporary(kind, st.body)
 
 
-_TEXT = re.compile(r"\S")
+_TEXT = lazyre.compile(r"\S")
 
 
 #: ALTER TABLE subcommands that relax a table: a down could only tighten it again, which

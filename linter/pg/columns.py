@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from linter import lazyre
 from linter.model import Direction, Record, set_field
 from linter.pg import names, rewrites, tokens
 
@@ -316,7 +317,7 @@ def node_offset(stmt, location: int | None) -> int | None:
 
 #: A type as written, from its first word: ``int``, ``character varying(20)``,
 #: ``timestamp(3) without time zone``, ``pg_catalog.int4``, ``"char"``, with ``[]``s.
-_TYPE_TEXT = re.compile(
+_TYPE_TEXT = lazyre.compile(
     r'(?:\w+\s*\.\s*)?(?:"[^"]*"|double\s+precision|character\s+varying|national\s+character(?:\s+varying)?'
     r'|bit\s+varying|(?:timestamp|time)(?!\w)(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
     r'(?:\s*\(\s*\d+(?:\s*,\s*-?\d+)?\s*\))?(?:\s*\[\s*\d*\s*\])*',
@@ -361,12 +362,12 @@ _NAME = r'("(?:[^"]|"")+"|[^\s",;()]+)'
 #: Subcommands located by the column or constraint name they name (AlterTableCmd has no
 #: location): the name is group 1.
 CLAUSES = {
-    "set_not_null": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*SET\s+NOT\s+NULL", re.I),
-    "drop_not_null": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+NOT\s+NULL", re.I),
-    "drop_default": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+DEFAULT", re.I),
-    "drop_column": re.compile(rf"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
-    "rename_column": re.compile(rf"\bRENAME\s+(?:COLUMN\s+)?{_NAME}\s+TO\s+{_NAME}", re.I),
-    "drop_constraint": re.compile(rf"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
+    "set_not_null": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*SET\s+NOT\s+NULL", re.I),
+    "drop_not_null": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+NOT\s+NULL", re.I),
+    "drop_default": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+DEFAULT", re.I),
+    "drop_column": lazyre.compile(rf"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
+    "rename_column": lazyre.compile(rf"\bRENAME\s+(?:COLUMN\s+)?{_NAME}\s+TO\s+{_NAME}", re.I),
+    "drop_constraint": lazyre.compile(rf"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazyre
 from linter.model import Direction, Record, cached_property, set_field
 from linter.pg import names, tokens
 
@@ -95,7 +96,7 @@ class Hazard(Record, not_compared=("at",), not_shown=("at",)):
 # --------------------------------------------------------------------------- text
 
 
-_MASK = re.compile(
+_MASK = lazyre.compile(
     r"--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\$\$.*?\$\$|\$(?P<tag>[A-Za-z_]\w*)\$.*?\$(?P=tag)\$",
     re.S,
 )

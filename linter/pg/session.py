@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazyre
 from linter.model import NO_ARG, Record, set_field
 from linter.pg import locks, names, objects, rewrites, tokens
 from linter.pg.tree import nodes
@@ -344,7 +345,7 @@ def _const_text(args) -> str:
     return ", ".join(out)
 
 
-_ZERO = re.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
+_ZERO = lazyre.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
 
 
 def _is_zero(value: str) -> bool:
@@ -497,9 +498,9 @@ def session_set_needed(ctx, step: Step) -> str | None:
 
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
-_TOOL_COMMENT = re.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
+_TOOL_COMMENT = lazyre.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
 #: An ignore comment of miglint, squawk, Atlas or diesel-guard (linter.suppress, linter.foreign_suppressions).
-_IGNORE_COMMENT = re.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
+_IGNORE_COMMENT = lazyre.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
 
 
 _LAST_TEXT: list = [None, False]  # (text, whether it may hold an ignore comment): the last file asked about

@@ -51,6 +51,7 @@ import os
 import re
 from functools import lru_cache
 
+from linter import lazyre
 from linter.model import Convention, Direction, Record, set_field
 from linter.pg import locks
 
@@ -153,11 +154,11 @@ class ToolTransaction(Record):
         set_field(self, "unknown", unknown)
 
 
-_FLYWAY_NO_TX = re.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
-_SQLX_NO_TX = re.compile(r"\A\s*--\s*no-transaction\b", re.I)
+_FLYWAY_NO_TX = lazyre.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
+_SQLX_NO_TX = lazyre.compile(r"\A\s*--\s*no-transaction\b", re.I)
 #: postgres-migrations (npm, thomwright/postgres-migrations), "Disabling transactions":
 #: the comment anywhere in the file; the file is then sent as one query.
-_PGMIG_NO_TX = re.compile(r"^\s*--\s*postgres-migrations\s+disable-transaction\b", re.I | re.M)
+_PGMIG_NO_TX = lazyre.compile(r"^\s*--\s*postgres-migrations\s+disable-transaction\b", re.I | re.M)
 
 #: What :func:`tool_transaction` says of a file whose tool it knows no more of (one object
 #: per convention: it is frozen, and made for most files of the corpus).
@@ -330,7 +331,7 @@ class TransactionProblem(Record):
 
 
 #: PL/pgSQL transaction control in a DO body ("43.8. Transaction Management").
-_PLPGSQL_TX = re.compile(r"\b(commit|rollback)\b", re.I)
+_PLPGSQL_TX = lazyre.compile(r"\b(commit|rollback)\b", re.I)
 
 
 def do_block_transaction_control(stmt) -> str | None:
