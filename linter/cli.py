@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from linter import __version__
+from linter import __version__, baseref
 from linter.baseref import check_base
 from linter.exitcodes import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # noqa: F401  (re-exported)
 
@@ -232,7 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         handler = _COMMANDS.get(args.command)
         if handler is not None:
-            return handler(args)
+            try:
+                return handler(args)
+            finally:
+                baseref.remember(False)  # git's answers are for one command
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (UsageError, ConfigError) as exc:
@@ -334,6 +337,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     cfg = cfg.select(args.select, args.ignore)
+    baseref.remember()  # one run: --base, --changed and the history rules ask git the same questions
     if args.base:
         check_base(args.base)
         cfg.base = args.base  # the history rules compare with it (linter.migset.history)
@@ -360,6 +364,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     if args.fix or args.diff:
         fixed = _fix(args, cfg, found.files, changed)
+        baseref.remember()  # the fixes changed the working tree: forget git's answers so far
         if args.diff:
             return fixed
         notes.append(fixed)
@@ -685,6 +690,7 @@ def cmd_github(args: argparse.Namespace) -> int:
     requests and jinja2)."""
     from linter.github.bot import run
 
+    baseref.remember()  # one run: the base check and the history rules ask git the same question
     return run(args)
 
 

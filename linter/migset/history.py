@@ -146,16 +146,16 @@ def deployed_changes(ctx, options: dict, statuses: tuple[str, ...]) -> Iterator[
 
 
 def _git(args: list[str], cwd: str, stdin: bytes | None = None) -> bytes:
-    import subprocess  # only runs with --base pay for it
+    from linter.baseref import git  # only runs with --base pay for it (and for subprocess)
 
     try:
-        r = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, input=stdin, capture_output=True)
+        code, out, err = git(args, cwd, stdin)
     except OSError as exc:
         raise HistoryError(f"git is not available: {exc}") from None
-    if r.returncode != 0:
-        msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise HistoryError(f"git {' '.join(args[:3])} failed: {msg[-1] if msg else r.returncode}")
-    return r.stdout
+    if code != 0:
+        msg = err.decode("utf-8", "replace").strip().splitlines()
+        raise HistoryError(f"git {' '.join(args[:3])} failed: {msg[-1] if msg else code}")
+    return out
 
 
 def _z(out: bytes) -> list[str]:
