@@ -23,9 +23,28 @@ from linter.exitcodes import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # n
 
 
 class _Parser(argparse.ArgumentParser):
+    _adding = False
+
     def error(self, message: str):  # argparse exits 2 too; keep our prefix
         self.print_usage(sys.stderr)
         raise UsageError(message)
+
+    def add_argument(self, *args, **kwargs):
+        """``ArgumentParser.add_argument``, whose check of the metavar makes a help
+        formatter (:meth:`_get_formatter`) only to call its ``_format_args``."""
+        self._adding = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._adding = False
+
+    def _get_formatter(self):
+        # For add_argument's metavar check, a formatter of any width does: the default one
+        # asks shutil for the terminal's width, and importing shutil loads the bz2 and lzma
+        # libraries, on every run. Help and usage text get the default formatter.
+        if self._adding:
+            return self.formatter_class(prog=self.prog, width=80)
+        return super()._get_formatter()
 
 
 class _OnlyCommand:
@@ -68,7 +87,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = _Parser(prog="miglint", description="Lint PostgreSQL migration files.")
     p.add_argument("--version", action="version", version=f"miglint {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # prog: what argparse would work out with a help formatter (the top level has no positionals)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=p.prog)
     if command is not None:
         sub = _OnlyCommand(sub, command)
 

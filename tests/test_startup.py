@@ -23,6 +23,8 @@ NOT_LOADED = (
     # value types are linter.model.Record classes (dataclasses imports inspect); the result
     # cache imports pickle only when it is on
     "dataclasses", "inspect", "pickle",
+    # argparse imports shutil (and with it the bz2 and lzma libraries) only to format help
+    "shutil",
 )
 
 _PROBE = """
@@ -144,6 +146,7 @@ def test_a_command_builds_only_its_own_parser_with_the_same_help():
         only = subparsers(cli.build_parser(name))
         assert list(only) == [name]
         assert only[name].format_help() == parser.format_help()
+    assert only[name].format_usage().startswith(f"usage: miglint {name} ")
     assert cli._command_of(["lint", "x.sql"]) == "lint"
     assert cli._command_of(["--help"]) is None and cli._command_of(["lnt"]) is None and cli._command_of([]) is None
 
