@@ -52,12 +52,12 @@ workflow; do not point ``cache_dir`` at a folder others can write to.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from typing import Any
 
 from linter import __version__
+from linter.hashes import blake2b
 
 #: Config fields that do not change what linting a file gives (what happens to findings
 #: afterwards, or text about the config): left out of the key.
@@ -211,7 +211,7 @@ class ResultCache:
 
     def __init__(self, directory: str, config) -> None:
         self.directory = directory
-        self._base = hashlib.blake2b(tool_key() + b"\0" + config_key(config), digest_size=20)
+        self._base = blake2b(tool_key() + b"\0" + config_key(config), digest_size=20)
         self._config = config
         self._packs: dict[str, dict] = {}  # root -> {path: (key, FileResult)} as read
         self._keys: dict[str, bytes | None] = {}  # path -> key of this run (None: not cacheable)

@@ -47,7 +47,6 @@ unexpected exception in a check becomes an ``internal-error`` note on that file.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import sys
 from collections import defaultdict
@@ -55,6 +54,7 @@ from typing import Any, Iterable, Iterator
 
 from linter import HOMEPAGE, __version__, grouping, lazyre, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
+from linter.hashes import sha256
 from linter.model import (FILE_SPAN, NO_ARG, Direction, Finding, Fix, MigrationFile, Record, Report, Severity, Span, Violation,
                           cached_property, replace)
 from linter.source import ReadResult, Source, Statement, read_text
@@ -223,7 +223,7 @@ class FileResult(Record, frozen=False):
 
 
 def _fingerprint(rule_id: str, path: str, context: str, n: int) -> str:
-    h = hashlib.sha256(f"{rule_id}\0{path}\0{context}\0{n}".encode("utf-8", "surrogatepass"))
+    h = sha256(f"{rule_id}\0{path}\0{context}\0{n}".encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
 
 

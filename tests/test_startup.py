@@ -25,6 +25,8 @@ NOT_LOADED = (
     "dataclasses", "inspect", "pickle",
     # argparse imports shutil (and with it the bz2 and lzma libraries) only to format help
     "shutil",
+    # fingerprints and cache keys use the interpreter's own SHA-256/SHA-1/BLAKE2 (linter.hashes)
+    "hashlib", "_hashlib",
 )
 
 _PROBE = """
@@ -166,3 +168,15 @@ def test_lazyre_compiles_on_first_use_and_rebinds_the_global():
     held = mod.TABLE["word"]
     assert not isinstance(held, re.Pattern)
     assert held.findall("a b") == ["a", "b"] and held.sub("x", "a b") == "x x" and held.pattern == "([a-z]+)"
+
+
+def test_hashes_are_hashlibs():
+    """linter.hashes (CPython's built-in implementations) gives hashlib's digests."""
+    import hashlib
+
+    from linter import hashes
+
+    for data in (b"", b"miglint", "CREATE INDEX \u00e9 ON t (c);".encode(), bytes(range(256)) * 40):
+        assert hashes.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert hashes.sha1(data).hexdigest() == hashlib.sha1(data).hexdigest()
+        assert hashes.blake2b(data, digest_size=20).hexdigest() == hashlib.blake2b(data, digest_size=20).hexdigest()

@@ -30,10 +30,10 @@ Format (UTF-8 text, ``.miglint.sum`` by default; version 1)::
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from linter import lazyre
+from linter.hashes import sha256
 from linter.model import Record, set_field
 
 DEFAULT_NAME = ".miglint.sum"
@@ -48,8 +48,8 @@ _LINE = lazyre.compile(r"^([0-9a-f]{64})  ([0-9a-f]{16})  (.+)$")
 def digest(text: str) -> tuple[str, str]:
     """``(sha256 of text, first 16 hex of sha256 of text without whitespace)``."""
     data = text.encode("utf-8", "surrogatepass")
-    full = hashlib.sha256(data).hexdigest()
-    bare = hashlib.sha256(_WS.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    full = sha256(data).hexdigest()
+    bare = sha256(_WS.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return full, bare
 
 
