@@ -27,6 +27,7 @@ NOT_LOADED = (
     "shutil",
     # fingerprints and cache keys use the interpreter's own SHA-256/SHA-1/BLAKE2 (linter.hashes)
     "hashlib", "_hashlib",
+    "base64",  # decoding a JWT-like token only
 )
 
 _PROBE = """
