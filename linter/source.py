@@ -27,7 +27,7 @@ from typing import Any, Iterator
 from linter import lazyre
 from linter.pg.parser import loads, pg
 
-from linter.model import Direction, MigrationFile, Position, Record, Span, cached_property, set_field
+from linter.model import Direction, MigrationFile, Position, Record, Span, cached_property
 
 # --------------------------------------------------------------------------- text index
 
@@ -132,7 +132,8 @@ class OffsetMap(Record):
     segments: tuple[tuple[int, int, int, int], ...]
 
     def __init__(self, segments: tuple[tuple[int, int, int, int], ...] = ()) -> None:
-        set_field(self, "segments", segments)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, segments)
 
     def to_original(self, c: int) -> int:
         """Original character offset for substituted-text character offset ``c``."""
@@ -265,10 +266,11 @@ class Section(Record):
     marker_line: int  # 1-based line of the marker comment; 0 when the file has no markers
 
     def __init__(self, direction: Direction, start: int, end: int, marker_line: int) -> None:
-        set_field(self, "direction", direction)
-        set_field(self, "start", start)
-        set_field(self, "end", end)
-        set_field(self, "marker_line", marker_line)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, direction)
+        put[1](self, start)
+        put[2](self, end)
+        put[3](self, marker_line)
 
 
 # --------------------------------------------------------------------------- statements
@@ -781,10 +783,11 @@ class ReadResult(Record):
     offset: int
 
     def __init__(self, text: str | None, problem: str | None = None, message: str = "", offset: int = 0) -> None:
-        set_field(self, "text", text)
-        set_field(self, "problem", problem)
-        set_field(self, "message", message)
-        set_field(self, "offset", offset)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, text)
+        put[1](self, problem)
+        put[2](self, message)
+        put[3](self, offset)
 
 
 def _too_large(size: int, max_bytes: int) -> ReadResult:

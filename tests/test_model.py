@@ -176,3 +176,15 @@ def test_frozen_records_pickle_and_copy():
     for obj in (mf, held, Setting("x", "1", None, True), Span.at(1, 1)):
         assert pickle.loads(pickle.dumps(obj)) == obj
         assert copy.copy(obj) == obj and copy.deepcopy(obj) == obj
+
+
+def test_each_record_init_stores_each_argument_in_its_own_field():
+    """Every Record's __init__ (the frozen slotted ones store through ``self._setters`` by
+    index) puts argument i in field i: distinct values in, the same values out."""
+    for cls in _record_classes():
+        values = [object() for _ in cls._fields]
+        obj = cls(*values)
+        got = [getattr(obj, f) for f in cls._fields]
+        assert [a is b for a, b in zip(got, values)] == [True] * len(values), cls
+        if cls._setters:
+            assert len(cls._setters) == len(cls._fields) == len(cls.__slots__), cls

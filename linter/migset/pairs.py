@@ -10,7 +10,7 @@ its down part is a ``-- migrate:down`` / ``-- +goose Down`` section.
 from __future__ import annotations
 
 
-from linter.model import Convention, Direction, MigrationFile, Record, set_field
+from linter.model import Convention, Direction, MigrationFile, Record
 
 #: Conventions whose down migration is a section of the up file.
 SECTIONED = frozenset({Convention.DBMATE, Convention.GOOSE})
@@ -35,8 +35,9 @@ class Pair(Record):
     down: MigrationFile | None
 
     def __init__(self, up: MigrationFile, down: MigrationFile | None) -> None:
-        set_field(self, "up", up)
-        set_field(self, "down", down)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, up)
+        put[1](self, down)
 
     @property
     def sectioned(self) -> bool:
@@ -78,10 +79,11 @@ class Unit(Record):
 
     def __init__(self, ups: tuple[MigrationFile, ...], downs: tuple[MigrationFile, ...], report_on: MigrationFile,
                  sectioned: bool = False) -> None:
-        set_field(self, "ups", ups)
-        set_field(self, "downs", downs)
-        set_field(self, "report_on", report_on)
-        set_field(self, "sectioned", sectioned)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, ups)
+        put[1](self, downs)
+        put[2](self, report_on)
+        put[3](self, sectioned)
 
     @property
     def label(self) -> str:

@@ -20,7 +20,7 @@ import re
 from typing import Iterator
 
 from linter import lazyre
-from linter.model import Direction, Record, set_field
+from linter.model import Direction, Record
 from linter.pg import names, rewrites, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
@@ -44,10 +44,11 @@ class ColumnSite(Record):
     how: str
 
     def __init__(self, table: dict | None, name: str, coldef: dict, how: str) -> None:
-        set_field(self, "table", table)
-        set_field(self, "name", name)
-        set_field(self, "coldef", coldef)
-        set_field(self, "how", how)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, table)
+        put[1](self, name)
+        put[2](self, coldef)
+        put[3](self, how)
 
     @property
     def type_name(self) -> dict:
@@ -423,11 +424,12 @@ class TableAlter(Record):
     lock: object
 
     def __init__(self, stmt: object, cmds: list, key: str, table: str, lock: object) -> None:
-        set_field(self, "stmt", stmt)
-        set_field(self, "cmds", cmds)
-        set_field(self, "key", key)
-        set_field(self, "table", table)
-        set_field(self, "lock", lock)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, stmt)
+        put[1](self, cmds)
+        put[2](self, key)
+        put[3](self, table)
+        put[4](self, lock)
 
     def existing_columns(self, ctx):
         """The column name of each of :attr:`cmds` whose column was not created

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 
-from linter.model import Record, set_field
+from linter.model import Record
 from linter.pg import names, rewrites
 
 
@@ -116,12 +116,13 @@ class LockEffect(Record, not_compared=("node",)):
 
     def __init__(self, relation: str, mode: LockMode, what: str, rewrite: bool = False, scan: bool = False,
                  node: dict | None = None) -> None:
-        set_field(self, "relation", relation)
-        set_field(self, "mode", mode)
-        set_field(self, "what", what)
-        set_field(self, "rewrite", rewrite)
-        set_field(self, "scan", scan)
-        set_field(self, "node", node)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, relation)
+        put[1](self, mode)
+        put[2](self, what)
+        put[3](self, rewrite)
+        put[4](self, scan)
+        put[5](self, node)
 
     @property
     def blocks(self) -> str:

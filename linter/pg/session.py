@@ -66,9 +66,10 @@ class Held(Record):
     new: bool
 
     def __init__(self, effect: locks.LockEffect, stmt: object, new: bool) -> None:
-        set_field(self, "effect", effect)
-        set_field(self, "stmt", stmt)
-        set_field(self, "new", new)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, effect)
+        put[1](self, stmt)
+        put[2](self, new)
 
 
 class Step(Record, frozen=False):

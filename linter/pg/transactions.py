@@ -148,10 +148,11 @@ class ToolTransaction(Record):
     unknown: bool
 
     def __init__(self, wrapped: bool, why: str, implicit: bool = False, unknown: bool = False) -> None:
-        set_field(self, "wrapped", wrapped)
-        set_field(self, "why", why)
-        set_field(self, "implicit", implicit)
-        set_field(self, "unknown", unknown)
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, wrapped)
+        put[1](self, why)
+        put[2](self, implicit)
+        put[3](self, unknown)
 
 
 _FLYWAY_NO_TX = lazyre.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
