@@ -52,14 +52,12 @@ workflow; do not point ``cache_dir`` at a folder others can write to.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import sys
-from dataclasses import fields
 from typing import Any
 
 from linter import __version__
+from linter.hashes import blake2b
 
 #: Config fields that do not change what linting a file gives (what happens to findings
 #: afterwards, or text about the config): left out of the key.
@@ -113,7 +111,7 @@ def tool_key() -> bytes:
 def config_key(config) -> bytes:
     """Every field of ``config`` (:class:`linter.config.Config`) but :data:`NOT_KEYED`, as
     bytes: new fields are keyed unless listed there."""
-    parts = [(f.name, getattr(config, f.name)) for f in fields(config) if f.name not in NOT_KEYED]
+    parts = [(name, getattr(config, name)) for name in config._fields if name not in NOT_KEYED]
     return repr(parts).encode("utf-8", "surrogatepass")
 
 
@@ -189,6 +187,8 @@ def _read_bytes(path: str) -> bytes | None:
 def _load(path: str) -> Any:
     """The unpickled content of ``path``, or ``None`` when it is missing or unreadable in
     any way (a corrupted or truncated file, another version's classes)."""
+    import pickle  # here: a run without the cache (--no-cache) does not import it
+
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -211,7 +211,7 @@ class ResultCache:
 
     def __init__(self, directory: str, config) -> None:
         self.directory = directory
-        self._base = hashlib.blake2b(tool_key() + b"\0" + config_key(config), digest_size=20)
+        self._base = blake2b(tool_key() + b"\0" + config_key(config), digest_size=20)
         self._config = config
         self._packs: dict[str, dict] = {}  # root -> {path: (key, FileResult)} as read
         self._keys: dict[str, bytes | None] = {}  # path -> key of this run (None: not cacheable)
@@ -350,6 +350,8 @@ class ResultCache:
         """Pickle ``value`` to ``path`` atomically (temporary file, then ``os.replace``)."""
         if not self._prepare():
             return
+        import pickle
+
         from linter.atomic import replace_file
 
         try:

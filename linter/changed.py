@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from linter import baseref
 from linter.exitcodes import UsageError
 from linter.model import MigrationFile
 
@@ -27,30 +28,25 @@ DEFAULT_BASES = ("origin/HEAD", "origin/main", "origin/master", "main", "master"
 
 
 def _git(args: list[str], cwd: str | None = None) -> bytes:
-    import subprocess
-
     try:
-        r = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, capture_output=True)
+        code, out, err = baseref.git(args, cwd)
     except OSError as exc:
         raise UsageError(f"--changed: git is not available ({exc})") from None
-    if r.returncode != 0:
-        msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UsageError(f"--changed: git {' '.join(args[:2])} failed: {msg[-1] if msg else r.returncode}")
-    return r.stdout
+    if code != 0:
+        msg = err.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"--changed: git {' '.join(args[:2])} failed: {msg[-1] if msg else code}")
+    return out
 
 
 def default_base(cwd: str | None = None) -> str:
     """The first of :data:`DEFAULT_BASES` that names a commit; raises :class:`UsageError`
     asking for ``--base`` when none does."""
-    import subprocess
-
     for ref in DEFAULT_BASES:
         try:
-            r = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=cwd, capture_output=True)
+            if baseref.resolve(ref, cwd) is not None:
+                return ref
         except OSError as exc:
             raise UsageError(f"--changed: git is not available ({exc})") from None
-        if r.returncode == 0:
-            return ref
     raise UsageError(f"--changed: none of {', '.join(DEFAULT_BASES)} exists here; name the base branch with --base REF")
 
 
@@ -58,11 +54,17 @@ def changed_paths(ref: str, cwd: str | None = None) -> set[str]:
     """Paths relative to ``cwd`` that differ between the merge base of ``ref`` and
     ``HEAD`` (``ref`` itself when they share none) and the working tree: modified, added,
     deleted, both sides of a rename, and untracked files (``git ls-files --others
-    --exclude-standard``). Raises :class:`UsageError` when git fails."""
+    --exclude-standard``). Raises :class:`UsageError` when git fails. The questions are
+    those :class:`linter.migset.history.GitHistory` asks (the commit ``ref`` names, then
+    the merge base with it), so that a run remembering git's answers asks them once."""
     try:
-        mb = _git(["merge-base", ref, "HEAD"], cwd).decode().strip()
+        tip = baseref.resolve(ref, cwd) or ref
+    except OSError as exc:
+        raise UsageError(f"--changed: git is not available ({exc})") from None
+    try:
+        mb = _git(["merge-base", tip, "HEAD"], cwd).decode().strip()
     except UsageError:
-        mb = ref
+        mb = tip
     out: set[str] = set()
     raw = [p.decode("utf-8", "surrogateescape") for p in _git(
         ["diff", "--no-ext-diff", "--no-color", "--name-status", "-z", "-M", "--relative", mb], cwd).split(b"\0") if p]

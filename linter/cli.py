@@ -17,25 +17,80 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from linter import __version__
+from linter import __version__, baseref
 from linter.baseref import check_base
 from linter.exitcodes import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, UsageError  # noqa: F401  (re-exported)
 
 
 class _Parser(argparse.ArgumentParser):
+    _adding = False
+
     def error(self, message: str):  # argparse exits 2 too; keep our prefix
         self.print_usage(sys.stderr)
         raise UsageError(message)
 
+    def add_argument(self, *args, **kwargs):
+        """``ArgumentParser.add_argument``, whose check of the metavar makes a help
+        formatter (:meth:`_get_formatter`) only to call its ``_format_args``."""
+        self._adding = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._adding = False
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used to render ``--help`` in the README)."""
+    def _get_formatter(self):
+        # For add_argument's metavar check, a formatter of any width does: the default one
+        # asks shutil for the terminal's width, and importing shutil loads the bz2 and lzma
+        # libraries, on every run. Help and usage text get the default formatter.
+        if self._adding:
+            return self.formatter_class(prog=self.prog, width=80)
+        return super()._get_formatter()
+
+
+class _OnlyCommand:
+    """The subparsers of :func:`build_parser` when the command is known: only its parser is
+    made; the other ``add_parser`` calls get :data:`_UNUSED`, which takes and drops their
+    arguments. Each ``add_argument`` makes a help formatter (it checks the metavar), which
+    asks for the terminal's size: building the eleven other parsers cost a one-file lint
+    more than reading its configuration."""
+
+    def __init__(self, sub, command: str) -> None:
+        self.sub, self.command = sub, command
+
+    def add_parser(self, name: str, **kwargs):
+        """The real parser for the command being run, else :data:`_UNUSED`."""
+        return self.sub.add_parser(name, **kwargs) if name == self.command else _UNUSED
+
+
+class _Unused:
+    """A parser nobody will use: ``add_argument`` does nothing."""
+
+    def add_argument(self, *args, **kwargs) -> None:
+        return None
+
+
+_UNUSED = _Unused()
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand ``argv`` runs (its first argument, when it names one), else ``None``
+    (no command, ``--help``, ``--version``, or a name argparse will refuse)."""
+    return argv[0] if argv and argv[0] in _COMMANDS else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (also used to render ``--help`` in the README). With ``command``
+    (a key of :data:`_COMMANDS`), only that subcommand's parser is built: enough to parse
+    an ``argv`` whose first argument is ``command`` (``miglint lint --help`` included)."""
     from linter import config as configmod
     from linter.formats import NAMES as FORMAT_NAMES
 
     p = _Parser(prog="miglint", description="Lint PostgreSQL migration files.")
     p.add_argument("--version", action="version", version=f"miglint {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # prog: what argparse would work out with a help formatter (the top level has no positionals)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog=p.prog)
+    if command is not None:
+        sub = _OnlyCommand(sub, command)
 
     lint = sub.add_parser("lint", help="lint migration files and directories (--fix: make the safe fixes)",
                           description="Lint migration files and directories; with --fix, first make the fixes that keep their promise.")
@@ -194,12 +249,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     _defer_gc()
     from linter.config import ConfigError  # imports most of miglint: after _defer_gc
 
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_of(argv))
     try:
         args = parser.parse_args(argv)
         handler = _COMMANDS.get(args.command)
         if handler is not None:
-            return handler(args)
+            try:
+                return handler(args)
+            finally:
+                baseref.remember(False)  # git's answers are for one command
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     except (UsageError, ConfigError) as exc:
@@ -301,6 +360,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     cfg = configmod.load(args.config, preset=args.preset, cwd=cwd, pg_version=args.pg_version, fail_on=args.fail_on)
     cfg = cfg.select(args.select, args.ignore)
+    baseref.remember()  # one run: --base, --changed and the history rules ask git the same questions
     if args.base:
         check_base(args.base)
         cfg.base = args.base  # the history rules compare with it (linter.migset.history)
@@ -327,6 +387,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     if args.fix or args.diff:
         fixed = _fix(args, cfg, found.files, changed)
+        baseref.remember()  # the fixes changed the working tree: forget git's answers so far
         if args.diff:
             return fixed
         notes.append(fixed)
@@ -652,6 +713,7 @@ def cmd_github(args: argparse.Namespace) -> int:
     requests and jinja2)."""
     from linter.github.bot import run
 
+    baseref.remember()  # one run: the base check and the history rules ask git the same question
     return run(args)
 
 

@@ -56,13 +56,12 @@ The keys (all optional)::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from linter import registry
-from linter.model import FAMILIES, LEVELS, Severity
+from linter.model import FAMILIES, LEVELS, NO_ARG, Record, Severity, replace, set_field
 from linter.source import PLACEHOLDER_SYNTAXES
 
 if TYPE_CHECKING:
@@ -259,8 +258,7 @@ _VERIFY_KEYS = {"setup": list, "seed": list, "roles": str, "roundtrip": str, "st
                 "database_is_throwaway": bool}
 
 
-@dataclass
-class VerifySettings:
+class VerifySettings(Record, frozen=False):
     """The ``verify:`` section (flags of ``miglint verify`` win over it). ``setup``: SQL
     files (relative to the working directory) run in each root's database before its
     first migration; ``seed``: SQL files (relative to the configuration file that names
@@ -274,27 +272,42 @@ class VerifySettings:
     False, or a directory; ``database_is_throwaway``: lift the ``--database-url`` guards
     that the server be local and hold no other data (:mod:`linter.verify.database`)."""
 
-    setup: list[str] = field(default_factory=list)
-    seed: list[str] = field(default_factory=list)
-    roles: str = "auto"
-    roundtrip: str = "new"
-    rerun: str = "new"
-    statement_timeout: float = 60.0
-    pg_bin: str | None = None
-    cache: bool | str = True
-    database_is_throwaway: bool = False
+    setup: list[str]
+    seed: list[str]
+    roles: str
+    roundtrip: str
+    rerun: str
+    statement_timeout: float
+    pg_bin: str | None
+    cache: bool | str
+    database_is_throwaway: bool
+
+    def __init__(self, setup: list[str] = NO_ARG, seed: list[str] = NO_ARG, roles: str = "auto", roundtrip: str = "new", rerun: str = "new",
+                 statement_timeout: float = 60.0, pg_bin: str | None = None, cache: bool | str = True,
+                 database_is_throwaway: bool = False) -> None:
+        self.setup = [] if setup is NO_ARG else setup
+        self.seed = [] if seed is NO_ARG else seed
+        self.roles = roles
+        self.roundtrip = roundtrip
+        self.rerun = rerun
+        self.statement_timeout = statement_timeout
+        self.pg_bin = pg_bin
+        self.cache = cache
+        self.database_is_throwaway = database_is_throwaway
 
 
-@dataclass(frozen=True)
-class RuleSetting:
+class RuleSetting(Record, not_compared=("options",)):
     """A rule as configured: its severity and its options (defaults filled in)."""
 
     severity: Severity
-    options: dict[str, Any] = field(hash=False, compare=False)
+    options: dict[str, Any]  # not compared, not hashed
+
+    def __init__(self, severity: Severity, options: dict[str, Any]) -> None:
+        set_field(self, "severity", severity)
+        set_field(self, "options", options)
 
 
-@dataclass
-class Config:
+class Config(Record, frozen=False):
     """The merged configuration of one run.
 
     ``rules`` maps every registered rule id to its level (``"disable"`` or a severity
@@ -302,42 +315,78 @@ class Config:
     ``sources`` lists the files merged, base first (for messages).
     """
 
-    pg_version: int = 16
-    fail_on: str = "error"
-    roots: list[str] = field(default_factory=list)
-    seeds: list[str] = field(default_factory=lambda: ["**/seeds/**/*.sql", "**/seed/**/*.sql"])
-    exclude: list[str] = field(default_factory=list)
+    pg_version: int
+    fail_on: str
+    roots: list[str]
+    seeds: list[str]
+    exclude: list[str]
     #: gitignore-style patterns of baseline files (schema dumps, init scripts): run once on
     #: an empty database, so lock, type-hygiene and populated-table rules skip them
-    snapshots: list[str] = field(default_factory=list)
+    snapshots: list[str]
     #: what lock-hazard findings on down code become (:data:`ROLLBACK_LOCKING`)
-    rollback_locking: str = "summary"
-    placeholders: dict[str, str] = field(default_factory=dict)
-    placeholder_syntax: tuple[str, ...] = PLACEHOLDER_SYNTAXES
-    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    rollback_locking: str
+    placeholders: dict[str, str]
+    placeholder_syntax: tuple[str, ...]
+    max_file_size: int
     #: honour Atlas's ``atlas:nolint`` and diesel-guard's ``safety-assured`` blocks
     #: (:mod:`linter.foreign_suppressions`)
-    foreign_suppressions: bool = True
-    transactions: dict[str, bool] = field(default_factory=dict)
-    levels: dict[str, str] = field(default_factory=dict)
-    options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    overrides: list[tuple[tuple[str, ...], dict[str, str], dict[str, dict[str, Any]]]] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
+    foreign_suppressions: bool
+    transactions: dict[str, bool]
+    levels: dict[str, str]
+    options: dict[str, dict[str, Any]]
+    overrides: list[tuple[tuple[str, ...], dict[str, str], dict[str, dict[str, Any]]]]
+    sources: list[str]
     #: baseline file of accepted findings (``miglint baseline``), relative to the working directory
-    baseline: str | None = None
-    description: str = ""
-    standard: str = ""
+    baseline: str | None
+    description: str
+    standard: str
     #: ``miglint hash`` checksum manifest, relative to the working directory (history rules)
-    manifest: str = ".miglint.sum"
+    manifest: str
     #: ``miglint new`` jinja2 template, relative to the working directory ("" = the packaged one)
-    new_template: str = ""
+    new_template: str
     #: result cache folder of ``lint``, relative to the working directory (None: the default,
     #: :data:`linter.cache.DEFAULT_DIR`)
-    cache_dir: str | None = None
+    cache_dir: str | None
     #: ``--base REF``: git ref of the base branch (set by the CLI, never read from files)
-    base: str | None = None
+    base: str | None
     #: the ``verify:`` section
-    verify: VerifySettings = field(default_factory=VerifySettings)
+    verify: VerifySettings
+
+    def __init__(self, pg_version: int = 16, fail_on: str = "error", roots: list[str] = NO_ARG,
+                 seeds: list[str] = NO_ARG, exclude: list[str] = NO_ARG, snapshots: list[str] = NO_ARG,
+                 rollback_locking: str = "summary", placeholders: dict[str, str] = NO_ARG,
+                 placeholder_syntax: tuple[str, ...] = PLACEHOLDER_SYNTAXES,
+                 max_file_size: int = DEFAULT_MAX_FILE_SIZE, foreign_suppressions: bool = True,
+                 transactions: dict[str, bool] = NO_ARG, levels: dict[str, str] = NO_ARG,
+                 options: dict[str, dict[str, Any]] = NO_ARG,
+                 overrides: list[tuple[tuple[str, ...], dict[str, str], dict[str, dict[str, Any]]]] = NO_ARG,
+                 sources: list[str] = NO_ARG, baseline: str | None = None, description: str = "", standard: str = "",
+                 manifest: str = ".miglint.sum", new_template: str = "", cache_dir: str | None = None,
+                 base: str | None = None, verify: VerifySettings = NO_ARG) -> None:
+        self.pg_version = pg_version
+        self.fail_on = fail_on
+        self.roots = [] if roots is NO_ARG else roots
+        self.seeds = ["**/seeds/**/*.sql", "**/seed/**/*.sql"] if seeds is NO_ARG else seeds
+        self.exclude = [] if exclude is NO_ARG else exclude
+        self.snapshots = [] if snapshots is NO_ARG else snapshots
+        self.rollback_locking = rollback_locking
+        self.placeholders = {} if placeholders is NO_ARG else placeholders
+        self.placeholder_syntax = placeholder_syntax
+        self.max_file_size = max_file_size
+        self.foreign_suppressions = foreign_suppressions
+        self.transactions = {} if transactions is NO_ARG else transactions
+        self.levels = {} if levels is NO_ARG else levels
+        self.options = {} if options is NO_ARG else options
+        self.overrides = [] if overrides is NO_ARG else overrides
+        self.sources = [] if sources is NO_ARG else sources
+        self.baseline = baseline
+        self.description = description
+        self.standard = standard
+        self.manifest = manifest
+        self.new_template = new_template
+        self.cache_dir = cache_dir
+        self.base = base
+        self.verify = VerifySettings() if verify is NO_ARG else verify
 
     # -- queries
 

@@ -77,18 +77,17 @@ import gc
 import os
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
-from linter.model import Convention, Direction, MigrationFile
+from linter import lazyre
+from linter.model import NO_ARG, Convention, Direction, MigrationFile, Record, replace
 
 __all__ = ["Discovery", "discover", "classify"]
 
 # --------------------------------------------------------------------------- data
 
 
-@dataclass
-class Discovery:
+class Discovery(Record, frozen=False):
     """What :func:`discover` found.
 
     * ``files``: the migration files, sorted by ``root``, then ``version_key``, then ``path``.
@@ -99,9 +98,15 @@ class Discovery:
       ``base_dir`` (directories met while walking).
     """
 
-    files: list[MigrationFile] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    files: list[MigrationFile]
+    notes: list[str]
+    errors: list[tuple[str, str]]
+
+    def __init__(self, files: list[MigrationFile] = NO_ARG, notes: list[str] = NO_ARG,
+                 errors: list[tuple[str, str]] = NO_ARG) -> None:
+        self.files = [] if files is NO_ARG else files
+        self.notes = [] if notes is NO_ARG else notes
+        self.errors = [] if errors is NO_ARG else errors
 
 
 # --------------------------------------------------------------------------- name rules
@@ -117,7 +122,7 @@ _FLYWAY_DEPTH = 3
 
 #: Flyway: ``V1__x.sql``, ``U1__x.sql``, ``B1__x.sql`` and ``R__x.sql``; hawkbit-style
 #: ``__POSTGRESQL`` dialect suffix before ``.sql``.
-_FLYWAY = re.compile(r"^(?:(?P<p>[VUB])(?P<ver>\d+(?:[._]\d+)*)|R)__(?P<desc>.*?)(?:__(?P<dia>[A-Z][A-Z0-9_]*?))?\.sql$")
+_FLYWAY = lazyre.compile(r"^(?:(?P<p>[VUB])(?P<ver>\d+(?:[._]\d+)*)|R)__(?P<desc>.*?)(?:__(?P<dia>[A-Z][A-Z0-9_]*?))?\.sql$")
 #: Flyway dialect suffixes (hawkbit uses these names); anything else stays in the description.
 _FLYWAY_DIALECTS = {
     "POSTGRESQL": "postgres",
@@ -139,44 +144,44 @@ _FLYWAY_DIALECTS = {
 }
 #: golang-migrate ``1_x.up.sql`` (popx dialect/autocommit infixes are split off the title
 #: afterwards); authelia's ``V0001.Title.up.sql`` variant.
-_GOLANG = re.compile(r"^(?P<v>V?)(?P<ver>\d+)(?:[_.](?P<rest>.*?))?\.(?P<d>up|down)\.sql$")
+_GOLANG = lazyre.compile(r"^(?P<v>V?)(?P<ver>\d+)(?:[_.](?P<rest>.*?))?\.(?P<d>up|down)\.sql$")
 #: harness/gitness's ``0021_name_up.sql`` variant, accepted only next to real golang-migrate files.
-_GOLANG_UNDERSCORE = re.compile(r"^(?P<ver>\d+)_(?P<rest>.+?)_(?P<d>up|down)\.sql$")
+_GOLANG_UNDERSCORE = lazyre.compile(r"^(?P<ver>\d+)_(?P<rest>.+?)_(?P<d>up|down)\.sql$")
 #: popx dialect infixes (``name.postgres.up.sql``).
 _POPX_DIALECTS = {"postgres": "postgres", "mysql": "mysql", "sqlite3": "sqlite3", "sqlite": "sqlite", "cockroach": "cockroach", "all": None}
 #: Plain numbered file: ``001_x.sql``, ``0001-x.sql``, ``000001.sql``, ``20240115120000_x.sql``.
-_PLAIN = re.compile(r"^(?P<ver>\d+)(?:[_-](?P<desc>.*?))?\.sql$")
+_PLAIN = lazyre.compile(r"^(?P<ver>\d+)(?:[_-](?P<desc>.*?))?\.sql$")
 #: Standard 000's hybrid numbering, date plus a sequence: ``2026_01_15_001_initial_schema.sql``
 #: (version ``2026_01_15_001``, ordered as ``(2026, 1, 15, 1)``).
-_HYBRID = re.compile(r"^(?P<ver>(?:19|20)\d\d_(?:0[1-9]|1[0-2])_\d\d_\d+)(?:_(?P<desc>.*?))?\.sql$")
+_HYBRID = lazyre.compile(r"^(?P<ver>(?:19|20)\d\d_(?:0[1-9]|1[0-2])_\d\d_\d+)(?:_(?P<desc>.*?))?\.sql$")
 #: Directory of a diesel migration (``2020-06-30-135809_name``, ``00000000000000_x``, ``0001``).
-_DIESEL_DIR = re.compile(r"^(?P<ver>\d[\d-]*)(?:_(?P<desc>.*))?$")
+_DIESEL_DIR = lazyre.compile(r"^(?P<ver>\d[\d-]*)(?:_(?P<desc>.*))?$")
 #: Directory of a Prisma migration (``20230505085625_create_subscription_table``).
-_PRISMA_DIR = re.compile(r"^(?P<ver>\d+)_(?P<desc>.+)$")
+_PRISMA_DIR = lazyre.compile(r"^(?P<ver>\d+)_(?P<desc>.+)$")
 #: Leading sequence number of a Synapse delta file (``06_x.sql``, ``03drop_x.sql``).
-_SYNAPSE_NUM = re.compile(r"^\d+_?")
+_SYNAPSE_NUM = lazyre.compile(r"^\d+_?")
 #: A file name stem that says "whole-schema snapshot" (dhis2 ``dhis2_base_schema``, dbmate ``schema``).
-_BASELINE_STEM = re.compile(r"(?:^|[_.-])(?:base(?:line)?(?:_schema)?|schema|structure|full_schema|schema_dump)$", re.I)
+_BASELINE_STEM = lazyre.compile(r"(?:^|[_.-])(?:base(?:line)?(?:_schema)?|schema|structure|full_schema|schema_dump)$", re.I)
 #: Directories of scripts run once when a database is created (supabase/postgres
 #: ``init-scripts/``, the postgres Docker image's ``/docker-entrypoint-initdb.d``): BASELINE.
 _INIT_DIRS = frozenset({"init-scripts", "init_scripts", "initdb", "initdb.d", "docker-entrypoint-initdb.d"})
 #: What plain ``pg_dump`` output starts with (pg_dump.c, ``dumpDatabase``/the archive
 #: header: ``-- PostgreSQL database dump``, ``-- Dumped from database version``,
 #: ``-- Dumped by pg_dump version``) ...
-_DUMP_HEADER = re.compile(rb"^--[ \t]*(?:PostgreSQL database dump\s*$|Dumped (?:from database|by pg_dump) version )", re.M)
+_DUMP_HEADER = lazyre.compile(rb"^--[ \t]*(?:PostgreSQL database dump\s*$|Dumped (?:from database|by pg_dump) version )", re.M)
 #: ... and the comment it writes before each object (pg_backup_archiver.c, ``_printTocEntry``:
 #: ``-- Name: users; Type: TABLE; Schema: public; Owner: app``). A migration may quote one
 #: such comment with a copied definition: :func:`_is_dump` asks for several.
-_DUMP_TOC = re.compile(rb"^-- Name: [^;\n]+; Type: [A-Z ]+; Schema: [^;\n]*; Owner: ", re.M)
+_DUMP_TOC = lazyre.compile(rb"^-- Name: [^;\n]+; Type: [A-Z ]+; Schema: [^;\n]*; Owner: ", re.M)
 #: How many object comments of pg_dump in a file's head make it a dump.
 _DUMP_TOC_MIN = 3
 #: One ``key=value`` line of a Java properties file (``=``, ``:`` or blanks separate; lines
 #: starting with ``#`` or ``!`` are comments and do not match).
-_PROPERTY = re.compile(r"\s*([^#!=:\s][^=:\s]*)\s*[=:\s]\s*(.*)")
+_PROPERTY = lazyre.compile(r"\s*([^#!=:\s][^=:\s]*)\s*[=:\s]\s*(.*)")
 
 #: Markers, matched like :mod:`linter.source` does (case-insensitive, at line start).
-_DBMATE_UP = re.compile(rb"^--\s*migrate:up\b", re.M | re.I)
-_GOOSE_UP = re.compile(rb"^--\s*\+goose\s+up\b", re.M | re.I)
+_DBMATE_UP = lazyre.compile(rb"^--\s*migrate:up\b", re.M | re.I)
+_GOOSE_UP = lazyre.compile(rb"^--\s*\+goose\s+up\b", re.M | re.I)
 _HEAD_BYTES = 4096
 _O_READ = os.O_RDONLY | getattr(os, "O_BINARY", 0)
 

@@ -47,17 +47,16 @@ unexpected exception in a check becomes an ``internal-error`` note on that file.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
-import re
 import sys
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
-from linter import HOMEPAGE, __version__, grouping, merge, registry, rollback_locks, suppress
+from linter import HOMEPAGE, __version__, grouping, lazyre, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
-from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation, cached_property
+from linter.hashes import sha256
+from linter.model import (FILE_SPAN, NO_ARG, Direction, Finding, Fix, MigrationFile, Record, Report, Severity, Span, Violation,
+                          cached_property, replace)
 from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
@@ -67,7 +66,7 @@ PARALLEL_THRESHOLD = 48
 GC_EVERY = 512
 
 #: A quoted token of 9+ characters in a message: blanked on lines that hold a secret.
-_QUOTED_TOKEN = re.compile(r'"[^"]{9,}"')
+_QUOTED_TOKEN = lazyre.compile(r'"[^"]{9,}"')
 
 #: Rules the engine itself produces from suppression comments.
 SUPPRESSION_RULES = ("unknown-rule-in-suppression", "unused-suppression")
@@ -160,8 +159,7 @@ class FileContext:
         return self.source.index.span(start, end)
 
 
-@dataclass
-class FileSetContext:
+class FileSetContext(Record, frozen=False):
     """What a ``file-set`` check sees: one migration root and all of its files.
 
     ``summaries`` maps a file's path to what the workers learnt of it: ``{"parsed":
@@ -174,14 +172,24 @@ class FileSetContext:
     root: str
     files: list[MigrationFile]
     config: Config
-    summaries: dict[str, dict] = field(default_factory=dict)
-    history: Any = None
+    summaries: dict[str, dict]
+    history: Any
     #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
-    cache: dict = field(default_factory=dict)
+    cache: dict
     #: the paths whose findings are wanted (``lint --changed``, :func:`lint`'s ``only``), ``None``
     #: for all: a check may skip work whose findings could only land on other files
     #: (:func:`linter.migset.pairs.wanted`), never work that findings on these paths depend on
-    only: frozenset[str] | None = None
+    only: frozenset[str] | None
+
+    def __init__(self, root: str, files: list[MigrationFile], config: Config, summaries: dict[str, dict] = NO_ARG,
+                 history: Any = None, cache: dict = NO_ARG, only: frozenset[str] | None = None) -> None:
+        self.root = root
+        self.files = files
+        self.config = config
+        self.summaries = {} if summaries is NO_ARG else summaries
+        self.history = history
+        self.cache = {} if cache is NO_ARG else cache
+        self.only = only
 
     def violation(self, file: MigrationFile | None, message: str, *, help: str | None = None, span: Span | None = None,
                   context: str | None = None, **properties: Any) -> Violation:
@@ -196,8 +204,7 @@ class FileSetContext:
 # --------------------------------------------------------------------------- one file
 
 
-@dataclass
-class FileResult:
+class FileResult(Record, frozen=False):
     """What linting one file gave (picklable; workers send it back)."""
 
     path: str
@@ -206,9 +213,17 @@ class FileResult:
     ignored_rules: set[str] | None  # rules ignored file-wide; {"*"} means every rule
     summary: dict
 
+    def __init__(self, path: str, findings: list[Finding], excerpts: dict[int, str], ignored_rules: set[str] | None,
+                 summary: dict) -> None:
+        self.path = path
+        self.findings = findings
+        self.excerpts = excerpts
+        self.ignored_rules = ignored_rules
+        self.summary = summary
+
 
 def _fingerprint(rule_id: str, path: str, context: str, n: int) -> str:
-    h = hashlib.sha256(f"{rule_id}\0{path}\0{context}\0{n}".encode("utf-8", "surrogatepass"))
+    h = sha256(f"{rule_id}\0{path}\0{context}\0{n}".encode("utf-8", "surrogatepass"))
     return h.hexdigest()[:16]
 
 

@@ -33,6 +33,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from linter import lazyre
+
 #: Rules whose finding says the statement fails or is wrong whatever the data: a foreign
 #: waiver never silences them.
 CORRECTNESS = frozenset(
@@ -91,10 +93,10 @@ ATLAS_ANALYZERS: dict[str, tuple[str, ...]] = {
     "naming": (),
 }
 
-_ATLAS_LINE = re.compile(r"^[ \t]*(?:--[ ]?|/\*)atlas:nolint\b(?P<args>[^\n]*)$", re.M)
-_SAFETY = re.compile(r"^[ \t]*--[ \t]*safety-assured:(start|end)[ \t]*\r?$", re.M | re.I)
+_ATLAS_LINE = lazyre.compile(r"^[ \t]*(?:--[ ]?|/\*)atlas:nolint\b(?P<args>[^\n]*)$", re.M)
+_SAFETY = lazyre.compile(r"^[ \t]*--[ \t]*safety-assured:(start|end)[ \t]*\r?$", re.M | re.I)
 #: a line that keeps an Atlas comment group going: a comment (or the statement itself)
-_COMMENT_LINE = re.compile(r"[ \t]*(?:--|/\*)")
+_COMMENT_LINE = lazyre.compile(r"[ \t]*(?:--|/\*)")
 
 
 @lru_cache(maxsize=1)

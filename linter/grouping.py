@@ -22,9 +22,8 @@ Cost: one pass over the file's findings, nothing more when no such rule fired.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
-from linter.model import Violation
+from linter.model import Violation, replace
 
 #: How many names a grouped message shows before "… and N more".
 SHOWN = 5

@@ -43,11 +43,10 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import replace
 from functools import lru_cache
 
 from linter import registry
-from linter.model import Fix, Violation
+from linter.model import Fix, Violation, replace
 
 
 @lru_cache(maxsize=1)

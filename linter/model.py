@@ -1,7 +1,7 @@
 """The data types every part of miglint shares: positions, findings, migration files.
 
-All types are frozen dataclasses (hashable, picklable: the engine sends them between
-worker processes). Conventions used throughout:
+All types are frozen :class:`Record` classes, which behave as frozen dataclasses
+(hashable, picklable: the engine sends them between worker processes). Conventions used throughout:
 
 * Lines and columns are **1-based**. Columns count **Unicode code points** (characters of
   the decoded file), never bytes: pglast's byte offsets are converted once, in
@@ -17,13 +17,184 @@ worker processes). Conventions used throughout:
 from __future__ import annotations
 
 import enum
-from dataclasses import MISSING, dataclass, field, fields
+from operator import attrgetter
 from typing import Any
 
-_NO_ARG = object()  # "not passed", for a field with a default factory
+#: Default of an ``__init__`` parameter whose field gets a new object when not passed (a
+#: default factory): ``{} if properties is NO_ARG else properties`` keeps an explicit
+#: ``None`` as ``None``.
+NO_ARG: Any = object()
+_NO_ARG = NO_ARG
+
+#: ``object.__setattr__``: how the ``__init__`` of a frozen :class:`Record` stores a field
+#: (its own ``__setattr__`` refuses), as :func:`dataclasses.dataclass` does.
+set_field = object.__setattr__
+
+
+class Record:
+    """Base of miglint's value types: a plain class with an explicit ``__init__`` that
+    behaves as the frozen (or plain) dataclass it replaces, without costing what
+    :func:`dataclasses.dataclass` costs to create one: it generates and compiles source
+    for ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``, ``__setattr__`` … of each class
+    at import (about 4 M instructions a class, 36 classes on a one-file lint: a quarter of
+    its run), and importing :mod:`dataclasses` imports :mod:`inspect`.
+
+    A subclass writes its ``__init__``, whose parameters are the fields, in order. A frozen
+    one stores them with :data:`set_field`, or, with ``__slots__`` (one per field, in
+    order), through ``self._setters``, the slots' own setters (``put = self._setters;
+    put[0](self, line)``): about half the cost per field of ``object.__setattr__``, for
+    the types made by the ten thousand per corpus run (:class:`Position`,
+    :class:`Violation`, session ``Held`` …). :meth:`__init_subclass__` reads the fields
+    from ``__init__`` and adds, as ``@dataclass`` would:
+
+    * ``__eq__`` (same class, equal field tuples) and, for ``frozen`` (the default) classes,
+      ``__hash__`` over the same fields; a non-frozen class is unhashable unless it
+      defines ``__hash__`` itself;
+    * ``__repr__`` ``Name(field=value, …)``;
+    * ``frozen``: ``__setattr__``/``__delattr__`` raising
+      :class:`dataclasses.FrozenInstanceError`, and pickling through ``__init__``;
+    * ``order=True``: ``<``, ``<=``, ``>``, ``>=`` on the field tuples;
+    * ``not_compared``: fields left out of ``==`` and the hash (``field(compare=False)``);
+      ``not_shown``: fields left out of the repr (``field(repr=False)``).
+
+    :func:`dataclasses.fields`, :func:`dataclasses.replace`, :func:`dataclasses.asdict`
+    and :func:`dataclasses.is_dataclass` work on these classes: ``__dataclass_fields__``
+    is made on first use (:class:`_DataclassFields`). :func:`replace` does the same
+    without importing :mod:`dataclasses`.
+    """
+
+    __slots__ = ()
+    #: The fields, in order: the parameters of ``__init__`` after ``self``.
+    _fields: tuple[str, ...] = ()
+    _shown: tuple[str, ...] = ()
+    #: A frozen class with slots: ``member.__set__`` of each field's slot, in field order.
+    _setters: tuple = ()
+
+    def __init_subclass__(cls, *, frozen: bool = True, order: bool = False, not_compared: tuple[str, ...] = (),
+                          not_shown: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__init__.__code__
+        fields = code.co_varnames[1 : code.co_argcount + code.co_kwonlyargcount]
+        unknown = set(not_compared).union(not_shown).difference(fields)
+        if unknown:
+            raise TypeError(f"{cls.__qualname__}: not fields of its __init__: {', '.join(sorted(unknown))}")
+        cls._fields = fields
+        cls._shown = tuple(f for f in fields if f not in not_shown)
+        cls._not_compared = tuple(not_compared)
+        compared = [f for f in fields if f not in not_compared]
+        cls._key = staticmethod(attrgetter(*compared)) if len(compared) > 1 else (
+            staticmethod(lambda self, _get=attrgetter(compared[0]): (_get(self),)) if compared else staticmethod(lambda self: ()))
+        slots = cls.__dict__.get("__slots__", ())
+        if frozen and slots:
+            cls._setters = tuple(cls.__dict__[f].__set__ for f in fields)
+        if frozen:
+            cls.__setattr__ = _frozen_setattr
+            cls.__delattr__ = _frozen_delattr
+            if "__reduce__" not in cls.__dict__:
+                cls.__reduce__ = _reduce
+            if "__hash__" not in cls.__dict__:
+                cls.__hash__ = Record.__hash__
+        elif "__hash__" not in cls.__dict__:
+            cls.__hash__ = None  # as a dataclass with eq and without frozen
+        if order:
+            cls.__lt__, cls.__le__, cls.__gt__, cls.__ge__ = _lt, _le, _gt, _ge
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._key(self) == self._key(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key(self))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._shown)})"
+
+
+def _frozen_setattr(self, name: str, value: Any) -> None:
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def _frozen_delattr(self, name: str) -> None:
+    from dataclasses import FrozenInstanceError
+
+    raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+def _reduce(self) -> tuple:
+    return (self.__class__, tuple([getattr(self, n) for n in self._fields]))
+
+
+def _lt(self, other):
+    return self._key(self) < self._key(other) if other.__class__ is self.__class__ else NotImplemented
+
+
+def _le(self, other):
+    return self._key(self) <= self._key(other) if other.__class__ is self.__class__ else NotImplemented
+
+
+def _gt(self, other):
+    return self._key(self) > self._key(other) if other.__class__ is self.__class__ else NotImplemented
+
+
+def _ge(self, other):
+    return self._key(self) >= self._key(other) if other.__class__ is self.__class__ else NotImplemented
+
+
+class _DataclassFields:
+    """``Record.__dataclass_fields__``: on first access for a class, the
+    :class:`dataclasses.Field` of each of its fields (from a field-only dataclass made with
+    :func:`dataclasses.make_dataclass`, which generates no code), kept on that class.
+    Defaults are those of ``__init__``; a :data:`NO_ARG` default shows as no default."""
+
+    def __get__(self, obj: Any, cls: type) -> dict:
+        if cls is Record:
+            return {}
+        import dataclasses
+
+        code = cls.__init__.__code__
+        defaults = cls.__init__.__defaults__ or ()
+        first_default = code.co_argcount - 1 - len(defaults)
+        kwdefaults = cls.__init__.__kwdefaults__ or {}
+        spec = []
+        for i, name in enumerate(cls._fields):
+            default = defaults[i - first_default] if i >= first_default and i < code.co_argcount - 1 else kwdefaults.get(name, NO_ARG)
+            compared = name not in cls._not_compared
+            kw = {"compare": compared, "hash": None if compared else False, "repr": name in cls._shown}
+            if default is not NO_ARG:
+                kw["default"] = default
+            spec.append((name, cls.__dict__.get("__annotations__", {}).get(name, Any), dataclasses.field(**kw)))
+        shadow = dataclasses.make_dataclass(cls.__name__, spec, init=False, repr=False, eq=False)
+        fields = shadow.__dataclass_fields__
+        type.__setattr__(cls, "__dataclass_fields__", fields)
+        return fields
+
+
+Record.__dataclass_fields__ = _DataclassFields()  # type: ignore[attr-defined]
+Record._key = staticmethod(lambda self: ())  # type: ignore[assignment]
+Record._not_compared = ()  # type: ignore[attr-defined]
+
+
+def replace(obj: Any, /, **changes: Any) -> Any:
+    """A copy of ``obj`` with ``changes`` (field name -> value), as
+    :func:`dataclasses.replace` makes it (through ``__init__``); for a :class:`Record`
+    without importing :mod:`dataclasses`, else by :func:`dataclasses.replace`. Raises
+    ``TypeError`` for a name that is not a field."""
+    fields = getattr(obj.__class__, "_fields", None)
+    if fields is None or not isinstance(obj, Record):
+        import dataclasses
+
+        return dataclasses.replace(obj, **changes)
+    for name in fields:
+        if name not in changes:
+            changes[name] = getattr(obj, name)
+    return obj.__class__(**changes)
 
 
 class cached_property:
+
     """:func:`functools.cached_property` without its lock: the value is computed on first
     access and stored in the instance's ``__dict__`` under the same name, where later
     accesses find it without calling this descriptor. Python 3.11's version takes an
@@ -56,7 +227,9 @@ def fast_init(cls: type) -> type:
     defaults and default factories (``dataclasses.replace`` and pickling work as before).
     Raises ``TypeError`` for a class it cannot copy exactly (not frozen, no slots, a
     ``__post_init__``, an ``InitVar``, ``init=False`` or keyword-only fields). Use it as a
-    class decorator, above ``@dataclass``."""
+    class decorator, above ``@dataclass``. (:class:`Record` costs less to create.)"""
+    from dataclasses import MISSING, fields
+
     flds = fields(cls)
     names = tuple(f.name for f in flds)
     code = cls.__init__.__code__  # the generated __init__'s parameters: exactly the fields, in order
@@ -124,22 +297,30 @@ FAMILIES = (
 )
 
 
-@fast_init
-@dataclass(frozen=True, order=True, slots=True)
-class Position:
+class Position(Record, order=True):
     """A place in a file: 1-based ``line`` and 1-based ``column`` in characters."""
 
+    __slots__ = ("line", "column")
     line: int
     column: int
 
+    def __init__(self, line: int, column: int) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, line)
+        put[1](self, column)
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Span:
+
+class Span(Record):
     """A half-open region ``[start, end)`` of a file; ``end`` is just past the last character."""
 
+    __slots__ = ("start", "end")
     start: Position
     end: Position
+
+    def __init__(self, start: Position, end: Position) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, start)
+        put[1](self, end)
 
     @classmethod
     def at(cls, line: int, column: int, end_line: int | None = None, end_column: int | None = None) -> "Span":
@@ -156,9 +337,7 @@ class Span:
 FILE_SPAN = Span(Position(1, 1), Position(1, 1))
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(Record):
     """A mechanical fix: replace the text of ``span`` with ``replacement``.
 
     ``start``/``end`` are the same region as 0-based character offsets into the file text
@@ -166,16 +345,23 @@ class Fix:
     line tables. ``description`` is a short imperative ("Add CONCURRENTLY").
     """
 
+    __slots__ = ("span", "start", "end", "replacement", "description")
     span: Span
     start: int
     end: int
     replacement: str
     description: str
 
+    def __init__(self, span: Span, start: int, end: int, replacement: str, description: str) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, span)
+        put[1](self, start)
+        put[2](self, end)
+        put[3](self, replacement)
+        put[4](self, description)
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Violation:
+
+class Violation(Record, not_compared=("properties", "once", "fold", "build"), not_shown=("build",)):
     """What a check yields: a problem at a place, before the engine stamps rule and severity.
 
     ``context`` is the text the fingerprint is built from (normally the statement's
@@ -197,21 +383,35 @@ class Violation:
       and ``fold`` are all the merge step reads of the others).
     """
 
+    __slots__ = ("span", "message", "help", "fix", "context", "redacted", "properties", "once", "fold", "build")
     span: Span
     message: str
-    help: str | None = None
-    fix: Fix | None = None
-    context: str = ""
-    redacted: bool = False
-    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    once: Any = field(default=None, hash=False, compare=False)
-    fold: str | None = field(default=None, hash=False, compare=False)
-    build: Any = field(default=None, hash=False, compare=False, repr=False)
+    help: str | None
+    fix: Fix | None
+    context: str
+    redacted: bool
+    properties: dict[str, Any]  # not compared, not hashed
+    once: Any  # not compared, not hashed
+    fold: str | None  # not compared, not hashed
+    build: Any  # not compared, not hashed, not in the repr
+
+    def __init__(self, span: Span, message: str, help: str | None = None, fix: Fix | None = None, context: str = "",
+                 redacted: bool = False, properties: dict[str, Any] = NO_ARG, once: Any = None, fold: str | None = None,
+                 build: Any = None) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, span)
+        put[1](self, message)
+        put[2](self, help)
+        put[3](self, fix)
+        put[4](self, context)
+        put[5](self, redacted)
+        put[6](self, {} if properties is NO_ARG else properties)
+        put[7](self, once)
+        put[8](self, fold)
+        put[9](self, build)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record, not_compared=("properties",)):
     """One reported problem, ready for output.
 
     Shapes: ``rule_id`` kebab-case (``syntax-error``); ``family`` one of :data:`FAMILIES`;
@@ -220,6 +420,8 @@ class Finding:
     finding (built from rule, path and the finding's context text, not from its line).
     """
 
+    __slots__ = ("rule_id", "family", "severity", "path", "span", "message", "help", "docs_url", "fingerprint", "fix",
+                 "redacted", "properties")
     rule_id: str
     family: str
     severity: Severity
@@ -229,9 +431,26 @@ class Finding:
     help: str | None
     docs_url: str
     fingerprint: str
-    fix: Fix | None = None
-    redacted: bool = False
-    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    fix: Fix | None
+    redacted: bool
+    properties: dict[str, Any]  # not compared, not hashed
+
+    def __init__(self, rule_id: str, family: str, severity: Severity, path: str, span: Span, message: str,
+                 help: str | None, docs_url: str, fingerprint: str, fix: Fix | None = None, redacted: bool = False,
+                 properties: dict[str, Any] = NO_ARG) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, rule_id)
+        put[1](self, family)
+        put[2](self, severity)
+        put[3](self, path)
+        put[4](self, span)
+        put[5](self, message)
+        put[6](self, help)
+        put[7](self, docs_url)
+        put[8](self, fingerprint)
+        put[9](self, fix)
+        put[10](self, redacted)
+        put[11](self, {} if properties is NO_ARG else properties)
 
     @property
     def line(self) -> int:
@@ -305,9 +524,7 @@ class Convention(str, enum.Enum):
         return self.value
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class MigrationFile:
+class MigrationFile(Record):
     """One discovered migration file and what its name and place say about it.
 
     * ``path``: path as reported (repo-relative POSIX); ``abspath``: absolute filesystem path.
@@ -330,17 +547,35 @@ class MigrationFile:
       ``executeInTransaction``), as a tuple of ``(key, value)`` pairs.
     """
 
+    __slots__ = ("path", "abspath", "root", "convention", "direction", "version", "version_key", "description",
+                 "migration_id", "dialect", "options")
     path: str
     abspath: str
     root: str
     convention: Convention
     direction: Direction
-    version: str | None = None
-    version_key: tuple = ()
-    description: str | None = None
-    migration_id: str | None = None
-    dialect: str | None = None
-    options: tuple[tuple[str, Any], ...] = ()
+    version: str | None
+    version_key: tuple
+    description: str | None
+    migration_id: str | None
+    dialect: str | None
+    options: tuple[tuple[str, Any], ...]
+
+    def __init__(self, path: str, abspath: str, root: str, convention: Convention, direction: Direction,
+                 version: str | None = None, version_key: tuple = (), description: str | None = None,
+                 migration_id: str | None = None, dialect: str | None = None, options: tuple[tuple[str, Any], ...] = ()) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, path)
+        put[1](self, abspath)
+        put[2](self, root)
+        put[3](self, convention)
+        put[4](self, direction)
+        put[5](self, version)
+        put[6](self, version_key)
+        put[7](self, description)
+        put[8](self, migration_id)
+        put[9](self, dialect)
+        put[10](self, options)
 
     def option(self, key: str, default: Any = None) -> Any:
         """The value of a convention flag from :attr:`options`, or ``default``."""
@@ -350,8 +585,7 @@ class MigrationFile:
         return default
 
 
-@dataclass
-class Report:
+class Report(Record, frozen=False):
     """Everything one run produced, as output formats receive it.
 
     * ``findings``: sorted by :meth:`Finding.sort_key`, suppressed ones already removed.
@@ -370,10 +604,21 @@ class Report:
     findings: list[Finding]
     files: list[MigrationFile]
     rules: list[Any]
-    excerpts: dict[str, dict[int, str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    tool_version: str = ""
-    observations: list[dict] = field(default_factory=list)
+    excerpts: dict[str, dict[int, str]]
+    notes: list[str]
+    tool_version: str
+    observations: list[dict]
+
+    def __init__(self, findings: list[Finding], files: list[MigrationFile], rules: list[Any],
+                 excerpts: dict[str, dict[int, str]] = NO_ARG, notes: list[str] = NO_ARG, tool_version: str = "",
+                 observations: list[dict] = NO_ARG) -> None:
+        self.findings = findings
+        self.files = files
+        self.rules = rules
+        self.excerpts = {} if excerpts is NO_ARG else excerpts
+        self.notes = [] if notes is NO_ARG else notes
+        self.tool_version = tool_version
+        self.observations = [] if observations is NO_ARG else observations
 
     def counts(self) -> dict[str, int]:
         """``{"error": n, "warning": n, "note": n}`` over :attr:`findings`."""

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
 from linter import DOCS_BASE
-from linter.model import FAMILIES, LEVELS
+from linter.model import FAMILIES, LEVELS, Record, set_field
 
 #: Modules under linter/checks, one per rule. Add new rules here.
 CHECK_MODULES = (
@@ -155,8 +154,7 @@ HAZARDS = ("lock", "type", "populated")
 REPORTS = ("each", "per-file")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record, not_compared=("options", "defaults", "module"), not_shown=("module",)):
     """A registry entry: a rule's metadata and its module.
 
     ``summary`` is the docstring's first line (also SARIF's ``shortDescription``);
@@ -170,20 +168,43 @@ class Rule:
     summary: str
     doc: str
     aliases: tuple[str, ...]
-    options: dict[str, Any] = field(hash=False, compare=False)
-    defaults: dict[str, Any] = field(hash=False, compare=False)
-    module: ModuleType = field(hash=False, compare=False, repr=False)
-    kinds: frozenset[str] | None = None
-    subcommands: frozenset[str] | None = None
-    hazard: str | None = None
+    options: dict[str, Any]  # not compared, not hashed
+    defaults: dict[str, Any]  # not compared, not hashed
+    module: ModuleType  # not compared, not hashed, not in the repr
+    kinds: frozenset[str] | None
+    subcommands: frozenset[str] | None
+    hazard: str | None
     #: rules whose finding inside this rule's finding's span folds into it, fix dropped
-    covers: frozenset[str] = frozenset()
+    covers: frozenset[str]
     #: the same, with the absorbed finding's fix combined into this one's (compatible edits)
-    joins: frozenset[str] = frozenset()
-    report: str = "each"
+    joins: frozenset[str]
+    report: str
     #: the module's ``NEEDS`` (per-file summary keys, :mod:`linter.migset.summary`);
     #: ``None``: ask the module
-    needs: tuple[str, ...] | None = None
+    needs: tuple[str, ...] | None
+
+    def __init__(self, id: str, family: str, scope: str, default_level: str, summary: str, doc: str,
+                 aliases: tuple[str, ...], options: dict[str, Any], defaults: dict[str, Any], module: ModuleType,
+                 kinds: frozenset[str] | None = None, subcommands: frozenset[str] | None = None,
+                 hazard: str | None = None, covers: frozenset[str] = frozenset(), joins: frozenset[str] = frozenset(),
+                 report: str = "each", needs: tuple[str, ...] | None = None) -> None:
+        set_field(self, "id", id)
+        set_field(self, "family", family)
+        set_field(self, "scope", scope)
+        set_field(self, "default_level", default_level)
+        set_field(self, "summary", summary)
+        set_field(self, "doc", doc)
+        set_field(self, "aliases", aliases)
+        set_field(self, "options", options)
+        set_field(self, "defaults", defaults)
+        set_field(self, "module", module)
+        set_field(self, "kinds", kinds)
+        set_field(self, "subcommands", subcommands)
+        set_field(self, "hazard", hazard)
+        set_field(self, "covers", covers)
+        set_field(self, "joins", joins)
+        set_field(self, "report", report)
+        set_field(self, "needs", needs)
 
     @property
     def docs_url(self) -> str:

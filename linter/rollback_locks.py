@@ -16,9 +16,8 @@ syntax error, a misordered or incomplete down is as wrong in a rollback as anywh
 
 from __future__ import annotations
 
-from dataclasses import replace
 
-from linter.model import Direction
+from linter.model import Direction, replace
 
 
 #: :data:`linter.migset.rollback.RELATIONS`, imported by :func:`_known` on first use.

@@ -20,15 +20,15 @@ from __future__ import annotations
 import os
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
 from stat import S_ISREG
 from typing import Any, Iterator
 
+from linter import lazyre
 from linter.pg.parser import loads, pg
 
-from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init
+from linter.model import Direction, MigrationFile, Position, Record, Span, cached_property
 
 # --------------------------------------------------------------------------- text index
 
@@ -115,15 +115,13 @@ class TextIndex:
 
 
 _PLUS_ONE = (1).__add__
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII = lazyre.compile(r"[^\x00-\x7f]")
 
 
 # --------------------------------------------------------------------------- placeholders
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class OffsetMap:
+class OffsetMap(Record):
     """Maps character offsets in substituted text back to the original text.
 
     ``segments`` holds ``(new_start, new_end, orig_start, orig_end)`` for each
@@ -131,7 +129,12 @@ class OffsetMap:
     them, offsets inside one map to the start of the placeholder it replaced.
     """
 
-    segments: tuple[tuple[int, int, int, int], ...] = ()
+    __slots__ = ("segments",)
+    segments: tuple[tuple[int, int, int, int], ...]
+
+    def __init__(self, segments: tuple[tuple[int, int, int, int], ...] = ()) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, segments)
 
     def to_original(self, c: int) -> int:
         """Original character offset for substituted-text character offset ``c``."""
@@ -248,21 +251,27 @@ def has_placeholder(text: str, syntaxes: tuple[str, ...]) -> bool:
 
 #: dbmate (https://github.com/amacneil/dbmate#creating-migrations): ``-- migrate:up``,
 #: ``-- migrate:down``, options such as ``transaction:false`` on the marker line.
-_DBMATE_MARKER = re.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
+_DBMATE_MARKER = lazyre.compile(r"^--\s*migrate:(up|down)\b(.*)$", re.M | re.I)
 #: goose (https://pressly.github.io/goose/documentation/annotations/): ``-- +goose Up``,
 #: ``-- +goose Down``, ``-- +goose NO TRANSACTION``.
-_GOOSE_MARKER = re.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
+_GOOSE_MARKER = lazyre.compile(r"^--\s*\+goose\s+(Up|Down|NO\s+TRANSACTION)\b", re.M | re.I)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Section:
+class Section(Record):
     """A run of a file that moves in one direction: ``[start, end)`` character offsets."""
 
+    __slots__ = ("direction", "start", "end", "marker_line")
     direction: Direction
     start: int
     end: int
     marker_line: int  # 1-based line of the marker comment; 0 when the file has no markers
+
+    def __init__(self, direction: Direction, start: int, end: int, marker_line: int) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, direction)
+        put[1](self, start)
+        put[2](self, end)
+        put[3](self, marker_line)
 
 
 # --------------------------------------------------------------------------- statements
@@ -378,8 +387,8 @@ class Statement:
 
 #: A (possibly qualified, possibly quoted) name, or a string literal: what most node
 #: locations point at. Other tokens fall back to pglast's scanner.
-_NAME = re.compile(r'(?:[^\W\d]\w*|"(?:[^"]|"")*")(?:\s*\.\s*(?:[^\W\d][\w$]*|"(?:[^"]|"")*"))*|\'(?:[^\']|\'\')*\'')
-_TRIM = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
+_NAME = lazyre.compile(r'(?:[^\W\d]\w*|"(?:[^"]|"")*")(?:\s*\.\s*(?:[^\W\d][\w$]*|"(?:[^"]|"")*"))*|\'(?:[^\']|\'\')*\'')
+_TRIM = lazyre.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
 class Source:
@@ -759,9 +768,7 @@ def _execsql_queries(tree: Any) -> Iterator[str]:
 # --------------------------------------------------------------------------- reading files
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ReadResult:
+class ReadResult(Record):
     """What reading a file gave.
 
     ``text``: the decoded text (``None`` when nothing usable could be read);
@@ -771,10 +778,18 @@ class ReadResult:
     ``"encoding"``/``"binary"`` problems.
     """
 
+    __slots__ = ("text", "problem", "message", "offset")
     text: str | None
-    problem: str | None = None
-    message: str = ""
-    offset: int = 0
+    problem: str | None
+    message: str
+    offset: int
+
+    def __init__(self, text: str | None, problem: str | None = None, message: str = "", offset: int = 0) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, text)
+        put[1](self, problem)
+        put[2](self, message)
+        put[3](self, offset)
 
 
 #: :func:`read_text`'s flags for :func:`os.open` (``O_BINARY`` on Windows, as ``open(path, "rb")``).

@@ -21,18 +21,17 @@ inside PL/pgSQL bodies (where ``--`` starts a comment too).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from linter.model import NO_ARG, Record
 
-from linter import foreign_suppressions, registry
+from linter import foreign_suppressions, lazyre, registry
 
-_DIRECTIVE = re.compile(
+_DIRECTIVE = lazyre.compile(
     r"--[ \t]*(?:(?P<mg>miglint:[ \t]*(?P<mgkind>ignore-file|ignore)\b)|(?P<sq>squawk-ignore(?P<sqfile>-file)?\b))"
     r"(?P<rest>[^\n]*)"
 )
 
 
-@dataclass
-class Suppression:
+class Suppression(Record, frozen=False):
     """One ignore comment.
 
     ``rules``: resolved rule ids (empty with ``whole_file`` means every rule);
@@ -52,10 +51,25 @@ class Suppression:
     squawk: bool
     names: list[tuple[str, int, str | None]]
     reason: str
-    region: tuple[int, int] | None = None
-    used: set[str] = field(default_factory=set)
-    foreign: str | None = None
-    acknowledges: frozenset[str] | None = None
+    region: tuple[int, int] | None
+    used: set[str]
+    foreign: str | None
+    acknowledges: frozenset[str] | None
+
+    def __init__(self, start: int, end: int, line: int, whole_file: bool, squawk: bool,
+                 names: list[tuple[str, int, str | None]], reason: str, region: tuple[int, int] | None = None,
+                 used: set[str] = NO_ARG, foreign: str | None = None, acknowledges: frozenset[str] | None = None) -> None:
+        self.start = start
+        self.end = end
+        self.line = line
+        self.whole_file = whole_file
+        self.squawk = squawk
+        self.names = names
+        self.reason = reason
+        self.region = region
+        self.used = set() if used is NO_ARG else used
+        self.foreign = foreign
+        self.acknowledges = acknowledges
 
     @property
     def rules(self) -> set[str]:

@@ -182,3 +182,35 @@ def test_changed_with_nothing_changed_says_so(tmp_path, capsys):
     finally:
         os.chdir(cwd)
     assert "no migration file changed since the merge base with main" in capsys.readouterr().out
+
+
+def test_one_run_asks_git_each_question_once_and_the_next_run_asks_again(tmp_path, monkeypatch):
+    """lint --changed --base: check_base, changed_paths and the history rules share git's
+    answers within the run (linter.baseref.remember); a second run in the same process,
+    after an edit, asks git again and sees the edit."""
+    (tmp_path / "0001_a.up.sql").write_text("CREATE TABLE a (id bigint PRIMARY KEY);\n", encoding="utf-8")
+    (tmp_path / "0001_a.down.sql").write_text("DROP TABLE a;\n", encoding="utf-8")
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "base")
+    _git(tmp_path, "checkout", "-qb", "change")
+    (tmp_path / "0002_b.up.sql").write_text("CREATE INDEX a_id ON a (id);\n", encoding="utf-8")
+    (tmp_path / "0002_b.down.sql").write_text("DROP INDEX a_id;\n", encoding="utf-8")
+    asked: list[tuple[str, ...]] = []
+    run = subprocess.run
+
+    def counting(cmd, *args, **kwargs):
+        if cmd[0] == "git":
+            asked.append(tuple(cmd))
+        return run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    first = _findings(tmp_path, tmp_path / "a.json", "--changed")
+    assert asked and len(asked) == len(set(asked))  # rev-parse, merge-base, diff, ls-files, ls-tree: once each
+    assert {f["path"] for f in first} <= {"0002_b.up.sql", "0002_b.down.sql"}
+    assert not any(f["rule"] == "modified-deployed-migration" for f in first)
+    (tmp_path / "0001_a.up.sql").write_text("CREATE TABLE a (id bigint PRIMARY KEY, note text);\n", encoding="utf-8")
+    asked.clear()
+    second = _findings(tmp_path, tmp_path / "b.json", "--changed")
+    assert asked and len(asked) == len(set(asked))
+    assert any(f["rule"] == "modified-deployed-migration" and f["path"] == "0001_a.up.sql" for f in second)

@@ -20,6 +20,14 @@ NOT_LOADED = (
     "orjson", "yaml", "requests", "jinja2", "psycopg", "sqlfluff",
     "multiprocessing", "concurrent.futures", "linter.github.bot", "linter.verify", "linter.formats.json",
     "linter.formats.sarif", "linter.lockreport",
+    # value types are linter.model.Record classes (dataclasses imports inspect); the result
+    # cache imports pickle only when it is on
+    "dataclasses", "inspect", "pickle",
+    # argparse imports shutil (and with it the bz2 and lzma libraries) only to format help
+    "shutil",
+    # fingerprints and cache keys use the interpreter's own SHA-256/SHA-1/BLAKE2 (linter.hashes)
+    "hashlib", "_hashlib",
+    "base64",  # decoding a JWT-like token only
 )
 
 _PROBE = """
@@ -122,3 +130,54 @@ def test_small_json_reports_are_the_bytes_orjson_writes(shared_dir, tmp_path, mo
     with_orjson = b"".join(fj.chunks(report))
     monkeypatch.setattr(fj, "SMALL_REPORT", 10**9)
     assert b"".join(fj.chunks(report)) == with_orjson
+
+
+def test_a_command_builds_only_its_own_parser_with_the_same_help():
+    """``miglint lint …`` builds the ``lint`` parser only (each argument's help formatter
+    asks for the terminal size); its help, and each other command's, are what the whole
+    parser prints."""
+    import argparse
+
+    from linter import cli
+
+    def subparsers(parser):
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    full = subparsers(cli.build_parser())
+    assert set(full) == set(cli._COMMANDS)
+    for name, parser in full.items():
+        only = subparsers(cli.build_parser(name))
+        assert list(only) == [name]
+        assert only[name].format_help() == parser.format_help()
+    assert only[name].format_usage().startswith(f"usage: miglint {name} ")
+    assert cli._command_of(["lint", "x.sql"]) == "lint"
+    assert cli._command_of(["--help"]) is None and cli._command_of(["lnt"]) is None and cli._command_of([]) is None
+
+
+def test_lazyre_compiles_on_first_use_and_rebinds_the_global():
+    """linter.lazyre: a module-level pattern is compiled when first used, then the module's
+    global is the compiled pattern; a copy held in a dict keeps working."""
+    import re
+    import types
+
+    mod = types.ModuleType("lazyre_probe")
+    exec("from linter import lazyre\nimport re\n_WORD = lazyre.compile('([a-z]+)', re.I)\n"
+         "TABLE = {'word': _WORD}\ndef first(s):\n    return _WORD.search(s)[1]\n", mod.__dict__)
+    assert not isinstance(mod._WORD, re.Pattern)
+    assert mod.first("  hello world") == "hello"
+    assert isinstance(mod._WORD, re.Pattern) and mod._WORD.flags & re.I
+    held = mod.TABLE["word"]
+    assert not isinstance(held, re.Pattern)
+    assert held.findall("a b") == ["a", "b"] and held.sub("x", "a b") == "x x" and held.pattern == "([a-z]+)"
+
+
+def test_hashes_are_hashlibs():
+    """linter.hashes (CPython's built-in implementations) gives hashlib's digests."""
+    import hashlib
+
+    from linter import hashes
+
+    for data in (b"", b"miglint", "CREATE INDEX \u00e9 ON t (c);".encode(), bytes(range(256)) * 40):
+        assert hashes.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        assert hashes.sha1(data).hexdigest() == hashlib.sha1(data).hexdigest()
+        assert hashes.blake2b(data, digest_size=20).hexdigest() == hashlib.blake2b(data, digest_size=20).hexdigest()

@@ -69,8 +69,8 @@ and back skip it from 12, when the session TimeZone is UTC.
 """
 
 import posixpath
-from dataclasses import replace
 
+from linter.model import replace
 from linter.pg import columns, names, rewrites
 
 ID = "column-type-rewrite"

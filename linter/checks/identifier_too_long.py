@@ -45,8 +45,8 @@ All versions (NAMEDATALEN is 64 unless PostgreSQL was compiled otherwise).
 - Identifiers and key words: https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
 """
 
-import re
 
+from linter import lazyre
 from linter.pg import names
 from linter.pg.columns import MAX_IDENTIFIER_BYTES
 
@@ -68,9 +68,9 @@ _MODES = ("collisions", "all")
 
 #: A long identifier, unquoted or quoted: the parser has already truncated it, so the
 #: statement text is where its full length is.
-_LONG = re.compile(r'"(?:[^"]|""){64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
+_LONG = lazyre.compile(r'"(?:[^"]|""){64,}"|(?<![\w$])[^\W\d][\w$]{63,}')
 #: Non-ASCII text: 16 four-byte characters already make 64 bytes.
-_LONG_MB = re.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
+_LONG_MB = lazyre.compile(r'"(?:[^"]|""){16,}"|(?<![\w$])[^\W\d][\w$]{15,}')
 #: Namespace of relations, indexes, sequences, views and types (one per schema; schemas
 #: are not told apart here).
 _REL = ("relation",)

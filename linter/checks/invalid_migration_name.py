@@ -62,6 +62,7 @@ import datetime as _dt
 import re
 from collections import Counter
 
+from linter import lazyre
 from linter.migset import names
 from linter.model import Convention, Direction
 
@@ -87,8 +88,8 @@ _TOOL = {
     Convention.TIMESTAMP: ("the migration runner", "<timestamp>_<name>.sql"),
     Convention.SEQUENTIAL: ("the migration runner", "<number>_<name>.sql"),
 }
-_DATED = re.compile(r"^\d{4}\.\d{2}\.\d{2}\.\d{3}$")
-_TS14 = re.compile(r"^\d{14}_\S+$")
+_DATED = lazyre.compile(r"^\d{4}\.\d{2}\.\d{2}\.\d{3}$")
+_TS14 = lazyre.compile(r"^\d{14}_\S+$")
 
 
 def check(ctx, options):

@@ -91,11 +91,10 @@ All versions.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import replace
 
 from linter import rollback_locks
 from linter.migset import objects
-from linter.model import Span
+from linter.model import Span, replace
 from linter.pg import locks
 from linter.pg.locks import LockMode
 

@@ -201,7 +201,7 @@ def with_set_locks(finding, locks: tuple):
     the DEFAULT partition an ATTACH scans; checked on a real server)."""
     if not locks:
         return finding
-    from dataclasses import replace
+    from linter.model import replace
 
     def them(n: int) -> str:
         return "them" if n > 1 else "it"
@@ -251,7 +251,7 @@ def with_ties(finding, tied, dropped: tuple = ()):
         return finding
     if not tied:
         return None
-    from dataclasses import replace
+    from linter.model import replace
 
     others = ", ".join(f'"{t}"' for t in tied)
     several = len(dropped) > 1

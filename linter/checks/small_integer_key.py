@@ -38,8 +38,7 @@ All versions.
 - ALTER TABLE, Notes (type changes rewrite): https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
 """
 
-from dataclasses import replace
-
+from linter.model import replace
 from linter.pg import columns, names
 
 ID = "small-integer-key"

@@ -30,6 +30,8 @@ when the file does not parse otherwise.
 import re
 import unicodedata
 
+from linter import lazyre
+
 ID = "syntax-error"
 FAMILY = "syntax"
 SCOPE = "file"
@@ -66,7 +68,7 @@ def check(ctx, options):
 #: A dbmate marker with white space before it: a comment to dbmate, whose ``upRegExp`` and
 #: ``downRegExp`` (pkg/dbmate/migration.go, every release since 2019) anchor ``--`` at the
 #: start of a line, as linter/source.py does.
-_INDENTED_MARKER = re.compile(r"^[ \t]+--\s*migrate:(up|down)\b", re.M | re.I)
+_INDENTED_MARKER = lazyre.compile(r"^[ \t]+--\s*migrate:(up|down)\b", re.M | re.I)
 
 
 def _indented_dbmate_marker(ctx, offset: int) -> tuple[int, str] | None:

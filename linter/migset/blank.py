@@ -21,25 +21,27 @@ from __future__ import annotations
 
 import re
 
+from linter import lazyre
+
 #: Lines a generator writes: not the author's reason.
-_TEMPLATE = re.compile(
+_TEMPLATE = lazyre.compile(
     r"should undo anything in|your sql goes here|\bblank migration\b|\bgenerated\b|\bmigrate gen\b|\bdo not edit\b",
     re.I,
 )
 #: Lines that promise work instead of explaining its absence.
-_TODO = re.compile(r"\b(?:todo|fixme|xxx)\b", re.I)
+_TODO = lazyre.compile(r"\b(?:todo|fixme|xxx)\b", re.I)
 #: Words that say why a file is empty, or that it is empty on purpose.
-_REASON = re.compile(
+_REASON = lazyre.compile(
     r"irreversib|\breversib|\bnot\s+revers|\bcannot\b|\bcan'?t\b|\bcan\s+not\b|\bimpossible\b|\bunsafe\b|\bsafely\b"
     r"|\bno[- ]?op\b|\bnothing\b|intentional|deliberate|on\s+purpose|left\s+blank|\bnot\s+(?:needed|necessary|available|supported)\b"
     r"|\bno\s+need\b|\bunnecessary\b|\bnever\s+used\b|\bkeep\b|\bone[- ]way\b|\bdata\s+loss\b|\blossy\b",
     re.I,
 )
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
-_MARKS = re.compile(r"^[\s\-#*/]+|[\s*/]+$")
+_COMMENT = lazyre.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_MARKS = lazyre.compile(r"^[\s\-#*/]+|[\s*/]+$")
 
 #: SQL engines other than PostgreSQL, as they appear in migration names.
-_OTHER_ENGINE = re.compile(r"mysql|maria(?:db)?|sqlite|cockroach|mssql|sql_?server|oracle|clickhouse", re.I)
+_OTHER_ENGINE = lazyre.compile(r"mysql|maria(?:db)?|sqlite|cockroach|mssql|sql_?server|oracle|clickhouse", re.I)
 
 
 def comment_lines(text: str) -> list[str]:

@@ -474,7 +474,7 @@ def strip_retyped_fixes(findings: list, files: list, summaries: dict[str, dict])
     marked; else, per marked finding, a walk of the later files' events."""
     if not any(RETYPED in f.properties for f in findings):
         return findings
-    import dataclasses
+    from linter.model import replace
 
     by_path, roots, todo = marked_by_root(findings, files, RETYPED)
     out = list(findings)
@@ -492,9 +492,9 @@ def strip_retyped_fixes(findings: list, files: list, summaries: dict[str, dict])
             if pos is not None and not down and finding.fix is not None:
                 hit = retyped_later(summaries, ups, pos, index, table, column)
             if hit is None:
-                out[i] = dataclasses.replace(finding, properties=props)
+                out[i] = replace(finding, properties=props)
                 continue
             why = (f" No one-click fix: {hit[0]}:{hit[1]} later changes this column's type (ALTER COLUMN … TYPE), "
                    f"and from the fixed type that change would rewrite the table.")
-            out[i] = dataclasses.replace(finding, fix=None, help=(finding.help or "") + why, properties=props)
+            out[i] = replace(finding, fix=None, help=(finding.help or "") + why, properties=props)
     return out

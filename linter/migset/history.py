@@ -30,13 +30,12 @@ the parent process (:func:`load`) and hands to every ``file-set`` check as ``ctx
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from linter.migset import manifest as manifestmod
 from linter.migset.summary import base_dir_of
-from linter.model import Direction, MigrationFile
+from linter.model import Direction, MigrationFile, Record, set_field
 
 #: Directions whose files are meant to change and are never "deployed history".
 MUTABLE = frozenset({Direction.SEED, Direction.REPEATABLE, Direction.BASELINE})
@@ -46,8 +45,7 @@ class HistoryError(Exception):
     """git or the manifest could not give the history (exit code 2)."""
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Record):
     """A deployed migration file that the change modified, renamed or deleted.
 
     ``path``: where it was (base branch / manifest); ``new_path``: where it is now
@@ -59,8 +57,17 @@ class Change:
     path: str
     root: str
     direction: Direction
-    new_path: str | None = None
-    whitespace_only: bool | None = None
+    new_path: str | None
+    whitespace_only: bool | None
+
+    def __init__(self, status: str, path: str, root: str, direction: Direction, new_path: str | None = None,
+                 whitespace_only: bool | None = None) -> None:
+        set_field(self, "status", status)
+        set_field(self, "path", path)
+        set_field(self, "root", root)
+        set_field(self, "direction", direction)
+        set_field(self, "new_path", new_path)
+        set_field(self, "whitespace_only", whitespace_only)
 
 
 def _sqlish(p: str) -> bool:
@@ -139,16 +146,16 @@ def deployed_changes(ctx, options: dict, statuses: tuple[str, ...]) -> Iterator[
 
 
 def _git(args: list[str], cwd: str, stdin: bytes | None = None) -> bytes:
-    import subprocess  # only runs with --base pay for it
+    from linter.baseref import git  # only runs with --base pay for it (and for subprocess)
 
     try:
-        r = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd, input=stdin, capture_output=True)
+        code, out, err = git(args, cwd, stdin)
     except OSError as exc:
         raise HistoryError(f"git is not available: {exc}") from None
-    if r.returncode != 0:
-        msg = r.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise HistoryError(f"git {' '.join(args[:3])} failed: {msg[-1] if msg else r.returncode}")
-    return r.stdout
+    if code != 0:
+        msg = err.decode("utf-8", "replace").strip().splitlines()
+        raise HistoryError(f"git {' '.join(args[:3])} failed: {msg[-1] if msg else code}")
+    return out
 
 
 def _z(out: bytes) -> list[str]:

@@ -30,26 +30,26 @@ Format (UTF-8 text, ``.miglint.sum`` by default; version 1)::
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-from dataclasses import dataclass
 from pathlib import Path
+from linter import lazyre
+from linter.hashes import sha256
+from linter.model import Record, set_field
 
 DEFAULT_NAME = ".miglint.sum"
 HEADER = (
     "# miglint manifest v1\n"
     "# <sha256 of the text> <sha256 of the text without whitespace, first 16 hex> <path>\n"
 )
-_WS = re.compile(r"\s+")
-_LINE = re.compile(r"^([0-9a-f]{64})  ([0-9a-f]{16})  (.+)$")
+_WS = lazyre.compile(r"\s+")
+_LINE = lazyre.compile(r"^([0-9a-f]{64})  ([0-9a-f]{16})  (.+)$")
 
 
 def digest(text: str) -> tuple[str, str]:
     """``(sha256 of text, first 16 hex of sha256 of text without whitespace)``."""
     data = text.encode("utf-8", "surrogatepass")
-    full = hashlib.sha256(data).hexdigest()
-    bare = hashlib.sha256(_WS.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    full = sha256(data).hexdigest()
+    bare = sha256(_WS.sub("", text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return full, bare
 
 
@@ -57,13 +57,17 @@ class ManifestError(ValueError):
     """A manifest that cannot be read; ``str()`` names the file and line."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Record):
     """One manifest line: ``path`` relative to the directory miglint reports against."""
 
     path: str
     sha: str
     bare: str
+
+    def __init__(self, path: str, sha: str, bare: str) -> None:
+        set_field(self, "path", path)
+        set_field(self, "sha", sha)
+        set_field(self, "bare", bare)
 
 
 def read(path: str | Path, base_dir: str | Path) -> dict[str, Entry]:

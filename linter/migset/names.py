@@ -15,8 +15,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 
+from linter import lazyre
 from linter.model import Convention, Direction, MigrationFile
 
 
@@ -150,7 +150,7 @@ def sequence(f: MigrationFile, part: str) -> int | None:
     return key[0] if len(key) == 1 else None
 
 
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+_RANGE = lazyre.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
 
 def parse_ranges(spec: dict) -> list[tuple[int, int, object]]:

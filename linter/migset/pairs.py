@@ -9,9 +9,8 @@ its down part is a ``-- migrate:down`` / ``-- +goose Down`` section.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-from linter.model import Convention, Direction, MigrationFile, fast_init
+from linter.model import Convention, Direction, MigrationFile, Record
 
 #: Conventions whose down migration is a section of the up file.
 SECTIONED = frozenset({Convention.DBMATE, Convention.GOOSE})
@@ -27,14 +26,18 @@ DOWN_NAMES = {
 }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Pair:
+class Pair(Record):
     """An up migration and where its down is: ``down`` is the down file (the up file
     itself for dbmate/goose sections), ``None`` when there is none."""
 
+    __slots__ = ("up", "down")
     up: MigrationFile
     down: MigrationFile | None
+
+    def __init__(self, up: MigrationFile, down: MigrationFile | None) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, up)
+        put[1](self, down)
 
     @property
     def sectioned(self) -> bool:
@@ -60,9 +63,7 @@ def pairs(files: list[MigrationFile], summaries: dict) -> list[Pair]:
     return out
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(Record):
     """What a rollback undoes as one: usually one :class:`Pair`; for ory popx, whose
     generator splits one migration into numbered steps (``20210410175418000000`` ...
     ``20210410175418000089``: a 14-digit version and a 6-digit step) and distributes the
@@ -70,10 +71,19 @@ class Unit:
     whole group. ``ups`` in version order; ``downs`` in the order a rollback runs them
     (descending version); ``report_on``: the down file findings about the unit go to."""
 
+    __slots__ = ("ups", "downs", "report_on", "sectioned")
     ups: tuple[MigrationFile, ...]
     downs: tuple[MigrationFile, ...]
     report_on: MigrationFile
-    sectioned: bool = False
+    sectioned: bool
+
+    def __init__(self, ups: tuple[MigrationFile, ...], downs: tuple[MigrationFile, ...], report_on: MigrationFile,
+                 sectioned: bool = False) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, ups)
+        put[1](self, downs)
+        put[2](self, report_on)
+        put[3](self, sectioned)
 
     @property
     def label(self) -> str:

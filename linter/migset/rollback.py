@@ -21,7 +21,7 @@ Each problem names the object and carries the spans of the statements involved.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from linter.model import Record, set_field
 
 CHILD_KINDS = frozenset({"column", "index", "constraint", "trigger", "policy"})
 RELATIONS = frozenset({"table", "view", "matview"})
@@ -29,17 +29,26 @@ RELATIONS = frozenset({"table", "view", "matview"})
 Span4 = tuple  # (line, col, end_line, end_col)
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Record):
     """One way the down fails to undo the up."""
 
     kind: str  # not-dropped | not-restored | not-recreated | not-renamed-back | misordered
     obj: tuple[str, str, str]  # (kind, table, name)
     up_span: Span4 | None
-    down_span: Span4 | None = None
-    other: tuple[str, str, str] | None = None  # misordered: the dependant dropped later; renamed: the new key
-    other_span: Span4 | None = None  # misordered: where the dependant is dropped
-    definition: str = ""  # not-restored after CREATE OR REPLACE: the new definition's hash
+    down_span: Span4 | None
+    other: tuple[str, str, str] | None  # misordered: the dependant dropped later; renamed: the new key
+    other_span: Span4 | None  # misordered: where the dependant is dropped
+    definition: str  # not-restored after CREATE OR REPLACE: the new definition's hash
+
+    def __init__(self, kind: str, obj: tuple[str, str, str], up_span: Span4 | None, down_span: Span4 | None = None,
+                 other: tuple[str, str, str] | None = None, other_span: Span4 | None = None, definition: str = "") -> None:
+        set_field(self, "kind", kind)
+        set_field(self, "obj", obj)
+        set_field(self, "up_span", up_span)
+        set_field(self, "down_span", down_span)
+        set_field(self, "other", other)
+        set_field(self, "other_span", other_span)
+        set_field(self, "definition", definition)
 
 
 def describe(obj: tuple[str, str, str]) -> str:
@@ -332,14 +341,17 @@ def narrows(old: str, new: str) -> bool:
 _FLOATS = ("float4", "float8")
 
 
-@dataclass(frozen=True)
-class Destroyed:
+class Destroyed(Record):
     """Data of before the up that a down destroys: ``what`` (``drops table 'users'``,
     ``drops column 'email' of 'users'``, ``empties 'countries' (TRUNCATE)``) and the down
     statement's span ``(line, col, end_line, end_col, path)``."""
 
     what: str
     span: tuple
+
+    def __init__(self, what: str, span: tuple) -> None:
+        set_field(self, "what", what)
+        set_field(self, "span", span)
 
 
 def destroyed(up: list, down: list, known: tuple[set, set] | None = None) -> list[Destroyed]:

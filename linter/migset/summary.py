@@ -39,11 +39,11 @@ off. Keys, added to the engine's ``{"parsed": bool}``:
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from functools import lru_cache
 
+from linter import lazyre
+from linter.hashes import sha1
 from linter.migset import blank, coltypes, kinds, manifest, objects, references
 from linter.model import Convention, Direction, MigrationFile
 
@@ -229,7 +229,7 @@ _NOT_SCHEMA = frozenset({
 def _definition(text: str) -> str:
     """A short hash of a statement's text, whitespace-insensitive: tells a redefinition
     from a repetition of the same definition."""
-    return hashlib.sha1(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return sha1(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _changes_schema(st) -> bool:
@@ -241,7 +241,7 @@ def _changes_schema(st) -> bool:
     return not objects.is_temporary(kind, st.body)
 
 
-_TEXT = re.compile(r"\S")
+_TEXT = lazyre.compile(r"\S")
 
 
 #: ALTER TABLE subcommands that relax a table: a down could only tighten it again, which

@@ -17,10 +17,10 @@ when "a valid CHECK constraint exists for the table which proves no NULL can exi
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
-from linter.model import Direction, fast_init
+from linter import lazyre
+from linter.model import Direction, Record
 from linter.pg import names, rewrites, tokens
 
 #: PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes ("4.1.1. Identifiers
@@ -28,9 +28,7 @@ from linter.pg import names, rewrites, tokens
 MAX_IDENTIFIER_BYTES = 63
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ColumnSite:
+class ColumnSite(Record):
     """One column definition in a statement.
 
     ``table``: the RangeVar dict of its table; ``name``: the column name; ``coldef``: the
@@ -39,10 +37,18 @@ class ColumnSite:
     expression as ``raw_default``).
     """
 
+    __slots__ = ("table", "name", "coldef", "how")
     table: dict | None
     name: str
     coldef: dict
     how: str
+
+    def __init__(self, table: dict | None, name: str, coldef: dict, how: str) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, table)
+        put[1](self, name)
+        put[2](self, coldef)
+        put[3](self, how)
 
     @property
     def type_name(self) -> dict:
@@ -312,7 +318,7 @@ def node_offset(stmt, location: int | None) -> int | None:
 
 #: A type as written, from its first word: ``int``, ``character varying(20)``,
 #: ``timestamp(3) without time zone``, ``pg_catalog.int4``, ``"char"``, with ``[]``s.
-_TYPE_TEXT = re.compile(
+_TYPE_TEXT = lazyre.compile(
     r'(?:\w+\s*\.\s*)?(?:"[^"]*"|double\s+precision|character\s+varying|national\s+character(?:\s+varying)?'
     r'|bit\s+varying|(?:timestamp|time)(?!\w)(?:\s*\(\s*\d+\s*\))?(?:\s+with(?:out)?\s+time\s+zone)?|\w+)'
     r'(?:\s*\(\s*\d+(?:\s*,\s*-?\d+)?\s*\))?(?:\s*\[\s*\d*\s*\])*',
@@ -357,12 +363,12 @@ _NAME = r'("(?:[^"]|"")+"|[^\s",;()]+)'
 #: Subcommands located by the column or constraint name they name (AlterTableCmd has no
 #: location): the name is group 1.
 CLAUSES = {
-    "set_not_null": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*SET\s+NOT\s+NULL", re.I),
-    "drop_not_null": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+NOT\s+NULL", re.I),
-    "drop_default": re.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+DEFAULT", re.I),
-    "drop_column": re.compile(rf"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
-    "rename_column": re.compile(rf"\bRENAME\s+(?:COLUMN\s+)?{_NAME}\s+TO\s+{_NAME}", re.I),
-    "drop_constraint": re.compile(rf"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
+    "set_not_null": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*SET\s+NOT\s+NULL", re.I),
+    "drop_not_null": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+NOT\s+NULL", re.I),
+    "drop_default": lazyre.compile(rf"\bALTER\s+(?:COLUMN\s+)?{_NAME}\s*DROP\s+DEFAULT", re.I),
+    "drop_column": lazyre.compile(rf"\bDROP\s+(?:COLUMN\s+)?(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
+    "rename_column": lazyre.compile(rf"\bRENAME\s+(?:COLUMN\s+)?{_NAME}\s+TO\s+{_NAME}", re.I),
+    "drop_constraint": lazyre.compile(rf"\bDROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?{_NAME}", re.I),
 }
 
 
@@ -401,9 +407,7 @@ def alter_lock(stmt):
     return max((locks.subcommand_lock(c) for c in cmds), default=locks.LockMode.ACCESS_EXCLUSIVE)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class TableAlter:
+class TableAlter(Record):
     """An ALTER TABLE on a table that existed before this file, with the subcommands a rule
     reports (drops running code may rely on, changes that scan or rewrite the table).
 
@@ -412,11 +416,20 @@ class TableAlter:
     ``lock``: the :class:`~linter.pg.locks.LockMode` of the whole statement (:func:`alter_lock`).
     """
 
+    __slots__ = ("stmt", "cmds", "key", "table", "lock")
     stmt: object
     cmds: list
     key: str
     table: str
     lock: object
+
+    def __init__(self, stmt: object, cmds: list, key: str, table: str, lock: object) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, stmt)
+        put[1](self, cmds)
+        put[2](self, key)
+        put[3](self, table)
+        put[4](self, lock)
 
     def existing_columns(self, ctx):
         """The column name of each of :attr:`cmds` whose column was not created

@@ -38,8 +38,8 @@ function that is only defined runs later, when something calls it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from typing import Iterator
+from linter.model import NO_ARG, Record, replace, set_field
 
 from linter.pg.parser import loads, pg
 
@@ -66,8 +66,7 @@ _DDL_LITERAL = re.compile(r"'[^']*" + DDL_WORDS.pattern, re.I)
 _MAX_DEPTH = 4
 
 
-@dataclass
-class Dynamic:
+class Dynamic(Record, frozen=False):
     """What a statement built by ``EXECUTE`` came from.
 
     ``sql``: the evaluated command text (sentinels for run-time parts); ``line``: 1-based
@@ -83,12 +82,19 @@ class Dynamic:
     sql: str
     line: int
     guard: str | None
-    names: dict[str, str] = field(default_factory=dict)
-    roles: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str]
+    roles: dict[str, str]
+
+    def __init__(self, sql: str, line: int, guard: str | None, names: dict[str, str] = NO_ARG,
+                 roles: dict[str, str] = NO_ARG) -> None:
+        self.sql = sql
+        self.line = line
+        self.guard = guard
+        self.names = {} if names is NO_ARG else names
+        self.roles = {} if roles is NO_ARG else roles
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(Record):
     """An ``EXECUTE`` whose command is not knowable but plausibly DDL: ``start`` is its
     original-text character offset (the line's first non-blank character), ``line`` its
     1-based line, ``why`` a phrase ("a variable built in a loop")."""
@@ -96,6 +102,11 @@ class Unknown:
     start: int
     line: int
     why: str
+
+    def __init__(self, start: int, line: int, why: str) -> None:
+        set_field(self, "start", start)
+        set_field(self, "line", line)
+        set_field(self, "why", why)
 
 
 # --------------------------------------------------------------------------- functions the file calls

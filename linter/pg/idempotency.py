@@ -26,9 +26,9 @@ duplicate_column, 42P01 undefined_table, 42704 undefined_object).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from linter.model import Direction, cached_property
+from linter import lazyre
+from linter.model import Direction, Record, cached_property, set_field
 from linter.pg import names, tokens
 
 # the four kinds of hazard, one per rule
@@ -38,8 +38,7 @@ OR_REPLACE = "or-replace"
 GUARD = "guard"
 
 
-@dataclass(frozen=True)
-class Hazard:
+class Hazard(Record, not_compared=("at",), not_shown=("at",)):
     """One part of a statement that fails (or duplicates something) when re-run.
 
     ``rule``: which guard is missing (:data:`IF_NOT_EXISTS`, :data:`IF_EXISTS`,
@@ -59,11 +58,24 @@ class Hazard:
     what: str
     key: tuple
     error: str
-    at: object = field(default=None, compare=False, repr=False)  # a thunk giving insert_at
-    insert: str = ""
-    node: dict | None = None
-    guard: str = ""
-    template: str = ""
+    at: object  # a thunk giving insert_at; not compared, not hashed, not in the repr
+    insert: str
+    node: dict | None
+    guard: str
+    template: str
+
+    def __init__(self, rule: str, form: str, what: str, key: tuple, error: str, at: object = None, insert: str = "",
+                 node: dict | None = None, guard: str = "", template: str = "") -> None:
+        set_field(self, "rule", rule)
+        set_field(self, "form", form)
+        set_field(self, "what", what)
+        set_field(self, "key", key)
+        set_field(self, "error", error)
+        set_field(self, "at", at)
+        set_field(self, "insert", insert)
+        set_field(self, "node", node)
+        set_field(self, "guard", guard)
+        set_field(self, "template", template)
 
     @property
     def insert_at(self) -> int | None:
@@ -84,7 +96,7 @@ class Hazard:
 # --------------------------------------------------------------------------- text
 
 
-_MASK = re.compile(
+_MASK = lazyre.compile(
     r"--[^\n]*|/\*(?:[^*]|\*(?!/))*\*/|[eE]'(?:[^'\\]|\\.|'')*'|'(?:[^']|'')*'|\$\$.*?\$\$|\$(?P<tag>[A-Za-z_]\w*)\$.*?\$(?P=tag)\$",
     re.S,
 )

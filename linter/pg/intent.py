@@ -58,6 +58,7 @@ import re
 import weakref
 from functools import cached_property
 
+from linter import lazyre
 from linter.pg import names, session
 from linter.pg.tree import nodes
 
@@ -131,10 +132,10 @@ def drops_table(stmt) -> bool:
 
 
 #: Words of a comment saying that what the next statement drops is not used any more.
-_UNUSED = re.compile(r"\b(?:unused|not\s+(?:being\s+)?used|no\s+longer\s+(?:be\s+)?used|obsolete)\b", re.I)
+_UNUSED = lazyre.compile(r"\b(?:unused|not\s+(?:being\s+)?used|no\s+longer\s+(?:be\s+)?used|obsolete)\b", re.I)
 #: A line that is a whole ``DROP TABLE …;`` statement (a comment may stand over several) or a
 #: whole ``SET [LOCAL] name = value;`` (miglint's own lock_timeout fix goes there).
-_DROP_TABLE_LINE = re.compile(r"(?:drop\s+table\s[^;]*|set\s+(?:local\s+|session\s+)?\w+\s*(?:=|to)\s*[^;]*);\s*$", re.I)
+_DROP_TABLE_LINE = lazyre.compile(r"(?:drop\s+table\s[^;]*|set\s+(?:local\s+|session\s+)?\w+\s*(?:=|to)\s*[^;]*);\s*$", re.I)
 #: How many lines directly above a statement :func:`comment_says_unused` reads.
 _COMMENT_LINES = 8
 

@@ -23,9 +23,8 @@ when the SQL qualifies it).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 
-from linter.model import fast_init
+from linter.model import Record
 from linter.pg import names, rewrites
 
 
@@ -97,9 +96,7 @@ _CONFLICTS: dict[LockMode, frozenset[LockMode]] = {
 }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class LockEffect:
+class LockEffect(Record, not_compared=("node",)):
     """One lock a statement takes.
 
     ``relation``: the table (or index, view) as written, e.g. ``"public.users"``;
@@ -109,12 +106,23 @@ class LockEffect:
     ``node``: the parse-tree node to point at (a RangeVar), or ``None``.
     """
 
+    __slots__ = ("relation", "mode", "what", "rewrite", "scan", "node")
     relation: str
     mode: LockMode
     what: str
-    rewrite: bool = False
-    scan: bool = False
-    node: dict | None = field(default=None, compare=False, hash=False)
+    rewrite: bool
+    scan: bool
+    node: dict | None  # not compared, not hashed
+
+    def __init__(self, relation: str, mode: LockMode, what: str, rewrite: bool = False, scan: bool = False,
+                 node: dict | None = None) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, relation)
+        put[1](self, mode)
+        put[2](self, what)
+        put[3](self, rewrite)
+        put[4](self, scan)
+        put[5](self, node)
 
     @property
     def blocks(self) -> str:

@@ -11,6 +11,7 @@ import os
 import re
 from functools import lru_cache
 
+from linter import lazyre
 from linter.pg import names
 
 
@@ -43,13 +44,13 @@ def created_tables(statements: list) -> dict[str, int]:
 
 #: A popx up file of a step group: 14-digit timestamp, 6-digit step, optional dialect and
 #: ``.autocommit`` infixes (popx's ``MigrationFileRegexp``, github.com/ory/x popx/match.go).
-_POPX_STEP = re.compile(r"^(\d{14})(\d{6})_[^.]+(?:\.(postgres|all))?(?:\.autocommit)?\.up\.sql$")
+_POPX_STEP = lazyre.compile(r"^(\d{14})(\d{6})_[^.]+(?:\.(postgres|all))?(?:\.autocommit)?\.up\.sql$")
 #: ``CREATE [UNLOGGED] TABLE [IF NOT EXISTS] [schema.]name``, after comments are removed
 #: (not temporary tables: they do not outlive their step's session).
-_CREATE_TABLE = re.compile(
+_CREATE_TABLE = lazyre.compile(
     r'\bcreate\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?'
     r'(?:"?\w+"?\s*\.\s*)?(?:"([^"]+)"|(\w+))', re.I)
-_SQL_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
+_SQL_COMMENT = lazyre.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 
 
 def popx_step(path: str) -> tuple[str, int] | None:

@@ -27,9 +27,9 @@ Static analysis: the settings a migration tool or the server configuration may a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from linter.model import fast_init
+from linter import lazyre
+from linter.model import NO_ARG, Record, set_field
 from linter.pg import locks, names, objects, rewrites, tokens
 from linter.pg.tree import nodes
 
@@ -37,8 +37,7 @@ from linter.pg.tree import nodes
 TIMEOUTS = ("lock_timeout", "statement_timeout", "idle_in_transaction_session_timeout", "transaction_timeout")
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(Record):
     """A setting made by a statement of the file: ``name`` (lower case), ``value`` as
     written, the ``stmt`` that made it, ``local`` (SET LOCAL / set_config(…, true)) and
     ``off`` (a timeout set to 0)."""
@@ -46,23 +45,34 @@ class Setting:
     name: str
     value: str
     stmt: object
-    local: bool = False
-    off: bool = False
+    local: bool
+    off: bool
+
+    def __init__(self, name: str, value: str, stmt: object, local: bool = False, off: bool = False) -> None:
+        set_field(self, "name", name)
+        set_field(self, "value", value)
+        set_field(self, "stmt", stmt)
+        set_field(self, "local", local)
+        set_field(self, "off", off)
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Held:
+class Held(Record):
     """A lock the current transaction holds: the :class:`~linter.pg.locks.LockEffect`,
     the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
 
+    __slots__ = ("effect", "stmt", "new")
     effect: locks.LockEffect
     stmt: object
     new: bool
 
+    def __init__(self, effect: locks.LockEffect, stmt: object, new: bool) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, effect)
+        put[1](self, stmt)
+        put[2](self, new)
 
-@dataclass(slots=True)
-class Step:
+
+class Step(Record, frozen=False):
     """One statement as it runs.
 
     ``stmt``; ``pos``: its index in :attr:`Session.steps`; ``run``: the index of the file
@@ -77,6 +87,9 @@ class Step:
     other steps of its transaction): read them, do not change them.
     """
 
+    __slots__ = (
+        "stmt", "pos", "run", "tx", "settings", "_held", "_n_held", "effects", "new", "_existing", "_blocking", "_n_blocking"
+    )
     stmt: object
     pos: int
     run: int
@@ -89,6 +102,22 @@ class Step:
     _existing: list
     _blocking: list
     _n_blocking: int
+
+    def __init__(self, stmt: object, pos: int, run: int, tx: int | None, settings: dict[str, Setting], _held: list,
+                 _n_held: int, effects: list[locks.LockEffect], new: list[bool], _existing: list, _blocking: list,
+                 _n_blocking: int) -> None:
+        self.stmt = stmt
+        self.pos = pos
+        self.run = run
+        self.tx = tx
+        self.settings = settings
+        self._held = _held
+        self._n_held = _n_held
+        self.effects = effects
+        self.new = new
+        self._existing = _existing
+        self._blocking = _blocking
+        self._n_blocking = _n_blocking
 
     @property
     def held(self) -> list[Held]:
@@ -111,8 +140,7 @@ class Step:
         return s if s is not None and not s.off else None
 
 
-@dataclass(frozen=True)
-class Unapplied:
+class Unapplied(Record):
     """A statement that looks like it sets ``name`` but does not for this session:
     ``SET LOCAL`` outside a transaction, ``ALTER ROLE/DATABASE … SET``. ``pos``: the
     step index it is at; ``why``: a sentence."""
@@ -123,13 +151,23 @@ class Unapplied:
     stmt: object
     why: str
 
+    def __init__(self, pos: int, run: int, name: str, stmt: object, why: str) -> None:
+        set_field(self, "pos", pos)
+        set_field(self, "run", run)
+        set_field(self, "name", name)
+        set_field(self, "stmt", stmt)
+        set_field(self, "why", why)
 
-@dataclass
-class Session:
+
+class Session(Record, frozen=False):
     """:attr:`steps` (one :class:`Step` per statement run) and :attr:`unapplied`."""
 
-    steps: list[Step] = field(default_factory=list)
-    unapplied: list[Unapplied] = field(default_factory=list)
+    steps: list[Step]
+    unapplied: list[Unapplied]
+
+    def __init__(self, steps: list[Step] = NO_ARG, unapplied: list[Unapplied] = NO_ARG) -> None:
+        self.steps = [] if steps is NO_ARG else steps
+        self.unapplied = [] if unapplied is NO_ARG else unapplied
 
     def unapplied_before(self, step: Step, name: str) -> list[Unapplied]:
         """Unapplied settings of ``name`` earlier in ``step``'s run."""
@@ -308,7 +346,7 @@ def _const_text(args) -> str:
     return ", ".join(out)
 
 
-_ZERO = re.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
+_ZERO = lazyre.compile(r"^\s*0+(\.0*)?\s*(us|ms|s|min|h|d)?\s*$", re.I)
 
 
 def _is_zero(value: str) -> bool:
@@ -461,9 +499,9 @@ def session_set_needed(ctx, step: Step) -> str | None:
 
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
-_TOOL_COMMENT = re.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
+_TOOL_COMMENT = lazyre.compile(r"\s*--\s*(?:\+goose|migrate:|no-transaction|postgres-migrations|flyway:)", re.I)
 #: An ignore comment of miglint, squawk, Atlas or diesel-guard (linter.suppress, linter.foreign_suppressions).
-_IGNORE_COMMENT = re.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
+_IGNORE_COMMENT = lazyre.compile(r"\s*--\s*(?:miglint:\s*ignore\b|squawk-ignore\b|atlas:nolint\b|safety-assured:)", re.I)
 
 
 _LAST_TEXT: list = [None, False]  # (text, whether it may hold an ignore comment): the last file asked about

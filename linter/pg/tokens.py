@@ -14,19 +14,24 @@ offer no fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from linter import lazyre
+from linter.model import Record, set_field
 
 from linter.pg.parser import pg
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(Record):
     """One token: ``name`` is the scanner's (``"INDEX"``, ``"IDENT"``, ``"ASCII_40"`` for
     ``(``); ``start``/``end`` are original-text character offsets, ``end`` exclusive."""
 
     name: str
     start: int
     end: int
+
+    def __init__(self, name: str, start: int, end: int) -> None:
+        set_field(self, "name", name)
+        set_field(self, "start", start)
+        set_field(self, "end", end)
 
 
 _COMMENTS = ("C_COMMENT", "SQL_COMMENT")
@@ -47,7 +52,7 @@ def tokens(stmt) -> list[Token] | None:
 
 #: ``CREATE [UNIQUE] INDEX``, ``DROP INDEX``, ``REINDEX [(…)] KIND`` written plainly: the
 #: common case, found without running the scanner.
-_PLAIN_PREFIX = re.compile(r"(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+(?:\([\w\s,]*\)\s*)?)(\w+)\b", re.I)
+_PLAIN_PREFIX = lazyre.compile(r"(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+(?:\([\w\s,]*\)\s*)?)(\w+)\b", re.I)
 
 
 def after_keyword(stmt, *names: str) -> int | None:
@@ -128,7 +133,7 @@ _CASE_VOTES = 40
 #: Keywords nearly every migration that writes its keywords in lower case uses (a word in
 #: a comment or string may match too: the scanner decides then). A sample without any of
 #: them cannot be mostly lower case, and the scan is skipped (~25 us per file).
-_LOWER_WORD = re.compile(r"\b(?:create|alter|drop|table|index|insert|update|delete|select|set|begin|commit|add|column"
+_LOWER_WORD = lazyre.compile(r"\b(?:create|alter|drop|table|index|insert|update|delete|select|set|begin|commit|add|column"
                          r"|not|null|on|into|from|where|values|primary|key|references|default|constraint|and|as)\b")
 
 _case_of: list = [None, None]  # (source, case): the last file asked about (files are linted one at a time)

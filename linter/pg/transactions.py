@@ -49,10 +49,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
-from linter.model import Convention, Direction, fast_init
+from linter import lazyre
+from linter.model import Convention, Direction, Record, set_field
 from linter.pg import locks
 
 #: Statements PostgreSQL refuses inside a transaction block (PreventInTransactionBlock):
@@ -131,9 +131,7 @@ def flyway_runs_outside(stmt, pg_version: int = 16, *, assume_concurrently: bool
                     "CreateSubscriptionStmt", "DropSubscriptionStmt")
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class ToolTransaction:
+class ToolTransaction(Record):
     """How the migration tool runs a file: ``wrapped`` in one transaction or not, and
     ``why`` (a sentence naming the tool and the marker that decided). ``implicit`` marks
     PostgreSQL's implicit block around a multi-statement query: an explicit BEGIN there
@@ -143,17 +141,25 @@ class ToolTransaction:
     fail in a transaction, and rules that would claim a hazard of running *outside* one
     (re-run after a partial failure, a lock queue per statement) stay silent too."""
 
+    __slots__ = ("wrapped", "why", "implicit", "unknown")
     wrapped: bool
     why: str
-    implicit: bool = False
-    unknown: bool = False
+    implicit: bool
+    unknown: bool
+
+    def __init__(self, wrapped: bool, why: str, implicit: bool = False, unknown: bool = False) -> None:
+        put = self._setters  # the slots' setters, in field order (Record)
+        put[0](self, wrapped)
+        put[1](self, why)
+        put[2](self, implicit)
+        put[3](self, unknown)
 
 
-_FLYWAY_NO_TX = re.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
-_SQLX_NO_TX = re.compile(r"\A\s*--\s*no-transaction\b", re.I)
+_FLYWAY_NO_TX = lazyre.compile(r"^\s*--\s*flyway:executeInTransaction\s*=\s*false", re.I | re.M)
+_SQLX_NO_TX = lazyre.compile(r"\A\s*--\s*no-transaction\b", re.I)
 #: postgres-migrations (npm, thomwright/postgres-migrations), "Disabling transactions":
 #: the comment anywhere in the file; the file is then sent as one query.
-_PGMIG_NO_TX = re.compile(r"^\s*--\s*postgres-migrations\s+disable-transaction\b", re.I | re.M)
+_PGMIG_NO_TX = lazyre.compile(r"^\s*--\s*postgres-migrations\s+disable-transaction\b", re.I | re.M)
 
 #: What :func:`tool_transaction` says of a file whose tool it knows no more of (one object
 #: per convention: it is frozen, and made for most files of the corpus).
@@ -302,8 +308,7 @@ def _several(file, source) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class TransactionProblem:
+class TransactionProblem(Record):
     """A misuse of explicit transaction control: ``stmt``, a message, help, and ``kind``:
 
     * ``"nested"``: BEGIN inside an explicit block that is already open;
@@ -317,11 +322,17 @@ class TransactionProblem:
     stmt: object
     message: str
     help: str
-    kind: str = ""
+    kind: str
+
+    def __init__(self, stmt: object, message: str, help: str, kind: str = "") -> None:
+        set_field(self, "stmt", stmt)
+        set_field(self, "message", message)
+        set_field(self, "help", help)
+        set_field(self, "kind", kind)
 
 
 #: PL/pgSQL transaction control in a DO body ("43.8. Transaction Management").
-_PLPGSQL_TX = re.compile(r"\b(commit|rollback)\b", re.I)
+_PLPGSQL_TX = lazyre.compile(r"\b(commit|rollback)\b", re.I)
 
 
 def do_block_transaction_control(stmt) -> str | None:

@@ -6,7 +6,6 @@ GitHub, Stripe …) are in :mod:`linter.sensitive.keys`, on top of detect-secret
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import re
@@ -127,6 +126,8 @@ _JWT = lazy(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{0,}", 0,
 
 
 def _b64json(part: str) -> dict | None:
+    import base64  # here: only a text holding a JWT-like token decodes one
+
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         data = json.loads(raw)
