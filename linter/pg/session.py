@@ -71,7 +71,9 @@ class Step:
     Setting}`` in effect when it starts; ``held``: locks its transaction already holds
     (taken by earlier statements); ``effects``: the locks it takes
     (:func:`linter.pg.locks.effects`); ``new``: one flag per effect, True when that
-    relation was created earlier in the file.
+    relation was created earlier in the file; ``blocking``: the effects on relations that
+    existed before the file whose mode blocks writes (what ``missing-lock-timeout`` and
+    ``locking-in-rollback`` look at: listed once here, not by each rule for every step).
 
     The lists a step hands out are shared (with the per-statement lock cache and with the
     other steps of its transaction): read them, do not change them.
@@ -89,6 +91,9 @@ class Step:
     _existing: list
     _blocking: list
     _n_blocking: int
+    #: the effects of :meth:`existing` whose mode blocks writes (SHARE or stronger), in order
+    blocking: list[locks.LockEffect]
+    _slow: object  # :func:`slow_work`'s answer once asked, _UNKNOWN before
 
     @property
     def held(self) -> list[Held]:
@@ -130,6 +135,8 @@ class Session:
 
     steps: list[Step] = field(default_factory=list)
     unapplied: list[Unapplied] = field(default_factory=list)
+    #: ``{(run, tx): why SET LOCAL does not last}`` (:func:`session_set_needed`, asked per finding)
+    _set_needed: dict = field(default_factory=dict, repr=False)
 
     def unapplied_before(self, step: Step, name: str) -> list[Unapplied]:
         """Unapplied settings of ``name`` earlier in ``step``'s run."""
@@ -169,16 +176,18 @@ def walk(pg, source) -> Session:
     def add(st, tx) -> Step:
         nonlocal settings, creates
         effects = pg.locks(st)
-        if not effects:
-            new, existing = [], effects
+        if not effects:  # most statements: one empty list for all four (steps are read, never changed)
+            new = existing = blocks = effects
         else:
             if creates is None:
                 creates = pg.creates_tables
             new = [relation_is_new(pg, e, st) for e in effects] if creates else [False] * len(effects)
             existing = [e for e, n in zip(effects, new) if not n] if True in new else effects
+            blocks = [e for e in existing if e.mode.blocks_writes]
         # settings are shared between steps and replaced, never changed, when a statement
         # changes them; the held lists grow in place and each step keeps their lengths
-        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, new, existing, blocking, len(blocking))
+        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, new, existing, blocking, len(blocking),
+                    blocks, _UNKNOWN)
         steps.append(step)
         kind = st.kind
         if kind in _SETTING_KINDS:
@@ -450,14 +459,24 @@ def session_set_needed(ctx, step: Step) -> str | None:
     do), where SET LOCAL would end at that COMMIT and the rule report the next run."""
     if step.tx is None:
         return "It runs outside a transaction, where SET LOCAL does nothing"
-    steps = ctx.pg.session.steps
+    # the steps of a transaction are consecutive (walk numbers each one anew), so the answer
+    # is the same for all of them: worked out once per transaction, not twice per finding
+    session = ctx.pg.session
+    key = (step.run, step.tx)
+    memo = session._set_needed
+    if key in memo:
+        return memo[key]
+    why = None
+    steps = session.steps
     for i in range(step.pos + 1, len(steps)):  # not a slice: a copy of the rest of a long file per finding
         later = steps[i]
         if later.run != step.run:
             break
         if later.tx != step.tx:
-            return "The file commits its transaction and goes on, so SET LOCAL would end at that COMMIT"
-    return None
+            why = "The file commits its transaction and goes on, so SET LOCAL would end at that COMMIT"
+            break
+    memo[key] = why
+    return why
 
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
@@ -558,7 +577,20 @@ def slow_work(pg, step: Step) -> tuple[str, str] | None:
     VALIDATE, REFRESH, VACUUM FULL, CLUSTER), changes rows of one (UPDATE, DELETE, MERGE,
     INSERT … SELECT), or copies rows out of one (INSERT … SELECT, CREATE TABLE … AS).
     ``None`` for statements whose cost the file bounds (metadata-only DDL, INSERT … VALUES,
-    work on tables the file created)."""
+    work on tables the file created). Worked out once per step (``pg`` is the step's
+    ``ctx.pg``): ``missing-statement-timeout`` and ``slow-statement-after-access-exclusive``
+    both ask it of the steps that follow a lock (~11,000 repeated calls per corpus run)."""
+    got = step._slow
+    if got is _UNKNOWN:
+        got = step._slow = _slow_work(pg, step)
+    return got
+
+
+#: :attr:`Step._slow` before :func:`slow_work` is asked
+_UNKNOWN = object()
+
+
+def _slow_work(pg, step: Step) -> tuple[str, str] | None:
     stmt = step.stmt
     for e, new in zip(step.effects, step.new):
         if not new and (e.rewrite or e.scan) and not e.relation.startswith("("):
