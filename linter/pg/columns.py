@@ -444,6 +444,17 @@ def table_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
     not a table: ``None``."""
     if stmt.kind != "AlterTableStmt" or in_function_body(stmt) or stmt.body.get("objtype") == "OBJECT_TYPE":
         return None
+    if keep is None:  # asked by several rules of one statement (ADD COLUMN: two): worked out once
+        memo = ctx.pg.memo
+        key = ("table_alter", id(stmt), subtype)
+        if key in memo:
+            return memo[key]
+        got = memo[key] = _table_alter(ctx, stmt, subtype, None)
+        return got
+    return _table_alter(ctx, stmt, subtype, keep)
+
+
+def _table_alter(ctx, stmt, subtype: str, keep) -> TableAlter | None:
     cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
     if not cmds:
         return None
