@@ -251,7 +251,7 @@ def _unprotected(steps: list, lines: set, dropped: dict) -> list:
     name the older ones after it."""
     out = []
     for step in steps:
-        effects = [e for e in step.existing() if e.mode.blocks_writes]
+        effects = step.blocking
         if not effects:
             continue
         span = step.stmt.span

@@ -109,7 +109,7 @@ JOINS = ("missing-statement-timeout",)
 NEEDS = ("table_ties",)
 
 def _blocking(step):
-    return [e for e in step.existing() if e.mode.blocks_writes]
+    return step.blocking
 
 
 def check(ctx, options):

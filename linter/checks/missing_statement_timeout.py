@@ -95,7 +95,7 @@ def _long(pg):
     such a lock from an earlier statement (``("held", effects of the held locks)``)."""
 
     def wants(step):
-        own = [e for e in step.existing() if e.mode.blocks_writes and (e.rewrite or e.scan)]
+        own = [e for e in step.blocking if e.rewrite or e.scan]
         if own and step.stmt.kind == "AlterTableStmt" and session.scans_stop_at_first_row(pg, step.stmt):
             own = []  # ADD COLUMN … NOT NULL without a default: fails at the first row, never long
         if own:

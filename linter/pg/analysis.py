@@ -21,6 +21,8 @@ Built lazily, once per file, on the first rule that asks. Shapes:
   for (backfill-then-constrain, copy-then-remove, rows copied out before a DROP TABLE).
 * ``ctx.pg.idempotency``: :class:`~linter.pg.idempotency.FileFacts` (objects created and
   dropped earlier in the file, PL/pgSQL guards around DO-block statements).
+* ``ctx.pg.memo``: a dict where helpers of :mod:`linter.pg` keep per-statement answers
+  that several rules ask for (:func:`linter.pg.columns.table_alter`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ class FileAnalysis:
         self._source = ctx.source
         self.pg_version = ctx.pg_version
         self._locks: dict[int, list] = {}
+        #: answers of the helpers several rules ask with the same arguments about one
+        #: statement (``{(helper name, id(statement), argument …): answer}``, e.g.
+        #: :func:`linter.pg.columns.table_alter`); statements live as long as the file
+        self.memo: dict[tuple, object] = {}
 
     @cached_property
     def _top(self) -> list:

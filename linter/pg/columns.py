@@ -28,8 +28,9 @@ from linter.pg import names, rewrites, tokens
 MAX_IDENTIFIER_BYTES = 63
 
 
-class ColumnSite(Record):
-    """One column definition in a statement.
+class ColumnSite(Record, frozen=False):
+    """One column definition in a statement (read it, do not change it: not ``frozen``,
+    since a frozen class pays a call per field when made, ~10,000 per corpus run).
 
     ``table``: the RangeVar dict of its table; ``name``: the column name; ``coldef``: the
     ColumnDef dict; ``how``: ``"create"`` (CREATE TABLE), ``"add"`` (ADD COLUMN) or
@@ -38,17 +39,17 @@ class ColumnSite(Record):
     """
 
     __slots__ = ("table", "name", "coldef", "how")
+    __hash__ = Record.__hash__  # hashed by value, as when it was frozen
     table: dict | None
     name: str
     coldef: dict
     how: str
 
     def __init__(self, table: dict | None, name: str, coldef: dict, how: str) -> None:
-        put = self._setters  # the slots' setters, in field order (Record)
-        put[0](self, table)
-        put[1](self, name)
-        put[2](self, coldef)
-        put[3](self, how)
+        self.table = table
+        self.name = name
+        self.coldef = coldef
+        self.how = how
 
     @property
     def type_name(self) -> dict:
@@ -457,6 +458,17 @@ def table_alter(ctx, stmt, subtype: str, keep=None) -> TableAlter | None:
     not a table: ``None``."""
     if stmt.kind != "AlterTableStmt" or in_function_body(stmt) or stmt.body.get("objtype") == "OBJECT_TYPE":
         return None
+    if keep is None:  # asked by several rules of one statement (ADD COLUMN: two): worked out once
+        memo = ctx.pg.memo
+        key = ("table_alter", id(stmt), subtype)
+        if key in memo:
+            return memo[key]
+        got = memo[key] = _table_alter(ctx, stmt, subtype, None)
+        return got
+    return _table_alter(ctx, stmt, subtype, keep)
+
+
+def _table_alter(ctx, stmt, subtype: str, keep) -> TableAlter | None:
     cmds = [c for c in alter_cmds(stmt, subtype) if keep is None or keep(c)]
     if not cmds:
         return None

@@ -56,20 +56,22 @@ class Setting(Record):
         set_field(self, "off", off)
 
 
-class Held(Record):
+class Held(Record, frozen=False):
     """A lock the current transaction holds: the :class:`~linter.pg.locks.LockEffect`,
-    the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
+    the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file).
+    Read it, do not change it: not ``frozen``, since a frozen class pays a call per field
+    when made (~35,000 per corpus run)."""
 
     __slots__ = ("effect", "stmt", "new")
+    __hash__ = Record.__hash__  # hashed by value, as when it was frozen
     effect: locks.LockEffect
     stmt: object
     new: bool
 
     def __init__(self, effect: locks.LockEffect, stmt: object, new: bool) -> None:
-        put = self._setters  # the slots' setters, in field order (Record)
-        put[0](self, effect)
-        put[1](self, stmt)
-        put[2](self, new)
+        self.effect = effect
+        self.stmt = stmt
+        self.new = new
 
 
 class Step(Record, frozen=False):
@@ -81,7 +83,9 @@ class Step(Record, frozen=False):
     Setting}`` in effect when it starts; ``held``: locks its transaction already holds
     (taken by earlier statements); ``effects``: the locks it takes
     (:func:`linter.pg.locks.effects`); ``new``: one flag per effect, True when that
-    relation was created earlier in the file.
+    relation was created earlier in the file; ``blocking``: the effects on relations that
+    existed before the file whose mode blocks writes (what ``missing-lock-timeout`` and
+    ``locking-in-rollback`` look at: listed once here, not by each rule for every step).
 
     The lists a step hands out are shared (with the per-statement lock cache and with the
     other steps of its transaction): read them, do not change them.
@@ -102,10 +106,13 @@ class Step(Record, frozen=False):
     _existing: list
     _blocking: list
     _n_blocking: int
+    #: the effects of :meth:`existing` whose mode blocks writes (SHARE or stronger), in order
+    blocking: list[locks.LockEffect]
+    _slow: object  # :func:`slow_work`'s answer once asked, _UNKNOWN before
 
     def __init__(self, stmt: object, pos: int, run: int, tx: int | None, settings: dict[str, Setting], _held: list,
                  _n_held: int, effects: list[locks.LockEffect], new: list[bool], _existing: list, _blocking: list,
-                 _n_blocking: int) -> None:
+                 _n_blocking: int, blocking: list[locks.LockEffect], _slow: object) -> None:
         self.stmt = stmt
         self.pos = pos
         self.run = run
@@ -118,6 +125,8 @@ class Step(Record, frozen=False):
         self._existing = _existing
         self._blocking = _blocking
         self._n_blocking = _n_blocking
+        self.blocking = blocking
+        self._slow = _slow
 
     @property
     def held(self) -> list[Held]:
@@ -164,10 +173,13 @@ class Session(Record, frozen=False):
 
     steps: list[Step]
     unapplied: list[Unapplied]
+    #: ``{(run, tx): why SET LOCAL does not last}`` (:func:`session_set_needed`, asked per finding)
+    _set_needed: dict
 
     def __init__(self, steps: list[Step] = NO_ARG, unapplied: list[Unapplied] = NO_ARG) -> None:
         self.steps = [] if steps is NO_ARG else steps
         self.unapplied = [] if unapplied is NO_ARG else unapplied
+        self._set_needed = {}
 
     def unapplied_before(self, step: Step, name: str) -> list[Unapplied]:
         """Unapplied settings of ``name`` earlier in ``step``'s run."""
@@ -207,16 +219,18 @@ def walk(pg, source) -> Session:
     def add(st, tx) -> Step:
         nonlocal settings, creates
         effects = pg.locks(st)
-        if not effects:
-            new, existing = [], effects
+        if not effects:  # most statements: one empty list for all four (steps are read, never changed)
+            new = existing = blocks = effects
         else:
             if creates is None:
                 creates = pg.creates_tables
             new = [relation_is_new(pg, e, st) for e in effects] if creates else [False] * len(effects)
             existing = [e for e, n in zip(effects, new) if not n] if True in new else effects
+            blocks = [e for e in existing if e.mode.blocks_writes]
         # settings are shared between steps and replaced, never changed, when a statement
         # changes them; the held lists grow in place and each step keeps their lengths
-        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, new, existing, blocking, len(blocking))
+        step = Step(st, len(steps), run, tx, settings, held, len(held), effects, new, existing, blocking, len(blocking),
+                    blocks, _UNKNOWN)
         steps.append(step)
         kind = st.kind
         if kind in _SETTING_KINDS:
@@ -488,14 +502,24 @@ def session_set_needed(ctx, step: Step) -> str | None:
     do), where SET LOCAL would end at that COMMIT and the rule report the next run."""
     if step.tx is None:
         return "It runs outside a transaction, where SET LOCAL does nothing"
-    steps = ctx.pg.session.steps
+    # the steps of a transaction are consecutive (walk numbers each one anew), so the answer
+    # is the same for all of them: worked out once per transaction, not twice per finding
+    session = ctx.pg.session
+    key = (step.run, step.tx)
+    memo = session._set_needed
+    if key in memo:
+        return memo[key]
+    why = None
+    steps = session.steps
     for i in range(step.pos + 1, len(steps)):  # not a slice: a copy of the rest of a long file per finding
         later = steps[i]
         if later.run != step.run:
             break
         if later.tx != step.tx:
-            return "The file commits its transaction and goes on, so SET LOCAL would end at that COMMIT"
-    return None
+            why = "The file commits its transaction and goes on, so SET LOCAL would end at that COMMIT"
+            break
+    memo[key] = why
+    return why
 
 
 #: Comment lines a migration tool reads (section markers, file flags): a fix never goes above them.
@@ -596,7 +620,20 @@ def slow_work(pg, step: Step) -> tuple[str, str] | None:
     VALIDATE, REFRESH, VACUUM FULL, CLUSTER), changes rows of one (UPDATE, DELETE, MERGE,
     INSERT … SELECT), or copies rows out of one (INSERT … SELECT, CREATE TABLE … AS).
     ``None`` for statements whose cost the file bounds (metadata-only DDL, INSERT … VALUES,
-    work on tables the file created)."""
+    work on tables the file created). Worked out once per step (``pg`` is the step's
+    ``ctx.pg``): ``missing-statement-timeout`` and ``slow-statement-after-access-exclusive``
+    both ask it of the steps that follow a lock (~11,000 repeated calls per corpus run)."""
+    got = step._slow
+    if got is _UNKNOWN:
+        got = step._slow = _slow_work(pg, step)
+    return got
+
+
+#: :attr:`Step._slow` before :func:`slow_work` is asked
+_UNKNOWN = object()
+
+
+def _slow_work(pg, step: Step) -> tuple[str, str] | None:
     stmt = step.stmt
     for e, new in zip(step.effects, step.new):
         if not new and (e.rewrite or e.scan) and not e.relation.startswith("("):
