@@ -156,7 +156,7 @@ def test_records_compare_hash_and_show_as_the_dataclasses_they_replace():
     sess = Session()
     sess.steps.append(1)
     assert Session().steps == [] and sess != Session()
-    step = Step(None, 0, 0, None, {}, [], 0, [], [], [], [], 0)
+    step = Step(None, 0, 0, None, {}, [], 0, [], [], [], [], 0, [], None)
     step.tx = 3
     assert step.tx == 3 and not hasattr(step, "__dict__")
     assert replace(s, off=True).off is True and replace(report, tool_version="1").notes == ["x"]

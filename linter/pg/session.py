@@ -92,7 +92,8 @@ class Step(Record, frozen=False):
     """
 
     __slots__ = (
-        "stmt", "pos", "run", "tx", "settings", "_held", "_n_held", "effects", "new", "_existing", "_blocking", "_n_blocking"
+        "stmt", "pos", "run", "tx", "settings", "_held", "_n_held", "effects", "new", "_existing", "_blocking", "_n_blocking",
+        "blocking", "_slow",
     )
     stmt: object
     pos: int
@@ -173,13 +174,12 @@ class Session(Record, frozen=False):
 
     steps: list[Step]
     unapplied: list[Unapplied]
-    #: ``{(run, tx): why SET LOCAL does not last}`` (:func:`session_set_needed`, asked per finding)
-    _set_needed: dict
 
     def __init__(self, steps: list[Step] = NO_ARG, unapplied: list[Unapplied] = NO_ARG) -> None:
         self.steps = [] if steps is NO_ARG else steps
         self.unapplied = [] if unapplied is NO_ARG else unapplied
-        self._set_needed = {}
+        #: ``{(run, tx): why SET LOCAL does not last}`` (:func:`session_set_needed`, asked per finding)
+        self._set_needed: dict = {}
 
     def unapplied_before(self, step: Step, name: str) -> list[Unapplied]:
         """Unapplied settings of ``name`` earlier in ``step``'s run."""
