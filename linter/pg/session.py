@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from linter.model import fast_init
 from linter.pg import locks, names, objects, rewrites, tokens
@@ -45,7 +46,7 @@ class Setting:
 
     name: str
     value: str
-    stmt: object
+    stmt: Any
     local: bool = False
     off: bool = False
 
@@ -57,7 +58,7 @@ class Held:
     the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
 
     effect: locks.LockEffect
-    stmt: object
+    stmt: Any
     new: bool
 
 
@@ -77,7 +78,7 @@ class Step:
     other steps of its transaction): read them, do not change them.
     """
 
-    stmt: object
+    stmt: Any
     pos: int
     run: int
     tx: int | None
@@ -120,7 +121,7 @@ class Unapplied:
     pos: int
     run: int
     name: str
-    stmt: object
+    stmt: Any
     why: str
 
 
@@ -525,7 +526,7 @@ def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, mes
     )
 
 
-def lock_target(effects) -> tuple[locks.LockEffect, str]:
+def lock_target(effects) -> tuple[locks.LockEffect | None, str]:
     """The strongest effect, and what its lock is on for a message: the quoted relation
     names of the effects with that mode (``DROP INDEX`` locks the index's table too)."""
     best = locks.strongest(effects)
