@@ -19,14 +19,6 @@
 
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-# COMPILED=1 builds the optional mypyc-compiled wheel (pyproject.toml's mypyc hook; see
-# bench/compiled.py for what it gains): a C compiler in this stage only, the image gets the wheel.
-#   docker build --build-arg COMPILED=1 -t miglint:compiled .
-ARG COMPILED=0
-RUN if [ "$COMPILED" = 1 ]; then apt-get update \
- && apt-get install -y --no-install-recommends gcc=4:12.2.* libc6-dev=2.36-* \
- && rm -rf /var/lib/apt/lists/*; fi
-ENV HATCH_BUILD_HOOK_ENABLE_MYPYC=${COMPILED}
 COPY pyproject.toml README.md ./
 COPY linter ./linter
 COPY rules ./rules

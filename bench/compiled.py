@@ -3,8 +3,10 @@
 
 A report, never a test: it prints figures and exits 0 whatever they are (1 when a run
 crashed or the two builds' outputs differ). The compiled build is any Python that
-imports a compiled ``linter`` (``.ci/compiled.sh`` makes one in ``.venv-compiled``);
-the pure build is this checkout run by the Python running this script.
+imports a compiled ``linter``; the pure build is this checkout run by the Python running
+this script. miglint does not ship a compiled build (issue 15: it saved no CPU, see
+bench/README.md); commit c926df4 holds the experiment: its pyproject.toml mypyc hook and
+``.ci/compiled.sh``, which builds one into ``.venv-compiled``.
 
 Cases, each run ``--runs`` times with the two builds interleaved (CPU = user + sys of
 the process tree through :func:`bench.measure`'s ``wait4`` launcher; on a shared machine

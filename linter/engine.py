@@ -53,11 +53,11 @@ import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator
 
 from linter import HOMEPAGE, __version__, grouping, merge, registry, rollback_locks, suppress
 from linter.config import Config, RuleSetting
-from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation, cached_property, mypyc_attr
+from linter.model import FILE_SPAN, Direction, Finding, Fix, MigrationFile, Report, Severity, Span, Violation, cached_property
 from linter.source import ReadResult, Source, Statement, read_text
 
 #: Below this many files the engine works in-process (start-up of workers costs ~50 ms).
@@ -86,7 +86,6 @@ _FileAnalysis: Any = None
 _summarize: Any = None
 
 
-@mypyc_attr(native_class=False)
 class FileContext:
     """What a ``statement``/``file`` check sees of one file.
 
@@ -175,7 +174,7 @@ class FileSetContext:
     root: str
     files: list[MigrationFile]
     config: Config
-    summaries: dict[str, Mapping] = field(default_factory=dict)
+    summaries: dict[str, dict] = field(default_factory=dict)
     history: Any = None
     #: what one rule computed and others of the same root reuse (rollback pairs, analyses)
     cache: dict = field(default_factory=dict)
@@ -197,7 +196,6 @@ class FileSetContext:
 # --------------------------------------------------------------------------- one file
 
 
-@mypyc_attr(serializable=True)  # pickled: worker results, the result cache
 @dataclass
 class FileResult:
     """What linting one file gave (picklable; workers send it back)."""
@@ -423,7 +421,7 @@ def _lint_file(file: MigrationFile, config: Config, read: ReadResult | None = No
                     for ln in range(first, min(f.span.end.line, first + 2, n_lines) + 1):
                         if ln not in excerpts:
                             excerpts[ln] = line_text(ln)
-    summary: dict[str, Any] = {"parsed": source is not None and source.error is None}
+    summary = {"parsed": source is not None and source.error is None}
     if set_ignores:
         summary["set_ignores"] = set_ignores
     needs = _summary_needs(settings)
@@ -454,7 +452,7 @@ def context_file(file: MigrationFile, config: Config) -> FileResult:
     if not needs - _NO_READ_NEEDS:
         return FileResult(file.path, [], {}, None, {})
     read = read_text(file.abspath, config.max_file_size)
-    source: Source | _TextOnly | None = None
+    source = None
     if read.text is not None:
         if needs - _TEXT_NEEDS:
             source = Source(read.text, file, placeholders=config.placeholders, placeholder_syntax=config.placeholder_syntax)
@@ -673,7 +671,7 @@ def _summary_needs(settings: dict[str, RuleSetting]) -> frozenset[str]:
     return needs
 
 
-def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, Mapping], ignored: dict[str, set[str] | None],
+def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[str, dict], ignored: dict[str, set[str] | None],
                   only: frozenset[str] | None = None) -> list[Finding]:
     """Run the ``file-set`` checks once per migration root; honours ``ignore-file``, and
     ignore comments on the statement a finding points at (the workers send their lines in
@@ -721,7 +719,7 @@ def run_file_sets(files: list[MigrationFile], config: Config, summaries: dict[st
     return out
 
 
-def resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, Mapping], config: Config) -> list[Finding]:
+def resolve_with_set(findings: list[Finding], files: list[MigrationFile], summaries: dict[str, dict], config: Config) -> list[Finding]:
     """The post-pass after all files: findings a statement rule marked as depending on
     what earlier files of the root declare (a column's old type) are restated or dropped
     from the per-file summaries (:func:`linter.migset.coltypes.resolve`), and so are the
@@ -783,7 +781,7 @@ def lint(files: list[MigrationFile], config: Config, *, jobs: int | None = None,
     still right are not linted again; a run whose every input is unchanged is served whole."""
     findings: list[Finding] = []
     excerpts: dict[str, dict[int, str]] = {}
-    summaries: dict[str, Mapping] = {}
+    summaries: dict[str, dict] = {}
     ignored: dict[str, set[str] | None] = {}
     suspended = gc.isenabled()
     if suspended:

@@ -139,7 +139,7 @@ def resolve(raw: list, suppressions: list, source) -> list:
     index = source.index if source is not None else None
     get_role = _ROLES.get
     roles = [get_role(rule.id) or _role(rule) for rule, _ in raw]
-    order: range | list[int] = range(n)
+    order = range(n)
     ranks = [r[0] for r in roles]
     by_rank = any(ranks)
     if by_rank:  # coverers first; a stable sort keeps file order

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import MISSING, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 _NO_ARG = object()  # "not passed", for a field with a default factory
 
@@ -45,16 +45,6 @@ class cached_property:
             return self
         value = instance.__dict__[self.attrname] = self.func(instance)
         return value
-
-
-if TYPE_CHECKING:  # mypyc reads it when it compiles the optional build (pyproject.toml)
-    from mypy_extensions import mypyc_attr
-else:
-    def mypyc_attr(*attrs, **kwattrs):
-        """No-op at run time. In the mypyc-compiled build, ``@mypyc_attr(native_class=False)``
-        keeps a class a Python class with a ``__dict__``, as a :class:`cached_property`
-        needs (compiled "native" classes have slots only)."""
-        return lambda cls: cls
 
 
 def fast_init(cls: type) -> type:

@@ -16,7 +16,6 @@ syntax error, a misordered or incomplete down is as wrong in a rollback as anywh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 
 from linter.model import Direction
@@ -68,7 +67,7 @@ def fold(ctx, kept: list, summarise: bool) -> list:
     return out
 
 
-def resolve(findings: list, files: list, summaries: dict[str, Mapping]) -> list:
+def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     """``findings`` with each ``locking-in-rollback`` note restated from what the
     migration set knows (the engine's post-pass, after all files; no file is read again):
     a table the down's up created (and maybe renamed), or that the down itself created

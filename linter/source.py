@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 from linter.pg.parser import loads, pg
 
-from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init, mypyc_attr
+from linter.model import Direction, MigrationFile, Position, Span, cached_property, fast_init
 
 # --------------------------------------------------------------------------- text index
 
@@ -191,7 +191,7 @@ def substitute_placeholders(
     new_len = 0
     count = 0
     for m in rx.finditer(text):
-        name: str | None = None
+        name = None
         kind = ""
         if name is None:
             for k in ("fw", "sy", "ps", "psq", "psi"):
@@ -381,7 +381,6 @@ _NAME = re.compile(r'(?:[^\W\d]\w*|"(?:[^"]|"")*")(?:\s*\.\s*(?:[^\W\d][\w$]*|"(
 _TRIM = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)*")
 
 
-@mypyc_attr(native_class=False)
 class Source:
     """A migration file's text and parse.
 
@@ -701,7 +700,7 @@ class Source:
 
 
 #: :func:`linter.pg.dynamic.statements`, imported by :meth:`Source.dynamic` on first use.
-_dynamic_statements: Any = None
+_dynamic_statements = None
 
 
 def plpgsql_code(stmt: Statement) -> str | None:
@@ -731,7 +730,7 @@ def _returns_value(body: dict) -> bool:
     """True when a ``CreateFunctionStmt`` body declares a return type other than ``void``
     (``RETURNS int``, ``RETURNS trigger``, ``RETURNS SETOF t``); False for procedures and
     functions with no ``RETURNS`` clause."""
-    names: list | tuple = (body.get("returnType") or {}).get("names") or ()
+    names = (body.get("returnType") or {}).get("names") or ()
     return bool(names) and names[-1].get("String", {}).get("sval") != "void"
 
 

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from typing import Any, Mapping
 
 from linter.model import Direction
 from linter.pg import names
@@ -97,7 +96,7 @@ _KINDS = frozenset({"CreateStmt", "AlterTableStmt", "RenameStmt", "DropStmt"})
 
 #: :class:`linter.migset.summary._Positions` (the summary's cheap line counter), imported
 #: on first use (the summary imports this module) and kept.
-_Positions: Any = None
+_Positions = None
 
 
 def events(source) -> tuple:
@@ -107,7 +106,7 @@ def events(source) -> tuple:
         from linter.migset.summary import _Positions
 
     out: list = []
-    where: Any = None
+    where = None
     wanted = _KINDS
     for st in source.statements:
         kind = st.kind
@@ -188,17 +187,17 @@ class _State:
         elif op == "drop":
             tables.get(ev[3], {}).pop(ev[4], None)
         elif op == "rename":
-            renamed = tables.get(ev[3])
-            if renamed is not None:
-                got = renamed.pop(ev[4], None)
+            cols = tables.get(ev[3])
+            if cols is not None:
+                got = cols.pop(ev[4], None)
                 if got is not None:
-                    renamed[ev[5]] = got
+                    cols[ev[5]] = got
                 else:
-                    renamed.pop(ev[5], None)
+                    cols.pop(ev[5], None)
         elif op == "rename_table":
-            table = tables.pop(ev[3], None)
-            if table is not None:
-                tables[ev[4]] = table
+            got = tables.pop(ev[3], None)
+            if got is not None:
+                tables[ev[4]] = got
             else:
                 tables.pop(ev[4], None)
         elif op == "drop_table":
@@ -273,7 +272,7 @@ class _OwnFile:
                 return "before", (table, column)
 
 
-def types_before(files: list, summaries: dict[str, Mapping], first) -> dict[str, dict[str, tuple]]:
+def types_before(files: list, summaries: dict[str, dict], first) -> dict[str, dict[str, tuple]]:
     """``{table: {column: compact type}}`` as the up and baseline ``files`` of a root
     (their :data:`NEEDS_KEY` events) leave the columns before the file ``first`` runs:
     the old types of what ``first`` changes. One replay; columns the set does not declare
@@ -360,7 +359,7 @@ def marked_by_root(findings: list, files: list, key: str, keep=None) -> tuple[di
     return by_path, roots, todo
 
 
-def resolve(findings: list, files: list, summaries: dict[str, Mapping], config) -> list:
+def resolve(findings: list, files: list, summaries: dict[str, dict], config) -> list:
     """``findings`` with every :data:`LOOKUP` finding resolved (module doc); the others
     unchanged, in the same order. Cost: one replay of each root's events that has such a
     finding, in version order."""
@@ -428,7 +427,7 @@ RETYPED = "fix_unless_retyped"
 _UNBOUNDED_TEXT = (("text", (), False), ("varchar", (), False))
 
 
-def retyped_later(summaries: dict[str, Mapping], ups: list, pos: int, index: int, table: str, column: str):
+def retyped_later(summaries: dict[str, dict], ups: list, pos: int, index: int, table: str, column: str):
     """``(path, line)`` of the first ``ALTER COLUMN … TYPE`` that changes ``column`` of
     ``table`` after statement ``index`` of the up file ``ups[pos]``, in the up parts of
     that file and of the later files ``ups[pos + 1:]`` (version order), following column and
@@ -463,7 +462,7 @@ def retyped_later(summaries: dict[str, Mapping], ups: list, pos: int, index: int
     return None
 
 
-def strip_retyped_fixes(findings: list, files: list, summaries: dict[str, Mapping]) -> list:
+def strip_retyped_fixes(findings: list, files: list, summaries: dict[str, dict]) -> list:
     """``findings`` with the fix taken off each finding marked :data:`RETYPED` whose column
     a later up file of its root changes with ``ALTER COLUMN … TYPE`` (or the rest of its own
     up part, through a rename); its help says why. Such a fix changes what that later

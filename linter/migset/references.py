@@ -48,7 +48,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Container, Mapping
 
 from linter.migset.coltypes import REPLAYED, marked_by_root, version_order
 from linter.model import Direction
@@ -243,7 +242,7 @@ def locked_through(state: _State, stmt) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-def created(files: list, summaries: dict) -> tuple[Container[str], Container[str]]:
+def created(files: list, summaries: dict) -> tuple[set[str], set[str]]:
     """``(tables, schemas)``: the bare names of the tables the up and baseline ``files``
     create at any version, and the schemas they name when creating one (schema-qualified
     ``CREATE TABLE s.t``), from their summaries. A table no migration of the set creates
@@ -294,7 +293,7 @@ class _Created:
         return False
 
 
-def resolve(findings: list, files: list, summaries: dict[str, Mapping]) -> list:
+def resolve(findings: list, files: list, summaries: dict[str, dict]) -> list:
     """``findings`` with every :data:`LOOKUP` finding handed to its rule module's
     ``with_ties(finding, tied, dropped)`` (``dropped``: the bare names the finding's run
     drops), which returns it restated, or ``None`` to drop it.

@@ -25,9 +25,8 @@ Built lazily, once per file, on the first rule that asks. Shapes:
 
 from __future__ import annotations
 
-from linter.model import Convention, Direction, cached_property, mypyc_attr
+from linter.model import Convention, Direction, cached_property
 from linter.pg import locks, names, objects, transactions
-from linter.pg.locks import AlterFacts
 
 #: Modules of linter.pg this one uses lazily (they import this one's users, or a file
 #: rarely needs them): imported on first use and kept here, as an import statement run
@@ -67,7 +66,6 @@ def _needs_facts(body: dict) -> bool:
     return False
 
 
-@mypyc_attr(native_class=False)
 class FileAnalysis:
     """Shared facts about one parsed file (see the module doc)."""
 
@@ -233,7 +231,7 @@ class FileAnalysis:
             hit = cache[key] = locks.effects(stmt, self.pg_version, facts)
         return hit
 
-    def _alter_facts(self, stmt) -> AlterFacts | None:
+    def _alter_facts(self, stmt) -> locks.AlterFacts | None:
         """What the file says that changes an ALTER TABLE's cost (:class:`locks.AlterFacts`):
         old column types and the session TimeZone for ``ALTER COLUMN … TYPE``, foreign keys
         for ``VALIDATE CONSTRAINT``, nullable key columns for ``ADD PRIMARY KEY USING

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Iterator
 
 from linter.model import Direction, fast_init
 from linter.pg import names, rewrites, tokens
@@ -101,7 +101,7 @@ def added_constraints(ctx, stmt, contypes: tuple[str, ...]) -> Iterator[tuple[di
         return
     for cmd in alter_cmds(stmt, "AT_AddConstraint", "AT_AddColumn"):
         if cmd["subtype"] == "AT_AddConstraint":
-            pairs: list[tuple[dict, dict | None]] = [(cmd.get("def", {}).get("Constraint", {}), None)]
+            pairs = [(cmd.get("def", {}).get("Constraint", {}), None)]
         else:
             coldef = cmd.get("def", {}).get("ColumnDef", {})
             pairs = [(c.get("Constraint", {}), coldef) for c in coldef.get("constraints", ()) or ()]
@@ -283,7 +283,7 @@ def not_null_proof(statements: list, stmt, table: str, column: str) -> str | Non
             elif sub == "AT_ValidateConstraint" and cmd.get("name") in pending:
                 pending[cmd["name"]] = True
             elif sub == "AT_DropConstraint":
-                pending.pop(cmd.get("name", ""), None)
+                pending.pop(cmd.get("name"), None)
     return next((name for name, ok in pending.items() if ok), None)
 
 
@@ -379,7 +379,7 @@ def where(ctx, stmt, clause: str, name: str):
     return stmt
 
 
-_LOCKS: Any = None
+_LOCKS = None
 
 
 def _locks():
@@ -412,11 +412,11 @@ class TableAlter:
     ``lock``: the :class:`~linter.pg.locks.LockMode` of the whole statement (:func:`alter_lock`).
     """
 
-    stmt: Any
+    stmt: object
     cmds: list
     key: str
     table: str
-    lock: Any
+    lock: object
 
     def existing_columns(self, ctx):
         """The column name of each of :attr:`cmds` whose column was not created
@@ -573,8 +573,7 @@ def type_violation(ctx, stmt, site: ColumnSite, table: str, message: str, help: 
 def _not_null_columns(st, table: str) -> tuple[set[str], set[str]]:
     """``(made NOT NULL, allowing NULLs)``: columns of ``table`` that statement ``st``
     creates or alters, by what it says of their nullability."""
-    sure: set[str] = set()
-    loose: set[str] = set()
+    sure, loose = set(), set()
     kind = st.kind
     if kind not in ("CreateStmt", "AlterTableStmt") or names.table_key(st.body.get("relation")) != table:
         return sure, loose

@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
-from linter.model import Direction, cached_property, mypyc_attr
+from linter.model import Direction, cached_property
 from linter.pg import names, tokens
 
 # the four kinds of hazard, one per rule
@@ -60,7 +59,7 @@ class Hazard:
     what: str
     key: tuple
     error: str
-    at: int | Callable[[], int | None] | None = field(default=None, compare=False, repr=False)  # a thunk giving insert_at
+    at: object = field(default=None, compare=False, repr=False)  # a thunk giving insert_at
     insert: str = ""
     node: dict | None = None
     guard: str = ""
@@ -266,7 +265,7 @@ def _schema(stmt, b, pg) -> list[Hazard]:
     if b.get("if_not_exists"):
         return []
     name = b.get("schemaname") or (b.get("authrole") or {}).get("rolename", "")
-    h: dict[str, Any] = dict(what=f"schema {_q(name)}", key=("schema", name), error=f'schema "{name}" already exists')
+    h = dict(what=f"schema {_q(name)}", key=("schema", name), error=f'schema "{name}" already exists')
     if b.get("schemaElts"):  # CREATE SCHEMA IF NOT EXISTS cannot hold schema elements
         return [Hazard(GUARD, "CREATE SCHEMA … (with elements)", guard="a separate CREATE SCHEMA IF NOT EXISTS, then the elements",
                        template=f"CREATE SCHEMA {_q(name)} with schema elements", **h)]
@@ -512,7 +511,7 @@ def _drop(stmt, b, pg) -> list[Hazard]:
     if ns in _ON_TABLE:
         table = ".".join(first[:-1])
         tkey = first[-2] if len(first) > 1 else ""
-        key: tuple[str, ...] = (ns, tkey, first[-1])
+        key = (ns, tkey, first[-1])
         what = f"{word} {_q(first[-1])} on {_q(table)}"
         err = f'{word} "{first[-1]}" for table "{tkey}" does not exist'
         shown = f"{_q(first[-1])} ON {_q(table)}"
@@ -690,7 +689,6 @@ def _dropped_keys(stmt) -> list[tuple]:
     return []
 
 
-@mypyc_attr(native_class=False)
 class FileFacts:
     """What the idempotency rules share about one file (``ctx.pg.idempotency``)."""
 

@@ -347,7 +347,7 @@ def _drop(body: dict, pg: int) -> list[LockEffect]:
     rt = body.get("removeType")
     out = []
     for obj in body.get("objects", ()) or ():
-        rv: dict | None = None  # DROP lists names without locations: findings point at the statement
+        rv = None  # DROP lists names without locations: findings point at the statement
         if rt == "OBJECT_INDEX":
             mode = _M.SHARE_UPDATE_EXCLUSIVE if body.get("concurrent") else _M.ACCESS_EXCLUSIVE
             what = "DROP INDEX CONCURRENTLY" if body.get("concurrent") else "DROP INDEX"

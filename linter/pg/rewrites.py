@@ -118,7 +118,7 @@ def volatility(expr: dict | None) -> str:
         return "constant"
     worst = "constant"
     order = {"constant": 0, "stable": 1, "unknown": 2, "volatile": 3}
-    stack: list = [expr]
+    stack = [expr]
     while stack:
         node = stack.pop()
         if isinstance(node, list):

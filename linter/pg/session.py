@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from linter.model import fast_init
 from linter.pg import locks, names, objects, rewrites, tokens
@@ -46,7 +45,7 @@ class Setting:
 
     name: str
     value: str
-    stmt: Any
+    stmt: object
     local: bool = False
     off: bool = False
 
@@ -58,7 +57,7 @@ class Held:
     the ``stmt`` that took it, and ``new`` (the relation was created earlier in the file)."""
 
     effect: locks.LockEffect
-    stmt: Any
+    stmt: object
     new: bool
 
 
@@ -78,7 +77,7 @@ class Step:
     other steps of its transaction): read them, do not change them.
     """
 
-    stmt: Any
+    stmt: object
     pos: int
     run: int
     tx: int | None
@@ -121,7 +120,7 @@ class Unapplied:
     pos: int
     run: int
     name: str
-    stmt: Any
+    stmt: object
     why: str
 
 
@@ -526,7 +525,7 @@ def timeout_violation(ctx, step: Step, name: str, value: str, effects: list, mes
     )
 
 
-def lock_target(effects) -> tuple[locks.LockEffect | None, str]:
+def lock_target(effects) -> tuple[locks.LockEffect, str]:
     """The strongest effect, and what its lock is on for a message: the quoted relation
     names of the effects with that mode (``DROP INDEX`` locks the index's table too)."""
     best = locks.strongest(effects)

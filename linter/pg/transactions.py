@@ -51,7 +51,6 @@ import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from linter.model import Convention, Direction, fast_init
 from linter.pg import locks
@@ -315,7 +314,7 @@ class TransactionProblem:
     * ``"uncommitted"``: BEGIN never committed.
     """
 
-    stmt: Any
+    stmt: object
     message: str
     help: str
     kind: str = ""
@@ -409,7 +408,7 @@ def statement_flags(statements: list, tool: ToolTransaction) -> tuple[dict[int, 
                 else:
                     explicit = st
             elif k in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
-                word: str | None = "COMMIT" if k.endswith("COMMIT") else "ROLLBACK"
+                word = "COMMIT" if k.endswith("COMMIT") else "ROLLBACK"
                 if explicit is not None:
                     explicit = None
                 elif tool_open:
