@@ -215,10 +215,9 @@ def with_set_locks(finding, locks: tuple):
                      f"triggers there are dropped), so every query on {them(n)} queues as well")
     cascaded = [got[0] for got in locks if got[1] == "cascade"]
     if cascaded:
-        n = len(cascaded)
-        parts.append(f"CASCADE also drops the foreign {'keys' if n > 1 else 'key'} of {_quoted(cascaded)} that "
-                     f"{'depend' if n > 1 else 'depends'} on what it drops, taking ACCESS EXCLUSIVE on {them(n)} too, so "
-                     f"every query on {them(n)} queues as well, and {'those keys are' if n > 1 else 'the key is'} no longer enforced")
+        from linter.migset.references import cascade_clause
+
+        parts.append(cascade_clause(cascaded, "what it drops"))
     rebuilt = [got[0] for got in locks if got[1] == "rebuilt"]
     if rebuilt:
         n = len(rebuilt)

@@ -116,14 +116,10 @@ def with_set_locks(finding, locks: tuple):
     real server, tests/test_migset.py)."""
     if not locks:
         return finding
-    from dataclasses import replace
+    from linter.migset.references import cascade_clause
+    from linter.model import replace
 
-    told = ", ".join(f'"{got[0]}"' for got in locks)
-    several = len(locks) > 1
-    message = (f"{finding.message}; CASCADE also drops the foreign {'keys' if several else 'key'} of {told} that "
-               f"{'depend' if several else 'depends'} on the index, taking ACCESS EXCLUSIVE on "
-               f"{'those tables' if several else 'that table'} too, so every query on {'them' if several else 'it'} "
-               f"queues as well, and {'those keys are' if several else 'the key is'} no longer enforced")
+    message = f"{finding.message}; {cascade_clause([got[0] for got in locks], 'the index')}"
     props = dict(finding.properties)
     props["table"] = ", ".join(got[0] for got in locks)
     return replace(finding, message=message, properties=props)

@@ -532,6 +532,20 @@ def _locks_of(state: _State, evs) -> list[tuple[str, str, str, bool]]:
     return [(t, *got) for t, got in sorted(out.items())]
 
 
+def cascade_clause(tables: list[str], dropped: str) -> str:
+    """The clause both ``missing-lock-timeout`` and ``non-concurrent-drop-index`` add to a
+    finding when CASCADE drops the foreign keys of ``tables`` (bare names, from
+    :func:`set_locks`) that depend on ``dropped`` (e.g. ``"the index"``): those keys go, under
+    ACCESS EXCLUSIVE on their tables (checked on a real server, tests/test_migset.py)."""
+    n = len(tables)
+    them = "them" if n > 1 else "it"
+    told = ", ".join(f'"{t}"' for t in tables)
+    return (f"CASCADE also drops the foreign {'keys' if n > 1 else 'key'} of {told} "
+            f"that {'depend' if n > 1 else 'depends'} on {dropped}, taking ACCESS EXCLUSIVE on "
+            f"{'those tables' if n > 1 else 'that table'} too, so every "
+            f"query on {them} queues as well, and {'those keys are' if n > 1 else 'the key is'} no longer enforced")
+
+
 def locked_through(state: _State, stmt) -> tuple[str, ...]:
     """The bare names of the tables of :func:`set_locks`."""
     return tuple(got[0] for got in set_locks(state, stmt))
