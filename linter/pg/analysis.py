@@ -170,15 +170,23 @@ class FileAnalysis:
         created the table, against a table in use: it is not new there); also renamed
         into place after being created in the file (:func:`linter.pg.objects.created_tables`)
         and, in an ory popx step file, created by an earlier step of the same migration
-        (:func:`linter.pg.objects.popx_unit_tables`)."""
+        (:func:`linter.pg.objects.popx_unit_tables`). A ``DROP TABLE IF EXISTS`` of a name the
+        file creates only later, as a TEMPORARY table, is new too: it clears that scratch
+        table (temporary tables live in the session's own schema, ahead of ``public`` on the
+        search path)."""
         if not self.creates_tables:
             return False
         key = rv if isinstance(rv, str) else names.table_key(rv)
         if self._unit_tables and key in self._unit_tables and stmt.section is not Direction.DOWN:
             return True
         at = self._created.get(key)
-        if at is not None and at < stmt.index and self._top[at].section is stmt.section:
-            return True
+        if at is not None and self._top[at].section is stmt.section:
+            if at < stmt.index:
+                return True
+            if stmt.kind == "DropStmt" and stmt.body.get("missing_ok") and _is_temporary(self._top[at]):
+                # DROP TABLE IF EXISTS x before CREATE TEMP TABLE x: it clears the scratch
+                # table the file is about to make (openmeter 20260527120000), not a table in use
+                return True
         # CREATE TABLE inside a DO block: new for later statements of that block, and after it
         for index, start in self._created_in_do.get(key, ()):
             if self._top[index].section is not stmt.section:
@@ -302,3 +310,10 @@ class FileAnalysis:
             if st.kind == "VariableSetStmt" and st.body.get("name"):
                 out[st.body["name"].lower()] = st
         return out
+
+
+def _is_temporary(st) -> bool:
+    """True when ``st`` (a CREATE TABLE or CREATE TABLE AS statement) makes a TEMPORARY table."""
+    body = st.body
+    rv = body.get("relation") if st.kind == "CreateStmt" else body.get("into", {}).get("IntoClause", body.get("into", {})).get("rel")
+    return (rv or {}).get("relpersistence") == "t"
