@@ -24,7 +24,6 @@ from typing import Any
 #: default factory): ``{} if properties is NO_ARG else properties`` keeps an explicit
 #: ``None`` as ``None``.
 NO_ARG: Any = object()
-_NO_ARG = NO_ARG
 
 #: ``object.__setattr__``: how the ``__init__`` of a frozen :class:`Record` stores a field
 #: (its own ``__setattr__`` refuses), as :func:`dataclasses.dataclass` does.
@@ -216,48 +215,6 @@ class cached_property:
             return self
         value = instance.__dict__[self.attrname] = self.func(instance)
         return value
-
-
-def fast_init(cls: type) -> type:
-    """Give the frozen ``slots`` dataclass ``cls`` an ``__init__`` that stores each field
-    through its slot's descriptor: the one :func:`dataclasses.dataclass` writes calls
-    ``object.__setattr__`` per field, about three times the cost, and the hot types are
-    made by the ten thousand per run (~57,000 :class:`Position`, ~41,000
-    :class:`Violation`, ~35,000 session ``Held`` per corpus run). Same signature,
-    defaults and default factories (``dataclasses.replace`` and pickling work as before).
-    Raises ``TypeError`` for a class it cannot copy exactly (not frozen, no slots, a
-    ``__post_init__``, an ``InitVar``, ``init=False`` or keyword-only fields). Use it as a
-    class decorator, above ``@dataclass``. (:class:`Record` costs less to create.)"""
-    from dataclasses import MISSING, fields
-
-    flds = fields(cls)
-    names = tuple(f.name for f in flds)
-    code = cls.__init__.__code__  # the generated __init__'s parameters: exactly the fields, in order
-    if (not cls.__dataclass_params__.frozen or "__slots__" not in cls.__dict__ or hasattr(cls, "__post_init__")
-            or any(not f.init or f.kw_only for f in flds) or code.co_kwonlyargcount
-            or code.co_varnames[1 : code.co_argcount] != names):
-        raise TypeError(f"fast_init: {cls.__qualname__} is not a plain frozen slots dataclass")
-    ns: dict[str, Any] = {"_NO_ARG": _NO_ARG}
-    params, body = [], []
-    for f in flds:
-        ns["_set_" + f.name] = cls.__dict__[f.name].__set__
-        if f.default is not MISSING:
-            ns["_default_" + f.name] = f.default
-            params.append(f"{f.name}=_default_{f.name}")
-            body.append(f"_set_{f.name}(self, {f.name})")
-        elif f.default_factory is not MISSING:
-            ns["_factory_" + f.name] = f.default_factory
-            params.append(f"{f.name}=_NO_ARG")
-            body.append(f"_set_{f.name}(self, _factory_{f.name}() if {f.name} is _NO_ARG else {f.name})")
-        else:
-            params.append(f.name)
-            body.append(f"_set_{f.name}(self, {f.name})")
-    exec(f"def __init__(self, {', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body), ns)
-    init = ns["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__module__ = cls.__module__
-    cls.__init__ = init
-    return cls
 
 
 class Severity(str, enum.Enum):

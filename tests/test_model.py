@@ -1,18 +1,17 @@
-"""model.Record, model.fast_init and model.cached_property: same behaviour as what they replace."""
+"""model.Record and model.cached_property: same behaviour as what they replace."""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
-from dataclasses import InitVar, dataclass, field
 
 import pytest
 
-from linter.model import Finding, Fix, Position, Severity, Span, Violation, cached_property, fast_init
+from linter.model import Finding, Fix, Position, Severity, Span, Violation, cached_property
 from linter.pg.locks import LockEffect, LockMode
 
 
-def test_fast_init_keeps_signature_defaults_and_factories():
+def test_records_keep_signature_defaults_and_factories():
     span = Span(Position(1, 2), Position(3, 4))
     v = Violation(span, "m")
     assert (v.help, v.fix, v.context, v.redacted, v.once, v.fold, v.build) == (None, None, "", False, None, None, None)
@@ -26,7 +25,7 @@ def test_fast_init_keeps_signature_defaults_and_factories():
         v.message = "changed"
 
 
-def test_fast_init_objects_compare_hash_order_and_pickle_as_before():
+def test_records_compare_hash_order_and_pickle_as_before():
     assert Position(1, 2) < Position(1, 3) and hash(Position(1, 2)) == hash(Position(1, 2))
     span = Span.at(2, 1, 2, 5)
     fix = Fix(span, 10, 14, "text", "Replace")
@@ -35,33 +34,6 @@ def test_fast_init_objects_compare_hash_order_and_pickle_as_before():
     effect = LockEffect("users", LockMode.ACCESS_EXCLUSIVE, "ALTER TABLE", node={"relname": "users"})
     assert pickle.loads(pickle.dumps(effect)) == effect and effect.rewrite is False and effect.scan is False
     assert LockEffect("users", LockMode.ACCESS_EXCLUSIVE, "ALTER TABLE", node=None) == effect  # node: compare=False
-
-
-def test_fast_init_refuses_what_it_cannot_copy():
-    @dataclass(frozen=True, slots=True)
-    class WithPostInit:
-        x: int
-        y: InitVar[int] = 0
-
-        def __post_init__(self, y):
-            pass
-
-    @dataclass(frozen=True, slots=True)
-    class NotInInit:
-        x: int
-        z: int = field(default=0, init=False)
-
-    @dataclass(frozen=True)
-    class NoSlots:
-        x: int
-
-    @dataclass(slots=True)
-    class NotFrozen:
-        x: int
-
-    for cls in (WithPostInit, NotInInit, NoSlots, NotFrozen):
-        with pytest.raises(TypeError):
-            fast_init(cls)
 
 
 def test_cached_property_computes_once_per_instance():
