@@ -116,7 +116,7 @@ def summary_notes(result) -> list[str]:
     out = [f"verified on PostgreSQL {result.version}: {', '.join(parts) or 'no files'}; locks observed for {observed} statement(s)"]
     if result.roles:
         out.append(f"created NOLOGIN roles the migrations name: {', '.join(result.roles)}")
-    if getattr(result, "seeded", None):
+    if result.seeded:
         out.append(f"seed data loaded before the first new migration in {len(result.seeded)} root(s): "
                    f"{', '.join(r or '.' for r in result.seeded)}")
     for fr in result.files:
@@ -139,7 +139,7 @@ class Request:
                  throwaway=None, cache=None, roles=None, rerun=None, seed=None) -> None:
         self.settings = settings
         self.setup_files = list(setup) if setup else list(settings.setup)
-        self.seed_files = list(seed) if seed else list(getattr(settings, "seed", ()))
+        self.seed_files = list(seed) if seed else list(settings.seed)
         self.roundtrip = roundtrip or settings.roundtrip
         self.rerun = rerun or settings.rerun
         self.statement_timeout = settings.statement_timeout if statement_timeout is None else statement_timeout
